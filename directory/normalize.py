@@ -1,0 +1,96 @@
+"""Text and phone normalisation shared by the directory importers and search (pure)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+from unidecode import unidecode
+
+# Everything that is not a letter or a digit once folded separates words.
+_SEPARATORS = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’«»"})
+
+# French overseas departments have their own country calling codes although their numbers are
+# dialled with a leading 0 from mainland France: "0590 27 60 27" is +590 590 27 60 27, not +33.
+# The national-format prefix tells which region to parse with.
+_OVERSEAS_PREFIXES: dict[str, str] = {
+    "0590": "GP",
+    "0690": "GP",
+    "0691": "GP",
+    "0594": "GF",
+    "0694": "GF",
+    "0596": "MQ",
+    "0696": "MQ",
+    "0697": "MQ",
+    "0262": "RE",
+    "0263": "RE",
+    "0692": "RE",
+    "0693": "RE",
+    "0269": "YT",
+    "0639": "YT",
+    "0508": "PM",
+}
+
+# Lower-case particles inside French names and street names ("Rue du Professeur", "Jean de La Fontaine").
+_PARTICLES = frozenset({"de", "du", "des", "la", "le", "les", "et", "à", "au", "aux", "en", "sur", "sous"})
+_NAME_PARTICLES = frozenset({"de", "du", "des"})
+
+
+def fold(text: str | None) -> str:
+    """Return an accent- and case-insensitive key: ASCII, lower case, punctuation and runs of spaces as one space."""
+    if not text:
+        return ""
+    return " ".join(unidecode(text).lower().translate(_SEPARATORS).split())
+
+
+@lru_cache(maxsize=8192)
+def phone_e164(raw: str | None, region: str = "FR") -> str | None:
+    """Parse a phone number written any usual way into E.164, or None when empty or invalid."""
+    if not raw:
+        return None
+    digits = "".join(c for c in raw if c.isdigit() or c == "+")
+    if not digits:
+        return None
+    if region == "FR" and len(digits) == 10 and digits[:4] in _OVERSEAS_PREFIXES:
+        region = _OVERSEAS_PREFIXES[digits[:4]]
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _capitalize_word(word: str, particles: frozenset[str], first: bool) -> str:
+    """Capitalise one space-separated word, keeping hyphenated and elided parts readable."""
+    lower = word.lower()
+    if not first and lower in particles:
+        return lower
+    # Elisions: "d'alembert" -> "d'Alembert", "l'hotel" -> "l'Hotel", "o'neil" -> "O'Neil".
+    for apostrophe in ("'", "’"):
+        if apostrophe in lower:
+            head, _, tail = lower.partition(apostrophe)
+            if head in {"d", "l"} and not first:
+                return head + apostrophe + _capitalize_word(tail, particles, True)
+            return (
+                _capitalize_word(head, particles, True)
+                + apostrophe
+                + _capitalize_word(tail, particles, True)
+            )
+    return "-".join(part[:1].upper() + part[1:] for part in lower.split("-"))
+
+
+def _capitalize(text: str, particles: frozenset[str]) -> str:
+    words = text.split()
+    return " ".join(_capitalize_word(w, particles, i == 0) for i, w in enumerate(words))
+
+
+def person_case(text: str) -> str:
+    """Capitalise a first or last name from an upper-case register: "LEBRUN-CARPENTIER" -> "Lebrun-Carpentier"."""
+    return _capitalize(text, _NAME_PARTICLES)
+
+
+def place_case(text: str) -> str:
+    """Capitalise a street or commune name: "RUE DU PROFESSEUR CHRISTIAN CAB" -> "Rue du Professeur Christian Cab"."""
+    return _capitalize(text, _PARTICLES)
