@@ -1,0 +1,502 @@
+"""Who is on duty when: weekly patterns, one-off shifts and their exceptions, in local wall-clock time.
+
+Pure: stdlib and zoneinfo only. Everything is expressed in the territory's zone (Europe/Paris by default)
+and every occurrence is returned as an aware UTC interval ``[starts_at, ends_at)``.
+
+Wall-clock rule. A pattern running 20:00–08:00 is on duty exactly while the local clock reads between
+those times, so across a daylight-saving change it lasts 11 or 13 real hours. Local times that do not
+exist or occur twice are resolved as the hull of that span:
+
+* ``starts_at`` is the first instant at which the clock reads the start time or later;
+* ``ends_at`` is the instant after which the clock never again reads earlier than the end time.
+
+Hence a time inside the spring-forward gap (02:30 on 29 March) maps to the transition itself (03:00 CEST),
+for a start as for an end; a time in the repeated autumn hour (02:30 on 25 October) maps to its first pass
+(``fold=0``) for a start and to its second pass (``fold=1``) for an end, so the volunteer covers both.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+HolidayRule = Literal["include", "skip", "only"]
+HOLIDAY_RULES: frozenset[str] = frozenset({"include", "skip", "only"})
+
+# Lookahead of next_shifts: a little over a year, so that a yearly pattern is always found.
+NEXT_SHIFTS_HORIZON = timedelta(days=400)
+
+_DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
+_ONE_DAY = timedelta(days=1)
+
+
+class HolidayCalendar(Protocol):
+    """Anything that says whether a local date is a public holiday."""
+
+    def is_holiday(self, day: date) -> bool:
+        """Return True when `day` is a public holiday."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyPattern:
+    """A shift repeated every week on the given weekdays (0 = Monday), in local wall-clock time.
+
+    ``end <= start`` means the shift ends the next day (20:00–08:00; equal times give 24 hours).
+    ``holidays`` says what a public holiday (the local date the shift starts) does: ``include`` treats it
+    as any day, ``skip`` drops the shift, ``only`` keeps the shift on holidays alone (still restricted to
+    ``weekdays``: list all seven for "every public holiday").
+    """
+
+    id: int
+    volunteer_id: int
+    weekdays: frozenset[int]
+    start: time
+    end: time
+    valid_from: date
+    valid_until: date | None = None
+    motives: frozenset[str] = frozenset()
+    holidays: HolidayRule = "include"
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
+            raise ValueError(f"pattern {self.id}: weekdays must be a non-empty subset of 0..6")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError(f"pattern {self.id}: start and end are local wall-clock times, without tzinfo")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError(f"pattern {self.id}: valid_until is before valid_from")
+        if self.holidays not in HOLIDAY_RULES:
+            raise ValueError(f"pattern {self.id}: holidays must be one of {sorted(HOLIDAY_RULES)}")
+
+    @property
+    def span_us(self) -> tuple[int, int]:
+        """Start and end as microseconds after the start day's midnight (end may exceed one day)."""
+        start_us = _time_us(self.start)
+        end_us = _time_us(self.end)
+        if end_us <= start_us:
+            end_us += _DAY_US
+        return start_us, end_us
+
+    def is_valid_on(self, day: date) -> bool:
+        """Return True when `day` lies within the pattern's validity bounds (both inclusive)."""
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+@dataclass(frozen=True, slots=True)
+class OneOffShift:
+    """A single shift between two aware instants."""
+
+    id: int
+    volunteer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    motives: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError(f"shift {self.id}: starts_at and ends_at must be aware datetimes")
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"shift {self.id}: ends_at must be after starts_at")
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """The occurrence of a pattern starting on that local date does not take place."""
+
+    pattern_id: int
+    on_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """The occurrence of a pattern starting on that local date is taken by another volunteer."""
+
+    pattern_id: int
+    on_date: date
+    volunteer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One concrete shift: who, from when to when (aware UTC), for which motives (empty = all theirs)."""
+
+    volunteer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    motives: frozenset[str] = frozenset()
+    pattern_id: int | None = None
+    shift_id: int | None = None
+    replaced_volunteer_id: int | None = None
+
+    def contains(self, at: datetime) -> bool:
+        """Return True when the instant `at` falls within ``[starts_at, ends_at)``."""
+        return self.starts_at <= at < self.ends_at
+
+
+def _sort_key(occ: Occurrence) -> tuple[datetime, datetime, int, int, int]:
+    return (occ.starts_at, occ.ends_at, occ.volunteer_id, occ.pattern_id or 0, occ.shift_id or 0)
+
+
+def _time_us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _wall_to_utc(naive: datetime, tz: ZoneInfo, *, is_end: bool) -> datetime:
+    """Map a local wall-clock time to UTC by the hull rule of the module docstring."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    first_offset = first.utcoffset()
+    second_offset = second.utcoffset()
+    if first_offset == second_offset:
+        return first.astimezone(UTC)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
+        # Ambiguous: the time happens twice; a start takes the first pass, an end the second.
+        return (second if is_end else first).astimezone(UTC)
+    # Nonexistent: the clock jumps over it, so the first instant reading at least this time is the
+    # transition itself. fold=1 gives an instant before it, fold=0 one after it; bisect between them on
+    # whole seconds (tzdata transitions fall on whole seconds).
+    after_offset = first.astimezone(UTC).astimezone(tz).utcoffset()
+    low = math.floor(second.timestamp())
+    high = math.ceil(first.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == after_offset:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
+
+
+def _pattern_span_utc(pattern: WeeklyPattern, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start_us, end_us = pattern.span_us
+    midnight = datetime.combine(day, time())
+    starts_at = _wall_to_utc(midnight + timedelta(microseconds=start_us), tz, is_end=False)
+    ends_at = _wall_to_utc(midnight + timedelta(microseconds=end_us), tz, is_end=True)
+    return starts_at, ends_at
+
+
+def _holiday_allows(rule: str, is_holiday: bool) -> bool:
+    if rule == "include":
+        return True
+    if rule == "skip":
+        return not is_holiday
+    return is_holiday
+
+
+class Rota:
+    """The rota of a territory, indexed once so that "who is on duty at t" is a few dictionary reads."""
+
+    def __init__(
+        self,
+        patterns: Iterable[WeeklyPattern] = (),
+        one_off_shifts: Iterable[OneOffShift] = (),
+        cancellations: Iterable[Cancellation] = (),
+        replacements: Iterable[Replacement] = (),
+    ) -> None:
+        self.patterns: tuple[WeeklyPattern, ...] = tuple(patterns)
+        self.one_off_shifts: tuple[OneOffShift, ...] = tuple(
+            sorted(one_off_shifts, key=lambda s: (s.starts_at, s.id))
+        )
+        self._cancelled: frozenset[tuple[int, date]] = frozenset(
+            (c.pattern_id, c.on_date) for c in cancellations
+        )
+        self._replaced: dict[tuple[int, date], int] = {}
+        for r in replacements:
+            key = (r.pattern_id, r.on_date)
+            if key in self._replaced and self._replaced[key] != r.volunteer_id:
+                # Two volunteers for one occurrence would make routing guess; the data must say.
+                raise ValueError(f"two replacements for pattern {r.pattern_id} on {r.on_date}")
+            self._replaced[key] = r.volunteer_id
+
+        ids = [p.id for p in self.patterns]
+        if len(set(ids)) != len(ids):
+            raise ValueError("pattern ids must be unique")
+
+        # Stabbing index: for the weekday an occurrence starts on, and each hour of the two days its
+        # wall-clock span can reach, the patterns whose span touches that hour.
+        self._by_weekday: list[list[WeeklyPattern]] = [[] for _ in range(7)]
+        self._hour_buckets: list[list[list[tuple[int, int, WeeklyPattern]]]] = [
+            [[] for _ in range(48)] for _ in range(7)
+        ]
+        for pattern in self.patterns:
+            start_us, end_us = pattern.span_us
+            entry = (start_us, end_us, pattern)
+            for weekday in pattern.weekdays:
+                self._by_weekday[weekday].append(pattern)
+                for hour in range(start_us // _HOUR_US, (end_us - 1) // _HOUR_US + 1):
+                    self._hour_buckets[weekday][hour].append(entry)
+
+        self._patterns_by_volunteer: dict[int, list[WeeklyPattern]] = defaultdict(list)
+        by_id = {p.id: p for p in self.patterns}
+        for pattern in self.patterns:
+            self._patterns_by_volunteer[pattern.volunteer_id].append(pattern)
+        for (pattern_id, _), volunteer_id in self._replaced.items():
+            replaced = by_id.get(pattern_id)
+            if replaced is not None and replaced not in self._patterns_by_volunteer[volunteer_id]:
+                self._patterns_by_volunteer[volunteer_id].append(replaced)
+
+        # One-off shifts by UTC day ordinal they touch, for the same stabbing lookup.
+        self._shifts_by_utc_day: dict[int, list[OneOffShift]] = defaultdict(list)
+        self._shifts_by_volunteer: dict[int, list[OneOffShift]] = defaultdict(list)
+        for shift in self.one_off_shifts:
+            self._shifts_by_volunteer[shift.volunteer_id].append(shift)
+            first = shift.starts_at.astimezone(UTC).date().toordinal()
+            last = (shift.ends_at.astimezone(UTC) - timedelta(microseconds=1)).date().toordinal()
+            for ordinal in range(first, last + 1):
+                self._shifts_by_utc_day[ordinal].append(shift)
+
+        self._offset_cache: dict[tuple[str, date], timedelta] = {}
+
+    # -- building occurrences -------------------------------------------------------------------------
+
+    def _pattern_occurrence(
+        self, pattern: WeeklyPattern, day: date, holidays: HolidayCalendar, tz: ZoneInfo
+    ) -> Occurrence | None:
+        """The occurrence of `pattern` starting on local `day`, or None when it does not take place."""
+        if day.weekday() not in pattern.weekdays or not pattern.is_valid_on(day):
+            return None
+        if (pattern.id, day) in self._cancelled:
+            return None
+        if pattern.holidays != "include" and not _holiday_allows(
+            pattern.holidays, holidays.is_holiday(day)
+        ):
+            return None
+        starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
+        return self._make(pattern, day, starts_at, ends_at)
+
+    def _make(self, pattern: WeeklyPattern, day: date, starts_at: datetime, ends_at: datetime) -> Occurrence:
+        substitute = self._replaced.get((pattern.id, day))
+        if substitute is None:
+            return Occurrence(pattern.volunteer_id, starts_at, ends_at, pattern.motives, pattern.id)
+        return Occurrence(
+            substitute,
+            starts_at,
+            ends_at,
+            pattern.motives,
+            pattern.id,
+            replaced_volunteer_id=pattern.volunteer_id,
+        )
+
+    @staticmethod
+    def _shift_occurrence(shift: OneOffShift) -> Occurrence:
+        return Occurrence(
+            shift.volunteer_id,
+            shift.starts_at.astimezone(UTC),
+            shift.ends_at.astimezone(UTC),
+            shift.motives,
+            shift_id=shift.id,
+        )
+
+    def _midnight_offset(self, day: date, tz: ZoneInfo) -> timedelta:
+        key = (tz.key, day)
+        offset = self._offset_cache.get(key)
+        if offset is None:
+            offset = datetime.combine(day, time(), tzinfo=tz).utcoffset() or timedelta()
+            self._offset_cache[key] = offset
+        return offset
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def on_duty(self, at: datetime, holidays: HolidayCalendar, tz: ZoneInfo = PARIS) -> list[Occurrence]:
+        """Return the occurrences containing the aware instant `at`, sorted by start."""
+        if at.tzinfo is None:
+            raise ValueError("on_duty needs an aware datetime")
+        at_utc = at.astimezone(UTC)
+        local = at.astimezone(tz)
+        today = local.date()
+        yesterday = today - _ONE_DAY
+        wall_us = _time_us(local.time())
+
+        # An occurrence containing `at` starts today or yesterday (spans never exceed 24 wall hours).
+        # With one UTC offset from yesterday's midnight to the day after tomorrow's, wall time and UTC
+        # agree exactly; otherwise a transition is near, so widen the wall window by the offset change
+        # and check each candidate in UTC.
+        offsets = [self._midnight_offset(yesterday + timedelta(days=k), tz) for k in range(4)]
+        shift_us = (max(offsets) - min(offsets)) // timedelta(microseconds=1)
+        holiday_cache: dict[date, bool] = {}
+        found: list[Occurrence] = []
+        for day, day_us in ((today, wall_us), (yesterday, wall_us + _DAY_US)):
+            buckets = self._hour_buckets[day.weekday()]
+            if shift_us == 0:
+                entries: Iterable[tuple[int, int, WeeklyPattern]] = buckets[day_us // _HOUR_US]
+                low_us = high_us = day_us
+            else:
+                low_us, high_us = day_us - shift_us, day_us + shift_us
+                first_hour = max(0, low_us // _HOUR_US)
+                last_hour = min(47, high_us // _HOUR_US)
+                seen: dict[int, tuple[int, int, WeeklyPattern]] = {}
+                for hour in range(first_hour, last_hour + 1):
+                    for entry in buckets[hour]:
+                        seen[entry[2].id] = entry
+                entries = seen.values()
+            midnight_utc = (datetime.combine(day, time()) - offsets[0 if day == yesterday else 1]).replace(
+                tzinfo=UTC
+            )
+            for start_us, end_us, pattern in entries:
+                if not (start_us <= high_us and low_us < end_us):
+                    continue
+                if not pattern.is_valid_on(day) or (pattern.id, day) in self._cancelled:
+                    continue
+                if pattern.holidays != "include":
+                    is_holiday = holiday_cache.get(day)
+                    if is_holiday is None:
+                        is_holiday = holiday_cache[day] = holidays.is_holiday(day)
+                    if not _holiday_allows(pattern.holidays, is_holiday):
+                        continue
+                if shift_us == 0:
+                    starts_at = midnight_utc + timedelta(microseconds=start_us)
+                    ends_at = midnight_utc + timedelta(microseconds=end_us)
+                else:
+                    starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
+                    if not starts_at <= at_utc < ends_at:
+                        continue
+                found.append(self._make(pattern, day, starts_at, ends_at))
+
+        for shift in self._shifts_by_utc_day.get(at_utc.date().toordinal(), ()):
+            if shift.starts_at <= at_utc < shift.ends_at:
+                found.append(self._shift_occurrence(shift))
+        found.sort(key=_sort_key)
+        return found
+
+    def occurrences(
+        self,
+        start: datetime,
+        end: datetime,
+        holidays: HolidayCalendar,
+        tz: ZoneInfo = PARIS,
+        *,
+        volunteer_id: int | None = None,
+    ) -> list[Occurrence]:
+        """Return the occurrences overlapping ``[start, end)``, sorted by start (one volunteer's if given)."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("occurrences needs aware datetimes")
+        start_utc = start.astimezone(UTC)
+        end_utc = end.astimezone(UTC)
+        if end_utc <= start_utc:
+            return []
+        found: list[Occurrence] = []
+        # Starting the day before catches overnight shifts still running at `start`.
+        day = start_utc.astimezone(tz).date() - _ONE_DAY
+        last_day = end_utc.astimezone(tz).date()
+        by_weekday: list[list[WeeklyPattern]] = self._by_weekday
+        if volunteer_id is not None:
+            by_weekday = [[] for _ in range(7)]
+            for pattern in self._patterns_by_volunteer.get(volunteer_id, ()):
+                for weekday in pattern.weekdays:
+                    by_weekday[weekday].append(pattern)
+        while day <= last_day:
+            for pattern in by_weekday[day.weekday()]:
+                occ = self._pattern_occurrence(pattern, day, holidays, tz)
+                if occ is None or not (occ.starts_at < end_utc and start_utc < occ.ends_at):
+                    continue
+                if volunteer_id is None or occ.volunteer_id == volunteer_id:
+                    found.append(occ)
+            day += _ONE_DAY
+
+        shifts: Sequence[OneOffShift] = (
+            self.one_off_shifts if volunteer_id is None else self._shifts_by_volunteer.get(volunteer_id, [])
+        )
+        # Shifts are sorted by start: nothing starting at or after `end` can overlap.
+        stop = bisect.bisect_left(shifts, end_utc, key=lambda shift: shift.starts_at)
+        for shift in shifts[:stop]:
+            if shift.ends_at > start_utc:
+                found.append(self._shift_occurrence(shift))
+        found.sort(key=_sort_key)
+        return found
+
+
+def effective_motives(
+    occurrence: Occurrence, volunteer_motives: Mapping[int, frozenset[str]]
+) -> frozenset[str]:
+    """Return the motives an occurrence really covers: its own list narrowed to the volunteer's."""
+    accepted = volunteer_motives.get(occurrence.volunteer_id, frozenset())
+    # A shift's list narrows, never widens: a volunteer who stopped accepting a motive (or a replacement
+    # who never did) must not be rung for it.
+    return occurrence.motives & accepted if occurrence.motives else accepted
+
+
+def covers(occurrence: Occurrence, motive: str, volunteer_motives: Mapping[int, frozenset[str]]) -> bool:
+    """Return True when the occurrence's volunteer takes calls for `motive` during it."""
+    return motive in effective_motives(occurrence, volunteer_motives)
+
+
+def on_duty_for_motive(
+    rota: Rota,
+    at: datetime,
+    motive: str,
+    volunteer_motives: Mapping[int, frozenset[str]],
+    holidays: HolidayCalendar,
+    tz: ZoneInfo = PARIS,
+) -> list[Occurrence]:
+    """Return the occurrences containing `at` whose volunteer takes `motive` then."""
+    return [occ for occ in rota.on_duty(at, holidays, tz) if covers(occ, motive, volunteer_motives)]
+
+
+def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(i for i in intervals if i[0] < i[1]):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def coverage_gaps(
+    occurrences: Iterable[Occurrence],
+    open_intervals: Iterable[tuple[datetime, datetime]],
+    motive: str,
+    volunteer_motives: Mapping[int, frozenset[str]],
+) -> list[tuple[datetime, datetime]]:
+    """Return the parts of the open intervals no occurrence covering `motive` covers, merged and sorted."""
+    covered = _merge((o.starts_at, o.ends_at) for o in occurrences if covers(o, motive, volunteer_motives))
+    gaps: list[tuple[datetime, datetime]] = []
+    index = 0
+    for start, end in _merge(open_intervals):
+        cursor = start
+        # Covered intervals ending before this open interval cannot matter to later ones either.
+        while index < len(covered) and covered[index][1] <= cursor:
+            index += 1
+        scan = index
+        while cursor < end and scan < len(covered) and covered[scan][0] < end:
+            covered_start, covered_end = covered[scan]
+            if covered_start > cursor:
+                gaps.append((cursor, covered_start))
+            cursor = max(cursor, covered_end)
+            scan += 1
+        if cursor < end:
+            gaps.append((cursor, end))
+    return _merge(gaps)
+
+
+def next_shifts(
+    rota: Rota,
+    volunteer_id: int,
+    after: datetime,
+    count: int,
+    holidays: HolidayCalendar,
+    tz: ZoneInfo = PARIS,
+) -> list[Occurrence]:
+    """Return the volunteer's next `count` occurrences starting at or after `after`, within 400 days."""
+    found: list[Occurrence] = []
+    window = timedelta(days=31)
+    window_start = after.astimezone(UTC)
+    horizon = window_start + NEXT_SHIFTS_HORIZON
+    while len(found) < count and window_start < horizon:
+        window_end = min(window_start + window, horizon)
+        for occ in rota.occurrences(window_start, window_end, holidays, tz, volunteer_id=volunteer_id):
+            # Keep each occurrence in the window where it starts, so windows never repeat one.
+            if window_start <= occ.starts_at < window_end:
+                found.append(occ)
+        window_start = window_end
+    return found[:count]
