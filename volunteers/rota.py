@@ -23,12 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
-HolidayRule = Literal["include", "skip", "only"]
 HOLIDAY_RULES: frozenset[str] = frozenset({"include", "skip", "only"})
 
 # Lookahead of next_shifts: a little over a year, so that a yearly pattern is always found.
@@ -65,7 +64,7 @@ class WeeklyPattern:
     valid_from: date
     valid_until: date | None = None
     motives: frozenset[str] = frozenset()
-    holidays: HolidayRule = "include"
+    holidays: str = "include"
 
     def __post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
@@ -271,6 +270,9 @@ class Rota:
         ):
             return None
         starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
+        if ends_at <= starts_at:
+            # The whole span fell inside a spring-forward gap: the clock never showed it.
+            return None
         return self._make(pattern, day, starts_at, ends_at)
 
     def _make(self, pattern: WeeklyPattern, day: date, starts_at: datetime, ends_at: datetime) -> Occurrence:
