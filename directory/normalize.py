@@ -31,13 +31,15 @@ _OVERSEAS_PREFIXES: dict[str, str] = {
     "0508": "PM",
 }
 
+_PHONE_CHARS = frozenset("0123456789+")
+
 # Lower-case particles inside French names and street names ("Rue du Professeur", "Jean de La Fontaine").
 _PARTICLES = frozenset({"de", "du", "des", "la", "le", "les", "et", "à", "au", "aux", "en", "sur", "sous"})
 _NAME_PARTICLES = frozenset({"de", "du", "des"})
 
 
 def fold(text: str | None) -> str:
-    """Return an accent- and case-insensitive key: ASCII, lower case, punctuation and runs of spaces as one space."""
+    """Return an accent- and case-insensitive key: ASCII, lower case, punctuation and spaces as one space."""
     if not text:
         return ""
     return " ".join(unidecode(text).lower().translate(_SEPARATORS).split())
@@ -48,7 +50,7 @@ def phone_e164(raw: str | None, region: str = "FR") -> str | None:
     """Parse a phone number written any usual way into E.164, or None when empty or invalid."""
     if not raw:
         return None
-    digits = "".join(c for c in raw if c.isdigit() or c == "+")
+    digits = "".join(c for c in raw if c in _PHONE_CHARS)
     if not digits:
         return None
     if region == "FR" and len(digits) == 10 and digits[:4] in _OVERSEAS_PREFIXES:
@@ -87,10 +89,10 @@ def _capitalize(text: str, particles: frozenset[str]) -> str:
 
 
 def person_case(text: str) -> str:
-    """Capitalise a first or last name from an upper-case register: "LEBRUN-CARPENTIER" -> "Lebrun-Carpentier"."""
+    """Capitalise a name from an upper-case register: "LEBRUN-CARPENTIER" -> "Lebrun-Carpentier"."""
     return _capitalize(text, _NAME_PARTICLES)
 
 
 def place_case(text: str) -> str:
-    """Capitalise a street or commune name: "RUE DU PROFESSEUR CHRISTIAN CAB" -> "Rue du Professeur Christian Cab"."""
+    """Capitalise a street or commune name: "RUE DU PROFESSEUR X" -> "Rue du Professeur X"."""
     return _capitalize(text, _PARTICLES)
