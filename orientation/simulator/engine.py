@@ -852,7 +852,8 @@ def _describe(event: Event, number: str) -> str | None:
         return f"(silence {text} s)"
     if kind in ("gather", "leg_gather"):
         who = "VOLUNTEER'S KEYS" if volunteer else "YOUR KEYS"
-        size = f"{attrs['numDigits']} keys, " if "numDigits" in attrs else ""
+        count = attrs.get("numDigits")
+        size = f"{count} key{'' if count == '1' else 's'}, " if count else ""
         return f"LINE WAITS FOR {who} ({size}{attrs.get('input')}, {attrs.get('timeout')} s)"
     if kind == "record":
         return "LINE RECORDS YOUR MESSAGE"
