@@ -145,6 +145,9 @@ def parse_rpps(stream: IO[bytes], keep: Keep | None = None) -> Iterator[Director
     i_skill = idx["skill_code"]
     current_pp = ""
     pending: dict[str, _Pending] = {}
+    # General practice is a qualification of the person, so any row of the professional sets it, even a
+    # row at a site outside the territory.
+    general = False
 
     for line_number, raw in enumerate(lines, start=2):
         try:
@@ -165,9 +168,13 @@ def parse_rpps(stream: IO[bytes], keep: Keep | None = None) -> Iterator[Director
             continue
         if pp != current_pp:
             if pending:
-                yield from _flush(current_pp, pending, idx)
+                yield from _flush(current_pp, pending, idx, general)
                 pending = {}
             current_pp = pp
+            general = False
+        skill = fields[i_skill] if i_skill >= 0 else ""
+        if skill in GENERAL_PRACTICE_CODES:
+            general = True
         if keep is not None:
             postcode = fields[i_postcode] if i_postcode >= 0 else ""
             insee = fields[i_insee] if i_insee >= 0 else ""
@@ -177,10 +184,10 @@ def parse_rpps(stream: IO[bytes], keep: Keep | None = None) -> Iterator[Director
         entry = pending.get(key)
         if entry is None:
             entry = pending[key] = _Pending(line_number, fields)
-        if i_skill >= 0 and fields[i_skill]:
-            entry.skills.append(fields[i_skill])
+        if skill:
+            entry.skills.append(skill)
     if pending:
-        yield from _flush(current_pp, pending, idx)
+        yield from _flush(current_pp, pending, idx, general)
 
 
 def _get(fields: list[str], idx: dict[str, int], attribute: str) -> str:
@@ -199,12 +206,14 @@ def _structure_key(fields: list[str], idx: dict[str, int]) -> str:
     return "adr-" + hashlib.sha1(address.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 
-def _flush(pp: str, pending: dict[str, _Pending], idx: dict[str, int]) -> Iterator[DirectoryRecord]:
+def _flush(
+    pp: str, pending: dict[str, _Pending], idx: dict[str, int], general: bool
+) -> Iterator[DirectoryRecord]:
     for key, entry in pending.items():
-        yield _build(pp, key, entry, idx)
+        yield _build(pp, key, entry, idx, general)
 
 
-def _build(pp: str, key: str, entry: _Pending, idx: dict[str, int]) -> DirectoryRecord:
+def _build(pp: str, key: str, entry: _Pending, idx: dict[str, int], general: bool) -> DirectoryRecord:
     """Turn the rows of one (professional, structure) pair into a record."""
     f = entry.fields
 
@@ -234,7 +243,7 @@ def _build(pp: str, key: str, entry: _Pending, idx: dict[str, int]) -> Directory
         kind="professional",
         name=_display_name(get("title_code"), get("title_label"), get("first_name"), get("last_name")),
         profession=_profession_slug(profession_code, profession_label),
-        general_practice=any(code in GENERAL_PRACTICE_CODES for code in entry.skills),
+        general_practice=general,
         category=category_for_rpps(mode_code or None, sector_code or None),
         category_code=sector_code or None,
         category_label=get("sector_label") or None,
