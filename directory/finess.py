@@ -269,7 +269,9 @@ class _JsonStream:
     def __init__(self, head: bytes, stream: IO[bytes]) -> None:
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.buffer = self._decoder.decode(head)
+        # Decoded on the first fill, so that invalid UTF-8 surfaces where errors are handled.
+        self._head: bytes | None = head
+        self.buffer = ""
         self.pos = 0
         self.eof = False
         self._line_at_start = 1  # line number of buffer[0]
@@ -283,7 +285,10 @@ class _JsonStream:
     def _fill(self) -> bool:
         if self.eof:
             return False
-        data = self._stream.read(_CHUNK_SIZE)
+        if self._head is not None:
+            data, self._head = self._head or self._stream.read(_CHUNK_SIZE), None
+        else:
+            data = self._stream.read(_CHUNK_SIZE)
         self._line_at_start += self.buffer.count("\n", 0, self.pos)
         self.buffer = self.buffer[self.pos :] + self._decoder.decode(data, final=not data)
         self.pos = 0
