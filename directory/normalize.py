@@ -80,7 +80,11 @@ def _capitalize_word(word: str, particles: frozenset[str], first: bool) -> str:
                 + apostrophe
                 + _capitalize_word(tail, particles, True)
             )
-    return "-".join(part[:1].upper() + part[1:] for part in lower.split("-"))
+    # Inside a compound the particles stay lower case too: "Ambérieu-en-Bugey", "Saint-Jean-de-Luz".
+    return "-".join(
+        part if i and part in particles else part[:1].upper() + part[1:]
+        for i, part in enumerate(lower.split("-"))
+    )
 
 
 def _capitalize(text: str, particles: frozenset[str]) -> str:
