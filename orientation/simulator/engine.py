@@ -563,8 +563,8 @@ class VoiceCall:
             "input": verb.get("input", "dtmf"),
             "timeout": verb.get("timeout", "5"),
             "finishOnKey": verb.get("finishOnKey", "#"),
-            "action": urljoin(doc_url, verb.get("action", "") or doc_url),
             **dict(verb.attrib),
+            "action": urljoin(doc_url, verb.get("action", "") or doc_url),  # absolute, for a UI
         }
         kind = "gather" if party == "caller" else "leg_gather"
         return self._emit(kind, " ".join(prompt), attrs, party, leg_sid)

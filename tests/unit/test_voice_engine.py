@@ -196,6 +196,7 @@ def test_the_inbound_webhook_is_signed_and_carries_twilios_call_parameters(new_c
     assert events[0].attrs == {"language": "fr-FR", "voice": "Polly.Lea"}
     assert events[2].text.startswith("Tapez 1")
     assert events[2].attrs["numDigits"] == "1"
+    assert events[2].attrs["action"] == PUBLIC + "/menu"
     assert call.state == "gather"
     assert call.waiting_for is events[2]
 
