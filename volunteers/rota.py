@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -183,6 +183,11 @@ def _pattern_span_utc(pattern: WeeklyPattern, day: date, tz: ZoneInfo) -> tuple[
     return starts_at, ends_at
 
 
+# An index entry: the wall-clock span in microseconds after the start day's midnight, the pattern, and
+# the same span as timedeltas (built once, not per query).
+_Entry = tuple[int, int, WeeklyPattern, timedelta, timedelta]
+
+
 def _holiday_allows(rule: str, is_holiday: bool) -> bool:
     if rule == "include":
         return True
@@ -223,12 +228,16 @@ class Rota:
         # Stabbing index: for the weekday an occurrence starts on, and each hour of the two days its
         # wall-clock span can reach, the patterns whose span touches that hour.
         self._by_weekday: list[list[WeeklyPattern]] = [[] for _ in range(7)]
-        self._hour_buckets: list[list[list[tuple[int, int, WeeklyPattern]]]] = [
-            [[] for _ in range(48)] for _ in range(7)
-        ]
+        self._hour_buckets: list[list[list[_Entry]]] = [[[] for _ in range(48)] for _ in range(7)]
         for pattern in self.patterns:
             start_us, end_us = pattern.span_us
-            entry = (start_us, end_us, pattern)
+            entry = (
+                start_us,
+                end_us,
+                pattern,
+                timedelta(microseconds=start_us),
+                timedelta(microseconds=end_us),
+            )
             for weekday in pattern.weekdays:
                 self._by_weekday[weekday].append(pattern)
                 for hour in range(start_us // _HOUR_US, (end_us - 1) // _HOUR_US + 1):
@@ -253,7 +262,7 @@ class Rota:
             for ordinal in range(first, last + 1):
                 self._shifts_by_utc_day[ordinal].append(shift)
 
-        self._offset_cache: dict[tuple[str, date], timedelta] = {}
+        self._offset_cache: dict[tuple[ZoneInfo, date], timedelta] = {}
 
     # -- building occurrences -------------------------------------------------------------------------
 
@@ -299,7 +308,7 @@ class Rota:
         )
 
     def _midnight_offset(self, day: date, tz: ZoneInfo) -> timedelta:
-        key = (tz.key, day)
+        key = (tz, day)
         offset = self._offset_cache.get(key)
         if offset is None:
             offset = datetime.combine(day, time(), tzinfo=tz).utcoffset() or timedelta()
@@ -310,6 +319,16 @@ class Rota:
 
     def on_duty(self, at: datetime, holidays: HolidayCalendar, tz: ZoneInfo = PARIS) -> list[Occurrence]:
         """Return the occurrences containing the aware instant `at`, sorted by start."""
+        return self._on_duty(at, holidays, tz, None)
+
+    def _on_duty(
+        self,
+        at: datetime,
+        holidays: HolidayCalendar,
+        tz: ZoneInfo,
+        accept: Callable[[int, frozenset[str]], bool] | None,
+    ) -> list[Occurrence]:
+        """on_duty, skipping before building them the occurrences whose (volunteer, motives) fail `accept`."""
         if at.tzinfo is None:
             raise ValueError("on_duty needs an aware datetime")
         at_utc = at.astimezone(UTC)
@@ -324,47 +343,70 @@ class Rota:
         # and check each candidate in UTC.
         offsets = [self._midnight_offset(yesterday + timedelta(days=k), tz) for k in range(4)]
         shift_us = (max(offsets) - min(offsets)) // timedelta(microseconds=1)
+        cancelled = self._cancelled
+        replaced = self._replaced
         holiday_cache: dict[date, bool] = {}
+        span_cache: dict[tuple[int, int], tuple[datetime, datetime]] = {}
         found: list[Occurrence] = []
-        for day, day_us in ((today, wall_us), (yesterday, wall_us + _DAY_US)):
+        for day, day_us, offset in ((today, wall_us, offsets[1]), (yesterday, wall_us + _DAY_US, offsets[0])):
             buckets = self._hour_buckets[day.weekday()]
             if shift_us == 0:
-                entries: Iterable[tuple[int, int, WeeklyPattern]] = buckets[day_us // _HOUR_US]
+                entries: Iterable[_Entry] = buckets[day_us // _HOUR_US]
                 low_us = high_us = day_us
             else:
                 low_us, high_us = day_us - shift_us, day_us + shift_us
-                first_hour = max(0, low_us // _HOUR_US)
-                last_hour = min(47, high_us // _HOUR_US)
-                seen: dict[int, tuple[int, int, WeeklyPattern]] = {}
-                for hour in range(first_hour, last_hour + 1):
+                seen: dict[int, _Entry] = {}
+                for hour in range(max(0, low_us // _HOUR_US), min(47, high_us // _HOUR_US) + 1):
                     for entry in buckets[hour]:
                         seen[entry[2].id] = entry
                 entries = seen.values()
-            midnight_utc = (datetime.combine(day, time()) - offsets[0 if day == yesterday else 1]).replace(
-                tzinfo=UTC
-            )
-            for start_us, end_us, pattern in entries:
-                if not (start_us <= high_us and low_us < end_us):
+            midnight_utc = (datetime.combine(day, time()) - offset).replace(tzinfo=UTC)
+            span_cache.clear()
+            for start_us, end_us, pattern, start_delta, end_delta in entries:
+                if start_us > high_us or end_us <= low_us:
                     continue
-                if not pattern.is_valid_on(day) or (pattern.id, day) in self._cancelled:
+                until = pattern.valid_until
+                if day < pattern.valid_from or (until is not None and day > until):
+                    continue
+                key = (pattern.id, day)
+                if key in cancelled:
                     continue
                 if pattern.holidays != "include":
                     is_holiday = holiday_cache.get(day)
                     if is_holiday is None:
                         is_holiday = holiday_cache[day] = holidays.is_holiday(day)
-                    if not _holiday_allows(pattern.holidays, is_holiday):
+                    if is_holiday != (pattern.holidays == "only"):
                         continue
+                substitute = replaced.get(key)
+                volunteer_id = pattern.volunteer_id if substitute is None else substitute
+                if accept is not None and not accept(volunteer_id, pattern.motives):
+                    continue
                 if shift_us == 0:
-                    starts_at = midnight_utc + timedelta(microseconds=start_us)
-                    ends_at = midnight_utc + timedelta(microseconds=end_us)
+                    starts_at = midnight_utc + start_delta
+                    ends_at = midnight_utc + end_delta
                 else:
-                    starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
+                    span = span_cache.get((start_us, end_us))
+                    if span is None:
+                        span = span_cache[(start_us, end_us)] = _pattern_span_utc(pattern, day, tz)
+                    starts_at, ends_at = span
                     if not starts_at <= at_utc < ends_at:
                         continue
-                found.append(self._make(pattern, day, starts_at, ends_at))
+                found.append(
+                    Occurrence(
+                        volunteer_id,
+                        starts_at,
+                        ends_at,
+                        pattern.motives,
+                        pattern.id,
+                        None,
+                        None if substitute is None else pattern.volunteer_id,
+                    )
+                )
 
         for shift in self._shifts_by_utc_day.get(at_utc.date().toordinal(), ()):
-            if shift.starts_at <= at_utc < shift.ends_at:
+            if shift.starts_at <= at_utc < shift.ends_at and (
+                accept is None or accept(shift.volunteer_id, shift.motives)
+            ):
                 found.append(self._shift_occurrence(shift))
         found.sort(key=_sort_key)
         return found
@@ -416,19 +458,26 @@ class Rota:
         return found
 
 
+def _covered(
+    volunteer_id: int, motives: frozenset[str], motive: str, volunteer_motives: Mapping[int, frozenset[str]]
+) -> bool:
+    accepted = volunteer_motives.get(volunteer_id, frozenset())
+    # A shift's list narrows, never widens: a volunteer who stopped accepting a motive (or a replacement
+    # who never did) must not be rung for it.
+    return motive in accepted and (not motives or motive in motives)
+
+
 def effective_motives(
     occurrence: Occurrence, volunteer_motives: Mapping[int, frozenset[str]]
 ) -> frozenset[str]:
     """Return the motives an occurrence really covers: its own list narrowed to the volunteer's."""
     accepted = volunteer_motives.get(occurrence.volunteer_id, frozenset())
-    # A shift's list narrows, never widens: a volunteer who stopped accepting a motive (or a replacement
-    # who never did) must not be rung for it.
     return occurrence.motives & accepted if occurrence.motives else accepted
 
 
 def covers(occurrence: Occurrence, motive: str, volunteer_motives: Mapping[int, frozenset[str]]) -> bool:
     """Return True when the occurrence's volunteer takes calls for `motive` during it."""
-    return motive in effective_motives(occurrence, volunteer_motives)
+    return _covered(occurrence.volunteer_id, occurrence.motives, motive, volunteer_motives)
 
 
 def on_duty_for_motive(
@@ -440,7 +489,11 @@ def on_duty_for_motive(
     tz: ZoneInfo = PARIS,
 ) -> list[Occurrence]:
     """Return the occurrences containing `at` whose volunteer takes `motive` then."""
-    return [occ for occ in rota.on_duty(at, holidays, tz) if covers(occ, motive, volunteer_motives)]
+    # Filtering before the occurrences are built halves the work of a routing decision.
+    def accept(volunteer_id: int, motives: frozenset[str]) -> bool:
+        return _covered(volunteer_id, motives, motive, volunteer_motives)
+
+    return rota._on_duty(at, holidays, tz, accept)
 
 
 def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -446,6 +446,9 @@ def test_next_shifts_looks_four_hundred_days_ahead_and_no_further() -> None:
 
 # -- on_duty agrees with occurrences --------------------------------------------------------------------
 
+MOTIVE_SETS = st.frozensets(st.sampled_from([DOMICILE, TRAITANT, "orientation"]))
+
+
 TIMES = st.sampled_from([time(0), time(1, 30), time(2), time(2, 30), time(3), time(8), time(12), time(20)])
 
 
@@ -456,6 +459,7 @@ def patterns(draw: st.DrawFn, index: int) -> WeeklyPattern:
     return WeeklyPattern(
         id=index,
         volunteer_id=draw(st.integers(1, 4)),
+        motives=draw(MOTIVE_SETS),
         weekdays=draw(st.frozensets(st.integers(0, 6), min_size=1)),
         start=draw(TIMES),
         end=draw(TIMES),
@@ -515,3 +519,20 @@ def test_every_pattern_occurrence_is_a_non_empty_interval_of_at_most_twenty_five
     for occ in rota.occurrences(at, at + timedelta(days=3), NO_HOLIDAYS):
         if occ.pattern_id is not None:
             assert timedelta(0) < occ.ends_at - occ.starts_at <= timedelta(hours=25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rota=rotas(),
+    at=INSTANTS,
+    motive=st.sampled_from([DOMICILE, TRAITANT]),
+    accepted=st.dictionaries(st.integers(1, 6), MOTIVE_SETS),
+)
+def test_on_duty_for_motive_equals_on_duty_filtered_by_covers(
+    rota: Rota, at: datetime, motive: str, accepted: dict[int, frozenset[str]]
+) -> None:
+    everyone = rota.on_duty(at, FRENCH_2026)
+
+    assert on_duty_for_motive(rota, at, motive, accepted, FRENCH_2026) == [
+        o for o in everyone if covers(o, motive, accepted)
+    ]
