@@ -1,0 +1,58 @@
+"""Orientation: the patient line of a CPTS. `create_app()` is the WSGI entry and composition root."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+
+from orientation.clock import Clock, system_clock
+from orientation.config import Config, from_environment
+from orientation.db import make_engine, make_session_factory
+from orientation.runtime import Runtime, close_db
+
+
+def _sender(config: Config) -> Any:
+    if not config.has_twilio_credentials:
+        return None
+    from callflows.telephony import TwilioTelephony
+
+    return TwilioTelephony(config.twilio_account_sid or "", config.twilio_auth_token or "", config.twilio_api_base_url)
+
+
+def create_app(config: Config | None = None, clock: Clock | None = None, sender: Any = None) -> Flask:
+    """Build the app: configuration, database, telephony, webhooks, API and console."""
+    config = config or from_environment()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = config.secret_key
+    app.config["JSON_SORT_KEYS"] = False
+    engine = make_engine(config.database_url)
+    app.extensions["orientation"] = Runtime(
+        config=config,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock or system_clock,
+        sender=sender if sender is not None else _sender(config),
+    )
+    app.teardown_appcontext(close_db)
+    logging.getLogger("orientation").setLevel(logging.INFO)
+
+    from callflows import views as twilio_views
+    from orientation.api import register as register_api
+
+    twilio_views.register(app)
+    register_api(app)
+
+    @app.get("/healthz")
+    def healthz() -> tuple[dict[str, str], int]:
+        """200 when the app and its database answer."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return {"status": "database unavailable"}, 503
+        return {"status": "ok"}, 200
+
+    return app

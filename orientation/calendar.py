@@ -43,9 +43,7 @@ class PublicHolidays(Protocol):
 
 def _supported_subdivisions() -> dict[str, str]:
     """Accepted spellings (upper-cased) mapped to the canonical code `holidays` expects."""
-    codes = {
-        code for code in holidays.France.subdivisions if not code.upper().startswith("ZONE")
-    }
+    codes = {code for code in holidays.France.subdivisions if not code.upper().startswith("ZONE")}
     accepted = {code.upper(): code for code in codes}
     for alias, code in holidays.France.subdivisions_aliases.items():
         if code in codes:

@@ -121,9 +121,7 @@ def _parse_time(text: str, rule: str, *, is_end: bool) -> int:
     limit = 48 if is_end else 23
     if len(hours) != 2 or len(minutes) != 2 or int(minutes) > 59 or int(hours) > limit:
         bound = "00:00 to 48:00" if is_end else "00:00 to 23:59"
-        raise OpeningHoursError(
-            f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})"
-        )
+        raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})")
     value = int(hours) * 60 + int(minutes)
     if is_end and value > 2 * _MINUTES_PER_DAY:
         raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: an end time is 48:00 at most")
@@ -147,8 +145,7 @@ def _unexpected(token: _Token, rule: str) -> OpeningHoursError:
         )
     if token.kind == "time":
         return OpeningHoursError(
-            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', "
-            "e.g. 08:00-12:00,14:00-18:00"
+            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', e.g. 08:00-12:00,14:00-18:00"
         )
     if token.text[:1].isdigit():
         return OpeningHoursError(
@@ -219,9 +216,7 @@ class _RuleParser:
 
     @staticmethod
     def starts_day(token: _Token | None) -> bool:
-        return (
-            token is not None and token.kind == "word" and token.text.upper() in (*_WEEKDAYS, "PH")
-        )
+        return token is not None and token.kind == "word" and token.text.upper() in (*_WEEKDAYS, "PH")
 
     def body(self, has_days: bool) -> tuple[TimeSpan, ...]:
         token = self.peek()
@@ -259,8 +254,7 @@ class _RuleParser:
         end_token = self.take()
         if end_token.kind != "time":
             raise OpeningHoursError(
-                f"expected an end time after {start_token.text}- but found {end_token.text!r} "
-                f"in rule {self.rule!r}"
+                f"expected an end time after {start_token.text}- but found {end_token.text!r} in rule {self.rule!r}"
             )
         end = _parse_time(end_token.text, self.rule, is_end=True)
         if end == start:
@@ -272,8 +266,7 @@ class _RuleParser:
             end += _MINUTES_PER_DAY  # closes on the next day
         if end - start > _MINUTES_PER_DAY:
             raise OpeningHoursError(
-                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} "
-                "is longer than 24 hours"
+                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} is longer than 24 hours"
             )
         return TimeSpan(start, end)
 
@@ -498,9 +491,7 @@ def _intervals_from(
         yield pending
 
 
-def next_change(
-    hours: OpeningHours, at: datetime, holidays: PublicHolidays, tz: tzinfo = PARIS
-) -> datetime | None:
+def next_change(hours: OpeningHours, at: datetime, holidays: PublicHolidays, tz: tzinfo = PARIS) -> datetime | None:
     """The next instant (aware UTC) after `at` when open/closed flips, or None within the horizon."""
     _require_aware(at, "at")
     if is_always_open(hours) or _is_never_open(hours):
@@ -515,9 +506,7 @@ def next_change(
     return None if change >= limit else change.replace(tzinfo=UTC)
 
 
-def next_opening(
-    hours: OpeningHours, at: datetime, holidays: PublicHolidays, tz: tzinfo = PARIS
-) -> datetime | None:
+def next_opening(hours: OpeningHours, at: datetime, holidays: PublicHolidays, tz: tzinfo = PARIS) -> datetime | None:
     """`at` if open now, else when the line next opens (aware UTC), or None if not within the horizon."""
     if is_open(hours, at, holidays, tz):
         return at

@@ -156,9 +156,7 @@ class _Tally:
         self.requests += 1
         connected_at = row.connected_at
         callback_requested_at = row.callback_requested_at
-        if connected_at is not None and (
-            callback_requested_at is None or connected_at < callback_requested_at
-        ):
+        if connected_at is not None and (callback_requested_at is None or connected_at < callback_requested_at):
             self.connected += 1
             self.answer_seconds.append((connected_at - row.created_at).total_seconds())
         outcome = row.outcome

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from directory.normalize import fold, person_case, phone_e164, place_case
+from directory.normalize import _OVERSEAS_PREFIXES, fold, person_case, phone_e164, place_case
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,7 @@ def test_folding_twice_changes_nothing_and_leaves_plain_ascii(text: str) -> None
         ("", None),
         (None, None),
         ("pas de téléphone", None),
+        ("01234+6789", None),
     ],
 )
 def test_phone_numbers_are_parsed_to_e164_or_none(raw: str | None, e164: str | None) -> None:
@@ -66,6 +68,22 @@ def test_phone_parsing_never_raises_and_always_gives_e164_or_none(raw: str) -> N
     result = phone_e164(raw)
 
     assert result is None or (result.startswith("+") and result[1:].isdigit())
+
+
+@settings(max_examples=200)
+@given(st.from_regex(r"0[1-9][0-9]{8}", fullmatch=True))
+def test_the_french_fast_path_agrees_with_phonenumbers(national: str) -> None:
+    number = phonenumbers.parse(national, "FR")
+    expected = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
+    )
+    if national[:4] in _OVERSEAS_PREFIXES:
+        return  # dialled as +33 by phonenumbers, but these belong to overseas country codes
+
+    assert phone_e164(national) == expected
+    assert phone_e164(national[:2] + " " + national[2:]) == expected
 
 
 @pytest.mark.parametrize(

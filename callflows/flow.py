@@ -1,0 +1,131 @@
+"""The call's decisions, pure: what the caller's keys or words mean and which step comes next."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MENU_KEYS = {
+    "1": "medecin_traitant",
+    "2": "visite_domicile",
+    "3": "soins_non_programmes",
+    "4": "orientation",
+}
+REPEAT = "repeat"
+MAX_MENU_TRIES = 2
+MAX_POSTCODE_TRIES = 2
+
+# Speech: the words a French caller may use for each choice, matched on accent-free lowercase text.
+# Order matters: "médecin traitant" must win over the looser "rapidement"/"médecin" words below.
+_SPEECH_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (REPEAT, ("repeter", "repetez", "reecouter", "encore une fois", "etoile")),
+    ("medecin_traitant", ("medecin traitant", "traitant", "generaliste", "medecin de famille")),
+    ("visite_domicile", ("visite", "domicile", "a la maison", "chez moi", "se deplacer")),
+    (
+        "soins_non_programmes",
+        ("rapidement", "vite", "aujourd'hui", "non programme", "consulter", "rendez-vous", "urgent", "soins"),
+    ),
+    ("orientation", ("autre", "orientation", "question", "renseignement", "information")),
+)
+_SPOKEN_DIGITS = {"un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4"}
+
+
+@dataclass(frozen=True)
+class MenuInput:
+    """What the caller chose at the motive menu: a motive, repeat, or nothing understood."""
+
+    motive: str | None = None
+    repeat: bool = False
+
+    @property
+    def understood(self) -> bool:
+        """True when the caller chose a motive or asked to hear the menu again."""
+        return self.motive is not None or self.repeat
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-free, single-spaced text for matching speech."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    bare = bare.replace("’", "'")
+    return re.sub(r"[^a-z0-9' -]+", " ", bare).strip()
+
+
+def parse_menu_input(digits: str | None, speech: str | None) -> MenuInput:
+    """Read the menu answer from keys first, then from French speech."""
+    keys = (digits or "").strip()
+    if keys:
+        if keys.startswith("*"):
+            return MenuInput(repeat=True)
+        return MenuInput(motive=MENU_KEYS.get(keys[0]))
+    words = fold(speech or "")
+    if not words:
+        return MenuInput()
+    for token in words.split():
+        if token in MENU_KEYS:
+            return MenuInput(motive=MENU_KEYS[token])
+        if token in _SPOKEN_DIGITS and len(words.split()) <= 3:
+            return MenuInput(motive=MENU_KEYS[_SPOKEN_DIGITS[token]])
+    for choice, phrases in _SPEECH_RULES:
+        if any(phrase in words for phrase in phrases):
+            return MenuInput(repeat=True) if choice == REPEAT else MenuInput(motive=choice)
+    return MenuInput()
+
+
+@dataclass(frozen=True)
+class MenuStep:
+    """After a menu answer: ask again, or go on with a motive (defaulted after repeated silence)."""
+
+    motive: str | None
+    ask_again: bool
+    defaulted: bool = False
+    not_understood: bool = False
+
+
+def after_menu(answer: MenuInput, tries: int) -> MenuStep:
+    """Next step after the menu's `tries`-th answer: never hang up, default to orientation at the limit."""
+    if answer.motive:
+        return MenuStep(motive=answer.motive, ask_again=False)
+    if answer.repeat:
+        return MenuStep(motive=None, ask_again=True)
+    if tries >= MAX_MENU_TRIES:
+        return MenuStep(motive="orientation", ask_again=False, defaulted=True)
+    return MenuStep(motive=None, ask_again=True, not_understood=True)
+
+
+def parse_postcode(digits: str | None, speech: str | None) -> str | None:
+    """Five digits typed or spoken ("75 020", "soixante-quinze zéro vingt" comes as digits from Twilio)."""
+    for source in (digits, speech):
+        found = re.sub(r"\D", "", source or "")
+        if len(found) == 5:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class PostcodeStep:
+    """After a postcode answer: ask again, or go on with the postcode (None after repeated failure)."""
+
+    postcode: str | None
+    ask_again: bool
+
+
+def after_postcode(postcode: str | None, tries: int) -> PostcodeStep:
+    """Next step after the postcode's `tries`-th answer: continue without one at the limit."""
+    if postcode:
+        return PostcodeStep(postcode=postcode, ask_again=False)
+    return PostcodeStep(postcode=None, ask_again=tries < MAX_POSTCODE_TRIES)
+
+
+def neighbour_for(postcode: str, neighbours: list[tuple[str, str, list[str]]]) -> tuple[str, str] | None:
+    """The (name, phone) of a neighbouring CPTS covering the postcode, if one is known."""
+    for name, phone, postcodes in neighbours:
+        if postcode in postcodes:
+            return name, phone
+    return None
+
+
+def screening_accepts(digits: str | None) -> bool:
+    """Only a 1 takes the call: anything else, silence or a voicemail's noise does not."""
+    return (digits or "").strip() == "1"

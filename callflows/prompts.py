@@ -1,0 +1,178 @@
+"""Every word the line says or texts, in French: one catalogue, overridable per territory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from string import Formatter
+
+MOTIVE_LABELS = {
+    "medecin_traitant": "recherche d'un médecin traitant",
+    "visite_domicile": "visite à domicile",
+    "soins_non_programmes": "soins non programmés",
+    "orientation": "autre demande d'orientation",
+}
+
+PROMPTS: dict[str, str] = {
+    "welcome": (
+        "Bonjour, vous êtes sur la ligne d'orientation de la {territory}. "
+        "En cas d'urgence vitale, raccrochez et composez le 15."
+    ),
+    "menu": (
+        "Pour trouver un médecin traitant, tapez 1. "
+        "Pour une visite à domicile, tapez 2. "
+        "Pour consulter rapidement un professionnel, tapez 3. "
+        "Pour toute autre demande d'orientation, tapez 4. "
+        "Pour réécouter ce message, tapez étoile. Vous pouvez aussi dire votre demande."
+    ),
+    "menu_not_understood": "Je n'ai pas compris votre choix.",
+    "menu_default_orientation": "Nous allons traiter votre appel comme une demande d'orientation.",
+    "motive_chosen": "Vous avez choisi : {motive}.",
+    "postcode": "Tapez maintenant les cinq chiffres du code postal du lieu où vous vous trouvez.",
+    "postcode_not_understood": "Je n'ai pas compris le code postal.",
+    "postcode_skipped": "Nous poursuivons sans code postal.",
+    "out_of_territory_transfer": (
+        "Le code postal {postcode} ne fait pas partie du territoire de notre CPTS. "
+        "La {neighbour} couvre votre commune ; son numéro est le {phone}. Nous vous transférons."
+    ),
+    "out_of_territory_continue": (
+        "Le code postal {postcode} ne fait pas partie du territoire de notre CPTS. "
+        "Nous cherchons tout de même un professionnel pour vous orienter."
+    ),
+    "searching": "Nous recherchons un professionnel disponible. Merci de patienter.",
+    "still_searching": (
+        "Le professionnel contacté n'est pas disponible. Nous en cherchons un autre, merci de patienter."
+    ),
+    "nobody_available": (
+        "Aucun professionnel n'est disponible pour le moment. "
+        "Après le bip, laissez votre nom, votre demande et le numéro où vous rappeler, puis raccrochez. "
+        "Un professionnel vous rappellera."
+    ),
+    "closed": (
+        "La ligne est actuellement fermée. Elle rouvrira {reopens}. "
+        "Pour un avis médical la nuit, le week-end ou un jour férié, composez le 116 117. "
+        "En cas d'urgence vitale, composez le 15."
+    ),
+    "closed_never": (
+        "La ligne est actuellement fermée. "
+        "Pour un avis médical la nuit, le week-end ou un jour férié, composez le 116 117. "
+        "En cas d'urgence vitale, composez le 15."
+    ),
+    "closed_message": "Pour être rappelé, laissez votre message après le bip, puis raccrochez.",
+    "message_recorded": "Votre message est enregistré. Votre numéro de demande est le {reference}. Au revoir.",
+    "no_message": (
+        "Nous n'avons pas reçu de message. Nous vous rappellerons au numéro d'où vous appelez. "
+        "Votre numéro de demande est le {reference}. Au revoir."
+    ),
+    "goodbye": "Merci d'avoir appelé la ligne d'orientation. Au revoir.",
+    "unknown_line": (
+        "Ce numéro n'est pas configuré. En cas d'urgence vitale, composez le 15. "
+        "Pour un avis médical la nuit ou le week-end, composez le 116 117."
+    ),
+    "technical_problem": (
+        "La ligne d'orientation rencontre un problème technique. Merci de rappeler dans quelques minutes. "
+        "Pour un avis médical la nuit, le week-end ou un jour férié, composez le 116 117. "
+        "En cas d'urgence vitale, composez le 15."
+    ),
+    # What the volunteer hears before accepting (screening).
+    "screening": (
+        "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "
+        "Tapez 1 pour prendre l'appel, 2 pour refuser."
+    ),
+    "screening_postcode": "code postal {postcode}",
+    "screening_no_postcode": "code postal inconnu",
+    "screening_connecting": "Vous êtes mis en relation avec le patient.",
+    "screening_declined": "Merci, l'appel est proposé à un autre professionnel.",
+    "screening_gone": "Le patient n'est plus en ligne. Merci.",
+    # SMS.
+    "sms_patient_callback": (
+        "{territory} : votre demande {reference} est enregistrée. Un professionnel vous rappellera. "
+        "Urgence vitale : 15. Nuit et week-end : 116 117."
+    ),
+    "sms_callback_alert": ("{territory} : demande {reference} en attente de rappel ({motive}, {postcode})."),
+    "sms_outcome_request": (
+        "{reference} {motive} {postcode} — répondez 1 pris en charge, 2 orienté ailleurs, 3 sans suite."
+    ),
+    "sms_not_volunteer": (
+        "Ce numéro est celui de la ligne d'orientation {territory}. Pour toute demande, appelez-le. "
+        "Urgence vitale : 15."
+    ),
+    "sms_help": (
+        "Commandes : PAUSE (ne plus recevoir d'appels), DISPO (en recevoir à nouveau), "
+        "ROTA (vos prochaines permanences), ou le code 1, 2 ou 3 après un appel."
+    ),
+    "sms_paused": "Vous ne recevrez plus d'appels jusqu'à DISPO ou la fin de votre permanence.",
+    "sms_available": "Vous recevez à nouveau les appels pendant vos permanences.",
+    "sms_rota": "Vos prochaines permanences : {shifts}.",
+    "sms_rota_none": "Aucune permanence prévue pour vous.",
+}
+
+
+class PromptError(KeyError):
+    """A prompt key or placeholder that the catalogue does not know."""
+
+
+def placeholders(key: str) -> set[str]:
+    """The {names} a prompt expects."""
+    return {name for _, name, _, _ in Formatter().parse(PROMPTS[key]) if name}
+
+
+def text(key: str, overrides: Mapping[str, str] | None = None, **values: object) -> str:
+    """The wording of a prompt with its values filled in; a territory may override the wording."""
+    if key not in PROMPTS:
+        raise PromptError(key)
+    template = (overrides or {}).get(key) or PROMPTS[key]
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        # An override with a broken placeholder must never silence the line: fall back to ours.
+        return PROMPTS[key].format(**values)
+
+
+def motive_label(motive: str | None) -> str:
+    """The French words for a motive code."""
+    return MOTIVE_LABELS.get(motive or "orientation", MOTIVE_LABELS["orientation"])
+
+
+def spoken_reference(reference: str) -> str:
+    """A request reference as text-to-speech should read it: P20-2026-000123 → "P 20, 2026, 1 2 3"."""
+    parts = reference.split("-")
+    if len(parts) != 3:
+        return reference
+    prefix, year, number = parts
+    spaced_prefix = " ".join(filter(None, [prefix.rstrip("0123456789"), prefix.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")]))
+    digits = " ".join(number.lstrip("0") or "0")
+    return f"{spaced_prefix}, {year}, {digits}"
+
+
+_WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def spoken_time(hour: int, minute: int) -> str:
+    """French clock time for speech: 8 heures, 13 heures 30."""
+    return f"{hour} heures" if minute == 0 else f"{hour} heures {minute:02d}"
+
+
+def spoken_when(at_local: datetime, today: date) -> str:
+    """When the line reopens, as said to a caller: "aujourd'hui à 14 heures", "lundi 1 décembre à 8 heures"."""
+    clock = spoken_time(at_local.hour, at_local.minute)
+    day = at_local.date()
+    if day == today:
+        return f"aujourd'hui à {clock}"
+    if (day - today).days == 1:
+        return f"demain à {clock}"
+    return f"{_WEEKDAYS_FR[day.weekday()]} {day.day} {_MONTHS_FR[day.month - 1]} à {clock}"

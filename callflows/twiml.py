@@ -1,0 +1,176 @@
+"""TwiML, built in one place: pure functions from plain values to a VoiceResponse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+LANGUAGE = "fr-FR"
+VOICE = "Polly.Lea"
+SPEECH_HINTS = "médecin traitant, visite à domicile, consulter rapidement, autre demande, répéter"
+
+
+@dataclass(frozen=True)
+class Urls:
+    """The absolute webhook URLs the TwiML points Twilio to."""
+
+    base: str
+
+    def __call__(self, path: str, **query: object) -> str:
+        """An absolute URL for a webhook path with a query string."""
+        if not query:
+            return f"{self.base}{path}"
+        params = "&".join(f"{key}={value}" for key, value in query.items())
+        return f"{self.base}{path}?{params}"
+
+
+def say(response: VoiceResponse | Gather, words: str) -> None:
+    """Speak French words with the line's voice."""
+    response.say(words, language=LANGUAGE, voice=VOICE)
+
+
+def menu(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse:
+    """Say the intro, ask the motive (keys or speech), and come back to the menu action on silence."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    action = urls("/twilio/voice/menu", attempt=tries)
+    gather = response.gather(
+        input="dtmf speech",
+        num_digits=1,
+        action=action,
+        method="POST",
+        timeout=6,
+        speech_timeout="auto",
+        language=LANGUAGE,
+        hints=SPEECH_HINTS,
+    )
+    say(gather, prompt)
+    response.redirect(action, method="POST")
+    return response
+
+
+def ask_postcode(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse:
+    """Ask the five digits of the postcode; silence comes back to the postcode action."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    action = urls("/twilio/voice/postcode", attempt=tries)
+    gather = response.gather(
+        input="dtmf speech",
+        num_digits=5,
+        action=action,
+        method="POST",
+        timeout=8,
+        speech_timeout="auto",
+        language=LANGUAGE,
+    )
+    say(gather, prompt)
+    response.redirect(action, method="POST")
+    return response
+
+
+def ring_volunteer(
+    urls: Urls,
+    intro: list[str],
+    attempt_id: int,
+    volunteer_phone: str,
+    caller_id: str | None,
+    ring_seconds: int,
+) -> VoiceResponse:
+    """One <Dial> to one volunteer, with a screening URL so only a pressed 1 bridges the call."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    dial = response.dial(
+        action=urls("/twilio/voice/dial", attempt=attempt_id),
+        method="POST",
+        timeout=ring_seconds,
+        caller_id=caller_id,
+    )
+    dial.number(
+        volunteer_phone,
+        url=urls("/twilio/voice/screen", attempt=attempt_id),
+        method="POST",
+        status_callback=urls("/twilio/status", attempt=attempt_id),
+        status_callback_event="initiated ringing answered completed",
+        status_callback_method="POST",
+    )
+    return response
+
+
+def screening(urls: Urls, words: str, attempt_id: int, tries: int) -> VoiceResponse:
+    """What the volunteer hears: the motive and postcode, 1 to take the call; silence hangs up."""
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        num_digits=1,
+        action=urls("/twilio/voice/screen/answer", attempt=attempt_id),
+        method="POST",
+        timeout=6,
+    )
+    say(gather, words)
+    if tries < 2:
+        response.redirect(urls("/twilio/voice/screen", attempt=attempt_id, tries=tries + 1), method="POST")
+    else:
+        response.hangup()
+    return response
+
+
+def bridge(words: str) -> VoiceResponse:
+    """Said to the volunteer who pressed 1; the end of this document bridges the two legs."""
+    response = VoiceResponse()
+    say(response, words)
+    return response
+
+
+def leave_message(urls: Urls, intro: list[str], reference: str, max_seconds: int = 120) -> VoiceResponse:
+    """Nobody can take the call now, or the line is closed: record a message for a call back."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    response.record(
+        action=urls("/twilio/voice/recorded", ref=reference),
+        method="POST",
+        max_length=max_seconds,
+        timeout=5,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=urls("/twilio/recording", ref=reference),
+        recording_status_callback_method="POST",
+    )
+    response.redirect(urls("/twilio/voice/recorded", ref=reference, empty=1), method="POST")
+    return response
+
+
+def transfer(intro: list[str], phone: str, caller_id: str | None) -> VoiceResponse:
+    """Say where the caller is sent and put them through to that number."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    response.dial(phone, caller_id=caller_id, timeout=30)
+    return response
+
+
+def speak_and_hang_up(words: list[str]) -> VoiceResponse:
+    """Say something and end the call."""
+    response = VoiceResponse()
+    for line in words:
+        say(response, line)
+    response.hangup()
+    return response
+
+
+def redirect(url: str, intro: list[str] | None = None) -> VoiceResponse:
+    """Say something, then continue at another webhook."""
+    response = VoiceResponse()
+    for words in intro or []:
+        say(response, words)
+    response.redirect(url, method="POST")
+    return response
+
+
+def empty() -> str:
+    """An empty TwiML document (for status callbacks, which Twilio does not read)."""
+    return str(VoiceResponse())

@@ -1,0 +1,501 @@
+"""The Twilio webhooks: thin adapters from signed form posts to services and TwiML."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial, wraps
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from callflows import flow, prompts, twiml
+from callflows.security import is_valid_signature, signed_url
+from orientation import lifecycle
+from orientation.calendar import french_public_holidays
+from orientation.models import Attempt, Event, Request, Territory
+from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
+from orientation.runtime import Runtime, db, runtime
+from orientation.services import messaging
+from orientation.services import requests as svc
+from volunteers.services import on_duty_volunteers
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+# Only these parameters of Twilio's posts are kept in a request's timeline: no numbers, no names.
+KEPT_PARAMS = (
+    "CallStatus",
+    "Digits",
+    "SpeechResult",
+    "Confidence",
+    "DialCallStatus",
+    "DialBridged",
+    "DialCallDuration",
+    "RecordingDuration",
+    "RecordingStatus",
+    "CallDuration",
+    "AnsweredBy",
+    "ErrorCode",
+    "SequenceNumber",
+    "CallbackSource",
+    "Direction",
+)
+TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+@dataclass
+class Ctx:
+    """One webhook call: its session, form, clock reading and URL builder."""
+
+    session: Session
+    form: MultiDict[str, str]
+    args: MultiDict[str, str]
+    now: datetime
+    urls: twiml.Urls
+    rt: Runtime
+    request: Request | None = None
+    queued: list[messaging.OutboxMessage] = field(default_factory=list)
+
+    def arg_int(self, name: str, default: int) -> int:
+        """An integer from the query string (our own URLs), or the default."""
+        try:
+            return int(self.args.get(name, default))
+        except (TypeError, ValueError):
+            return default
+
+
+def twiml_response(body: str) -> Response:
+    """An XML answer for Twilio."""
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def idempotency_key(path: str, query: str, form: MultiDict[str, str]) -> str:
+    """The same callback (a retry, a duplicate) gives the same key whatever the parameter order."""
+    parts = [path, query] + [f"{k}={v}" for k in sorted(form) for v in sorted(form.getlist(k))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def technical_problem() -> str:
+    """What a caller hears when something broke: never Twilio's "application error"."""
+    return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
+
+
+@bp.before_request
+def verify_signature() -> Response | None:
+    """403 for any post not signed by Twilio with our auth token (nothing is recorded)."""
+    config = runtime().config
+    if request.method != "POST":
+        return Response("Method not allowed", status=405)
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return Response("Unsupported content type", status=415)
+    url = signed_url(config.public_base_url, request.path, request.query_string.decode("latin-1"))
+    if not is_valid_signature(config.webhook_auth_tokens, url, request.form, request.headers.get("X-Twilio-Signature")):
+        return Response("Forbidden", status=403)
+    return None
+
+
+def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response]]:
+    """Run a handler once per distinct callback: a duplicate gets the stored answer and changes nothing."""
+
+    def decorator(handler: Callable[[Ctx], str]) -> Callable[[], Response]:
+        @wraps(handler)
+        def view() -> Response:
+            rt = runtime()
+            session = db()
+            key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
+            try:
+                stored = session.scalar(select(Event.response).where(Event.idempotency_key == key))
+                if stored is not None:
+                    return twiml_response(stored)
+                ctx = Ctx(
+                    session=session,
+                    form=request.form,
+                    args=request.args,
+                    now=rt.clock(),
+                    urls=twiml.Urls(rt.config.public_base_url),
+                    rt=rt,
+                )
+                body = handler(ctx)
+                payload = {k: request.form[k][:500] for k in KEPT_PARAMS if k in request.form}
+                payload.update({k: v[:100] for k, v in request.args.items()})
+                session.add(
+                    Event(
+                        request_id=ctx.request.id if ctx.request is not None else None,
+                        kind=kind,
+                        idempotency_key=key,
+                        payload=payload,
+                        response=body,
+                        at=ctx.now,
+                    )
+                )
+                session.commit()
+            except IntegrityError:
+                # The same callback raced us and won: answer what it answered.
+                session.rollback()
+                stored = session.scalar(select(Event.response).where(Event.idempotency_key == key))
+                return twiml_response(stored if stored is not None else technical_problem())
+            except Exception:
+                session.rollback()
+                log.exception("webhook %s failed", kind)
+                return twiml_response(technical_problem() if kind.startswith("voice") else twiml.empty())
+            if ctx.queued:
+                messaging.dispatch(rt.sessions, rt.sender, [m.id for m in ctx.queued])
+            return twiml_response(body)
+
+        return view
+
+    return decorator
+
+
+# ---------------------------------------------------------------- helpers over the current call
+
+
+def _say(territory: Territory) -> Callable[..., str]:
+    return partial(prompts.text, overrides=(territory.settings or {}).get("prompts") or {})
+
+
+def _tz(territory: Territory) -> ZoneInfo:
+    return ZoneInfo(territory.timezone)
+
+
+def _line_open(territory: Territory, now: datetime) -> tuple[bool, datetime | None]:
+    try:
+        hours = parse_opening_hours(territory.opening_hours)
+    except OpeningHoursError:
+        # Hours are validated when saved; a bad value must not close the line by accident.
+        return True, None
+    holidays = french_public_holidays(territory.holiday_subdivision)
+    if is_open(hours, now, holidays, _tz(territory)):
+        return True, None
+    return False, next_opening(hours, now, holidays, _tz(territory))
+
+
+def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> None:
+    message = messaging.queue_sms(
+        ctx.session,
+        to=to,
+        from_=territory.main_number,
+        body=body,
+        purpose=purpose,
+        now=ctx.now,
+        territory_id=territory.id,
+        request_id=ctx.request.id if ctx.request else None,
+        live=ctx.rt.live_messaging,
+    )
+    ctx.queued.append(message)
+
+
+def _current_request(ctx: Ctx) -> tuple[Request, Territory] | None:
+    found = svc.request_by_call(ctx.session, ctx.form.get("CallSid"))
+    if found is None:
+        # The first webhook was lost (fallback answered it): open the request now.
+        territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
+        if territory is None or not ctx.form.get("CallSid"):
+            return None
+        found, _ = svc.open_request(ctx.session, territory, ctx.form["CallSid"], ctx.form.get("From"), ctx.now)
+    ctx.request = found
+    return found, found.territory
+
+
+def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> str:
+    offer = svc.offer_next(ctx.session, req, territory, ctx.now)
+    if offer is None:
+        return _nobody_available(ctx, req, territory, intro)
+    return str(
+        twiml.ring_volunteer(
+            ctx.urls,
+            intro,
+            offer.attempt.id,
+            offer.volunteer.phone,
+            caller_id=territory.main_number,
+            ring_seconds=territory.ring_seconds,
+        )
+    )
+
+
+def _nobody_available(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> str:
+    say = _say(territory)
+    if svc.to_callback(ctx.session, req, ctx.now):
+        if req.caller and req.caller_is_mobile:
+            _sms(
+                ctx,
+                territory,
+                req.caller,
+                say("sms_patient_callback", territory=territory.name, reference=req.reference),
+                "patient_callback",
+            )
+        alert = say(
+            "sms_callback_alert",
+            territory=territory.name,
+            reference=req.reference,
+            motive=prompts.motive_label(req.motive),
+            postcode=req.postcode or "code postal inconnu",
+        )
+        phones = {v.phone for v in on_duty_volunteers(ctx.session, territory, None, ctx.now)}
+        if territory.coordinator_phone:
+            phones.add(territory.coordinator_phone)
+        for phone in sorted(phones):
+            _sms(ctx, territory, phone, alert, "callback_alert")
+    return str(twiml.leave_message(ctx.urls, [*intro, say("nobody_available")], req.reference))
+
+
+def _attempt(ctx: Ctx) -> Attempt | None:
+    attempt = ctx.session.get(Attempt, ctx.arg_int("attempt", 0))
+    if attempt is not None:
+        ctx.request = attempt.request
+    return attempt
+
+
+# ---------------------------------------------------------------- the patient's call
+
+
+@bp.post("/voice")
+@webhook("voice.incoming")
+def voice(ctx: Ctx) -> str:
+    """An inbound call: record the request first, then welcome, emergency notice, hours, menu."""
+    territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
+    call_sid = ctx.form.get("CallSid")
+    if territory is None or not call_sid:
+        return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
+    req, _ = svc.open_request(ctx.session, territory, call_sid, ctx.form.get("From"), ctx.now)
+    ctx.request = req
+    say = _say(territory)
+    welcome = say("welcome", territory=territory.name)
+    is_open_now, reopens = _line_open(territory, ctx.now)
+    if not is_open_now:
+        svc.add_event(ctx.session, req, "line.closed", ctx.now)
+        if reopens is None:
+            closed = say("closed_never")
+        else:
+            local = reopens.astimezone(_tz(territory))
+            when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
+            closed = say("closed", reopens=when)
+        return str(twiml.leave_message(ctx.urls, [welcome, closed, say("closed_message")], req.reference))
+    if req.status == "received":
+        svc.change_status(ctx.session, req, "in_menu", ctx.now)
+    return str(twiml.menu(ctx.urls, [welcome], say("menu"), tries=1))
+
+
+@bp.post("/voice/menu")
+@webhook("voice.menu")
+def menu(ctx: Ctx) -> str:
+    """The motive menu's answer: a key, French words, or silence (twice: go on as orientation)."""
+    found = _current_request(ctx)
+    if found is None:
+        return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
+    req, territory = found
+    say = _say(territory)
+    tries = ctx.arg_int("attempt", 1)
+    answer = flow.parse_menu_input(ctx.form.get("Digits"), ctx.form.get("SpeechResult"))
+    step = flow.after_menu(answer, tries)
+    if step.ask_again:
+        if step.not_understood:
+            svc.note_menu_miss(ctx.session, req, ctx.now, "menu")
+            return str(twiml.menu(ctx.urls, [say("menu_not_understood")], say("menu"), tries + 1))
+        return str(twiml.menu(ctx.urls, [], say("menu"), tries))
+    assert step.motive is not None
+    if req.motive is None:
+        if step.defaulted:
+            svc.note_menu_miss(ctx.session, req, ctx.now, "menu")
+        svc.choose_motive(ctx.session, req, step.motive, ctx.now, step.defaulted)
+    intro = (
+        [say("menu_default_orientation")]
+        if step.defaulted
+        else [say("motive_chosen", motive=prompts.motive_label(step.motive))]
+    )
+    return str(twiml.ask_postcode(ctx.urls, intro, say("postcode"), 1))
+
+
+@bp.post("/voice/postcode")
+@webhook("voice.postcode")
+def postcode(ctx: Ctx) -> str:
+    """The postcode's answer: check the territory, maybe transfer to a neighbour, then route."""
+    found = _current_request(ctx)
+    if found is None:
+        return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
+    req, territory = found
+    say = _say(territory)
+    tries = ctx.arg_int("attempt", 1)
+    step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
+    if step.ask_again:
+        svc.note_menu_miss(ctx.session, req, ctx.now, "postcode")
+        return str(twiml.ask_postcode(ctx.urls, [say("postcode_not_understood")], say("postcode"), tries + 1))
+    if req.status not in lifecycle.WAITING:
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    svc.set_postcode(ctx.session, req, territory, step.postcode, ctx.now)
+    intro: list[str] = []
+    if step.postcode is None:
+        intro.append(say("postcode_skipped"))
+    elif req.in_territory is False:
+        neighbour = _neighbour(ctx.session, territory, step.postcode)
+        if neighbour is not None:
+            name, phone = neighbour
+            svc.close_with_outcome(ctx.session, req, "out_of_territory", ctx.now)
+            words = say("out_of_territory_transfer", postcode=" ".join(step.postcode), neighbour=name, phone=phone)
+            return str(twiml.transfer([words], phone, caller_id=territory.main_number))
+        intro.append(say("out_of_territory_continue", postcode=" ".join(step.postcode)))
+    intro.append(say("searching"))
+    return _route(ctx, req, territory, intro)
+
+
+def _neighbour(session: Session, territory: Territory, postcode: str) -> tuple[str, str] | None:
+    known = [(n.name, n.phone, list(n.postcodes or [])) for n in territory.neighbours]
+    for other in session.scalars(select(Territory).where(Territory.id != territory.id)):
+        if other.main_number:
+            known.append((other.name, other.main_number, list(other.postcodes or [])))
+    return flow.neighbour_for(postcode, known)
+
+
+@bp.post("/voice/dial")
+@webhook("voice.dial")
+def dial(ctx: Ctx) -> str:
+    """A ring is over: judge it from the app's record and DialBridged, then ring the next one or finish."""
+    attempt = _attempt(ctx)
+    if attempt is None:
+        return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
+    req = attempt.request
+    territory = req.territory
+    say = _say(territory)
+    bridged_raw = ctx.form.get("DialBridged")
+    bridged = None if bridged_raw is None else bridged_raw.lower() == "true"
+    if attempt.ended_at is None or attempt.result in (None, "accepted", "declined"):
+        result = svc.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
+    else:
+        result = attempt.result or "failed"
+    if result == "accepted":
+        _ask_outcome(ctx, req, territory, attempt)
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    if req.status == "routing":
+        return _route(ctx, req, territory, [say("still_searching")])
+    return str(twiml.speak_and_hang_up([say("goodbye")]))
+
+
+def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt) -> None:
+    from volunteers.models import Volunteer
+
+    volunteer = ctx.session.get(Volunteer, attempt.volunteer_id)
+    if volunteer is None:
+        return
+    body = _say(territory)(
+        "sms_outcome_request",
+        reference=req.reference,
+        motive=prompts.motive_label(req.motive),
+        postcode=req.postcode or "",
+    )
+    _sms(ctx, territory, volunteer.phone, " ".join(body.split()), "outcome_request")
+
+
+@bp.post("/voice/screen")
+@webhook("voice.screen")
+def screen(ctx: Ctx) -> str:
+    """The volunteer picked up: say who calls and why; only a 1 takes the call."""
+    attempt = _attempt(ctx)
+    if attempt is None:
+        return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
+    req = attempt.request
+    territory = req.territory
+    say = _say(territory)
+    if req.status != "routing" or attempt.result is not None:
+        return str(twiml.speak_and_hang_up([say("screening_gone")]))
+    if attempt.leg_call_sid is None:
+        attempt.leg_call_sid = ctx.form.get("CallSid")
+    where = say("screening_postcode", postcode=" ".join(req.postcode)) if req.postcode else say("screening_no_postcode")
+    words = say("screening", territory=territory.name, motive=prompts.motive_label(req.motive), postcode=where)
+    return str(twiml.screening(ctx.urls, words, attempt.id, ctx.arg_int("tries", 1)))
+
+
+@bp.post("/voice/screen/answer")
+@webhook("voice.screen_answer")
+def screen_answer(ctx: Ctx) -> str:
+    """The volunteer's key: 1 bridges (recorded now, by us), anything else hangs up their leg."""
+    attempt = _attempt(ctx)
+    if attempt is None:
+        return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
+    say = _say(attempt.request.territory)
+    if flow.screening_accepts(ctx.form.get("Digits")):
+        if svc.accept(ctx.session, attempt, ctx.now):
+            return str(twiml.bridge(say("screening_connecting")))
+        return str(twiml.speak_and_hang_up([say("screening_gone")]))
+    svc.decline(ctx.session, attempt, ctx.now)
+    return str(twiml.speak_and_hang_up([say("screening_declined")]))
+
+
+@bp.post("/voice/recorded")
+@webhook("voice.recorded")
+def recorded(ctx: Ctx) -> str:
+    """The patient's message is recorded (or the recording ended empty): give the reference."""
+    req = svc.request_by_reference(ctx.session, ctx.args.get("ref", ""))
+    if req is None:
+        return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
+    ctx.request = req
+    territory = req.territory
+    say = _say(territory)
+    duration = ctx.form.get("RecordingDuration")
+    seconds = int(duration) if duration and duration.isdigit() else None
+    svc.store_recording(ctx.session, req, ctx.form.get("RecordingSid"), ctx.form.get("RecordingUrl"), seconds, ctx.now)
+    if req.status in lifecycle.WAITING:
+        # A message left while the line was closed: it waits for a call back during opening hours.
+        svc.to_callback(ctx.session, req, ctx.now)
+        if req.caller and req.caller_is_mobile:
+            _sms(
+                ctx,
+                territory,
+                req.caller,
+                say("sms_patient_callback", territory=territory.name, reference=req.reference),
+                "patient_callback",
+            )
+    key = "message_recorded" if req.had_message else "no_message"
+    return str(twiml.speak_and_hang_up([say(key, reference=prompts.spoken_reference(req.reference))]))
+
+
+# ---------------------------------------------------------------- callbacks Twilio does not read
+
+
+@bp.post("/recording")
+@webhook("recording.status")
+def recording_status(ctx: Ctx) -> str:
+    """Recording status callback: keep where the message is."""
+    req = svc.request_by_reference(ctx.session, ctx.args.get("ref", ""))
+    if req is not None:
+        ctx.request = req
+        duration = ctx.form.get("RecordingDuration")
+        seconds = int(duration) if duration and duration.isdigit() else None
+        if ctx.form.get("RecordingStatus", "completed") == "completed":
+            svc.store_recording(
+                ctx.session, req, ctx.form.get("RecordingSid"), ctx.form.get("RecordingUrl"), seconds, ctx.now
+            )
+    return twiml.empty()
+
+
+@bp.post("/status")
+@webhook("call.status")
+def status(ctx: Ctx) -> str:
+    """Call status callback, of the patient's call or of a volunteer's leg (with ?attempt=)."""
+    call_status = (ctx.form.get("CallStatus") or "").lower()
+    if "attempt" in ctx.args:
+        attempt = _attempt(ctx)
+        if attempt is not None and attempt.leg_call_sid is None:
+            attempt.leg_call_sid = ctx.form.get("CallSid")
+        return twiml.empty()
+    req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"))
+    if req is None:
+        req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"))
+    if req is not None:
+        ctx.request = req
+        if call_status in TERMINAL_CALL_STATUSES and not any(e.kind == "call.ended" for e in req.events):
+            svc.call_ended(ctx.session, req, call_status, ctx.now)
+    return twiml.empty()
+
+
+def register(app: Any) -> None:
+    """Attach the Twilio webhooks to the app (CSRF does not apply: signatures protect them)."""
+    app.register_blueprint(bp)

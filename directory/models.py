@@ -1,0 +1,72 @@
+"""The territory directory: professionals and structures, imported or added by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orientation.db import Base, UTCDateTime
+
+
+class DirectoryEntry(Base):
+    """A professional or a structure of the territory, with the fields the CPTS maintains."""
+
+    __tablename__ = "directory_entries"
+    __table_args__ = (
+        UniqueConstraint("territory_id", "source", "external_id"),
+        Index("ix_directory_entries_territory_postcode", "territory_id", "postcode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # rpps, finess, manual
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))  # professional, structure
+    name: Mapped[str] = mapped_column(String(300))
+    search_key: Mapped[str] = mapped_column(String(600), default="")
+    profession: Mapped[str | None] = mapped_column(String(64), index=True)
+    general_practice: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(40), default="other")
+    category_code: Mapped[str | None] = mapped_column(String(16))
+    category_label: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(400))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    commune: Mapped[str | None] = mapped_column(String(120))
+    insee_code: Mapped[str | None] = mapped_column(String(5))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # Fields the CPTS maintains: an import never overwrites them.
+    accepting_new_patients: Mapped[bool | None] = mapped_column(Boolean)
+    accepting_since: Mapped[date | None] = mapped_column(Date)
+    cpts_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Import bookkeeping: when the national file last listed it; gone entries are kept, flagged.
+    last_seen_import_id: Mapped[int | None] = mapped_column(ForeignKey("directory_imports.id", ondelete="SET NULL"))
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DirectoryImport(Base):
+    """One run of an import: what file, how many added, updated, gone, skipped."""
+
+    __tablename__ = "directory_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lines: Mapped[int] = mapped_column(default=0)
+    added: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    gone: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)

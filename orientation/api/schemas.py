@@ -1,0 +1,250 @@
+"""The JSON API's input shapes, parsed once at the edge (pydantic), with French-agnostic field errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from orientation import lifecycle
+from orientation.calendar import validate_subdivision
+from orientation.opening_hours import OpeningHoursError, parse_opening_hours
+from orientation.phones import InvalidPhone, to_e164
+from volunteers.professions import PROFESSIONS
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+_POSTCODE = re.compile(r"^\d{5}$")
+_PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as {field: message}, the API's 422 shape."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+def _e164(value: str) -> str:
+    try:
+        return to_e164(value)
+    except InvalidPhone as exc:
+        raise ValueError(f"not a valid phone number: {value!r}") from exc
+
+
+class NeighbourIn(BaseModel):
+    """A neighbouring CPTS, to which out-of-territory callers are transferred."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    phone: str
+    postcodes: list[str] = Field(default_factory=list)
+
+    _phone = field_validator("phone")(classmethod(lambda cls, v: _e164(v)))
+
+    @field_validator("postcodes")
+    @classmethod
+    def _postcodes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not _POSTCODE.match(code):
+                raise ValueError(f"postcodes are 5 digits: {code!r}")
+        return value
+
+
+class TerritoryIn(BaseModel):
+    """POST /territories."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    name: Name
+    phone_numbers: list[str] = Field(min_length=1)
+    postcodes: list[str] = Field(default_factory=list)
+    opening_hours: str = "24/7"
+    reference_prefix: str | None = None
+    holiday_subdivision: str | None = None
+    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    coordinator_phone: str | None = None
+    ring_seconds: int = Field(default=20, ge=5, le=60)
+    max_wait_seconds: int = Field(default=240, ge=30, le=1800)
+    neighbours: list[NeighbourIn] = Field(default_factory=list)
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _numbers(cls, value: list[str]) -> list[str]:
+        numbers = [_e164(v) for v in value]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("the same number is given twice")
+        return numbers
+
+    @field_validator("postcodes")
+    @classmethod
+    def _postcodes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not _POSTCODE.match(code):
+                raise ValueError(f"postcodes are 5 digits: {code!r}")
+        return sorted(set(value))
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            parse_opening_hours(value)
+        except OpeningHoursError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("reference_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and not _PREFIX.match(value):
+            raise ValueError("1 to 6 capital letters or digits")
+        return value
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _subdivision(cls, value: str | None) -> str | None:
+        return validate_subdivision(value) if value else None
+
+    @field_validator("coordinator_phone")
+    @classmethod
+    def _coordinator(cls, value: str | None) -> str | None:
+        return None if not value else _e164(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        return _language_codes(value)
+
+
+class TerritoryPatch(TerritoryIn):
+    """PATCH /territories/{id}: any subset of the fields."""
+
+    name: Name | None = None  # type: ignore[assignment]
+    phone_numbers: list[str] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
+
+
+def _language_codes(value: list[str]) -> list[str]:
+    codes = []
+    for code in value:
+        code = code.strip().lower()
+        if not re.match(r"^[a-z]{2,3}$", code):
+            raise ValueError(f"language codes are ISO 639 (fr, en, ar…): {code!r}")
+        codes.append(code)
+    return codes or ["fr"]
+
+
+def _motives(value: list[str]) -> list[str]:
+    unknown = [m for m in value if m not in lifecycle.MOTIVES]
+    if unknown:
+        raise ValueError(f"unknown motive {unknown[0]!r}; known: {', '.join(lifecycle.MOTIVES)}")
+    return list(dict.fromkeys(value))
+
+
+class VolunteerIn(BaseModel):
+    """POST /volunteers (the phone is parsed with the territory's region by the view)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    territory_id: int
+    name: Name
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
+    profession: str
+    motives: list[str] = Field(min_length=1)
+    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    directory_entry_id: int | None = None
+    active: bool = True
+
+    @field_validator("profession")
+    @classmethod
+    def _profession(cls, value: str) -> str:
+        if value not in PROFESSIONS:
+            raise ValueError(f"unknown profession {value!r}; known: {', '.join(PROFESSIONS)}")
+        return value
+
+    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+    _l = field_validator("languages")(classmethod(lambda cls, v: _language_codes(v)))
+
+
+class VolunteerPatch(BaseModel):
+    """PATCH /volunteers/{id}."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    name: Name | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    profession: str | None = None
+    motives: list[str] | None = Field(default=None, min_length=1)
+    languages: list[str] | None = None
+    directory_entry_id: int | None = None
+    active: bool | None = None
+    paused: bool | None = None
+
+    @field_validator("profession")
+    @classmethod
+    def _profession(cls, value: str | None) -> str | None:
+        if value is not None and value not in PROFESSIONS:
+            raise ValueError(f"unknown profession {value!r}")
+        return value
+
+    @field_validator("motives")
+    @classmethod
+    def _mv(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _motives(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _lv(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _language_codes(value)
+
+
+class ShiftIn(BaseModel):
+    """POST /shifts: a one-off shift between two instants with a UTC offset."""
+
+    model_config = ConfigDict(extra="ignore")
+    volunteer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    motives: list[str] = Field(default_factory=list)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00")
+        return value
+
+    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+
+    @model_validator(mode="after")
+    def _order(self) -> ShiftIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must come after starts_at")
+        if (self.ends_at - self.starts_at).total_seconds() > 7 * 24 * 3600:
+            raise ValueError("a shift lasts at most 7 days")
+        return self
+
+
+class OutcomePatch(BaseModel):
+    """PATCH /requests/{reference}: set or correct the outcome."""
+
+    model_config = ConfigDict(extra="ignore")
+    outcome: str | None = None
+    directory_entry_id: int | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, value: str | None) -> str | None:
+        if value is not None and value not in lifecycle.OUTCOMES:
+            raise ValueError(f"unknown outcome {value!r}; known: {', '.join(lifecycle.OUTCOMES)}")
+        return value
+
+
+def parse(model: type[BaseModel], body: Any) -> Any:
+    """Validate a JSON body; raises ValidationError (turned into a 422 by the API)."""
+    if not isinstance(body, dict):
+        raise ValidationError.from_exception_data(
+            model.__name__, [{"type": "dict_type", "loc": ("body",), "input": body}]
+        )
+    return model.model_validate(body)

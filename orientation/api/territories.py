@@ -1,0 +1,69 @@
+"""API: territories."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from sqlalchemy import select
+
+from orientation.api import bp, json_body, not_found, scope, unprocessable, visible
+from orientation.api import serialize as out
+from orientation.api.schemas import TerritoryIn, TerritoryPatch, parse
+from orientation.models import Territory
+from orientation.runtime import db, now
+from orientation.services.territories import NumberTaken, create_territory, update_territory
+
+
+def get_territory(territory_id: int) -> Territory:
+    """The territory, or 404 when unknown or outside the token's scope."""
+    territory = db().get(Territory, territory_id)
+    if territory is None or not visible(territory.id):
+        raise not_found("territory not found")
+    return territory
+
+
+@bp.post("/territories")
+def create() -> tuple[Response, int]:
+    """Create a territory (administrator tokens only)."""
+    data = parse(TerritoryIn, json_body())
+    if scope() is not None:
+        raise not_found("territory tokens cannot create territories")
+    session = db()
+    try:
+        territory = create_territory(session, data.model_dump(), now())
+    except NumberTaken as exc:
+        raise unprocessable({"phone_numbers": f"already used by another line: {exc}"}) from exc
+    session.commit()
+    return jsonify(out.territory(territory)), 201
+
+
+@bp.get("/territories")
+def index() -> Response:
+    """The territories the token may see."""
+    query = select(Territory).order_by(Territory.id)
+    if scope() is not None:
+        query = query.where(Territory.id == scope())
+    return jsonify({"items": [out.territory(t) for t in db().scalars(query)]})
+
+
+@bp.get("/territories/<int:territory_id>")
+def show(territory_id: int) -> Response:
+    """One territory."""
+    return jsonify(out.territory(get_territory(territory_id)))
+
+
+@bp.patch("/territories/<int:territory_id>")
+def patch(territory_id: int) -> Response:
+    """Change some settings of a territory."""
+    territory = get_territory(territory_id)
+    body = json_body()
+    data = parse(TerritoryPatch, body)
+    changes = {k: v for k, v in data.model_dump().items() if k in body}
+    if "name" in changes and not changes["name"]:
+        raise unprocessable({"name": "cannot be empty"})
+    session = db()
+    try:
+        update_territory(session, territory, changes)
+    except NumberTaken as exc:
+        raise unprocessable({"phone_numbers": f"already used by another line: {exc}"}) from exc
+    session.commit()
+    return jsonify(out.territory(territory))

@@ -1,0 +1,95 @@
+"""Configuration: every environment variable the product reads is read here, once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEMO_AUTH_TOKEN = "demo-auth-token-not-secret"  # noqa: S105 - signs simulator webhooks when no Twilio account is set
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("ORIENTATION_INSTANCE", Path.cwd() / "instance"))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one app instance; built from the environment, overridable in tests."""
+
+    database_url: str
+    secret_key: str
+    public_base_url: str
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_secondary_auth_token: str | None = None
+    twilio_api_base_url: str | None = None
+    environment: str = "development"
+    simulator_enabled: bool = True
+    journal_dir: str = "instance/journal"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_twilio_credentials(self) -> bool:
+        """True when real Twilio credentials are configured (outgoing messages leave the outbox)."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def webhook_auth_tokens(self) -> tuple[str, ...]:
+        """Tokens accepted for X-Twilio-Signature: the primary, a secondary during rotation, or the demo token."""
+        if self.twilio_auth_token:
+            tokens = [self.twilio_auth_token]
+            if self.twilio_secondary_auth_token:
+                tokens.append(self.twilio_secondary_auth_token)
+            return tuple(tokens)
+        return (DEMO_AUTH_TOKEN,)
+
+    @property
+    def signing_auth_token(self) -> str:
+        """The token the simulator signs its webhooks with."""
+        return self.twilio_auth_token or DEMO_AUTH_TOKEN
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with some settings changed (tests, CLI)."""
+        return replace(self, **changes)
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(env: dict[str, str] | None = None) -> Config:
+    """Read the configuration from environment variables (PRODUCT.md §6)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("ORIENTATION_INSTANCE", str(_instance_dir())))
+    environment = env.get("ORIENTATION_ENV", "development")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'orientation.sqlite3'}"
+    # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    secret_key = env.get("SECRET_KEY") or ""
+    if not secret_key:
+        if environment == "production":
+            raise RuntimeError("SECRET_KEY must be set when ORIENTATION_ENV=production")
+        secret_key = DEV_SECRET_KEY
+    account_sid = env.get("TWILIO_ACCOUNT_SID") or None
+    auth_token = env.get("TWILIO_AUTH_TOKEN") or None
+    has_twilio = bool(account_sid and auth_token)
+    return Config(
+        database_url=database_url,
+        secret_key=secret_key,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        twilio_account_sid=account_sid,
+        twilio_auth_token=auth_token,
+        twilio_secondary_auth_token=env.get("TWILIO_SECONDARY_AUTH_TOKEN") or None,
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+        environment=environment,
+        simulator_enabled=_flag(env.get("ORIENTATION_SIMULATOR"), default=not has_twilio),
+        journal_dir=env.get("ORIENTATION_JOURNAL_DIR") or str(instance / "journal"),
+    )

@@ -1,0 +1,204 @@
+"""Models of the line itself: territories, requests and their timeline, outbox, API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from orientation.db import Base, UTCDateTime
+
+
+class Territory(Base):
+    """A CPTS line: its numbers, postcodes, opening hours and settings."""
+
+    __tablename__ = "territories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reference_prefix: Mapped[str] = mapped_column(String(6))
+    region: Mapped[str] = mapped_column(String(2), default="FR")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(8))
+    opening_hours: Mapped[str] = mapped_column(String(500), default="24/7")
+    postcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["fr"])
+    coordinator_phone: Mapped[str | None] = mapped_column(String(20))
+    ring_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    max_wait_seconds: Mapped[int] = mapped_column(Integer, default=240)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    numbers: Mapped[list[TerritoryNumber]] = relationship(
+        back_populates="territory", cascade="all, delete-orphan", order_by="TerritoryNumber.id"
+    )
+    neighbours: Mapped[list[Neighbour]] = relationship(
+        back_populates="territory", cascade="all, delete-orphan", order_by="Neighbour.id"
+    )
+
+    @property
+    def main_number(self) -> str | None:
+        """The first number of the line (caller ID of outgoing calls and SMS)."""
+        return self.numbers[0].phone if self.numbers else None
+
+
+class TerritoryNumber(Base):
+    """A phone number that reaches a territory's line; the called number selects the territory."""
+
+    __tablename__ = "territory_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+
+    territory: Mapped[Territory] = relationship(back_populates="numbers")
+
+
+class Neighbour(Base):
+    """A neighbouring CPTS known by its number and the postcodes it covers."""
+
+    __tablename__ = "neighbours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    postcodes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    territory: Mapped[Territory] = relationship(back_populates="neighbours")
+
+
+class ReferenceCounter(Base):
+    """The last request number handed out per territory and year (P20-2026-000123)."""
+
+    __tablename__ = "reference_counters"
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Request(Base):
+    """A patient's request: one inbound call, or a message, and everything that follows."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_territory_created", "territory_id", "created_at"),
+        Index("ix_requests_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(20), index=True)
+    caller_is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    motive: Mapped[str | None] = mapped_column(String(32))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    in_territory: Mapped[bool | None] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    menu_misses: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_entry_id: Mapped[int | None] = mapped_column(Integer)
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    callback_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    had_message: Mapped[bool] = mapped_column(Boolean, default=False)
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    territory: Mapped[Territory] = relationship()
+    attempts: Mapped[list[Attempt]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="Attempt.id"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="Event.id"
+    )
+
+
+class Attempt(Base):
+    """One volunteer offered one request: rung live, or called back later."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("request_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="live")
+    result: Mapped[str | None] = mapped_column(String(16))
+    leg_call_sid: Mapped[str | None] = mapped_column(String(64))
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    request: Mapped[Request] = relationship(back_populates="attempts")
+
+
+class Event(Base):
+    """One entry of a request's timeline; Twilio callbacks are keyed so a retry is stored once."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    response: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    request: Mapped[Request | None] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """An SMS or call the line sends: kept here, and handed to Twilio when credentials are set."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(40), default="")
+    to_number: Mapped[str] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="stored")
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token of the JSON API, stored hashed; optionally scoped to one territory."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

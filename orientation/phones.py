@@ -1,0 +1,67 @@
+"""Phone numbers: parsed once at the edge into E.164, masked whenever they are listed."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid phone number."""
+
+
+def to_e164(raw: str, region: str = "FR") -> str:
+    """Parse any national or international spelling into E.164, or raise InvalidPhone."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone("numéro de téléphone manquant")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise InvalidPhone("numéro de téléphone illisible") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("numéro de téléphone invalide")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_e164(raw: str | None, region: str = "FR") -> str | None:
+    """E.164 when the text is a valid number, else None (for callers whose number is hidden or odd)."""
+    if not raw:
+        return None
+    try:
+        return to_e164(raw, region)
+    except InvalidPhone:
+        return None
+
+
+def is_mobile(e164: str) -> bool:
+    """True when the number can receive SMS (a mobile; French 06/07)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def mask(number: str | None) -> str:
+    """Hide all but the last two digits: +33 6 •• •• •• 42 style, safe for lists and logs."""
+    if not number:
+        return "inconnu"
+    digits = [c for c in number if c.isdigit()]
+    if len(digits) <= 4:
+        return "•" * len(digits)
+    prefix = "+" + "".join(digits[:2]) if number.startswith("+") else "".join(digits[:1])
+    return f"{prefix} •• •• •• {''.join(digits[-2:])}"
+
+
+def spoken_digits(number: str) -> str:
+    """A French number written for text-to-speech, digit pairs apart (01 23 45 67 89)."""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except NumberParseException:
+        national = number
+    return national.replace(".", " ")

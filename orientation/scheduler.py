@@ -1,0 +1,97 @@
+"""The clock process: APScheduler 3 with jobs kept in the database, one active instance at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from orientation.config import Config
+from orientation.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x0F1E_4A71  # the advisory lock that only one clock process holds
+
+
+@contextmanager
+def single_instance(engine: Engine, lock_dir: str) -> Iterator[bool]:
+    """Hold the clock's lock while inside; yields False when another clock process already holds it.
+
+    PostgreSQL: a session advisory lock on a connection kept open (released if the process dies).
+    SQLite: an exclusive file lock beside the database's instance folder.
+    """
+    if engine.dialect.name == "postgresql":
+        connection: Connection = engine.connect()
+        try:
+            acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+            connection.commit()
+            yield acquired
+            if acquired:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                connection.commit()
+        finally:
+            connection.close()
+        return
+    Path(lock_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(lock_dir) / "clock.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def dispatch_outbox() -> None:
+    """Job: send SMS and calls still queued (a provider error earlier, or queued by another process)."""
+    from orientation import create_app
+    from orientation.runtime import runtime
+    from orientation.services.messaging import dispatch
+
+    app = create_app()
+    with app.app_context():
+        rt = runtime()
+        dispatch(rt.sessions, rt.sender)
+
+
+JOBS: dict[str, tuple[Callable[[], None], dict[str, Any]]] = {
+    "dispatch_outbox": (dispatch_outbox, {"trigger": "interval", "seconds": 60}),
+}
+
+
+def run_clock(config: Config, stop_after: float | None = None) -> int:
+    """Run the scheduler until interrupted; a second clock process waits as a stand-by."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(config.database_url)
+    make_session_factory(engine)
+    started = time.monotonic()
+    while True:
+        with single_instance(engine, str(Path(config.journal_dir).parent)) as acquired:
+            if acquired:
+                log.info("clock: holding the lock, starting the scheduler")
+                scheduler = BlockingScheduler(
+                    jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="clock_jobs")},
+                    timezone="Europe/Paris",
+                )
+                for job_id, (func, trigger) in JOBS.items():
+                    scheduler.add_job(func, id=job_id, replace_existing=True, coalesce=True, max_instances=1, **trigger)
+                scheduler.start()
+                return 0
+        if stop_after is not None and time.monotonic() - started > stop_after:
+            log.info("clock: another clock process holds the lock; giving up")
+            return 1
+        log.info("clock: another clock process is active; standing by")
+        time.sleep(30)

@@ -1,0 +1,1 @@
+"""Services: each owns its transaction boundary's worth of work over the models."""

@@ -1,0 +1,269 @@
+"""Request services: open a request for a call, route it, and record what happened to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orientation import lifecycle
+from orientation.models import Attempt, Event, Request, Territory, TerritoryNumber
+from orientation.phones import is_mobile, try_e164
+from orientation.services.references import format_reference, next_number
+from volunteers.models import Volunteer
+from volunteers.services import ring_candidates
+
+
+def territory_for_number(session: Session, called: str | None) -> Territory | None:
+    """The territory whose line was called (the `To` of the call)."""
+    number = try_e164(called)
+    if number is None:
+        return None
+    return session.scalars(select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == number)).first()
+
+
+def add_event(
+    session: Session,
+    request: Request | None,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> Event:
+    """Append an entry to a request's timeline."""
+    event = Event(
+        request_id=request.id if request is not None else None,
+        kind=kind,
+        payload=payload or {},
+        actor=actor,
+        at=now,
+    )
+    session.add(event)
+    return event
+
+
+def change_status(session: Session, request: Request, target: str, now: datetime, actor: str = "line") -> None:
+    """Move a request to another status, as the lifecycle allows, and keep the change in the timeline."""
+    if request.status == target:
+        return
+    previous = request.status
+    request.status = lifecycle.move(previous, target)
+    request.updated_at = now
+    if target == "closed" and request.closed_at is None:
+        request.closed_at = now
+    add_event(session, request, "status", now, {"from": previous, "to": target}, actor)
+
+
+def open_request(
+    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime
+) -> tuple[Request, bool]:
+    """The request of an inbound call, created once per CallSid; True when it was just created."""
+    existing = session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
+    if existing is not None:
+        return existing, False
+    caller = try_e164(caller_raw, territory.region)
+    number = next_number(session, territory.id, now.year)
+    request = Request(
+        territory_id=territory.id,
+        reference=format_reference(territory.reference_prefix, now.year, number),
+        call_sid=call_sid,
+        caller=caller,
+        caller_is_mobile=bool(caller and is_mobile(caller)),
+        status="received",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    add_event(session, request, "call.received", now, {"caller_known": caller is not None})
+    return request, True
+
+
+def request_by_call(session: Session, call_sid: str | None) -> Request | None:
+    """The request of a call, by its CallSid."""
+    if not call_sid:
+        return None
+    return session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
+
+
+def request_by_reference(session: Session, reference: str) -> Request | None:
+    """A request by its human reference."""
+    return session.scalars(select(Request).where(Request.reference == reference)).first()
+
+
+def choose_motive(session: Session, request: Request, motive: str, now: datetime, defaulted: bool) -> None:
+    """Record the motive the caller chose (or the default after silence)."""
+    if motive not in lifecycle.MOTIVES:
+        raise ValueError(f"unknown motive {motive}")
+    request.motive = motive
+    request.updated_at = now
+    add_event(session, request, "menu.motive", now, {"motive": motive, "defaulted": defaulted})
+
+
+def note_menu_miss(session: Session, request: Request, now: datetime, step: str) -> None:
+    """Count a silence or an answer that was not understood."""
+    request.menu_misses += 1
+    add_event(session, request, f"{step}.not_understood", now)
+
+
+def set_postcode(session: Session, request: Request, territory: Territory, postcode: str | None, now: datetime) -> None:
+    """Record the postcode and whether it is in the territory (None when the caller gave none)."""
+    request.postcode = postcode
+    request.in_territory = None if postcode is None else postcode in (territory.postcodes or [])
+    request.updated_at = now
+    add_event(session, request, "postcode", now, {"postcode": postcode, "in_territory": request.in_territory})
+
+
+def close_with_outcome(
+    session: Session, request: Request, outcome: str, now: datetime, actor: str = "line", note: str | None = None
+) -> None:
+    """Set a final outcome and close the request."""
+    if outcome not in lifecycle.OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    previous = request.outcome
+    request.outcome = outcome
+    if note is not None:
+        request.outcome_note = note
+    add_event(session, request, "outcome", now, {"from": previous, "to": outcome}, actor)
+    change_status(session, request, "closed", now, actor)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One volunteer to ring now for a request."""
+
+    attempt: Attempt
+    volunteer: Volunteer
+
+
+def wait_exceeded(request: Request, territory: Territory, now: datetime) -> bool:
+    """True when the caller has waited as long as the territory allows before leaving a message."""
+    return (now - request.created_at).total_seconds() >= territory.max_wait_seconds
+
+
+def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Offer | None:
+    """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it."""
+    if request.status not in ("routing", "in_menu", "received"):
+        return None
+    change_status(session, request, "routing", now)
+    if wait_exceeded(request, territory, now):
+        add_event(session, request, "routing.wait_limit", now)
+        return None
+    tried = {a.volunteer_id for a in request.attempts}
+    ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, tried)
+    if not ordered:
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(tried)})
+        return None
+    volunteer = ordered[0]
+    attempt = Attempt(
+        request_id=request.id,
+        volunteer_id=volunteer.id,
+        seq=len(request.attempts) + 1,
+        kind="live",
+        offered_at=now,
+    )
+    request.attempts.append(attempt)
+    volunteer.last_offered_at = now
+    session.flush()
+    add_event(session, request, "attempt.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
+    return Offer(attempt=attempt, volunteer=volunteer)
+
+
+def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
+    """The volunteer pressed 1: connect them if the patient is still waiting; False when too late."""
+    request = attempt.request
+    if attempt.result == "accepted":
+        return True
+    if attempt.result is not None or request.status != "routing":
+        return False
+    attempt.result = "accepted"
+    attempt.answered_at = now
+    request.volunteer_id = attempt.volunteer_id
+    request.connected_at = now
+    change_status(session, request, "connected", now)
+    volunteer = session.get(Volunteer, attempt.volunteer_id)
+    if volunteer is not None:
+        volunteer.on_call_request_id = request.id
+    add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
+    return True
+
+
+def decline(session: Session, attempt: Attempt, now: datetime) -> None:
+    """The volunteer pressed something else than 1, or nothing."""
+    if attempt.result is not None:
+        return
+    attempt.result = "declined"
+    attempt.ended_at = now
+    add_event(session, attempt.request, "attempt.declined", now, {"attempt": attempt.id})
+
+
+def finish_attempt(
+    session: Session, attempt: Attempt, dial_status: str | None, bridged: bool | None, now: datetime
+) -> str:
+    """Judge a finished ring from the app's record and the <Dial> action; free the volunteer."""
+    accepted = attempt.result == "accepted"
+    declined = attempt.result == "declined"
+    result = lifecycle.attempt_result_from_dial(accepted, dial_status, bridged, declined)
+    attempt.result = result
+    attempt.ended_at = attempt.ended_at or now
+    volunteer = session.get(Volunteer, attempt.volunteer_id)
+    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
+        volunteer.on_call_request_id = None
+    request = attempt.request
+    if accepted and result == "failed" and request.status == "connected":
+        # Pressed 1 but the bridge never happened: the patient is still there, back to the hunt.
+        request.status = "routing"
+        request.connected_at = None
+        request.volunteer_id = None
+        add_event(session, request, "status", now, {"from": "connected", "to": "routing"})
+    add_event(
+        session,
+        request,
+        "attempt.finished",
+        now,
+        {"attempt": attempt.id, "result": result, "dial_status": dial_status, "bridged": bridged},
+    )
+    return result
+
+
+def to_callback(session: Session, request: Request, now: datetime) -> bool:
+    """Nobody could take the call: the request waits for a call back. True when this changed anything."""
+    if request.status == "callback_pending":
+        return False
+    change_status(session, request, "callback_pending", now)
+    request.callback_requested_at = request.callback_requested_at or now
+    return True
+
+
+def store_recording(
+    session: Session, request: Request, sid: str | None, url: str | None, seconds: int | None, now: datetime
+) -> None:
+    """Keep where the patient's message is (the message itself stays at Twilio until retention deletes it)."""
+    if not sid and not url:
+        return
+    if sid:
+        request.recording_sid = sid
+    if url:
+        request.recording_url = url
+    if seconds is not None:
+        request.recording_seconds = seconds
+    request.had_message = True
+    request.updated_at = now
+
+
+def call_ended(session: Session, request: Request, call_status: str, now: datetime) -> None:
+    """The patient's call is over: a caller who hung up while waiting leaves an abandoned request."""
+    for attempt in request.attempts:
+        if attempt.result is None:
+            attempt.result = "cancelled"
+            attempt.ended_at = now
+    for volunteer in session.scalars(select(Volunteer).where(Volunteer.on_call_request_id == request.id)):
+        volunteer.on_call_request_id = None
+    if request.status in lifecycle.WAITING:
+        change_status(session, request, "abandoned", now)
+        request.outcome = "abandoned"
+        add_event(session, request, "outcome", now, {"from": None, "to": "abandoned"})
+    add_event(session, request, "call.ended", now, {"status": call_status})

@@ -1,0 +1,65 @@
+"""Figures from the database: rows of requests read once, computed by the pure orientation.stats."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orientation import stats
+from orientation.models import Request
+
+
+def request_rows(
+    session: Session, territory_id: int | None, since: datetime | None, until: datetime | None
+) -> list[stats.RequestRow]:
+    """The plain rows of the requests of a territory (or all) created in [since, until)."""
+    query = select(
+        Request.motive,
+        Request.status,
+        Request.outcome,
+        Request.created_at,
+        Request.connected_at,
+        Request.callback_requested_at,
+        Request.callback_done_at,
+        Request.postcode,
+    )
+    if territory_id is not None:
+        query = query.where(Request.territory_id == territory_id)
+    if since is not None:
+        query = query.where(Request.created_at >= since)
+    if until is not None:
+        query = query.where(Request.created_at < until)
+    return [
+        stats.RequestRow(
+            motive=row.motive,
+            status=row.status,
+            outcome=row.outcome,
+            created_at=row.created_at,
+            connected_at=row.connected_at,
+            callback_requested_at=row.callback_requested_at,
+            callback_done_at=row.callback_done_at,
+            postcode=row.postcode,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def figures_for(
+    session: Session, territory_id: int | None, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """The stats API's answer: per motive figures, with the match-rate definition spelled out."""
+    figures = stats.figures_by_motive(request_rows(session, territory_id, since, until))
+    motives = {motive: asdict(values) for motive, values in figures.items()}
+    for values in motives.values():
+        values["median_seconds_to_answer"] = values.get("median_seconds_to_answer")
+    return {
+        "territory_id": territory_id,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "match_rate_definition": stats.MATCH_RATE_DEFINITION_EN,
+        "motives": motives,
+    }

@@ -1,0 +1,200 @@
+"""Volunteer services: building the rota from the database and choosing whom to ring."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from orientation.calendar import french_public_holidays
+from orientation.models import Attempt, Territory
+from volunteers import rota as rota_mod
+from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.routing import Candidate, ring_order
+
+# A volunteer whose phone rang for another request this recently, without an answer yet, is not rung again.
+RINGING_WINDOW = timedelta(seconds=60)
+
+
+def _hhmm(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def build_rota(
+    patterns: Iterable[ShiftPattern], shifts: Iterable[Shift], exceptions: Iterable[ShiftException]
+) -> rota_mod.Rota:
+    """The pure Rota of a set of pattern, shift and exception rows."""
+    pure_patterns = [
+        rota_mod.WeeklyPattern(
+            id=p.id,
+            volunteer_id=p.volunteer_id,
+            weekdays=frozenset(p.weekdays),
+            start=_hhmm(p.start_time),
+            end=_hhmm(p.end_time),
+            valid_from=p.valid_from,
+            valid_until=p.valid_until,
+            motives=frozenset(p.motives or ()),
+            holidays=p.holidays,
+        )
+        for p in patterns
+    ]
+    pure_shifts = [
+        rota_mod.OneOffShift(
+            id=s.id,
+            volunteer_id=s.volunteer_id,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            motives=frozenset(s.motives or ()),
+        )
+        for s in shifts
+    ]
+    cancellations = []
+    replacements = []
+    for e in exceptions:
+        if e.replacement_volunteer_id is None:
+            cancellations.append(rota_mod.Cancellation(pattern_id=e.pattern_id, on_date=e.on_date))
+        else:
+            replacements.append(
+                rota_mod.Replacement(
+                    pattern_id=e.pattern_id, on_date=e.on_date, volunteer_id=e.replacement_volunteer_id
+                )
+            )
+    return rota_mod.Rota(pure_patterns, pure_shifts, cancellations, replacements)
+
+
+def load_rota(session: Session, territory_id: int, around: datetime) -> rota_mod.Rota:
+    """The territory's rota, with one-off shifts near `around` (patterns are all loaded)."""
+    volunteer_ids = select(Volunteer.id).where(Volunteer.territory_id == territory_id)
+    patterns = session.scalars(select(ShiftPattern).where(ShiftPattern.volunteer_id.in_(volunteer_ids))).all()
+    day = around.date()
+    window_start = datetime.combine(day - timedelta(days=2), time(), tzinfo=around.tzinfo)
+    window_end = datetime.combine(day + timedelta(days=2), time(), tzinfo=around.tzinfo)
+    shifts = session.scalars(
+        select(Shift).where(
+            Shift.volunteer_id.in_(volunteer_ids), Shift.ends_at > window_start, Shift.starts_at < window_end
+        )
+    ).all()
+    pattern_ids = [p.id for p in patterns]
+    exceptions = (
+        session.scalars(
+            select(ShiftException).where(
+                ShiftException.pattern_id.in_(pattern_ids),
+                ShiftException.on_date >= date.fromordinal(day.toordinal() - 2),
+                ShiftException.on_date <= date.fromordinal(day.toordinal() + 2),
+            )
+        ).all()
+        if pattern_ids
+        else []
+    )
+    return build_rota(patterns, shifts, exceptions)
+
+
+def is_paused(volunteer: Volunteer, now: datetime) -> bool:
+    """A pause lasts until DISPO, or until the end of the shift it was taken in."""
+    if not volunteer.paused:
+        return False
+    return volunteer.paused_until is None or volunteer.paused_until > now
+
+
+def on_duty_volunteers(session: Session, territory: Territory, motive: str | None, now: datetime) -> list[Volunteer]:
+    """The territory's active volunteers on shift at `now` who accept the motive (any motive if None)."""
+    volunteers = session.scalars(
+        select(Volunteer).where(Volunteer.territory_id == territory.id, Volunteer.active.is_(True))
+    ).all()
+    by_id = {v.id: v for v in volunteers}
+    motives = {v.id: frozenset(v.motives or ()) for v in volunteers}
+    holidays = french_public_holidays(territory.holiday_subdivision)
+    tz = ZoneInfo(territory.timezone)
+    rota = load_rota(session, territory.id, now)
+    if motive is None:
+        occurrences = rota.on_duty(now, holidays, tz)
+    else:
+        occurrences = rota_mod.on_duty_for_motive(rota, now, motive, motives, holidays, tz)
+    seen: dict[int, Volunteer] = {}
+    for occurrence in occurrences:
+        volunteer = by_id.get(occurrence.volunteer_id)
+        if volunteer is not None:
+            seen.setdefault(volunteer.id, volunteer)
+    return list(seen.values())
+
+
+def ringing_elsewhere(session: Session, volunteer_ids: Collection[int], now: datetime) -> set[int]:
+    """Volunteers whose phone is ringing for another request right now (an attempt without result)."""
+    if not volunteer_ids:
+        return set()
+    rows = session.scalars(
+        select(Attempt.volunteer_id).where(
+            Attempt.volunteer_id.in_(list(volunteer_ids)),
+            Attempt.result.is_(None),
+            Attempt.offered_at > now - RINGING_WINDOW,
+        )
+    ).all()
+    return set(rows)
+
+
+def ring_candidates(
+    session: Session,
+    territory: Territory,
+    motive: str,
+    language: str,
+    now: datetime,
+    exclude: Collection[int],
+) -> list[Volunteer]:
+    """Whom to ring, in order: on shift, accepting the motive, free; language first, then fairness."""
+    on_duty = on_duty_volunteers(session, territory, motive, now)
+    busy = ringing_elsewhere(session, [v.id for v in on_duty], now)
+    candidates = [
+        Candidate(
+            volunteer_id=v.id,
+            motives=frozenset(v.motives or ()),
+            languages=frozenset(v.languages or ("fr",)),
+            paused=is_paused(v, now),
+            on_call=v.on_call_request_id is not None or v.id in busy,
+            last_offered_at=v.last_offered_at,
+        )
+        for v in on_duty
+    ]
+    order = ring_order(candidates, motive, language, exclude)
+    by_id = {v.id: v for v in on_duty}
+    return [by_id[i] for i in order]
+
+
+def volunteer_by_phone(session: Session, phone: str) -> list[Volunteer]:
+    """Volunteers with that mobile number (one per territory at most)."""
+    return list(
+        session.scalars(select(Volunteer).where(Volunteer.phone == phone).options(selectinload(Volunteer.patterns)))
+    )
+
+
+def create_volunteer(session: Session, territory: Territory, data: dict[str, object], now: datetime) -> Volunteer:
+    """A new volunteer of the territory from validated data (phone already in E.164)."""
+    import secrets
+
+    volunteer = Volunteer(
+        territory_id=territory.id,
+        name=data["name"],
+        phone=data["phone"],
+        profession=data["profession"],
+        motives=list(data.get("motives") or []),  # type: ignore[call-overload]
+        languages=list(data.get("languages") or ["fr"]),  # type: ignore[call-overload]
+        directory_entry_id=data.get("directory_entry_id"),
+        active=bool(data.get("active", True)),
+        paused=False,
+        ical_secret=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    session.add(volunteer)
+    session.flush()
+    return volunteer
+
+
+def phone_in_use(session: Session, territory_id: int, phone: str, exclude_id: int | None = None) -> bool:
+    """True when another volunteer of the territory has that number."""
+    query = select(Volunteer.id).where(Volunteer.territory_id == territory_id, Volunteer.phone == phone)
+    if exclude_id is not None:
+        query = query.where(Volunteer.id != exclude_id)
+    return session.scalar(query) is not None
