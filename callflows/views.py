@@ -367,6 +367,11 @@ def dial(ctx: Ctx) -> str:
     say = _say(territory)
     bridged_raw = ctx.form.get("DialBridged")
     bridged = None if bridged_raw is None else bridged_raw.lower() == "true"
+    caller_gone = (ctx.form.get("CallStatus") or "").lower() in TERMINAL_CALL_STATUSES
+    if caller_gone and attempt.result is None:
+        # The patient hung up while this volunteer's phone rang or screened: nobody refused anything.
+        attempt.result = "cancelled"
+        attempt.ended_at = ctx.now
     if attempt.ended_at is None or attempt.result in (None, "accepted", "declined"):
         result = svc.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
     else:
@@ -374,6 +379,10 @@ def dial(ctx: Ctx) -> str:
     if result == "accepted":
         _ask_outcome(ctx, req, territory, attempt)
         return str(twiml.speak_and_hang_up([say("goodbye")]))
+    if caller_gone:
+        # The patient hung up while the volunteer's phone rang: Twilio still posts the action.
+        svc.call_ended(ctx.session, req, ctx.form.get("CallStatus", "completed"), ctx.now)
+        return twiml.empty()
     if req.status == "routing":
         return _route(ctx, req, territory, [say("still_searching")])
     return str(twiml.speak_and_hang_up([say("goodbye")]))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -39,20 +39,27 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The test PostgreSQL database (started by `make test`), emptied then migrated once for the run."""
-    url = _postgres_url()
-    if url is None:
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test run alone, on the server `make test` started, migrated once."""
+    server_url = _postgres_url()
+    if server_url is None:
         if os.environ.get("ORIENTATION_REQUIRE_POSTGRES"):
             pytest.fail("TEST_DATABASE_URL is not set but PostgreSQL tests are required")
         pytest.skip("TEST_DATABASE_URL not set: run `make test` to start a PostgreSQL server")
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    # One database per run, so that two test runs on one machine never empty each other's tables.
+    name = f"orientation_test_{os.getpid()}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
-    return url
+    yield url
+    for engine in [e for key, e in _ENGINES.items() if key == url]:
+        engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,6 +13,7 @@ from sqlalchemy.orm import Session
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, OutboxMessage, Request
 from tests import factories
+from tests.conftest import PARIS
 from tests.functional.twilio_client import call, said
 
 
@@ -56,3 +61,339 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
     sms = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")).one()
     assert sms.to_number == volunteer.phone
     assert "P20-2026-000001" in (sms.body or "") and "répondez 1" in (sms.body or "")
+
+
+def test_volunteers_are_rung_one_at_a_time_until_one_presses_one(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    first = factories.volunteer(session, territory, clock())
+    second = factories.volunteer(session, territory, clock())
+    third = factories.volunteer(session, territory, clock())
+    fourth = factories.volunteer(session, territory, clock())
+    # Fairness: the least recently offered is rung first; never offered comes before everyone.
+    second.last_offered_at = clock() - timedelta(days=3)
+    third.last_offered_at = clock() - timedelta(days=2)
+    fourth.last_offered_at = clock() - timedelta(days=1)
+    first.last_offered_at = clock() - timedelta(hours=1)
+    session.commit()
+    patient = call(app)
+    patient.start()
+    patient.press("3")
+    patient.press("75019")
+
+    rung = []
+    assert patient.state == "dial_leg"
+    rung.append(patient.waiting_for.text if patient.waiting_for else None)
+    patient.leg_answer()
+    patient.leg_press("2")  # declines
+    rung.append(patient.waiting_for.text if patient.waiting_for else None)
+    patient.leg_no_answer()
+    rung.append(patient.waiting_for.text if patient.waiting_for else None)
+    patient.leg_answer()
+    patient.leg_silence()
+    patient.leg_silence()  # a voicemail, or someone who never presses 1: their leg is hung up
+    rung.append(patient.waiting_for.text if patient.waiting_for else None)
+    patient.leg_answer()
+    patient.leg_press("1")
+    assert patient.state == "bridged"
+
+    assert rung == [second.phone, third.phone, fourth.phone, first.phone]
+    results = [(a.volunteer_id, a.result) for a in session.scalars(select(Attempt).order_by(Attempt.id))]
+    assert results == [
+        (second.id, "declined"),
+        (third.id, "no_answer"),
+        (fourth.id, "no_answer"),
+        (first.id, "accepted"),
+    ]
+    assert "Nous en cherchons un autre" in said(patient)
+    dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
+    assert dial_posts[2].params["DialCallStatus"] == "completed" and dial_posts[2].params["DialBridged"] == "false"
+
+
+def test_busy_and_failed_legs_are_recorded_and_the_hunt_goes_on(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.leg_busy()
+    patient.leg_fail()
+    patient.leg_answer()
+    patient.leg_press("1")
+    results = [a.result for a in session.scalars(select(Attempt).order_by(Attempt.id))]
+    assert results == ["busy", "failed", "accepted"]
+
+
+def test_only_volunteers_on_shift_accepting_the_motive_and_not_paused_are_rung(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), on_shift=False)
+    factories.volunteer(session, territory, clock(), motives=["medecin_traitant"])
+    paused = factories.volunteer(session, territory, clock())
+    paused.paused = True
+    other_line = factories.territory(session, clock(), name="CPTS Ailleurs", phone_numbers=["+33199000099"])
+    factories.volunteer(session, other_line, clock())
+    right = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    session.commit()
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    assert patient.state == "dial_leg"
+    assert patient.waiting_for is not None and patient.waiting_for.text == right.phone
+    patient.leg_no_answer()
+    # Nobody else may take a home visit now: the patient is asked for a message.
+    assert patient.state == "record"
+
+
+def test_a_volunteer_on_another_call_is_not_rung(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    busy = factories.volunteer(session, territory, clock())
+    free = factories.volunteer(session, territory, clock())
+    first = call(app, from_="+33611111111")
+    first.start()
+    first.press("4")
+    first.press("75020")
+    assert first.waiting_for is not None and first.waiting_for.text == busy.phone
+    first.leg_answer()
+    first.leg_press("1")
+    second = call(app, from_="+33622222222")
+    second.start()
+    second.press("4")
+    second.press("75020")
+    assert second.waiting_for is not None and second.waiting_for.text == free.phone
+
+
+def test_nobody_available_takes_a_message_and_sends_the_reference_by_sms(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock(), coordinator_phone="+33699999999")
+    volunteer = factories.volunteer(session, territory, clock(), motives=["orientation"])
+    patient = call(app, from_="+33611223344")
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    assert patient.state == "record"
+    assert "Aucun professionnel n'est disponible" in said(patient)
+    pending = _request(session)
+    assert pending.status == "callback_pending" and pending.callback_requested_at == clock()
+    patient.record(duration=25)
+    assert patient.state == "ended"
+    assert "P 20, 2026, 1" in said(patient)
+    final = _request(session)
+    assert final.had_message and final.recording_sid and final.recording_seconds == 25
+    messages = {(m.purpose, m.to_number) for m in session.scalars(select(OutboxMessage))}
+    assert ("patient_callback", "+33611223344") in messages
+    assert ("callback_alert", "+33699999999") in messages
+    assert ("callback_alert", volunteer.phone) in messages
+    patient_sms = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "patient_callback")).one()
+    assert "P20-2026-000001" in (patient_sms.body or "")
+    alert = session.scalars(select(OutboxMessage).where(OutboxMessage.to_number == volunteer.phone)).one()
+    assert "+33611223344" not in (alert.body or "")
+
+
+def test_a_landline_caller_gets_no_sms(app: Flask, session: Session, clock: FrozenClock) -> None:
+    factories.territory(session, clock())
+    patient = call(app, from_="+33143434343")
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.record(duration=10)
+    purposes = [m.purpose for m in session.scalars(select(OutboxMessage))]
+    assert "patient_callback" not in purposes
+
+
+def test_the_wait_limit_sends_the_caller_to_the_message(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock(), max_wait_seconds=60)
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    clock.advance(seconds=61)
+    patient.leg_no_answer()
+    assert patient.state == "record"
+    assert len(session.scalars(select(Attempt)).all()) == 1
+
+
+def test_a_caller_who_hangs_up_in_the_menu_leaves_an_abandoned_request(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    factories.territory(session, clock())
+    patient = call(app)
+    patient.start()
+    patient.hangup()
+    abandoned = _request(session)
+    assert abandoned.status == "abandoned" and abandoned.outcome == "abandoned"
+
+
+def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_volunteer_cannot_take_it(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.hangup()
+    abandoned = _request(session)
+    assert abandoned.status == "abandoned"
+    assert [a.result for a in abandoned.attempts] == ["cancelled"]
+
+
+def test_silence_twice_at_the_menu_goes_on_as_orientation(app: Flask, session: Session, clock: FrozenClock) -> None:
+    factories.territory(session, clock())
+    patient = call(app)
+    patient.start()
+    patient.silence()
+    assert patient.state == "gather" and "Je n'ai pas compris" in said(patient)
+    patient.silence()
+    assert patient.state == "gather"
+    assert "demande d'orientation" in said(patient)
+    assert _request(session).motive == "orientation"
+
+
+def test_a_spoken_motive_is_understood(app: Flask, session: Session, clock: FrozenClock) -> None:
+    factories.territory(session, clock())
+    patient = call(app)
+    patient.start()
+    patient.speak("Bonjour, je cherche un médecin traitant")
+    assert _request(session).motive == "medecin_traitant"
+
+
+def test_star_repeats_the_menu_without_counting_a_miss(app: Flask, session: Session, clock: FrozenClock) -> None:
+    factories.territory(session, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("*")
+    patient.silence()
+    patient.press("3")
+    assert _request(session).motive == "soins_non_programmes"
+
+
+def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("3")
+    patient.press("69001")
+    assert "ne fait pas partie du territoire" in said(patient)
+    assert patient.state == "dial_leg"
+    request = _request(session)
+    assert request.postcode == "69001" and request.in_territory is False
+
+
+def test_a_postcode_covered_by_a_neighbour_is_transferred_there(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    factories.territory(
+        session,
+        clock(),
+        neighbours=[{"name": "CPTS Voisine", "phone": "+33199000002", "postcodes": ["93100"]}],
+    )
+    patient = call(app)
+    patient.start()
+    patient.press("3")
+    patient.press("93100")
+    assert patient.state == "dial_leg" and patient.waiting_for is not None
+    assert patient.waiting_for.text == "+33199000002"
+    assert "CPTS Voisine" in said(patient)
+    request = _request(session)
+    assert request.outcome == "out_of_territory" and request.in_territory is False
+
+
+def test_no_postcode_after_two_tries_continues_without_one(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.silence()
+    patient.press("12")
+    assert patient.state == "dial_leg"
+    patient.leg_answer()
+    assert "code postal inconnu" in said(patient, "volunteer")
+    assert _request(session).postcode is None
+
+
+def test_a_closed_line_says_when_it_opens_and_rings_nobody(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock(), opening_hours="Mo-Fr 08:00-20:00; PH off")
+    factories.volunteer(session, territory, clock())
+    clock.set(datetime(2026, 11, 28, 15, 0, tzinfo=PARIS))  # a Saturday afternoon
+    patient = call(app)
+    patient.start()
+    words = said(patient)
+    assert "fermée" in words and "lundi 30 novembre à 8 heures" in words
+    assert "116 117" in words and "15" in words
+    assert patient.state == "record"
+    patient.record(duration=12)
+    request = _request(session)
+    assert request.status == "callback_pending" and request.had_message
+    assert session.scalars(select(Attempt)).all() == []
+
+
+def test_a_closed_line_on_a_public_holiday(app: Flask, session: Session, clock: FrozenClock) -> None:
+    factories.territory(session, clock(), opening_hours="Mo-Fr 08:00-20:00; PH off")
+    clock.set(datetime(2026, 12, 25, 10, 0, tzinfo=PARIS))  # Christmas, a Friday
+    patient = call(app)
+    patient.start()
+    assert "lundi 28 décembre à 8 heures" in said(patient)
+
+
+def test_a_closed_line_caller_who_hangs_up_without_a_message_abandons(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    factories.territory(session, clock(), opening_hours="Mo-Fr 08:00-20:00")
+    clock.set(datetime(2026, 11, 28, 15, 0, tzinfo=PARIS))
+    patient = call(app)
+    patient.start()
+    patient.hangup_during_record(duration=0)
+    assert _request(session).status == "abandoned"
+
+
+def test_an_unknown_called_number_is_told_the_emergency_numbers(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    factories.territory(session, clock())
+    patient = call(app, to="+33199000077")
+    patient.start()
+    assert patient.state == "ended" and "15" in said(patient) and "116 117" in said(patient)
+
+
+def test_every_prompt_is_spoken_in_french(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    says = [e for e in patient.events if e.kind == "say"]
+    assert says and all(e.attrs.get("language") == "fr-FR" and e.attrs.get("voice") for e in says)
+
+
+def test_no_caller_number_reaches_the_application_logs(
+    app: Flask, session: Session, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    caplog.set_level(logging.DEBUG)
+    patient = call(app, from_="+33611223344")
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_no_answer()
+    patient.record(duration=5)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "611223344" not in logged and "6 11 22 33 44" not in logged
