@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from string import Formatter
+
+OUTCOME_LABELS = {
+    "matched": "pris en charge",
+    "oriented": "orienté ailleurs",
+    "no_solution": "sans suite",
+    "unreachable": "injoignable",
+    "emergency_redirect": "redirigé vers les urgences",
+    "out_of_territory": "hors territoire",
+    "abandoned": "abandon",
+}
 
 MOTIVE_LABELS = {
     "medecin_traitant": "recherche d'un médecin traitant",
@@ -97,6 +108,17 @@ PROMPTS: dict[str, str] = {
         "Ce numéro est celui de la ligne d'orientation {territory}. Pour toute demande, appelez-le. "
         "Urgence vitale : 15."
     ),
+    "sms_outcome_saved": "Merci. Demande {reference} : {outcome}.",
+    "sms_outcome_which": (
+        "Plusieurs demandes sont ouvertes à votre nom ({references}). "
+        "Répondez avec la référence puis le code, par exemple : {example} 1"
+    ),
+    "sms_outcome_none": "Aucune demande n'attend de réponse de votre part. Merci.",
+    "sms_outcome_unknown_reference": "La demande {reference} n'est pas ouverte à votre nom.",
+    "sms_not_understood": (
+        "Réponse non comprise. Après un appel : 1 pris en charge, 2 orienté ailleurs, 3 sans suite. "
+        "Autres commandes : PAUSE, DISPO, ROTA."
+    ),
     "sms_help": (
         "Commandes : PAUSE (ne plus recevoir d'appels), DISPO (en recevoir à nouveau), "
         "ROTA (vos prochaines permanences), ou le code 1, 2 ou 3 après un appel."
@@ -117,16 +139,30 @@ def placeholders(key: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(PROMPTS[key]) if name}
 
 
-def text(key: str, overrides: Mapping[str, str] | None = None, **values: object) -> str:
+def text(key: str, overrides: Mapping[str, object] | None = None, **values: object) -> str:
     """The wording of a prompt with its values filled in; a territory may override the wording."""
     if key not in PROMPTS:
         raise PromptError(key)
-    template = (overrides or {}).get(key) or PROMPTS[key]
-    try:
+    template = (overrides or {}).get(key)
+    # Overrides come from a territory's JSON settings: one that is not text or has a broken placeholder must
+    # never silence the line, so it falls back to ours.
+    if isinstance(template, str) and template and _plain_fields_only(template, values):
         return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        # An override with a broken placeholder must never silence the line: fall back to ours.
-        return PROMPTS[key].format(**values)
+    return PROMPTS[key].format(**values)
+
+
+def _plain_fields_only(template: str, values: Mapping[str, object]) -> bool:
+    """True when every {field} is one of the values, bare: no attribute, index, conversion or width."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)]
+    except ValueError:
+        return False
+    # An override is written by a territory's coordinator: "{territory.__class__}" or "{reference:>999999999}"
+    # must not reach str.format.
+    return all(
+        name is None or (name in values and not spec and conversion is None)
+        for name, spec, conversion in fields
+    )
 
 
 def motive_label(motive: str | None) -> str:
@@ -140,7 +176,8 @@ def spoken_reference(reference: str) -> str:
     if len(parts) != 3:
         return reference
     prefix, year, number = parts
-    spaced_prefix = " ".join(filter(None, [prefix.rstrip("0123456789"), prefix.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")]))
+    # Letters and digits apart, in order: P20 → "P 20", P20E → "P 20 E", 2A → "2 A".
+    spaced_prefix = " ".join(re.findall(r"[^\W\d_]+|\d+", prefix)) or prefix
     digits = " ".join(number.lstrip("0") or "0")
     return f"{spaced_prefix}, {year}, {digits}"
 
@@ -163,16 +200,20 @@ _MONTHS_FR = (
 
 
 def spoken_time(hour: int, minute: int) -> str:
-    """French clock time for speech: 8 heures, 13 heures 30."""
-    return f"{hour} heures" if minute == 0 else f"{hour} heures {minute:02d}"
+    """French clock time for speech: 8 heures, 13 heures 30, 8 heures 5, 1 heure, minuit."""
+    # "05" is read "zéro cinq" and "1 heures" is wrong French: write the time the way it is said.
+    clock = {0: "minuit", 1: "1 heure"}.get(hour, f"{hour} heures")
+    return clock if minute == 0 else f"{clock} {minute}"
 
 
 def spoken_when(at_local: datetime, today: date) -> str:
-    """When the line reopens, as said to a caller: "aujourd'hui à 14 heures", "lundi 1 décembre à 8 heures"."""
+    """When the line reopens, as said to a caller: "aujourd'hui à 14 heures", "lundi premier décembre à 8 heures"."""
     clock = spoken_time(at_local.hour, at_local.minute)
     day = at_local.date()
     if day == today:
         return f"aujourd'hui à {clock}"
     if (day - today).days == 1:
         return f"demain à {clock}"
-    return f"{_WEEKDAYS_FR[day.weekday()]} {day.day} {_MONTHS_FR[day.month - 1]} à {clock}"
+    # The first of the month is said "premier", not "un".
+    day_of_month = "premier" if day.day == 1 else str(day.day)
+    return f"{_WEEKDAYS_FR[day.weekday()]} {day_of_month} {_MONTHS_FR[day.month - 1]} à {clock}"

@@ -505,6 +505,60 @@ def status(ctx: Ctx) -> str:
     return twiml.empty()
 
 
+# ---------------------------------------------------------------- SMS to the line's number
+
+
+@bp.post("/sms")
+@webhook("sms.incoming")
+def sms(ctx: Ctx) -> str:
+    """A text to the line: volunteers' commands and outcome replies; anyone else gets a polite answer."""
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from callflows import sms_replies
+    from orientation.phones import try_e164
+    from orientation.services.outcomes import apply_sms_reply
+    from volunteers import sms as volunteer_sms
+    from volunteers.models import Volunteer
+
+    answer = MessagingResponse()
+    territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
+    if territory is None:
+        return str(answer)
+    say = _say(territory)
+    sender = try_e164(ctx.form.get("From"), territory.region)
+    volunteer = (
+        ctx.session.scalar(
+            select(Volunteer).where(Volunteer.territory_id == territory.id, Volunteer.phone == sender)
+        )
+        if sender
+        else None
+    )
+    if volunteer is None:
+        answer.message(say("sms_not_volunteer", territory=territory.name))
+        return str(answer)
+    command = sms_replies.parse_volunteer_sms(ctx.form.get("Body") or "")
+    if isinstance(command, sms_replies.OutcomeReply):
+        key, values = apply_sms_reply(ctx.session, volunteer, command, ctx.now)
+        if "outcome" in values:
+            values["outcome"] = prompts.OUTCOME_LABELS[values["outcome"]]
+            ctx.request = svc.request_by_reference(ctx.session, values["reference"])
+        answer.message(say(key, **values))
+    elif isinstance(command, sms_replies.Pause):
+        volunteer_sms.pause(ctx.session, volunteer, territory, ctx.now)
+        answer.message(say("sms_paused"))
+    elif isinstance(command, sms_replies.Available):
+        volunteer_sms.available(volunteer)
+        answer.message(say("sms_available"))
+    elif isinstance(command, sms_replies.Rota):
+        shifts = volunteer_sms.next_shifts_text(volunteer, territory, ctx.now)
+        answer.message(say("sms_rota", shifts=shifts) if shifts else say("sms_rota_none"))
+    elif isinstance(command, sms_replies.Help):
+        answer.message(say("sms_help"))
+    else:
+        answer.message(say("sms_not_understood"))
+    return str(answer)
+
+
 def register(app: Any) -> None:
     """Attach the Twilio webhooks to the app (CSRF does not apply: signatures protect them)."""
     app.register_blueprint(bp)

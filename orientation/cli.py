@@ -49,9 +49,9 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Apply the Alembic migrations up to REVISION (default: head)."""
+    """Apply the Alembic migrations up to REVISION (default: every head)."""
     from orientation import migrate
 
     config = from_environment()
@@ -153,6 +153,19 @@ def clock() -> None:
     from orientation.scheduler import run_clock
 
     run_clock(from_environment())
+
+
+def _register_domain_commands() -> None:
+    from directory.cli import directory
+    from orientation.console.cli import user
+    from orientation.exports import export
+    from volunteers.cli import rota
+
+    for group in (directory, rota, export, user):
+        main.add_command(group)
+
+
+_register_domain_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import importlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from orientation.config import Config
 from orientation.db import make_engine, make_session_factory
+from orientation.runtime import Runtime
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x0F1E_4A71  # the advisory lock that only one clock process holds
@@ -52,21 +56,54 @@ def single_instance(engine: Engine, lock_dir: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def dispatch_outbox() -> None:
+_APP: Any = None
+
+
+def job_runtime() -> Runtime:
+    """The runtime of the clock process's app (built once per process)."""
+    global _APP
+    if _APP is None:
+        from orientation import create_app
+
+        _APP = create_app()
+    runtime: Runtime = _APP.extensions["orientation"]
+    return runtime
+
+
+def run_job(path: str) -> None:
+    """Run the job `module:function`, called as function(runtime, now): how APScheduler invokes every job.
+
+    Jobs are plain functions of the runtime and an instant, so tests call them directly with a frozen clock.
+    """
+    module_name, _, function_name = path.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    rt = job_runtime()
+    try:
+        function(rt, rt.clock())
+    except Exception:
+        log.exception("job %s failed", path)
+
+
+def dispatch_outbox(rt: Runtime, now: datetime) -> int:
     """Job: send SMS and calls still queued (a provider error earlier, or queued by another process)."""
-    from orientation import create_app
-    from orientation.runtime import runtime
     from orientation.services.messaging import dispatch
 
-    app = create_app()
-    with app.app_context():
-        rt = runtime()
-        dispatch(rt.sessions, rt.sender)
+    return dispatch(rt.sessions, rt.sender)
 
 
-JOBS: dict[str, tuple[Callable[[], None], dict[str, Any]]] = {
-    "dispatch_outbox": (dispatch_outbox, {"trigger": "interval", "seconds": 60}),
-}
+@dataclass(frozen=True)
+class JobSpec:
+    """A job of the clock process: what to run, and when (APScheduler trigger arguments)."""
+
+    id: str
+    path: str
+    trigger: dict[str, Any]
+
+
+# Every job of the clock process. Add a line here to schedule a new one.
+JOBS: list[JobSpec] = [
+    JobSpec("dispatch_outbox", "orientation.scheduler:dispatch_outbox", {"trigger": "interval", "seconds": 60}),
+]
 
 
 def run_clock(config: Config, stop_after: float | None = None) -> int:
@@ -86,8 +123,17 @@ def run_clock(config: Config, stop_after: float | None = None) -> int:
                     jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="clock_jobs")},
                     timezone="Europe/Paris",
                 )
-                for job_id, (func, trigger) in JOBS.items():
-                    scheduler.add_job(func, id=job_id, replace_existing=True, coalesce=True, max_instances=1, **trigger)
+                for job in JOBS:
+                    scheduler.add_job(
+                        run_job,
+                        args=[job.path],
+                        id=job.id,
+                        replace_existing=True,
+                        coalesce=True,
+                        max_instances=1,
+                        misfire_grace_time=300,
+                        **job.trigger,
+                    )
                 scheduler.start()
                 return 0
         if stop_after is not None and time.monotonic() - started > stop_after:

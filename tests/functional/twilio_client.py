@@ -32,3 +32,21 @@ def call(app: Flask, from_: str = "+33611223344", to: str = LINE_NUMBER, **kwarg
 def said(voice_call: VoiceCall, party: str = "caller") -> str:
     """Everything the line said to one party, as one text."""
     return " ".join(e.text for e in voice_call.events if e.kind == "say" and e.party == party)
+
+
+def send_sms(app: Flask, from_: str, body: str, to: str = LINE_NUMBER, sid: str | None = None) -> str:
+    """Post a signed incoming SMS webhook; returns the text of the line's reply (empty if none)."""
+    import secrets
+    import xml.etree.ElementTree as ET
+
+    params = {
+        "MessageSid": sid or "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "1" * 32,
+        "From": from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    status, text = transport(app).post(f"{PUBLIC_BASE_URL}/twilio/sms", params)
+    assert status == 200, text
+    return " ".join((m.text or "") for m in ET.fromstring(text).iter("Message"))

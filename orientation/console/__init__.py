@@ -1,0 +1,1 @@
+"""The coordinator console (French web UI)."""

@@ -1,0 +1,10 @@
+"""`orientation user …`: console accounts."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("user")
+def user() -> None:
+    """Console accounts (administrators, coordinators)."""
