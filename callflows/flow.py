@@ -49,7 +49,8 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     bare = bare.replace("’", "'")
-    return re.sub(r"[^a-z0-9' -]+", " ", bare).strip()
+    # Punctuation becomes a space, then runs of spaces one: "médecin, traitant" still matches "medecin traitant".
+    return " ".join(re.sub(r"[^a-z0-9' -]+", " ", bare).split())
 
 
 def parse_menu_input(digits: str | None, speech: str | None) -> MenuInput:
@@ -62,14 +63,18 @@ def parse_menu_input(digits: str | None, speech: str | None) -> MenuInput:
     words = fold(speech or "")
     if not words:
         return MenuInput()
-    for token in words.split():
+    tokens = words.split()
+    # Words first: "une visite" or "un rendez-vous" must not be read as the key 1 from their article.
+    for choice, phrases in _SPEECH_RULES:
+        # A phrase must start a word, so "vite" inside "visite" or "soins" inside "besoins" does not count.
+        if any(re.search(rf"\b{re.escape(phrase)}", words) for phrase in phrases):
+            return MenuInput(repeat=True) if choice == REPEAT else MenuInput(motive=choice)
+    for token in tokens:
         if token in MENU_KEYS:
             return MenuInput(motive=MENU_KEYS[token])
-        if token in _SPOKEN_DIGITS and len(words.split()) <= 3:
+        # "un", "deux"… only in a short answer ("le deux"), where they cannot be an article in a sentence.
+        if token in _SPOKEN_DIGITS and len(tokens) <= 3:
             return MenuInput(motive=MENU_KEYS[_SPOKEN_DIGITS[token]])
-    for choice, phrases in _SPEECH_RULES:
-        if any(phrase in words for phrase in phrases):
-            return MenuInput(repeat=True) if choice == REPEAT else MenuInput(motive=choice)
     return MenuInput()
 
 
