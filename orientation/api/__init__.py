@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from orientation.api.schemas import field_errors
+from orientation.api.schemas import MAX_ID, field_errors
 from orientation.runtime import db
 from orientation.services.tokens import find_token
 
@@ -62,6 +62,22 @@ def visible(territory_id: int) -> bool:
     """True when the token may see that territory's data."""
     limit = scope()
     return limit is None or limit == territory_id
+
+
+def valid_id(value: int) -> bool:
+    """True when the number can be a row id (larger ones would overflow the 32-bit columns: a 500, not a 404)."""
+    return 1 <= value <= MAX_ID
+
+
+def id_arg(name: str) -> int | None:
+    """An id given as a query parameter, None when absent, a 422 when it is not one."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    # ASCII digits only (int() refuses "²", which isdigit accepts), and few: int() refuses thousands of digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not valid_id(int(raw)):
+        raise unprocessable({name: "an id (a positive integer) is expected"})
+    return int(raw)
 
 
 def json_body() -> Any:

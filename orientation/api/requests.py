@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from orientation import lifecycle
-from orientation.api import ApiError, bp, json_body, not_found, scope, unprocessable, visible
+from orientation.api import ApiError, bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import OutcomePatch, parse
 from orientation.models import Request
@@ -39,18 +39,19 @@ def _cursor() -> int | None:
     if not raw:
         return None
     try:
-        return int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+        value = int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise unprocessable({"cursor": "not a cursor given by this API"}) from exc
+    if not valid_id(value):
+        raise unprocessable({"cursor": "not a cursor given by this API"})
+    return value
 
 
 def _filtered() -> Select[Request]:
     query = select(Request).order_by(Request.id.desc())
-    territory_id = request.args.get("territory_id")
-    if territory_id not in (None, ""):
-        if not territory_id.isdigit():
-            raise unprocessable({"territory_id": "an integer is expected"})
-        query = query.where(Request.territory_id == int(territory_id))
+    territory_id = id_arg("territory_id")
+    if territory_id is not None:
+        query = query.where(Request.territory_id == territory_id)
     if scope() is not None:
         query = query.where(Request.territory_id == scope())
     for name, column, allowed in (
@@ -150,7 +151,7 @@ def patch_request(reference: str) -> Response:
 @bp.get("/stats")
 def stats() -> Response:
     """Figures per motive over a period: requests, connected, match rate (matched ÷ with a final outcome)…"""
-    territory_id = request.args.get("territory_id", type=int)
+    territory_id = id_arg("territory_id")
     if scope() is not None:
         if territory_id not in (None, scope()):
             raise not_found("territory not found")

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
@@ -15,6 +15,9 @@ from orientation.phones import InvalidPhone, to_e164
 from volunteers.professions import PROFESSIONS
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Ids are 32-bit integer columns: a larger number is refused here rather than overflowing the database driver.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 _POSTCODE = re.compile(r"^\d{5}$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
 
@@ -62,7 +65,7 @@ class TerritoryIn(BaseModel):
     name: Name
     phone_numbers: list[str] = Field(min_length=1)
     postcodes: list[str] = Field(default_factory=list)
-    opening_hours: str = "24/7"
+    opening_hours: Annotated[str, Field(max_length=500)] = "24/7"
     reference_prefix: str | None = None
     holiday_subdivision: str | None = None
     languages: list[str] = Field(default_factory=lambda: ["fr"])
@@ -73,7 +76,9 @@ class TerritoryIn(BaseModel):
 
     @field_validator("phone_numbers")
     @classmethod
-    def _numbers(cls, value: list[str]) -> list[str]:
+    def _numbers(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:  # only TerritoryPatch allows it; its view refuses the null
+            return None
         numbers = [_e164(v) for v in value]
         if len(set(numbers)) != len(numbers):
             raise ValueError("the same number is given twice")
@@ -147,13 +152,13 @@ class VolunteerIn(BaseModel):
     """POST /volunteers (the phone is parsed with the territory's region by the view)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    territory_id: int
+    territory_id: Id
     name: Name
     phone: Annotated[str, Field(min_length=1, max_length=40)]
     profession: str
     motives: list[str] = Field(min_length=1)
     languages: list[str] = Field(default_factory=lambda: ["fr"])
-    directory_entry_id: int | None = None
+    directory_entry_id: Id | None = None
     active: bool = True
 
     @field_validator("profession")
@@ -176,7 +181,7 @@ class VolunteerPatch(BaseModel):
     profession: str | None = None
     motives: list[str] | None = Field(default=None, min_length=1)
     languages: list[str] | None = None
-    directory_entry_id: int | None = None
+    directory_entry_id: Id | None = None
     active: bool | None = None
     paused: bool | None = None
 
@@ -202,7 +207,7 @@ class ShiftIn(BaseModel):
     """POST /shifts: a one-off shift between two instants with a UTC offset."""
 
     model_config = ConfigDict(extra="ignore")
-    volunteer_id: int
+    volunteer_id: Id
     starts_at: datetime
     ends_at: datetime
     motives: list[str] = Field(default_factory=list)
@@ -216,13 +221,18 @@ class ShiftIn(BaseModel):
 
     _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
 
-    @model_validator(mode="after")
-    def _order(self) -> ShiftIn:
-        if self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _order(cls, value: datetime, info: ValidationInfo) -> datetime:
+        # A field validator, not a model one, so that the 422 names ends_at rather than the whole body.
+        starts_at = info.data.get("starts_at")
+        if starts_at is None:  # starts_at was refused already
+            return value
+        if value <= starts_at:
             raise ValueError("ends_at must come after starts_at")
-        if (self.ends_at - self.starts_at).total_seconds() > 7 * 24 * 3600:
+        if (value - starts_at).total_seconds() > 7 * 24 * 3600:
             raise ValueError("a shift lasts at most 7 days")
-        return self
+        return value
 
 
 class OutcomePatch(BaseModel):
@@ -230,7 +240,7 @@ class OutcomePatch(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     outcome: str | None = None
-    directory_entry_id: int | None = None
+    directory_entry_id: Id | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 
     @field_validator("outcome")

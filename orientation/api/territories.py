@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 from sqlalchemy import select
 
-from orientation.api import bp, json_body, not_found, scope, unprocessable, visible
+from orientation.api import bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import TerritoryIn, TerritoryPatch, parse
 from orientation.models import Territory
@@ -15,7 +15,7 @@ from orientation.services.territories import NumberTaken, create_territory, upda
 
 def get_territory(territory_id: int) -> Territory:
     """The territory, or 404 when unknown or outside the token's scope."""
-    territory = db().get(Territory, territory_id)
+    territory = db().get(Territory, territory_id) if valid_id(territory_id) else None
     if territory is None or not visible(territory.id):
         raise not_found("territory not found")
     return territory
@@ -60,6 +60,10 @@ def patch(territory_id: int) -> Response:
     changes = {k: v for k, v in data.model_dump().items() if k in body}
     if "name" in changes and not changes["name"]:
         raise unprocessable({"name": "cannot be empty"})
+    # The patch model makes every field optional; these have no "unset" value in a territory.
+    for key in ("phone_numbers", "reference_prefix"):
+        if key in changes and changes[key] is None:
+            raise unprocessable({key: "cannot be null"})
     session = db()
     try:
         update_territory(session, territory, changes)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from sqlalchemy import select
 
-from orientation.api import bp, json_body, not_found, scope, unprocessable, visible
+from orientation.api import bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import ShiftIn, VolunteerIn, VolunteerPatch, parse
 from orientation.api.territories import get_territory
@@ -18,7 +18,7 @@ from volunteers.services import create_volunteer, phone_in_use
 
 def get_volunteer(volunteer_id: int) -> Volunteer:
     """The volunteer, or 404 when unknown or outside the token's scope."""
-    volunteer = db().get(Volunteer, volunteer_id)
+    volunteer = db().get(Volunteer, volunteer_id) if valid_id(volunteer_id) else None
     if volunteer is None or not visible(volunteer.territory_id):
         raise not_found("volunteer not found")
     return volunteer
@@ -52,7 +52,7 @@ def create_volunteer_view() -> tuple[Response, int]:
 def list_volunteers() -> Response:
     """Volunteers, optionally of one territory."""
     query = select(Volunteer).order_by(Volunteer.id)
-    territory_id = request.args.get("territory_id", type=int)
+    territory_id = id_arg("territory_id")
     if territory_id is not None:
         query = query.where(Volunteer.territory_id == territory_id)
     if scope() is not None:
@@ -116,7 +116,7 @@ def list_shifts() -> Response:
     """One-off shifts, by territory or volunteer, optionally in a period."""
     query = select(Shift).join(Volunteer).order_by(Shift.starts_at, Shift.id)
     for name, column in (("territory_id", Volunteer.territory_id), ("volunteer_id", Shift.volunteer_id)):
-        value = request.args.get(name, type=int)
+        value = id_arg(name)
         if value is not None:
             query = query.where(column == value)
     if scope() is not None:
@@ -128,7 +128,7 @@ def list_shifts() -> Response:
 def delete_shift(shift_id: int) -> tuple[str, int]:
     """Remove a one-off shift."""
     session = db()
-    shift = session.get(Shift, shift_id)
+    shift = session.get(Shift, shift_id) if valid_id(shift_id) else None
     if shift is None or not visible(shift.volunteer.territory_id):
         raise not_found("shift not found")
     session.delete(shift)
