@@ -36,7 +36,10 @@ class TransitionError(ValueError):
 
 def can_move(current: str, target: str) -> bool:
     """True when a request in `current` may move to `target` (staying put is always allowed)."""
-    return current == target or target in _NEXT.get(current, frozenset())
+    # A status the lifecycle does not know (a typo, a stale row) goes nowhere, not even to itself.
+    if current not in _NEXT or target not in _NEXT:
+        return False
+    return current == target or target in _NEXT[current]
 
 
 def move(current: str, target: str) -> str:
