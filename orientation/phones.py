@@ -47,14 +47,25 @@ def is_mobile(e164: str) -> bool:
 
 
 def mask(number: str | None) -> str:
-    """Hide all but the last two digits: +33 6 •• •• •• 42 style, safe for lists and logs."""
+    """Hide all but the last two digits: +33 •• •• •• 42 style, safe for lists and logs."""
     if not number:
         return "inconnu"
     digits = [c for c in number if c.isdigit()]
     if len(digits) <= 4:
         return "•" * len(digits)
-    prefix = "+" + "".join(digits[:2]) if number.startswith("+") else "".join(digits[:1])
-    return f"{prefix} •• •• •• {''.join(digits[-2:])}"
+    shown = f"•• •• •• {''.join(digits[-2:])}"
+    # Only the country code (read by phonenumbers: +1 is one digit, +33 two) or a national 0 says nothing of
+    # the subscriber; taking two digits blindly would show the area code of a +1 number.
+    prefix = _country_prefix(number) if number.startswith("+") else ("0" if digits[0] == "0" else "")
+    return f"{prefix} {shown}" if prefix else shown
+
+
+def _country_prefix(number: str) -> str:
+    """The country code as dialled: +33 for France, +1 for North America, a bare + when unknown."""
+    try:
+        return f"+{phonenumbers.parse(number, None).country_code}"
+    except NumberParseException:
+        return "+"
 
 
 def spoken_digits(number: str) -> str:
