@@ -145,6 +145,8 @@ def patch_request(reference: str) -> Response:
         svc.add_event(session, found, "outcome.details", now(), {"directory_entry_id": found.outcome_entry_id}, actor)
     found.updated_at = now()
     session.commit()
+    # add_event sets the foreign key only: reload the timeline so the answer shows the events just added.
+    session.expire(found, ["events"])
     return jsonify(out.request_detail(found))
 
 
