@@ -85,6 +85,11 @@ PROMPTS: dict[str, str] = {
         "Pour un avis médical la nuit, le week-end ou un jour férié, composez le 116 117. "
         "En cas d'urgence vitale, composez le 15."
     ),
+    "fallback_message": (
+        "Pour être rappelé, laissez votre nom et votre demande après le bip, puis raccrochez. "
+        "Nous vous rappellerons au numéro d'où vous appelez."
+    ),
+    "fallback_thanks": "Votre message est enregistré. Nous vous rappellerons. Au revoir.",
     # What the volunteer hears before accepting (screening).
     "screening": (
         "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "
@@ -95,6 +100,17 @@ PROMPTS: dict[str, str] = {
     "screening_connecting": "Vous êtes mis en relation avec le patient.",
     "screening_declined": "Merci, l'appel est proposé à un autre professionnel.",
     "screening_gone": "Le patient n'est plus en ligne. Merci.",
+    # A call-back: the clock process phones a volunteer on duty, who hears the request and the message.
+    "callback_offer": "Ligne d'orientation {territory} : rappel d'un patient, demande de {motive}, {postcode}.",
+    "callback_message": "Voici son message.",
+    "callback_no_message": "Le patient n'a pas laissé de message.",
+    "callback_choice": "Tapez 1 pour rappeler le patient, 2 pour passer.",
+    "callback_dialing": "Nous appelons le patient. Restez en ligne.",
+    "callback_passed": "Merci, la demande est proposée à un autre professionnel.",
+    "callback_gone": "Cette demande n'attend plus de rappel. Merci.",
+    "callback_reached": "Merci. Vous allez recevoir un SMS pour indiquer la suite donnée.",
+    "callback_not_reached": "Le patient n'a pas répondu. Nous le rappellerons plus tard. Merci.",
+    "callback_last_try": "Le patient n'a pas répondu. C'était le dernier essai ; la coordination est prévenue. Merci.",
     # SMS.
     "sms_patient_callback": (
         "{territory} : votre demande {reference} est enregistrée. Un professionnel vous rappellera. "
@@ -127,6 +143,18 @@ PROMPTS: dict[str, str] = {
     "sms_available": "Vous recevez à nouveau les appels pendant vos permanences.",
     "sms_rota": "Vos prochaines permanences : {shifts}.",
     "sms_rota_none": "Aucune permanence prévue pour vous.",
+    # Rota: reminders to volunteers, gaps to the coordinator (sent by the clock process).
+    "sms_shift_reminder": (
+        "{territory} : rappel, vous êtes de permanence {day} de {start} à {end}. "
+        "Empêchement : prévenez la coordination. Pendant la permanence, PAUSE suspend les appels."
+    ),
+    "sms_gaps_summary": "{territory} : {count} créneau(x) sans volontaire dans les {days} jours : {gaps}.",
+    "sms_gaps_more": "et {count} autre(s)",
+    "sms_outcome_link": "Pour préciser qui a pris le patient : {link}",
+    "sms_callback_unreachable": (
+        "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable "
+        "après {attempts} rappels."
+    ),
 }
 
 

@@ -174,3 +174,20 @@ def redirect(url: str, intro: list[str] | None = None) -> VoiceResponse:
 def empty() -> str:
     """An empty TwiML document (for status callbacks, which Twilio does not read)."""
     return str(VoiceResponse())
+
+
+def fallback(urls: Urls, intro: list[str], max_seconds: int = 120) -> VoiceResponse:
+    """The path when the database is down: say what to do, record a message into the journal."""
+    response = VoiceResponse()
+    for words in intro:
+        say(response, words)
+    response.record(
+        action=urls("/twilio/fallback/recorded"),
+        method="POST",
+        max_length=max_seconds,
+        timeout=5,
+        finish_on_key="#",
+        play_beep=True,
+    )
+    response.hangup()
+    return response

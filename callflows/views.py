@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from callflows import flow, prompts, twiml
 from callflows.security import is_valid_signature, signed_url
-from orientation import lifecycle
+from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
@@ -89,6 +89,24 @@ def technical_problem() -> str:
     return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
 
 
+def fallback_answer(base_url: str) -> str:
+    """The technical-problem message, and a message for a call back that goes to the journal, not the database."""
+    return str(
+        twiml.fallback(
+            twiml.Urls(base_url), [prompts.text("technical_problem"), prompts.text("fallback_message")]
+        )
+    )
+
+
+def _journal(reason: str) -> None:
+    """Keep the callback in the local journal; never raise (the caller's answer matters more)."""
+    rt = runtime()
+    try:
+        journal.append(rt.config.journal_dir, request.path, request.form.to_dict(), reason, rt.clock())
+    except OSError:
+        log.error("journal unavailable: a callback of %s could not be kept", request.path)
+
+
 @bp.before_request
 def verify_signature() -> Response | None:
     """403 for any post not signed by Twilio with our auth token (nothing is recorded)."""
@@ -143,10 +161,13 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 session.rollback()
                 stored = session.scalar(select(Event.response).where(Event.idempotency_key == key))
                 return twiml_response(stored if stored is not None else technical_problem())
-            except Exception:
+            except Exception as exc:
                 session.rollback()
                 log.exception("webhook %s failed", kind)
-                return twiml_response(technical_problem() if kind.startswith("voice") else twiml.empty())
+                _journal(f"{kind}: {type(exc).__name__}")
+                if kind.startswith("voice"):
+                    return twiml_response(fallback_answer(rt.config.public_base_url))
+                return twiml_response(twiml.empty())
             if ctx.queued:
                 messaging.dispatch(rt.sessions, rt.sender, [m.id for m in ctx.queued])
             return twiml_response(body)
@@ -557,6 +578,23 @@ def sms(ctx: Ctx) -> str:
     else:
         answer.message(say("sms_not_understood"))
     return str(answer)
+
+
+# ---------------------------------------------------------------- when the app or the database is down
+
+
+@bp.post("/fallback")
+def fallback() -> Response:
+    """Twilio's fallback URL: a useful French message and a message for a call back, without the database."""
+    _journal(f"fallback {request.form.get('ErrorCode', '')}".strip())
+    return twiml_response(fallback_answer(runtime().config.public_base_url))
+
+
+@bp.post("/fallback/recorded")
+def fallback_recorded() -> Response:
+    """The message left on the fallback path: journaled, replayed into the database later."""
+    _journal("fallback message")
+    return twiml_response(str(twiml.speak_and_hang_up([prompts.text("fallback_thanks")])))
 
 
 def register(app: Any) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from orientation.config import from_environment
 from orientation.db import make_engine, make_session_factory, transaction
@@ -14,7 +15,8 @@ from orientation.db import make_engine, make_session_factory, transaction
 
 def _sessions() -> sessionmaker[Session]:
     config = from_environment()
-    return make_session_factory(make_engine(config.database_url))
+    # No pool: a command runs a few transactions, and pooled connections were left open when it returned.
+    return make_session_factory(make_engine(config.database_url, poolclass=NullPool))
 
 
 def _now() -> datetime:
@@ -145,6 +147,23 @@ def simulate_call(target: str, to: str | None, from_: str) -> None:
 
     config = from_environment()
     sys.exit(play(target, config, to or DEMO_NUMBER, from_))
+
+
+@main.group()
+def journal() -> None:
+    """The local journal of calls taken while the database was down."""
+
+
+@journal.command("replay")
+def journal_replay() -> None:
+    """Bring journaled calls into the database (idempotent: each line is applied once)."""
+    from orientation.services.journal_replay import replay
+
+    config = from_environment()
+    report = replay(_sessions(), config.journal_dir, _now())
+    click.echo(f"journal: {report.applied} applied, {report.already} already applied, {report.failed} failed")
+    if report.failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -44,6 +44,9 @@ class Config:
             if self.twilio_secondary_auth_token:
                 tokens.append(self.twilio_secondary_auth_token)
             return tuple(tokens)
+        if self.environment == "production":
+            # The demo token is public: in production without a Twilio token, no webhook is trusted.
+            return ()
         return (DEMO_AUTH_TOKEN,)
 
     @property
