@@ -57,7 +57,12 @@ def test_a_journaled_call_is_replayed_once_as_a_request_to_call_back(
     transport(app).post(f"{PUBLIC_BASE_URL}/twilio/fallback", params)
     transport(app).post(
         f"{PUBLIC_BASE_URL}/twilio/fallback/recorded",
-        {**params, "RecordingSid": "RE" + "1" * 32, "RecordingUrl": "https://api.twilio.com/rec", "RecordingDuration": "9"},
+        {
+            **params,
+            "RecordingSid": "RE" + "1" * 32,
+            "RecordingUrl": "https://api.twilio.com/rec",
+            "RecordingDuration": "9",
+        },
     )
     assert _replay(app, clock) == (2, 0)
     assert _replay(app, clock) == (0, 2)

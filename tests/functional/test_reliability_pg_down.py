@@ -35,7 +35,7 @@ def _pg_ctl(data: str, action: str) -> None:
     if action == "start":
         command = (
             f"'{binary}' -D '{data}' -l '{data}/server.log' -w "
-            f"-o \"-p {PORT} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off\" start"
+            f'-o "-p {PORT} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start'
         )
     if os.geteuid() == 0:
         subprocess.run(["su", "postgres", "-s", "/bin/bash", "-c", command], check=True, capture_output=True)
@@ -50,7 +50,11 @@ def own_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         pytest.skip("needs the PostgreSQL binaries that `make test` installs")
     data = f"/tmp/orientation-test-pg-{PORT}"
     env = {**os.environ, "ORIENTATION_TEST_PG_PORT": PORT, "ORIENTATION_TEST_PG_DATA": data}
-    url = subprocess.run([str(SCRIPT)], env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    url = (
+        subprocess.run([str(SCRIPT)], env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
