@@ -90,3 +90,22 @@ class ShiftException(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     pattern: Mapped[ShiftPattern] = relationship(back_populates="exceptions")
+
+
+class SentReminder(Base):
+    """An SMS of the rota already sent (a shift reminder, a day's gap summary): its key is sent once, ever.
+
+    The row and the outbox message are written in one transaction, so a clock process restarted at any
+    point, or a second one racing it, never sends the same reminder twice: the unique key refuses it.
+    """
+
+    __tablename__ = "sent_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

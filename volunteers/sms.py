@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from orientation.calendar import french_public_holidays
 from orientation.models import Territory
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
-from volunteers.services import build_rota
+from volunteers.services import territory_calendar, volunteer_rota
 
 _WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
 def pause(session: Session, volunteer: Volunteer, territory: Territory, now: datetime) -> None:
     """Out of routing until DISPO or the end of the shift the volunteer is on now."""
-    holidays = french_public_holidays(territory.holiday_subdivision)
-    rota = build_rota(volunteer.patterns, volunteer.shifts, [e for p in volunteer.patterns for e in p.exceptions])
-    current = [o for o in rota.on_duty(now, holidays, ZoneInfo(territory.timezone)) if o.volunteer_id == volunteer.id]
+    holidays, tz = territory_calendar(territory)
+    # The volunteer's own rota, replacements they take included: pausing during one ends with it.
+    rota = volunteer_rota(session, volunteer)
+    current = [o for o in rota.on_duty(now, holidays, tz) if o.volunteer_id == volunteer.id]
     volunteer.paused = True
     volunteer.paused_until = max(o.ends_at for o in current) if current else None
 
@@ -33,9 +32,11 @@ def available(volunteer: Volunteer) -> None:
 
 def next_shifts_text(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> str | None:
     """The volunteer's next shifts in French ("mar. 1/12 09:00–12:00, …"), None when there are none."""
-    tz = ZoneInfo(territory.timezone)
-    holidays = french_public_holidays(territory.holiday_subdivision)
-    rota = build_rota(volunteer.patterns, volunteer.shifts, [e for p in volunteer.patterns for e in p.exceptions])
+    session = object_session(volunteer)
+    if session is None:
+        raise ValueError("next_shifts_text needs a volunteer loaded from a session")
+    holidays, tz = territory_calendar(territory)
+    rota = volunteer_rota(session, volunteer)
     shifts = rota_mod.next_shifts(rota, volunteer.id, now, count, holidays, tz)
     if not shifts:
         return None
