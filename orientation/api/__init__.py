@@ -80,11 +80,37 @@ def id_arg(name: str) -> int | None:
     return int(raw)
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The first field (dotted path) whose text holds a NUL character, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return inner
+        found = _nul_path(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
 def json_body() -> Any:
     """The request's JSON body, or a 422 when it is not JSON."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+        nul = _nul_path(body)
+    except RecursionError:  # nested hundreds deep: no client of this API sends that
+        raise unprocessable({"body": "the JSON is nested too deeply"}) from None
     if body is None:
         raise unprocessable({"body": "a JSON object is expected (Content-Type: application/json)"})
+    if nul is not None:
+        raise unprocessable({nul: "text cannot contain NUL characters"})
     return body
 
 

@@ -66,6 +66,9 @@ def _filtered() -> Select[Request]:
             query = query.where(column == value)
     postcode = request.args.get("postcode")
     if postcode:
+        # Checked before it reaches the database: PostgreSQL fails on a NUL character (a 500).
+        if not (postcode.isascii() and postcode.isdigit() and len(postcode) == 5):
+            raise unprocessable({"postcode": "5 digits are expected"})
         query = query.where(Request.postcode == postcode)
     since, until = _instant("since"), _instant("until")
     if since is not None:
@@ -82,7 +85,10 @@ def list_requests() -> Response:
     cursor = _cursor()
     if cursor is not None:
         query = query.where(Request.id < cursor)
-    limit = min(max(request.args.get("limit", PAGE_SIZE, type=int) or PAGE_SIZE, 1), 500)
+    raw_limit = request.args.get("limit", "")
+    if raw_limit and not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 6):
+        raise unprocessable({"limit": "a number of requests per page (1 to 500) is expected"})
+    limit = min(max(int(raw_limit or PAGE_SIZE), 1), 500)
     rows = list(db().scalars(query.limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
@@ -93,6 +99,8 @@ def list_requests() -> Response:
 
 def get_request(reference: str) -> Request:
     """A request by reference, or 404 (also for another territory's request)."""
+    if "\x00" in reference or len(reference) > 32:  # no such reference, and PostgreSQL fails on a NUL
+        raise not_found("request not found")
     found = db().scalar(
         select(Request)
         .where(Request.reference == reference)
