@@ -260,6 +260,9 @@ def test_the_default_page_holds_fifty_requests_and_the_cursor_keeps_the_filters(
         {"territory_id": "Paris"},
         {"territory_id": "99999999999999999999999"},
         {"territory_id": "²"},
+        {"postcode": "75\x0020"},
+        {"postcode": "7" * 5000},
+        {"limit": "beaucoup"},
     ],
 )
 def test_a_bad_filter_is_a_422_naming_it(
@@ -324,6 +327,8 @@ def test_an_unknown_reference_is_a_404(app: Flask, session: Session, clock: Froz
     assert client.get("/requests/P20-2026-999999").status_code == 404
     assert client.patch("/requests/P20-2026-999999", {"outcome": "matched"}).status_code == 404
     assert client.get("/requests/" + "X" * 10_000).status_code == 404
+    assert client.get("/requests/P20-2026-000001%00").status_code == 404
+    assert client.patch("/requests/P20%00", {"outcome": "matched"}).status_code == 404
 
 
 # --------------------------------------------------------------------------------------------- outcome
