@@ -49,6 +49,8 @@ KEPT_PARAMS = (
     "CallbackSource",
     "Direction",
 )
+# What every callback of a kind carries; a signed post without it is not one of Twilio's (400).
+_REQUIRED: dict[str, tuple[str, ...]] = {"sms.incoming": ("MessageSid", "From", "To")}
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
@@ -127,6 +129,9 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
     def decorator(handler: Callable[[Ctx], str]) -> Callable[[], Response]:
         @wraps(handler)
         def view() -> Response:
+            missing = [name for name in _REQUIRED.get(kind, ("CallSid",)) if not request.form.get(name)]
+            if missing:
+                return Response(f"Missing Twilio parameter: {', '.join(missing)}", status=400)
             rt = runtime()
             session = db()
             key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
@@ -216,7 +221,7 @@ def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> No
 
 
 def _current_request(ctx: Ctx) -> tuple[Request, Territory] | None:
-    found = svc.request_by_call(ctx.session, ctx.form.get("CallSid"))
+    found = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True)
     if found is None:
         # The first webhook was lost (fallback answered it): open the request now.
         territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
@@ -272,7 +277,8 @@ def _nobody_available(ctx: Ctx, req: Request, territory: Territory, intro: list[
 def _attempt(ctx: Ctx) -> Attempt | None:
     attempt = ctx.session.get(Attempt, ctx.arg_int("attempt", 0))
     if attempt is not None:
-        ctx.request = attempt.request
+        ctx.request = svc.lock_request(ctx.session, attempt.request_id)
+        ctx.session.refresh(attempt)
     return attempt
 
 
@@ -463,7 +469,7 @@ def screen_answer(ctx: Ctx) -> str:
 @webhook("voice.recorded")
 def recorded(ctx: Ctx) -> str:
     """The patient's message is recorded (or the recording ended empty): give the reference."""
-    req = svc.request_by_reference(ctx.session, ctx.args.get("ref", ""))
+    req = svc.request_by_reference(ctx.session, ctx.args.get("ref", ""), lock=True)
     if req is None:
         return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
     ctx.request = req
@@ -516,9 +522,9 @@ def status(ctx: Ctx) -> str:
         if attempt is not None and attempt.leg_call_sid is None:
             attempt.leg_call_sid = ctx.form.get("CallSid")
         return twiml.empty()
-    req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"))
+    req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True)
     if req is None:
-        req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"))
+        req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True)
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not any(e.kind == "call.ended" for e in req.events):

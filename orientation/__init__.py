@@ -38,12 +38,17 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
     )
     app.teardown_appcontext(close_db)
     logging.getLogger("orientation").setLevel(logging.INFO)
+    from orientation import protection
+
+    limiter = protection.install(app, config)
 
     from callflows import views as twilio_views
     from orientation.api import register as register_api
 
     twilio_views.register(app)
     register_api(app)
+
+    protection.limit_blueprints(app, limiter, config)
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:

@@ -29,6 +29,10 @@ class Config:
     environment: str = "development"
     simulator_enabled: bool = True
     journal_dir: str = "instance/journal"
+    proxy_hops: int = 0
+    rate_limit_api: str = "600 per minute"
+    rate_limit_sms: str = "20 per minute"
+    rate_limit_login: str = "10 per minute"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,4 +99,8 @@ def from_environment(env: dict[str, str] | None = None) -> Config:
         environment=environment,
         simulator_enabled=_flag(env.get("ORIENTATION_SIMULATOR"), default=not has_twilio),
         journal_dir=env.get("ORIENTATION_JOURNAL_DIR") or str(instance / "journal"),
+        proxy_hops=int(env.get("ORIENTATION_PROXY_HOPS") or 0),
+        rate_limit_api=env.get("ORIENTATION_RATE_LIMIT_API") or "600 per minute",
+        rate_limit_sms=env.get("ORIENTATION_RATE_LIMIT_SMS") or "20 per minute",
+        rate_limit_login=env.get("ORIENTATION_RATE_LIMIT_LOGIN") or "10 per minute",
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from orientation import lifecycle
@@ -82,16 +82,28 @@ def open_request(
     return request, True
 
 
-def request_by_call(session: Session, call_sid: str | None) -> Request | None:
-    """The request of a call, by its CallSid."""
+def _one(session: Session, query: Select[Request], lock: bool) -> Request | None:
+    if lock:
+        # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
+def request_by_call(session: Session, call_sid: str | None, lock: bool = False) -> Request | None:
+    """The request of a call, by its CallSid (row-locked until commit when `lock`)."""
     if not call_sid:
         return None
-    return session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
+    return _one(session, select(Request).where(Request.call_sid == call_sid), lock)
 
 
-def request_by_reference(session: Session, reference: str) -> Request | None:
-    """A request by its human reference."""
-    return session.scalars(select(Request).where(Request.reference == reference)).first()
+def request_by_reference(session: Session, reference: str, lock: bool = False) -> Request | None:
+    """A request by its human reference (row-locked until commit when `lock`)."""
+    return _one(session, select(Request).where(Request.reference == reference), lock)
+
+
+def lock_request(session: Session, request_id: int) -> Request | None:
+    """The request, row-locked until commit, with its current state."""
+    return _one(session, select(Request).where(Request.id == request_id), True)
 
 
 def choose_motive(session: Session, request: Request, motive: str, now: datetime, defaulted: bool) -> None:

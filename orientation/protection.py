@@ -1,0 +1,65 @@
+"""What every response and request goes through: security headers, proxy trust, size and rate limits."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from orientation.config import Config
+
+# Twilio's posts are a few kilobytes; anything far larger is not a webhook, a form or an API body of ours.
+MAX_CONTENT_LENGTH = 256 * 1024
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "media-src 'self' https://api.twilio.com; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def _api_key() -> str:
+    header = request.headers.get("Authorization", "")
+    return "token:" + header[-16:] if header.lower().startswith("bearer ") else "ip:" + get_remote_address()
+
+
+def _sms_sender_key() -> str:
+    # Texts all come from Twilio's addresses: the sender's number is what tells one person from another.
+    return "sms:" + (request.form.get("From") or get_remote_address())
+
+
+def install(app: Flask, config: Config) -> Limiter:
+    """Attach headers, ProxyFix (when behind a TLS proxy), the body size limit and the rate limits."""
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    if config.proxy_hops > 0:
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    https = config.public_base_url.startswith("https://")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = https
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    # One limiter per app: tests build many apps, and counters must not leak between them.
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    app.extensions["limiter"] = limiter
+    return limiter
+
+
+def limit_blueprints(app: Flask, limiter: Limiter, config: Config) -> None:
+    """Rate limits on the API (per token) and on texts to the line (per sender)."""
+    from orientation.api import bp as api
+
+    limiter.limit(config.rate_limit_api, key_func=_api_key)(api)
+    sms_view = app.view_functions.get("twilio.sms")
+    if sms_view is not None:
+        app.view_functions["twilio.sms"] = limiter.limit(config.rate_limit_sms, key_func=_sms_sender_key)(sms_view)  # type: ignore[assignment]

@@ -1,0 +1,154 @@
+"""Concurrency on PostgreSQL with real threads: duplicated webhooks, racing callbacks, racing outcomes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+from orientation.clock import FrozenClock
+from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.services.tokens import create_token
+from tests import factories
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.functional.twilio_client import call, send_sms
+
+
+@pytest.fixture
+def postgres_only(database_url: str) -> None:
+    """Row locks and unique-index waits are PostgreSQL's; SQLite serializes writers anyway."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrency is tested on PostgreSQL")
+
+
+def _at_once(*actions: Callable[[], object]) -> list[object]:
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = actions[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _post(app: Flask, path: str, params: dict[str, str]) -> tuple[int, bytes]:
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    response = app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+    return response.status_code, response.data
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("round_", range(3))
+def test_the_same_inbound_call_posted_twice_at_once_makes_one_request(
+    app: Flask, session: Session, clock: FrozenClock, round_: int
+) -> None:
+    factories.territory(session, clock())
+    params = {"CallSid": f"CA{round_:032d}", "From": "+33611223344", "To": factories.LINE_NUMBER}
+    first, second = _at_once(lambda: _post(app, "/twilio/voice", params), lambda: _post(app, "/twilio/voice", params))
+    assert first == second and first[0] == 200  # type: ignore[index]
+    assert session.scalar(select(func.count()).select_from(Request)) == 1
+    assert session.scalar(select(Request.reference)) == "P20-2026-000001"
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_the_same_dial_action_twice_at_once_rings_the_next_volunteer_once(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    attempt_id = session.scalar(select(Attempt.id))
+    params = {
+        "CallSid": patient.call_sid,
+        "From": "+33611223344",
+        "To": factories.LINE_NUMBER,
+        "CallStatus": "in-progress",
+        "DialCallStatus": "no-answer",
+        "DialCallSid": "CA" + "d" * 32,
+        "DialBridged": "false",
+    }
+    path = f"/twilio/voice/dial?attempt={attempt_id}"
+    first, second = _at_once(lambda: _post(app, path, params), lambda: _post(app, path, params))
+    assert first == second
+    session.expire_all()
+    assert [a.result for a in session.scalars(select(Attempt).order_by(Attempt.id))] == ["no_answer", None]
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_hang_up_racing_a_dial_action_never_leaves_a_ringing_phone_for_nobody(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    attempt_id = session.scalar(select(Attempt.id))
+    base = {"CallSid": patient.call_sid, "From": "+33611223344", "To": factories.LINE_NUMBER}
+    dial = {**base, "CallStatus": "in-progress", "DialCallStatus": "no-answer", "DialBridged": "false"}
+    hangup = {**base, "CallStatus": "completed", "CallDuration": "40"}
+    _at_once(
+        lambda: _post(app, f"/twilio/voice/dial?attempt={attempt_id}", dial),
+        lambda: _post(app, "/twilio/status", hangup),
+    )
+    session.expire_all()
+    request = session.scalars(select(Request)).one()
+    assert request.status == "abandoned"
+    assert all(a.result is not None for a in session.scalars(select(Attempt)))
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_volunteer_reply_racing_a_coordinator_edit_loses_no_update(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    patient.end_bridge(duration=60)
+    token = create_token(session, "coordinator", None, clock())
+    session.commit()
+    reference = session.scalar(select(Request.reference))
+
+    def coordinator() -> int:
+        response = app.test_client().patch(
+            f"/api/v1/requests/{reference}",
+            json={"outcome": "oriented"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return response.status_code
+
+    _at_once(coordinator, lambda: send_sms(app, volunteer.phone, "1"))
+    session.expire_all()
+    request = session.scalars(select(Request)).one()
+    changes = [
+        (e.payload.get("from"), e.payload.get("to"))
+        for e in session.scalars(select(Event).where(Event.kind == "outcome").order_by(Event.id))
+    ]
+    # Whichever came second saw the first: the timeline is a chain ending at the stored outcome.
+    assert changes[-1][1] == request.outcome
+    for (_, earlier), (later_from, _) in zip(changes, changes[1:], strict=False):
+        assert later_from == earlier
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")) == 1
