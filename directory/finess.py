@@ -374,7 +374,7 @@ def _parse_json(
             return
     except (ValueError, UnicodeDecodeError) as exc:
         # JSONDecodeError is a ValueError; past a syntax error nothing can be resynchronised.
-        yield ParseError(reader.line, f"invalid JSON: {exc}")
+        yield ParseError(reader.line, f"invalid JSON: {exc}", fatal=True)
 
 
 def _pmej_records(pmej: Any, line: int, keep: Keep | None, include_closed: bool) -> Iterator[FinessItem]:

@@ -46,6 +46,10 @@ class DirectoryEntry(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     # Import bookkeeping: when the national file last listed it; gone entries are kept, flagged.
+    # `import_hash` digests the imported fields, so a re-import compares one column to find what changed;
+    # `source_ref` keeps a few source fields verbatim (SIRET, mode d'exercice…) for the coordinator.
+    import_hash: Mapped[str | None] = mapped_column(String(32))
+    source_ref: Mapped[dict[str, str] | None] = mapped_column(JSON)
     last_seen_import_id: Mapped[int | None] = mapped_column(ForeignKey("directory_imports.id", ondelete="SET NULL"))
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -70,3 +74,17 @@ class DirectoryImport(Base):
     gone: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+
+
+class DirectoryVersion(Base):
+    """A random stamp per territory, renewed by every write to its directory.
+
+    Search keeps an in-memory index per territory and process; comparing this one row tells it whether the
+    index is still current. A random value rather than a counter, so that a table emptied and refilled (or a
+    restored backup) can never bring back a stamp an old index was built under.
+    """
+
+    __tablename__ = "directory_versions"
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))

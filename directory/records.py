@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Source = Literal["rpps", "finess"]
@@ -41,10 +41,15 @@ class DirectoryRecord:
 
 @dataclass(frozen=True, slots=True)
 class ParseError:
-    """A line the parser could not read: its 1-based line number in the file and why."""
+    """A line the parser could not read: its 1-based line number in the file and why.
+
+    `fatal` marks an error past which the parser stopped (a header it cannot read, broken JSON): the file
+    is unusable as a whole, so an import must not conclude that unseen entries are gone.
+    """
 
     line_number: int
     reason: str
+    fatal: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

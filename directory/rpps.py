@@ -132,11 +132,11 @@ def parse_rpps(stream: IO[bytes], keep: Keep | None = None) -> Iterator[Director
     try:
         header_text = header_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield ParseError(1, f"header is not valid UTF-8 (byte {exc.start})")
+        yield ParseError(1, f"header is not valid UTF-8 (byte {exc.start})", fatal=True)
         return
     columns = _Columns(header_text.rstrip("\r\n").split("|"))
     if columns.index["pp"] < 0:
-        yield ParseError(1, "header has no 'Identification nationale PP' column")
+        yield ParseError(1, "header has no 'Identification nationale PP' column", fatal=True)
         return
 
     idx = columns.index

@@ -1,0 +1,488 @@
+"""Directory services: import the national files (streamed upsert), add and edit entries, search.
+
+Imports write in batches (`BATCH_SIZE` records a transaction): a national scan takes tens of seconds and a
+SQLite database must not stay locked for the app that long. Each batch selects the existing rows of its
+external ids at once, compares one digest column to tell unchanged from updated, inserts and updates in
+bulk, and marks what it saw with the import's id; at the end, entries of the source the file no longer
+lists are flagged gone, never deleted. The fields the CPTS maintains (accepting new patients and since
+when, CPTS member, languages, notes) are written by no import statement.
+
+Every write renews the territory's `DirectoryVersion` stamp, which the per-process search indexes compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from directory.categories import CATEGORIES
+from directory.finess import attach_geolocation, parse_finess
+from directory.models import DirectoryEntry, DirectoryImport, DirectoryVersion
+from directory.normalize import fold
+from directory.reading import counted
+from directory.records import DirectoryRecord, GeoUpdate, ParseError, Source
+from directory.rpps import parse_rpps
+from directory.search import IndexedEntry, Query, SearchIndex
+from orientation.models import Territory
+
+BATCH_SIZE = 1000
+# The report keeps the first errors; a wrong file could otherwise hold millions of them in memory.
+MAX_KEPT_ERRORS = 1000
+SOURCES: tuple[str, ...] = ("rpps", "finess")
+CPTS_FIELDS = ("accepting_new_patients", "accepting_since", "cpts_member", "languages", "notes")
+
+# Imported columns, in digest order, with their maximum length where the column has one.
+_IMPORTED: dict[str, int | None] = {
+    "kind": 16,
+    "name": 300,
+    "search_key": 600,
+    "profession": 64,
+    "general_practice": None,
+    "category": 40,
+    "category_code": 16,
+    "category_label": 200,
+    "address": 400,
+    "postcode": 5,
+    "commune": 120,
+    "insee_code": 5,
+    "phone": 20,
+    "email": 200,
+    "latitude": None,
+    "longitude": None,
+    "source_ref": None,
+}
+
+
+class UnusableInput(Exception):
+    """The import cannot run at all: unknown territory, a territory without postcodes, an unreadable file."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and the skipped lines with their numbers and reasons."""
+
+    import_id: int
+    source: str
+    territory_id: int
+    filename: str
+    lines: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    skipped: int = 0
+    errors: list[ParseError] = field(default_factory=list)
+    # Set when the file as a whole could not be read (bad header, broken JSON, no line readable): what was
+    # read was still upserted, but nothing was flagged gone.
+    unusable: str | None = None
+
+    @property
+    def seen(self) -> int:
+        """Distinct entries the file listed for the territory."""
+        return self.added + self.updated + self.unchanged
+
+
+# --- territories -------------------------------------------------------------------------------------------
+
+
+def insee_codes(territory: Territory) -> list[str]:
+    """The INSEE commune codes the territory covers besides its postcodes (settings["insee_codes"])."""
+    codes = (territory.settings or {}).get("insee_codes") or []
+    return [str(code).strip().upper() for code in codes if str(code).strip()]
+
+
+def territory_filter(territory: Territory) -> Callable[[str | None, str | None], bool]:
+    """The parsers' `keep`: a row belongs to the territory by its postcode or its INSEE commune code."""
+    postcodes = frozenset(code.strip() for code in territory.postcodes or [])
+    communes = frozenset(insee_codes(territory))
+
+    def keep(postcode: str | None, insee: str | None) -> bool:
+        return (postcode is not None and postcode in postcodes) or (insee is not None and insee in communes)
+
+    return keep
+
+
+def find_territory(session: Session, reference: str) -> Territory | None:
+    """A territory by id ("3") or by exact name ("CPTS Paris 20")."""
+    reference = reference.strip()
+    if reference.isascii() and reference.isdigit() and len(reference) <= 10:
+        found = session.get(Territory, int(reference))
+        if found is not None:
+            return found
+    matches = list(session.scalars(select(Territory).where(Territory.name == reference).limit(2)))
+    return matches[0] if len(matches) == 1 else None
+
+
+# --- imports -----------------------------------------------------------------------------------------------
+
+
+def import_file(
+    sessions: sessionmaker[Session],
+    territory_id: int,
+    source: Source,
+    stream: IO[bytes],
+    now: datetime,
+    *,
+    filename: str,
+    on_bytes: Callable[[int], object] | None = None,
+    include_closed: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import an RPPS or FINESS file into a territory's directory; raises UnusableInput before any write."""
+    with sessions() as session:
+        territory = session.get(Territory, territory_id)
+        if territory is None:
+            raise UnusableInput(f"no territory {territory_id}")
+        if not territory.postcodes and not insee_codes(territory):
+            raise UnusableInput(f"territory {territory.name!r} has no postcode nor INSEE code: nothing would match")
+        keep = territory_filter(territory)
+    buffered, counter = counted(stream, on_bytes)
+    items: Iterable[DirectoryRecord | ParseError | GeoUpdate]
+    if source == "rpps":
+        items = parse_rpps(buffered, keep)
+    else:
+        # Coordinates of the legacy extract come after every establishment: fold them into the records
+        # (only the territory's are held) so each entry is written once, with its final digest.
+        items = attach_geolocation(parse_finess(buffered, keep, include_closed=include_closed))
+    return import_records(
+        sessions, territory_id, source, items, now, filename=filename, lines=lambda: counter.lines,
+        batch_size=batch_size,
+    )
+
+
+def import_records(
+    sessions: sessionmaker[Session],
+    territory_id: int,
+    source: Source,
+    items: Iterable[DirectoryRecord | ParseError | GeoUpdate],
+    now: datetime,
+    *,
+    filename: str,
+    lines: Callable[[], int] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Upsert parsed records in batches, flag the source's unseen entries gone, record the import."""
+    with sessions() as session:
+        run = DirectoryImport(
+            territory_id=territory_id, source=source, filename=filename[-300:], started_at=now, errors=[]
+        )
+        session.add(run)
+        session.commit()
+        report = ImportReport(import_id=run.id, source=source, territory_id=territory_id, filename=filename)
+
+        batch: dict[str, DirectoryRecord] = {}
+        for item in items:
+            if isinstance(item, DirectoryRecord):
+                batch[item.external_id] = item
+                if len(batch) >= batch_size:
+                    _write_batch(session, territory_id, source, run.id, batch, now, report)
+                    batch = {}
+            elif isinstance(item, ParseError):
+                report.skipped += 1
+                if len(report.errors) < MAX_KEPT_ERRORS:
+                    report.errors.append(item)
+                if item.fatal:
+                    report.unusable = item.reason
+        if batch:
+            _write_batch(session, territory_id, source, run.id, batch, now, report)
+
+        report.lines = lines() if lines is not None else 0
+        if report.unusable is None:
+            report.unusable = _unusable(report)
+        if report.unusable is None:
+            report.gone = _flag_gone(session, territory_id, source, run.id, now)
+            bump_version(session, territory_id)
+        run.lines, run.added, run.updated = report.lines, report.added, report.updated
+        run.unchanged, run.gone, run.skipped = report.unchanged, report.gone, report.skipped
+        run.errors = [{"line": e.line_number, "reason": e.reason} for e in report.errors]
+        run.finished_at = now
+        session.commit()
+    return report
+
+
+def _unusable(report: ImportReport) -> str | None:
+    """Why the whole file is unusable even though the parser went through it, None when it is not."""
+    if report.lines == 0:
+        return "the file is empty"
+    # Every line refused (a header or metadata line aside): not a file of this kind at all.
+    if report.seen == 0 and report.skipped > 0 and report.skipped >= report.lines - 1:
+        return "no line of the file could be read"
+    return None
+
+
+def _write_batch(
+    session: Session,
+    territory_id: int,
+    source: str,
+    import_id: int,
+    batch: dict[str, DirectoryRecord],
+    now: datetime,
+    report: ImportReport,
+) -> None:
+    """Insert the new records, update the changed ones, mark all as seen; one transaction."""
+    rows = session.execute(
+        select(DirectoryEntry.id, DirectoryEntry.external_id, DirectoryEntry.import_hash,
+               DirectoryEntry.gone, DirectoryEntry.last_seen_import_id)
+        .where(
+            DirectoryEntry.territory_id == territory_id,
+            DirectoryEntry.source == source,
+            DirectoryEntry.external_id.in_(list(batch)),
+        )
+    ).all()
+    existing = {row.external_id: row for row in rows}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    seen_ids: list[int] = []
+    for external_id, record in batch.items():
+        values = imported_values(record)
+        digest = values_digest(values)
+        row = existing.get(external_id)
+        if row is None:
+            inserts.append(
+                {
+                    **values,
+                    "territory_id": territory_id,
+                    "source": source,
+                    "external_id": external_id,
+                    "import_hash": digest,
+                    "cpts_member": False,
+                    "languages": [],
+                    "gone": False,
+                    "last_seen_import_id": import_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            report.added += 1
+            continue
+        repeated = row.last_seen_import_id == import_id  # listed twice in one file: count it once
+        if row.import_hash != digest or row.gone:
+            updates.append(
+                {**values, "id": row.id, "import_hash": digest, "gone": False,
+                 "last_seen_import_id": import_id, "updated_at": now}
+            )
+            if not repeated:
+                report.updated += 1
+        else:
+            seen_ids.append(row.id)
+            if not repeated:
+                report.unchanged += 1
+    if inserts:
+        session.execute(insert(DirectoryEntry), inserts)
+    if updates:
+        session.execute(update(DirectoryEntry), updates)
+    if seen_ids:
+        session.execute(
+            update(DirectoryEntry)
+            .where(DirectoryEntry.id.in_(seen_ids))
+            .values(last_seen_import_id=import_id)
+            .execution_options(synchronize_session=False)
+        )
+    if inserts or updates:
+        bump_version(session, territory_id)
+    session.commit()
+
+
+def imported_values(record: DirectoryRecord) -> dict[str, Any]:
+    """The columns an import writes for a record (never a CPTS field), cut to the columns' lengths."""
+    source_ref = {k: v for k, v in (record.raw_ref or {}).items() if k != "line"} or None
+    values: dict[str, Any] = {
+        "kind": record.kind,
+        "name": record.name,
+        "search_key": fold(record.name),
+        "profession": record.profession,
+        "general_practice": record.general_practice,
+        "category": record.category,
+        "category_code": record.category_code,
+        "category_label": record.category_label,
+        "address": record.address,
+        "postcode": record.postcode,
+        "commune": record.commune,
+        "insee_code": record.insee_code,
+        "phone": record.phone,
+        "email": record.email,
+        "latitude": record.latitude,
+        "longitude": record.longitude,
+        "source_ref": source_ref,
+    }
+    for column, length in _IMPORTED.items():
+        value = values[column]
+        if length is not None and isinstance(value, str) and len(value) > length:
+            values[column] = value[:length]
+    return values
+
+
+def values_digest(values: dict[str, Any]) -> str:
+    """A digest of the imported values: equal digests, nothing to update."""
+    parts = []
+    for column in _IMPORTED:
+        value = values[column]
+        parts.append(repr(sorted(value.items()) if isinstance(value, dict) else value))
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _flag_gone(session: Session, territory_id: int, source: str, import_id: int, now: datetime) -> int:
+    """Flag gone the source's entries this import did not list; returns how many."""
+    result = session.execute(
+        update(DirectoryEntry)
+        .where(
+            DirectoryEntry.territory_id == territory_id,
+            DirectoryEntry.source == source,
+            DirectoryEntry.gone.is_(False),
+            or_(DirectoryEntry.last_seen_import_id.is_(None), DirectoryEntry.last_seen_import_id != import_id),
+        )
+        .values(gone=True, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def bump_version(session: Session, territory_id: int) -> None:
+    """Renew the territory's directory stamp (in the caller's transaction): search indexes rebuild."""
+    stamp = uuid.uuid4().hex
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = upsert(DirectoryVersion).values(territory_id=territory_id, stamp=stamp)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["territory_id"], set_={"stamp": statement.excluded.stamp})
+    )
+
+
+# --- entries -----------------------------------------------------------------------------------------------
+
+
+def create_entry(
+    session: Session, territory: Territory, data: dict[str, Any], today: date, now: datetime
+) -> DirectoryEntry:
+    """Add an entry by hand (an association, a social service); the caller commits."""
+    accepting = data.get("accepting_new_patients")
+    entry = DirectoryEntry(
+        territory_id=territory.id,
+        source="manual",
+        external_id=None,
+        kind=data.get("kind") or "structure",
+        name=data["name"],
+        search_key=fold(data["name"]),
+        profession=data.get("profession"),
+        general_practice=bool(data.get("general_practice")),
+        category=data.get("category") or "other",
+        category_code=None,
+        category_label=data.get("category_label"),
+        address=data.get("address"),
+        postcode=data.get("postcode"),
+        commune=data.get("commune"),
+        insee_code=data.get("insee_code"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+        accepting_new_patients=accepting,
+        accepting_since=data.get("accepting_since") or (today if accepting is not None else None),
+        cpts_member=bool(data.get("cpts_member")),
+        languages=list(data.get("languages") or []),
+        notes=data.get("notes"),
+        gone=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    bump_version(session, territory.id)
+    return entry
+
+
+def entry_in_territory(session: Session, entry_id: int, territory_id: int) -> bool:
+    """True when the entry exists and belongs to the territory's directory."""
+    entry = session.get(DirectoryEntry, entry_id)
+    return entry is not None and entry.territory_id == territory_id
+
+
+# Fields an API client may change on an imported entry (the rest comes back with the next import).
+EDITABLE_ON_IMPORTED = frozenset(CPTS_FIELDS)
+EDITABLE_ON_MANUAL = EDITABLE_ON_IMPORTED | {
+    "kind", "name", "profession", "general_practice", "category", "category_label", "address", "postcode",
+    "commune", "insee_code", "phone", "email", "latitude", "longitude", "gone",
+}
+
+
+def update_entry(
+    session: Session, entry: DirectoryEntry, changes: dict[str, Any], today: date, now: datetime
+) -> DirectoryEntry:
+    """Apply changes; saying whether the entry accepts new patients dates it today unless a date is given."""
+    allowed = EDITABLE_ON_MANUAL if entry.source == "manual" else EDITABLE_ON_IMPORTED
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise ValueError(f"not editable on a {entry.source} entry: {', '.join(refused)}")
+    if "accepting_new_patients" in changes and "accepting_since" not in changes:
+        changes = {**changes, "accepting_since": today if changes["accepting_new_patients"] is not None else None}
+    for key, value in changes.items():
+        setattr(entry, key, value)
+    if "name" in changes:
+        entry.search_key = fold(entry.name)
+    entry.updated_at = now
+    bump_version(session, entry.territory_id)
+    return entry
+
+
+# --- search ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _CachedIndex:
+    stamp: str
+    index: SearchIndex
+
+
+_INDEXES: dict[tuple[str, int], _CachedIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+_MAX_CACHED = 16
+
+
+def search_index(session: Session, territory_id: int) -> SearchIndex:
+    """The territory's search index, rebuilt when its stamp changed since this process built it."""
+    stamp = session.scalar(select(DirectoryVersion.stamp).where(DirectoryVersion.territory_id == territory_id))
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), territory_id)
+    cached = _INDEXES.get(key)
+    if stamp is not None and cached is not None and cached.stamp == stamp:
+        return cached.index
+    index = SearchIndex(_indexed_entries(session, territory_id))
+    if stamp is not None:
+        with _INDEXES_LOCK:
+            if len(_INDEXES) >= _MAX_CACHED and key not in _INDEXES:
+                _INDEXES.pop(next(iter(_INDEXES)))
+            _INDEXES[key] = _CachedIndex(stamp, index)
+    return index
+
+
+def _indexed_entries(session: Session, territory_id: int) -> Iterator[IndexedEntry]:
+    e = DirectoryEntry
+    rows = session.execute(
+        select(e.id, e.search_key, e.profession, e.general_practice, e.postcode, e.commune,
+               e.accepting_new_patients, e.category, e.gone)
+        .where(e.territory_id == territory_id)
+    )
+    for row in rows:
+        yield IndexedEntry(*row)
+
+
+def search_entries(session: Session, territory_id: int, query: Query) -> tuple[list[DirectoryEntry], int]:
+    """One page of the territory's entries matching the query, best first, and the number matching."""
+    result = search_index(session, territory_id).search(query)
+    if not result.ids:
+        return [], result.total
+    found = {e.id: e for e in session.scalars(select(DirectoryEntry).where(DirectoryEntry.id.in_(result.ids)))}
+    return [found[i] for i in result.ids if i in found], result.total
+
+
+def valid_category(category: str) -> bool:
+    """True when the category is one of the directory's."""
+    return category in CATEGORIES
