@@ -178,9 +178,10 @@ def _register_domain_commands() -> None:
     from directory.cli import directory
     from orientation.console.cli import user
     from orientation.exports import export
+    from orientation.privacy_cli import privacy
     from volunteers.cli import rota
 
-    for group in (directory, rota, export, user):
+    for group in (directory, rota, export, user, privacy):
         main.add_command(group)
 
 

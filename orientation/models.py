@@ -124,6 +124,9 @@ class Request(Base):
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Retention (orientation.services.privacy): the number gives way to a keyed pseudonym, then nothing on erasure.
+    caller_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     territory: Mapped[Territory] = relationship()
     attempts: Mapped[list[Attempt]] = relationship(
@@ -202,3 +205,20 @@ class ApiToken(Base):
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Who read or changed which request, and when: kept after the request is pseudonymised or deleted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_territory_at", "territory_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    # No foreign key to territories: the log outlives what it speaks of.
+    territory_id: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(32), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -188,6 +188,19 @@ def _schemas() -> dict[str, Any]:
             "motives": {"type": "object", "additionalProperties": figures},
         },
     }
+    schemas["AuditEntry"] = {
+        "type": "object",
+        "required": ["id", "at", "actor", "action"],
+        "properties": {
+            "id": {"type": "integer"},
+            "at": DATETIME,
+            "actor": {"type": "string", "description": "token:NAME, user:EMAIL, cli:USER or retention"},
+            "action": {"type": "string", "enum": ["read", "outcome", "edit", "export", "erase", "pseudonymise"]},
+            "territory_id": NULLABLE_INT,
+            "reference": NULLABLE_STR,
+            "details": {"type": "object"},
+        },
+    }
     return schemas
 
 
@@ -314,6 +327,31 @@ def document() -> dict[str, Any]:
                         **ERRORS,
                     },
                 },
+            },
+            "/audit": {
+                "get": {
+                    "summary": "Who read or changed which request, newest first (tokens for all territories only)",
+                    "parameters": [
+                        _query("territory_id", {"type": "integer"}),
+                        *period,
+                        _query("reference", {"type": "string"}, "one request's entries"),
+                        _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["items", "next_cursor"],
+                                "properties": {
+                                    "items": {"type": "array", "items": _ref("AuditEntry")},
+                                    "next_cursor": NULLABLE_STR,
+                                },
+                            }
+                        ),
+                        **ERRORS,
+                    },
+                }
             },
             "/stats": {
                 "get": {

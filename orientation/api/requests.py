@@ -15,6 +15,7 @@ from orientation.api import serialize as out
 from orientation.api.schemas import OutcomePatch, parse
 from orientation.models import Request
 from orientation.runtime import db, now
+from orientation.services import audit
 from orientation.services import requests as svc
 from orientation.services.stats import figures_for
 
@@ -116,6 +117,7 @@ def show_request(reference: str) -> Response:
     """A request with its timeline and attempts; the read is kept in the timeline."""
     found = get_request(reference)
     svc.add_event(db(), found, "read", now(), {"via": "api"}, actor=f"token:{_actor()}")
+    audit.record(db(), f"token:{_actor()}", "read", found, now(), {"via": "api"})
     db().commit()
     return jsonify(out.request_detail(found))
 
@@ -152,6 +154,11 @@ def patch_request(reference: str) -> Response:
     else:
         svc.add_event(session, found, "outcome.details", now(), {"directory_entry_id": found.outcome_entry_id}, actor)
     found.updated_at = now()
+    # The audit names the fields changed, never the note's text.
+    changed = sorted(k for k in ("outcome", "directory_entry_id", "note") if k in body)
+    audit.record(
+        session, actor, "outcome" if "outcome" in body else "edit", found, now(), {"via": "api", "fields": changed}
+    )
     session.commit()
     # add_event sets the foreign key only: reload the timeline so the answer shows the events just added.
     session.expire(found, ["events"])

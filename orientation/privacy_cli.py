@@ -1,0 +1,86 @@
+"""`orientation privacy …`: a person's data, exported or erased on request, by phone number."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+
+import click
+
+from orientation.phones import InvalidPhone, mask, to_e164
+
+
+@click.group("privacy")
+def privacy() -> None:
+    """A caller's personal data: export it, erase it (GDPR requests)."""
+
+
+def _number(raw: str) -> str:
+    try:
+        return to_e164(raw)
+    except InvalidPhone as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _actor() -> str:
+    """Who ran the command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers: still say it came from the command line
+        return "cli"
+
+
+@privacy.command("export")
+@click.argument("number")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here.")
+def privacy_export(number: str, output: Path | None) -> None:
+    """Print (or write) as JSON everything held about NUMBER: requests, timelines, messages, volunteer record."""
+    from orientation.cli import _now, _sessions
+    from orientation.config import from_environment
+    from orientation.db import transaction
+    from orientation.services.privacy import export_person
+
+    e164 = _number(number)
+    with transaction(_sessions()) as session:
+        document = export_person(session, from_environment().secret_key, e164, _now(), _actor())
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    # Health data: readable by the operator alone.
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"{len(document['requests'])} requests, {len(document['messages'])} messages written to {output}")
+
+
+@privacy.command("erase")
+@click.argument("number")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_erase(number: str, yes: bool) -> None:
+    """Erase NUMBER's data now (number, notes, messages, recordings' links), keeping the figures."""
+    from orientation.cli import _now, _sessions
+    from orientation.config import from_environment
+    from orientation.db import transaction
+    from orientation.services.privacy import erase_person, erasure_preview
+
+    e164 = _number(number)
+    secret_key = from_environment().secret_key
+    sessions = _sessions()
+    with sessions() as session:
+        preview = erasure_preview(session, secret_key, e164)
+    if (preview.requests or preview.messages) and not yes:
+        still_open = f" ({preview.still_open} still open)" if preview.still_open else ""
+        click.confirm(
+            f"Erase the data of {mask(e164)}: {preview.requests} requests{still_open}, {preview.messages} messages?",
+            abort=True,
+        )
+    # Run even when nothing is held: the audit log keeps that the request was made and answered.
+    with transaction(sessions) as session:
+        done = erase_person(session, secret_key, e164, _now(), _actor())
+    click.echo(f"erased: {done.requests} requests, {done.messages} messages of {mask(e164)}")
+    if preview.volunteer_ids:
+        ids = ", ".join(str(i) for i in preview.volunteer_ids)
+        click.echo(f"note: {mask(e164)} is also volunteer {ids}; remove them in the console or the API if asked")

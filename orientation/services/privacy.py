@@ -1,0 +1,299 @@
+"""Personal data of callers: retention (pseudonymise what has aged), and a person's export or erasure by number.
+
+What a request holds about the caller: the number, the coordinator's note, where the voice message is (at
+Twilio), the words the caller said to the menu, the TwiML answers (which may name numbers to dial) and the SMS
+sent about it. Pseudonymising clears all of that and keeps what the figures read (motive, status, outcome,
+times, postcode), so the statistics are the same before and after.
+
+The number is replaced by a keyed pseudonym (HMAC-SHA256 with SECRET_KEY) in `caller_pseudonym`: the same
+caller gets the same pseudonym, so returning callers can still be counted, and a person asking for their data
+can still be found by their number. Erasure on request goes further and clears the pseudonym too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from orientation import lifecycle
+from orientation.db import transaction
+from orientation.models import AuditEntry, OutboxMessage, Request, Territory
+from orientation.phones import mask
+from orientation.services import audit
+from volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from orientation.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_MONTHS = 12
+BATCH = 500
+RETENTION_ACTOR = "retention"
+# Keys of a timeline entry's payload that hold what the caller said (the menu's speech recognition).
+SPOKEN_KEYS = ("SpeechResult",)
+# An outbox row's number cannot be NULL: an empty one says "cleared" (phones.mask shows it as unknown).
+CLEARED_NUMBER = ""
+
+
+def pseudonym(secret_key: str, e164: str) -> str:
+    """The stable keyed pseudonym of a number: the same number and key always give the same 64 hex digits."""
+    return hmac.new(secret_key.encode(), b"caller:" + e164.encode(), hashlib.sha256).hexdigest()
+
+
+def retention_months(territory: Territory) -> int:
+    """The territory's retention period in months (settings["retention_months"], default 12)."""
+    value = (territory.settings or {}).get("retention_months", DEFAULT_RETENTION_MONTHS)
+    # A setting typed by hand ("12", 0, -3, true) must not purge everything at once nor keep forever by mistake.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return DEFAULT_RETENTION_MONTHS
+    try:
+        months = int(value)
+    except ValueError:
+        return DEFAULT_RETENTION_MONTHS
+    return months if months >= 1 else DEFAULT_RETENTION_MONTHS
+
+
+def retention_cutoff(territory: Territory, now: datetime) -> datetime:
+    """Requests closed (or untouched) before this instant are due for pseudonymisation."""
+    return now - relativedelta(months=retention_months(territory))
+
+
+def _scrub(session: Session, request: Request, now: datetime, replacement: str | None) -> None:
+    """Clear what a request holds about its caller; `replacement` goes to caller_pseudonym (None on erasure)."""
+    number = request.caller
+    request.caller = None
+    request.caller_pseudonym = replacement
+    request.outcome_note = None
+    request.recording_sid = None
+    request.recording_url = None
+    request.pseudonymised_at = now
+    for event in request.events:
+        payload = event.payload or {}
+        if any(key in payload for key in SPOKEN_KEYS):
+            # JSON columns are not change-tracked in place: assign a new dict.
+            event.payload = {k: v for k, v in payload.items() if k not in SPOKEN_KEYS}
+        # The TwiML answered to Twilio can name the number dialled; it only served retries, long over.
+        event.response = None
+    for message in session.scalars(select(OutboxMessage).where(OutboxMessage.request_id == request.id)):
+        _clear_message(message, number)
+
+
+def _clear_message(message: OutboxMessage, number: str | None) -> None:
+    message.body = None
+    if number is not None and message.to_number == number:
+        message.to_number = CLEARED_NUMBER
+    if message.status == "queued":
+        # Never sent, and now without a text: it must not be picked up by the outbox dispatcher.
+        message.status = "expired"
+
+
+def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: int = BATCH) -> int:
+    """Pseudonymise up to `batch` requests past their territory's retention period; returns how many."""
+    done = 0
+    for territory in session.scalars(select(Territory).order_by(Territory.id)):
+        if done >= batch:
+            break
+        cutoff = retention_cutoff(territory, now)
+        due = session.scalars(
+            select(Request)
+            .where(
+                Request.territory_id == territory.id,
+                Request.pseudonymised_at.is_(None),
+                # Closed requests by their closing time; one never closed (abandoned, a call-back left
+                # pending) by its last change: untouched for the whole period, it is over too.
+                func.coalesce(Request.closed_at, Request.updated_at) < cutoff,
+            )
+            .order_by(Request.id)
+            .limit(batch - done)
+            .options(selectinload(Request.events))
+        ).all()
+        for request in due:
+            _scrub(session, request, now, pseudonym(secret_key, request.caller) if request.caller else None)
+            audit.record(
+                session,
+                RETENTION_ACTOR,
+                "pseudonymise",
+                request,
+                now,
+                {"retention_months": retention_months(territory)},
+            )
+        done += len(due)
+    session.flush()
+    return done
+
+
+def pseudonymise_expired(rt: Runtime, now: datetime) -> int:
+    """Clock job: pseudonymise every request past retention, a batch per transaction; returns how many."""
+    total = 0
+    while True:
+        with transaction(rt.sessions) as session:
+            count = pseudonymise_due(session, rt.config.secret_key, now)
+        total += count
+        if count < BATCH:
+            break
+    if total:
+        log.info("retention: %d requests pseudonymised", total)
+    return total
+
+
+# ---------------------------------------------------------------- a person's data, by number
+
+
+def requests_of(session: Session, secret_key: str, e164: str) -> Sequence[Request]:
+    """Every request of a caller: by number, or by pseudonym once retention has replaced the number."""
+    return session.scalars(
+        select(Request)
+        .where(or_(Request.caller == e164, Request.caller_pseudonym == pseudonym(secret_key, e164)))
+        .order_by(Request.id)
+        .options(selectinload(Request.events), selectinload(Request.attempts), selectinload(Request.territory))
+    ).all()
+
+
+def _messages_of(session: Session, e164: str, request_ids: Iterable[int]) -> Sequence[OutboxMessage]:
+    ids = list(request_ids)
+    condition = OutboxMessage.to_number == e164
+    if ids:
+        condition = or_(condition, OutboxMessage.request_id.in_(ids))
+    return session.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.id)).all()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _request_export(request: Request, e164: str) -> dict[str, Any]:
+    return {
+        "reference": request.reference,
+        "territory": {"id": request.territory_id, "name": request.territory.name},
+        "caller": request.caller if request.caller else None,
+        "pseudonymised_at": _iso(request.pseudonymised_at),
+        "call_sid": request.call_sid,
+        "status": request.status,
+        "motive": request.motive,
+        "postcode": request.postcode,
+        "in_territory": request.in_territory,
+        "language": request.language,
+        "outcome": request.outcome,
+        "outcome_note": request.outcome_note,
+        "had_message": request.had_message,
+        "recording_url": request.recording_url,
+        "recording_seconds": request.recording_seconds,
+        "created_at": _iso(request.created_at),
+        "connected_at": _iso(request.connected_at),
+        "callback_requested_at": _iso(request.callback_requested_at),
+        "callback_done_at": _iso(request.callback_done_at),
+        "closed_at": _iso(request.closed_at),
+        "timeline": [
+            {"kind": e.kind, "at": _iso(e.at), "actor": e.actor, "data": e.payload or {}} for e in request.events
+        ],
+        "attempts": [
+            {"volunteer_id": a.volunteer_id, "kind": a.kind, "result": a.result, "at": _iso(a.offered_at)}
+            for a in request.attempts
+        ],
+    }
+
+
+def _message_export(message: OutboxMessage, e164: str, references: dict[int, str]) -> dict[str, Any]:
+    return {
+        "channel": message.channel,
+        "purpose": message.purpose,
+        # Messages about the person's request sent to someone else (a volunteer's alert): that number is theirs.
+        "to": message.to_number if message.to_number == e164 else mask(message.to_number),
+        "body": message.body,
+        "status": message.status,
+        "reference": references.get(message.request_id) if message.request_id is not None else None,
+        "created_at": _iso(message.created_at),
+    }
+
+
+def _volunteer_export(volunteer: Volunteer) -> dict[str, Any]:
+    return {
+        "id": volunteer.id,
+        "territory_id": volunteer.territory_id,
+        "name": volunteer.name,
+        "phone": volunteer.phone,
+        "profession": volunteer.profession,
+        "motives": list(volunteer.motives or []),
+        "languages": list(volunteer.languages or []),
+        "active": volunteer.active,
+        "paused": volunteer.paused,
+        "created_at": _iso(volunteer.created_at),
+        "shifts": [{"starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in volunteer.shifts],
+    }
+
+
+def export_person(session: Session, secret_key: str, e164: str, now: datetime, actor: str) -> dict[str, Any]:
+    """Everything held about a phone number (requests and timelines, messages, volunteer record); audited."""
+    found = requests_of(session, secret_key, e164)
+    references = {r.id: r.reference for r in found}
+    messages = _messages_of(session, e164, references)
+    volunteers = session.scalars(select(Volunteer).where(Volunteer.phone == e164).order_by(Volunteer.id)).all()
+    accesses = session.scalars(
+        select(AuditEntry).where(AuditEntry.request_id.in_(list(references))).order_by(AuditEntry.id)
+    ).all()
+    document = {
+        "phone": e164,
+        "generated_at": now.isoformat(),
+        "requests": [_request_export(r, e164) for r in found],
+        "messages": [_message_export(m, e164, references) for m in messages],
+        "volunteers": [_volunteer_export(v) for v in volunteers],
+        "accesses": [audit.as_dict(a) for a in accesses],
+    }
+    _audit_person(session, actor, "export", found, now, {"number": mask(e164), "requests": len(found)})
+    return document
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure changed."""
+
+    requests: int
+    messages: int
+    still_open: int
+    volunteer_ids: tuple[int, ...]
+
+
+def erasure_preview(session: Session, secret_key: str, e164: str) -> Erasure:
+    """What `erase_person` would change, without changing anything (for the confirmation prompt)."""
+    found = requests_of(session, secret_key, e164)
+    messages = _messages_of(session, e164, [r.id for r in found])
+    volunteers = session.scalars(select(Volunteer.id).where(Volunteer.phone == e164)).all()
+    open_ = sum(1 for r in found if r.status not in lifecycle.FINAL)
+    return Erasure(len(found), len(messages), open_, tuple(volunteers))
+
+
+def erase_person(session: Session, secret_key: str, e164: str, now: datetime, actor: str) -> Erasure:
+    """Clear a caller's data now (number, pseudonym, notes, messages), keeping the figures; audited.
+
+    A volunteer record with that number is left alone (it is reported): it is how the line reaches them, and
+    removing a volunteer is the coordinator's decision, in the console or the API.
+    """
+    preview = erasure_preview(session, secret_key, e164)
+    found = requests_of(session, secret_key, e164)
+    for request in found:
+        _scrub(session, request, now, None)
+    # Messages to the number that no request holds any more (or never held).
+    for message in session.scalars(select(OutboxMessage).where(OutboxMessage.to_number == e164)):
+        _clear_message(message, e164)
+    _audit_person(session, actor, "erase", found, now, {"number": mask(e164), "requests": len(found)})
+    session.flush()
+    return preview
+
+
+def _audit_person(
+    session: Session, actor: str, action: str, found: Sequence[Request], now: datetime, details: dict[str, Any]
+) -> None:
+    if not found:
+        audit.record(session, actor, action, None, now, details)
+    for request in found:
+        audit.record(session, actor, action, request, now, details)

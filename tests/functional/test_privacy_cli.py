@@ -1,0 +1,120 @@
+"""`orientation privacy export|erase +33…` as the data protection officer runs them."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orientation import cli
+from orientation.clock import FrozenClock
+from orientation.models import AuditEntry, Request
+from orientation.services.stats import figures_for
+from tests import factories
+from tests.integration.test_privacy_retention import CALLER, _closed_call
+
+
+@pytest.fixture
+def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> FrozenClock:
+    """The CLI reads the test clock instead of the wall clock."""
+    monkeypatch.setattr(cli, "_now", clock)
+    return clock
+
+
+def run(args: list[str], tmp_path: Path, database_url: str, input: str | None = None) -> Result:
+    """`orientation ARGS` in-process, on the test database, with the tests' secret key."""
+    env: dict[str, str | None] = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "ORIENTATION_INSTANCE": str(tmp_path / "instance"),
+        "ORIENTATION_ENV": None,
+        "USER": "dpo",
+        "LOGNAME": "dpo",
+    }
+    return CliRunner().invoke(cli.main, args, env=env, input=input, catch_exceptions=False)
+
+
+def test_export_prints_the_json_of_everything_held_about_a_number_given_in_any_spelling(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    now = frozen_cli()
+    territory = factories.territory(session, now)
+    request = _closed_call(session, territory, now - timedelta(days=2))
+
+    result = run(["privacy", "export", "06 11 22 33 44"], tmp_path, database_url)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["phone"] == CALLER
+    assert [r["reference"] for r in document["requests"]] == [request.reference]
+    assert document["requests"][0]["timeline"]
+    entry = session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.actor, entry.reference) == ("export", "cli:dpo", request.reference)
+
+
+def test_export_to_a_file_is_readable_by_its_owner_only(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    now = frozen_cli()
+    territory = factories.territory(session, now)
+    _closed_call(session, territory, now - timedelta(days=2))
+    target = tmp_path / "export.json"
+
+    result = run(["privacy", "export", CALLER, "--output", str(target)], tmp_path, database_url)
+
+    assert result.exit_code == 0, result.output
+    assert "1 requests" in result.output and CALLER not in result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["phone"] == CALLER
+
+
+def test_a_number_that_is_not_one_is_refused(database_url: str, tmp_path: Path, frozen_cli: FrozenClock) -> None:
+    result = run(["privacy", "export", "06 12"], tmp_path, database_url)
+
+    assert result.exit_code != 0
+    assert "numéro" in result.output
+
+
+def test_erase_asks_first_and_answering_no_changes_nothing(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    now = frozen_cli()
+    territory = factories.territory(session, now)
+    request = _closed_call(session, territory, now - timedelta(days=2))
+
+    result = run(["privacy", "erase", CALLER], tmp_path, database_url, input="n\n")
+
+    assert result.exit_code != 0
+    assert "1 requests" in result.output and "+33 •• •• •• 44" in result.output
+    assert CALLER not in result.output
+    session.expire_all()
+    assert session.get(Request, request.id).caller == CALLER  # type: ignore[union-attr]
+    assert session.scalars(select(AuditEntry)).first() is None
+
+
+def test_erase_with_yes_clears_the_number_keeps_the_figures_and_names_a_volunteer_with_it(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    now = frozen_cli()
+    territory = factories.territory(session, now)
+    request = _closed_call(session, territory, now - timedelta(days=2))
+    volunteer = factories.volunteer(session, territory, now, phone=CALLER)
+    before = figures_for(session, None, None, None)
+
+    result = run(["privacy", "erase", CALLER, "--yes"], tmp_path, database_url)
+
+    assert result.exit_code == 0, result.output
+    assert "erased: 1 requests, 2 messages" in result.output
+    assert f"volunteer {volunteer.id}" in result.output
+    session.expire_all()
+    erased = session.get(Request, request.id)
+    assert erased is not None and erased.caller is None and erased.outcome_note is None
+    assert figures_for(session, None, None, None) == before
+    entry = session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.actor) == ("erase", "cli:dpo")
