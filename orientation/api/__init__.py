@@ -141,3 +141,14 @@ def register(app: Flask) -> None:
     from orientation.api import audit, openapi, requests, territories, volunteers  # noqa: F401
 
     app.register_blueprint(bp)
+
+    def _json_for_api(error: HTTPException) -> Response | HTTPException:
+        # URLs that match no API route never reach the blueprint's handlers: answer them in JSON too.
+        if request.path.startswith(bp.url_prefix or "/api/"):
+            response = jsonify({"error": error.description})
+            response.status_code = error.code or 500
+            return response
+        return error
+
+    app.register_error_handler(404, _json_for_api)
+    app.register_error_handler(405, _json_for_api)
