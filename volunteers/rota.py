@@ -183,6 +183,16 @@ def _pattern_span_utc(pattern: WeeklyPattern, day: date, tz: ZoneInfo) -> tuple[
     return starts_at, ends_at
 
 
+def local_span_utc(day: date, start: time, end: time, tz: ZoneInfo = PARIS) -> tuple[datetime, datetime]:
+    """Return the UTC span of a wall-clock shift starting on local `day` (end at or before start: next day).
+
+    The same hull rule as patterns, so a one-off shift typed as "20:00–08:00" across a DST change lasts
+    exactly as long as the weekly pattern with those times would.
+    """
+    probe = WeeklyPattern(0, 0, frozenset({day.weekday()}), start, end, day)
+    return _pattern_span_utc(probe, day, tz)
+
+
 # An index entry: the wall-clock span in microseconds after the start day's midnight, the pattern, and
 # the same span as timedeltas (built once, not per query).
 _Entry = tuple[int, int, WeeklyPattern, timedelta, timedelta]
