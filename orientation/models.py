@@ -124,6 +124,10 @@ class Request(Base):
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Call-backs (migration 0004): how many times the patient was dialled back without being reached, and
+    # not before when the clock process may start the next round of asking volunteers.
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Retention (orientation.services.privacy): the number gives way to a keyed pseudonym, then nothing on erasure.
     caller_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
     pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
