@@ -84,3 +84,40 @@ def privacy_erase(number: str, yes: bool) -> None:
     if preview.volunteer_ids:
         ids = ", ".join(str(i) for i in preview.volunteer_ids)
         click.echo(f"note: {mask(e164)} is also volunteer {ids}; remove them in the console or the API if asked")
+
+
+@privacy.command("retention")
+@click.argument("territory_id", type=int, required=False)
+@click.argument("months", type=click.IntRange(min=1), required=False)
+def privacy_retention(territory_id: int | None, months: int | None) -> None:
+    """Show each territory's retention period and what is due; with TERRITORY_ID MONTHS, change it."""
+    from sqlalchemy import select
+
+    from orientation.cli import _now, _sessions
+    from orientation.db import transaction
+    from orientation.models import Territory
+    from orientation.services.privacy import due_count, retention_months, set_retention_months
+
+    with transaction(_sessions()) as session:
+        query = select(Territory).order_by(Territory.id)
+        if territory_id is not None:
+            query = query.where(Territory.id == territory_id)
+        territories = session.scalars(query).all()
+        if territory_id is not None and not territories:
+            raise click.ClickException(f"no territory {territory_id}")
+        if months is not None:
+            set_retention_months(territories[0], months)
+        for territory in territories:
+            due = due_count(session, territory, _now())
+            click.echo(f"{territory.id}\t{territory.name}\t{retention_months(territory)} months\t{due} due now")
+
+
+@privacy.command("pseudonymise")
+def privacy_pseudonymise() -> None:
+    """Pseudonymise now what retention has reached (the clock process does it every night)."""
+    from orientation.cli import _now, _sessions
+    from orientation.config import from_environment
+    from orientation.services.privacy import pseudonymise_all
+
+    done = pseudonymise_all(_sessions(), from_environment().secret_key, _now())
+    click.echo(f"{done} requests pseudonymised")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 from flask import Response, jsonify, request
 
-from orientation.api import bp, id_arg, not_found, scope
+from orientation.api import bp, id_arg, not_found, scope, unprocessable
 from orientation.api.requests import _cursor, _instant
 from orientation.runtime import db
 from orientation.services import audit
@@ -16,6 +17,17 @@ MAX_PAGE = 1000
 REFERENCE_MAX = 32
 
 
+def _utc_instant(name: str) -> datetime | None:
+    """A period bound in UTC, or a 422 when it is outside what the database stores (year 1 at +01:00…)."""
+    value = _instant(name)
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise unprocessable({name: "a date between the years 1 and 9999 in UTC is expected"}) from exc
+
+
 @bp.get("/audit")
 def audit_log() -> Response:
     """Who read or changed which request, newest first, a page at a time (follow next_cursor)."""
@@ -23,12 +35,15 @@ def audit_log() -> Response:
         # A territory's token does not learn that the log exists, as for another territory's data.
         raise not_found()
     territory_id = id_arg("territory_id")
-    since, until = _instant("since"), _instant("until")
+    since, until = _utc_instant("since"), _utc_instant("until")
     reference = request.args.get("reference") or None
     if reference is not None and (len(reference) > REFERENCE_MAX or "\x00" in reference):
         # No reference is that long or holds a NUL (which PostgreSQL would refuse to compare): nothing matches.
         return jsonify({"items": [], "next_cursor": None})
-    limit = min(max(request.args.get("limit", PAGE_SIZE, type=int) or PAGE_SIZE, 1), MAX_PAGE)
+    raw_limit = request.args.get("limit", "")
+    if raw_limit and not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 6):
+        raise unprocessable({"limit": f"a number of entries per page (1 to {MAX_PAGE}) is expected"})
+    limit = min(max(int(raw_limit or PAGE_SIZE), 1), MAX_PAGE)
     rows = list(
         audit.entries(
             db(),

@@ -195,7 +195,7 @@ def _schemas() -> dict[str, Any]:
             "id": {"type": "integer"},
             "at": DATETIME,
             "actor": {"type": "string", "description": "token:NAME, user:EMAIL, cli:USER or retention"},
-            "action": {"type": "string", "enum": ["read", "outcome", "edit", "export", "erase", "pseudonymise"]},
+            "action": {"type": "string", "description": "read, outcome, edit, callback, export, erase, pseudonymise"},
             "territory_id": NULLABLE_INT,
             "reference": NULLABLE_STR,
             "details": {"type": "object"},

@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from orientation import lifecycle
 from orientation.db import transaction
@@ -97,22 +97,26 @@ def _clear_message(message: OutboxMessage, number: str | None) -> None:
         message.status = "expired"
 
 
+def _due(territory: Territory, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on a territory's requests that retention has reached."""
+    return (
+        Request.territory_id == territory.id,
+        Request.pseudonymised_at.is_(None),
+        # Closed requests by their closing time; one never closed (abandoned, a call-back left pending) by
+        # its last change: untouched for the whole period, it is over too.
+        func.coalesce(Request.closed_at, Request.updated_at) < retention_cutoff(territory, now),
+    )
+
+
 def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: int = BATCH) -> int:
     """Pseudonymise up to `batch` requests past their territory's retention period; returns how many."""
     done = 0
     for territory in session.scalars(select(Territory).order_by(Territory.id)):
         if done >= batch:
             break
-        cutoff = retention_cutoff(territory, now)
         due = session.scalars(
             select(Request)
-            .where(
-                Request.territory_id == territory.id,
-                Request.pseudonymised_at.is_(None),
-                # Closed requests by their closing time; one never closed (abandoned, a call-back left
-                # pending) by its last change: untouched for the whole period, it is over too.
-                func.coalesce(Request.closed_at, Request.updated_at) < cutoff,
-            )
+            .where(*_due(territory, now))
             .order_by(Request.id)
             .limit(batch - done)
             .options(selectinload(Request.events))
@@ -134,16 +138,34 @@ def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: in
 
 def pseudonymise_expired(rt: Runtime, now: datetime) -> int:
     """Clock job: pseudonymise every request past retention, a batch per transaction; returns how many."""
+    return pseudonymise_all(rt.sessions, rt.config.secret_key, now)
+
+
+def pseudonymise_all(sessions: sessionmaker[Session], secret_key: str, now: datetime) -> int:
+    """Pseudonymise every request past retention, committing a batch at a time (a long backlog holds no lock)."""
     total = 0
     while True:
-        with transaction(rt.sessions) as session:
-            count = pseudonymise_due(session, rt.config.secret_key, now)
+        with transaction(sessions) as session:
+            count = pseudonymise_due(session, secret_key, now)
         total += count
         if count < BATCH:
             break
     if total:
         log.info("retention: %d requests pseudonymised", total)
     return total
+
+
+def due_count(session: Session, territory: Territory, now: datetime) -> int:
+    """How many of a territory's requests the next retention run would pseudonymise."""
+    return session.scalar(select(func.count(Request.id)).where(*_due(territory, now))) or 0
+
+
+def set_retention_months(territory: Territory, months: int) -> None:
+    """Change a territory's retention period (at least one month)."""
+    if months < 1:
+        raise ValueError("retention is at least one month")
+    # JSON columns are not change-tracked in place: assign a new dict.
+    territory.settings = {**(territory.settings or {}), "retention_months": months}
 
 
 # ---------------------------------------------------------------- a person's data, by number

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation import cli
 from orientation.clock import FrozenClock
-from orientation.models import AuditEntry, Request
+from orientation.models import AuditEntry, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
 from tests.integration.test_privacy_retention import CALLER, _closed_call
@@ -118,3 +119,28 @@ def test_erase_with_yes_clears_the_number_keeps_the_figures_and_names_a_voluntee
     assert figures_for(session, None, None, None) == before
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.actor) == ("erase", "cli:dpo")
+
+
+def test_retention_shows_and_changes_a_territorys_period_and_pseudonymise_applies_it_now(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    now = frozen_cli()
+    territory = factories.territory(session, now)
+    request = _closed_call(session, territory, now - relativedelta(months=7))
+
+    shown = run(["privacy", "retention"], tmp_path, database_url)
+    changed = run(["privacy", "retention", str(territory.id), "6"], tmp_path, database_url)
+    refused = run(["privacy", "retention", str(territory.id), "0"], tmp_path, database_url)
+    applied = run(["privacy", "pseudonymise"], tmp_path, database_url)
+
+    assert shown.exit_code == 0, shown.output
+    assert f"{territory.id}\tCPTS Paris 20\t12 months\t0 due now" in shown.output
+    assert changed.exit_code == 0, changed.output
+    assert "6 months\t1 due now" in changed.output
+    assert refused.exit_code != 0
+    assert applied.exit_code == 0, applied.output
+    assert "1 requests pseudonymised" in applied.output
+    session.expire_all()
+    assert session.get(Territory, territory.id).settings["retention_months"] == 6  # type: ignore[union-attr]
+    assert session.get(Request, request.id).caller is None  # type: ignore[union-attr]
+    assert run(["privacy", "retention", "999"], tmp_path, database_url).exit_code != 0
