@@ -95,3 +95,29 @@ def territory_volunteers(session: Session, territory_id: int) -> list[Any]:
     from volunteers.models import Volunteer
 
     return list(session.scalars(select(Volunteer).where(Volunteer.territory_id == territory_id)))
+
+
+DEMO_COORDINATOR_EMAIL = "coordination@demo.cpts"
+
+
+def demo_coordinator(session: Session, territory: Territory, now: datetime) -> tuple[str, str]:
+    """Create the demo territory's coordinator account, or give it a new password; returns (email, password).
+
+    A fresh random password on every `demo load`: the demo can be shown on a public server without a
+    well-known password opening it.
+    """
+    import secrets
+
+    from orientation.console.accounts import create_user, find_user, set_password
+
+    password = "demo-" + secrets.token_urlsafe(9)
+    account = find_user(session, DEMO_COORDINATOR_EMAIL)
+    if account is None:
+        create_user(
+            session, DEMO_COORDINATOR_EMAIL, password, "coordinator", territory.id, now, name="Coordination démo"
+        )
+    else:
+        set_password(account, password)
+        account.active = True
+    session.flush()
+    return DEMO_COORDINATOR_EMAIL, password

@@ -1,0 +1,196 @@
+"""The console's one door to services other issues are still building, each with a simple fallback.
+
+Each function here is the single place a page reaches a service that may not exist yet (directory search,
+rota gaps, call-back trigger, audit log). When the real service lands, only the function body changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from directory.models import DirectoryEntry
+from directory.normalize import fold
+from orientation import lifecycle
+from orientation.calendar import french_public_holidays
+from orientation.models import Attempt, Request, Territory
+from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
+from orientation.services import requests as svc
+from volunteers import rota as rota_mod
+from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.services import build_rota
+
+
+def _optional(module: str) -> Any:
+    """A module of another issue if it is there, else None (the fallback then applies)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+# ----------------------------------------------------------------------------------- directory
+
+
+def search_directory(
+    session: Session,
+    territory_id: int,
+    text: str = "",
+    *,
+    postcode: str | None = None,
+    accepting: bool | None = None,
+    limit: int = 25,
+) -> list[DirectoryEntry]:
+    """Entries of the territory matching the words (accent-insensitive), a postcode, accepting new patients.
+
+    Fallback until directory.search lands: every folded word must appear in the entry's search key or name.
+    """
+    query = select(DirectoryEntry).where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.gone.is_(False))
+    for word in fold(text).split()[:6]:
+        pattern = f"%{word}%"
+        query = query.where(or_(DirectoryEntry.search_key.ilike(pattern), DirectoryEntry.name.ilike(pattern)))
+    if postcode:
+        query = query.where(DirectoryEntry.postcode == postcode)
+    if accepting is not None:
+        query = query.where(DirectoryEntry.accepting_new_patients.is_(accepting))
+    return list(session.scalars(query.order_by(DirectoryEntry.name).limit(limit)))
+
+
+def search_key(entry: DirectoryEntry) -> str:
+    """The folded text an entry is found by (name, profession, category, commune, postcode)."""
+    parts = [entry.name, entry.profession, entry.category_label, entry.commune, entry.postcode, entry.address]
+    return fold(" ".join(p for p in parts if p))[:600]
+
+
+# ---------------------------------------------------------------------------------------- rota
+
+
+def week_rota(session: Session, territory: Territory, start: datetime, end: datetime) -> rota_mod.Rota:
+    """The territory's rota with every shift, pattern and exception that can touch [start, end)."""
+    volunteer_ids = select(Volunteer.id).where(Volunteer.territory_id == territory.id)
+    patterns = session.scalars(select(ShiftPattern).where(ShiftPattern.volunteer_id.in_(volunteer_ids))).all()
+    shifts = session.scalars(
+        select(Shift).where(Shift.volunteer_id.in_(volunteer_ids), Shift.ends_at > start, Shift.starts_at < end)
+    ).all()
+    pattern_ids = [p.id for p in patterns]
+    exceptions = (
+        session.scalars(
+            select(ShiftException).where(
+                ShiftException.pattern_id.in_(pattern_ids),
+                ShiftException.on_date >= (start - timedelta(days=2)).date(),
+                ShiftException.on_date <= (end + timedelta(days=2)).date(),
+            )
+        ).all()
+        if pattern_ids
+        else []
+    )
+    return build_rota(patterns, shifts, exceptions)
+
+
+def volunteer_motives(session: Session, territory_id: int) -> dict[int, frozenset[str]]:
+    """The motives each active volunteer of the territory accepts (inactive ones cover nothing)."""
+    rows = session.execute(
+        select(Volunteer.id, Volunteer.motives).where(
+            Volunteer.territory_id == territory_id, Volunteer.active.is_(True)
+        )
+    )
+    return {row.id: frozenset(row.motives or ()) for row in rows}
+
+
+def opening_intervals(territory: Territory, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """When the line is open within [start, end) (nothing when its hours do not parse)."""
+    try:
+        hours = parse_opening_hours(territory.opening_hours)
+    except OpeningHoursError:
+        return []
+    holidays = french_public_holidays(territory.holiday_subdivision)
+    return open_intervals(hours, start, end, holidays, ZoneInfo(territory.timezone))
+
+
+def coverage_gaps(
+    session: Session, territory: Territory, motive: str, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """When the line is open but nobody on shift takes the motive, within [start, end).
+
+    Fallback until the rota issue's gaps service lands: volunteers.rota.coverage_gaps over the opening
+    intervals of orientation.opening_hours.
+    """
+    rota = week_rota(session, territory, start, end)
+    holidays = french_public_holidays(territory.holiday_subdivision)
+    occurrences = rota.occurrences(start, end, holidays, ZoneInfo(territory.timezone))
+    return rota_mod.coverage_gaps(
+        occurrences, opening_intervals(territory, start, end), motive, volunteer_motives(session, territory.id)
+    )
+
+
+# ------------------------------------------------------------------------------------ requests
+
+
+def record_read(session: Session, request: Request, now: datetime, actor: str) -> None:
+    """Keep who read a request: an event of its timeline, and the audit log when it exists."""
+    svc.add_event(session, request, "read", now, {"via": "console"}, actor=actor)
+    audit = _optional("orientation.services.audit")
+    if audit is not None and hasattr(audit, "record"):
+        audit.record(session, actor, "read", request, now, {"via": "console"})
+
+
+def set_outcome(
+    session: Session,
+    request: Request,
+    outcome: str,
+    entry_id: int | None,
+    note: str | None,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Set or correct the outcome, the directory entry that took the patient and a note; kept in the timeline."""
+    request.outcome_entry_id = entry_id
+    svc.close_with_outcome(session, request, outcome, now, actor=actor, note=note or None)
+    request.updated_at = now
+    audit = _optional("orientation.services.audit")
+    if audit is not None and hasattr(audit, "record"):
+        audit.record(session, actor, "outcome", request, now, {"outcome": outcome, "directory_entry_id": entry_id})
+
+
+def trigger_callback(session: Session, request: Request, now: datetime, actor: str) -> bool:
+    """Ask for a call back now; False when the request cannot be called back (still on the line, no number).
+
+    Fallback until the call-back service lands: the request waits for a call back, due now, and the
+    clock process's call-back job (outcomes issue) picks it up on its next run.
+    """
+    if request.status in ("received", "in_menu", "routing") or not request.caller:
+        return False
+    callbacks = _optional("orientation.services.callbacks")
+    trigger = getattr(callbacks, "trigger_now", None) if callbacks is not None else None
+    if trigger is not None:
+        trigger(session, request, now, actor=actor)
+        return True
+    if not lifecycle.can_move(request.status, "callback_pending"):
+        return False
+    svc.change_status(session, request, "callback_pending", now, actor)
+    request.callback_requested_at = request.callback_requested_at or now
+    if hasattr(request, "next_callback_at"):
+        request.next_callback_at = now
+    request.updated_at = now
+    svc.add_event(session, request, "callback.requested", now, {}, actor)
+    return True
+
+
+# ---------------------------------------------------------------------------------- volunteers
+
+
+def offered_and_accepted(session: Session, territory_id: int, since: date | datetime) -> dict[int, tuple[int, int]]:
+    """Calls offered and accepted per volunteer of the territory since an instant."""
+    accepted = func.sum(case((Attempt.result == "accepted", 1), else_=0))
+    rows = session.execute(
+        select(Attempt.volunteer_id, func.count(Attempt.id), accepted)
+        .join(Volunteer, Volunteer.id == Attempt.volunteer_id)
+        .where(Volunteer.territory_id == territory_id, Attempt.offered_at >= since)
+        .group_by(Attempt.volunteer_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}

@@ -1,0 +1,95 @@
+"""The directory's two forms: the fields the CPTS maintains on any entry, and an entry added by hand."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from directory.categories import CATEGORIES
+from directory.models import DirectoryEntry
+from directory.normalize import phone_e164
+from orientation.console.adapters import search_key
+from orientation.console.rota_forms import FormErrors
+from volunteers.professions import is_profession
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_POSTCODE = re.compile(r"^\d{5}$")
+
+
+def _languages(raw: str, errors: dict[str, str]) -> list[str]:
+    codes = [code for code in re.split(r"[\s,;]+", raw.lower()) if code]
+    if not all(_LANGUAGE.match(code) for code in codes):
+        errors["languages"] = "Codes de langue à deux lettres séparés par des virgules (fr, en, ar…)."
+    return codes
+
+
+def update_cpts_fields(entry: DirectoryEntry, form: MultiDict[str, str], now: datetime, today: date) -> None:
+    """Set the fields the CPTS maintains (accepting new patients, dated; member; languages; notes)."""
+    errors: dict[str, str] = {}
+    accepting_raw = form.get("accepting", "")
+    accepting = {"yes": True, "no": False, "": None}.get(accepting_raw)
+    if accepting_raw not in ("yes", "no", ""):
+        errors["accepting"] = "Choix inconnu."
+    languages = _languages(form.get("languages", ""), errors)
+    if errors:
+        raise FormErrors(errors)
+    if accepting != entry.accepting_new_patients:
+        entry.accepting_since = today if accepting is not None else None
+    entry.accepting_new_patients = accepting
+    entry.cpts_member = form.get("cpts_member") == "on"
+    entry.languages = languages
+    entry.notes = form.get("notes", "").strip()[:4000] or None
+    entry.updated_at = now
+
+
+def create_entry(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime) -> DirectoryEntry:
+    """An entry added by hand (an association, a social service…), source "manual"."""
+    errors: dict[str, str] = {}
+    name = form.get("name", "").strip()[:300]
+    if not name:
+        errors["name"] = "Le nom est obligatoire."
+    kind = form.get("kind", "structure")
+    if kind not in ("professional", "structure"):
+        errors["kind"] = "Choix inconnu."
+    category = form.get("category", "other")
+    if category not in CATEGORIES:
+        errors["category"] = "Catégorie inconnue."
+    profession = form.get("profession") or None
+    if profession is not None and not is_profession(profession):
+        errors["profession"] = "Profession inconnue."
+    postcode = form.get("postcode", "").strip() or None
+    if postcode is not None and not _POSTCODE.match(postcode):
+        errors["postcode"] = "Cinq chiffres attendus."
+    raw_phone = form.get("phone", "").strip()
+    phone = phone_e164(raw_phone) if raw_phone else None
+    if raw_phone and phone is None:
+        errors["phone"] = "Numéro de téléphone invalide."
+    languages = _languages(form.get("languages", ""), errors)
+    if errors:
+        raise FormErrors(errors)
+    entry = DirectoryEntry(
+        territory_id=territory_id,
+        source="manual",
+        external_id=None,
+        kind=kind,
+        name=name,
+        profession=profession,
+        category=category,
+        address=form.get("address", "").strip()[:400] or None,
+        postcode=postcode,
+        commune=form.get("commune", "").strip()[:120] or None,
+        phone=phone,
+        email=form.get("email", "").strip()[:200] or None,
+        languages=languages,
+        cpts_member=form.get("cpts_member") == "on",
+        notes=form.get("notes", "").strip()[:4000] or None,
+        created_at=now,
+        updated_at=now,
+    )
+    entry.search_key = search_key(entry)
+    session.add(entry)
+    session.flush()
+    return entry

@@ -1,0 +1,147 @@
+"""The rota's three forms (one-off shift, weekly pattern, replacement): parsed once, then written.
+
+Times are Paris wall-clock times, as the coordinator types them; spans go through volunteers.rota so a
+shift typed "20:00–08:00" across a daylight-saving change lasts what the weekly pattern would.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from orientation import lifecycle
+from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.rota import HOLIDAY_RULES, local_span_utc
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3])[:h]([0-5]\d)$")
+
+
+class FormErrors(ValueError):
+    """Field → French message, shown next to each field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _time(value: str | None) -> time | None:
+    match = _HHMM.match((value or "").strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _volunteer(
+    session: Session, territory_id: int, raw: str | None, errors: dict[str, str], key: str
+) -> Volunteer | None:
+    found = session.get(Volunteer, int(raw)) if raw and raw.isdigit() and len(raw) <= 9 else None
+    if found is None or found.territory_id != territory_id:
+        errors[key] = "Choisissez un bénévole du territoire."
+        return None
+    return found
+
+
+def _motives(form: MultiDict[str, str]) -> list[str]:
+    return [m for m in form.getlist("motives") if m in lifecycle.MOTIVES]
+
+
+def add_shift(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime, tz: ZoneInfo) -> Shift:
+    """A one-off shift: a volunteer, a day, start and end times (an end at or before the start is the next day)."""
+    errors: dict[str, str] = {}
+    volunteer = _volunteer(session, territory_id, form.get("volunteer_id"), errors, "volunteer_id")
+    day = _day(form.get("day"))
+    start, end = _time(form.get("start")), _time(form.get("end"))
+    if day is None:
+        errors["day"] = "Date attendue (AAAA-MM-JJ)."
+    if start is None:
+        errors["start"] = "Heure attendue (HH:MM)."
+    if end is None:
+        errors["end"] = "Heure attendue (HH:MM)."
+    if errors or volunteer is None or day is None or start is None or end is None:
+        raise FormErrors(errors)
+    starts_at, ends_at = local_span_utc(day, start, end, tz)
+    shift = Shift(
+        volunteer_id=volunteer.id, starts_at=starts_at, ends_at=ends_at, motives=_motives(form), created_at=now
+    )
+    session.add(shift)
+    session.flush()
+    return shift
+
+
+def add_pattern(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime) -> ShiftPattern:
+    """A weekly pattern: weekdays, times, validity dates, motives, and what public holidays do."""
+    errors: dict[str, str] = {}
+    volunteer = _volunteer(session, territory_id, form.get("volunteer_id"), errors, "volunteer_id")
+    weekdays = sorted({int(d) for d in form.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}})
+    start, end = _time(form.get("start")), _time(form.get("end"))
+    valid_from = _day(form.get("valid_from"))
+    valid_until = _day(form.get("valid_until")) if form.get("valid_until") else None
+    holidays = form.get("holidays", "include")
+    if not weekdays:
+        errors["weekdays"] = "Cochez au moins un jour."
+    if start is None:
+        errors["start"] = "Heure attendue (HH:MM)."
+    if end is None:
+        errors["end"] = "Heure attendue (HH:MM)."
+    if valid_from is None:
+        errors["valid_from"] = "Date de début attendue."
+    if form.get("valid_until") and valid_until is None:
+        errors["valid_until"] = "Date illisible."
+    if valid_from and valid_until and valid_until < valid_from:
+        errors["valid_until"] = "La fin est avant le début."
+    if holidays not in HOLIDAY_RULES:
+        errors["holidays"] = "Choix inconnu."
+    if errors or volunteer is None or start is None or end is None or valid_from is None:
+        raise FormErrors(errors)
+    pattern = ShiftPattern(
+        volunteer_id=volunteer.id,
+        weekdays=weekdays,
+        start_time=start.strftime("%H:%M"),
+        end_time=end.strftime("%H:%M"),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        motives=_motives(form),
+        holidays=holidays,
+        created_at=now,
+    )
+    session.add(pattern)
+    session.flush()
+    return pattern
+
+
+def add_replacement(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime) -> ShiftException:
+    """One occurrence of a pattern taken by another volunteer, or cancelled when nobody is named."""
+    errors: dict[str, str] = {}
+    raw = form.get("pattern_id", "")
+    pattern = session.get(ShiftPattern, int(raw)) if raw.isdigit() and len(raw) <= 9 else None
+    if pattern is None or session.get(Volunteer, pattern.volunteer_id).territory_id != territory_id:  # type: ignore[union-attr]
+        errors["pattern_id"] = "Choisissez une permanence régulière."
+        pattern = None
+    on_date = _day(form.get("on_date"))
+    if on_date is None:
+        errors["on_date"] = "Date attendue (AAAA-MM-JJ)."
+    elif pattern is not None and (on_date.weekday() not in pattern.weekdays or on_date < pattern.valid_from):
+        errors["on_date"] = "Cette permanence n'a pas lieu ce jour-là."
+    replacement = None
+    if form.get("replacement_id"):
+        replacement = _volunteer(session, territory_id, form.get("replacement_id"), errors, "replacement_id")
+    if errors or pattern is None or on_date is None:
+        raise FormErrors(errors)
+    existing = session.scalar(
+        select(ShiftException).where(ShiftException.pattern_id == pattern.id, ShiftException.on_date == on_date)
+    )
+    exception = existing or ShiftException(pattern_id=pattern.id, on_date=on_date, created_at=now)
+    exception.replacement_volunteer_id = replacement.id if replacement else None
+    session.add(exception)
+    session.flush()
+    return exception

@@ -1,0 +1,142 @@
+"""Territory settings: the line's numbers, postcodes and opening hours, and the wording of what it says."""
+
+from __future__ import annotations
+
+import re
+from string import Formatter
+from typing import Any
+
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from callflows import prompts
+from orientation.console.rota_forms import FormErrors
+from orientation.models import Territory
+from orientation.opening_hours import OpeningHoursError, parse_opening_hours
+from orientation.phones import InvalidPhone, to_e164
+from orientation.services.territories import NumberTaken, update_territory
+
+# The prompts a coordinator may reword: what the patient hears and the SMS they get. The volunteers'
+# screening and the SMS codes stay fixed, since volunteers learn them once for every territory.
+EDITABLE_PROMPTS = (
+    "welcome",
+    "menu",
+    "searching",
+    "still_searching",
+    "nobody_available",
+    "message_recorded",
+    "closed",
+    "closed_message",
+    "goodbye",
+    "sms_patient_callback",
+)
+SAMPLE_VALUES: dict[str, str] = {
+    "reference": "P20-2026-000123",
+    "reopens": "demain à 8 heures",
+    "motive": "visite à domicile",
+    "postcode": "75020",
+    "neighbour": "CPTS Voisine",
+    "phone": "01 99 00 00 02",
+}
+_POSTCODE = re.compile(r"^\d{5}$")
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def sample_values(territory: Territory) -> dict[str, str]:
+    """Example values to show a prompt as a caller would hear it."""
+    return {**SAMPLE_VALUES, "territory": territory.name}
+
+
+def overrides(territory: Territory) -> dict[str, str]:
+    """The territory's rewordings (Territory.settings["prompts"])."""
+    found = (territory.settings or {}).get("prompts") or {}
+    return {k: v for k, v in found.items() if isinstance(v, str)}
+
+
+def preview(territory: Territory, wording: dict[str, str]) -> dict[str, str]:
+    """Each editable prompt as it would be said with these rewordings (the default where none)."""
+    values = sample_values(territory)
+    return {
+        key: prompts.text(key, wording, **{k: values[k] for k in prompts.placeholders(key)}) for key in EDITABLE_PROMPTS
+    }
+
+
+def check_wording(key: str, text: str) -> str | None:
+    """A French message when a rewording uses a {field} the prompt does not provide, else None."""
+    allowed = prompts.placeholders(key)
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(text)]
+    except ValueError:
+        return "Accolades mal fermées : écrivez {territory}, {reference}…"
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            names = ", ".join("{" + a + "}" for a in sorted(allowed)) or "aucun"
+            return f"{{{name}}} n'est pas disponible ici (champs possibles : {names})."
+    return None
+
+
+def parse_wording(form: MultiDict[str, str]) -> dict[str, str]:
+    """The rewordings typed in the form; an empty field means the default wording."""
+    errors: dict[str, str] = {}
+    wording: dict[str, str] = {}
+    for key in EDITABLE_PROMPTS:
+        text = " ".join(form.get(f"prompt_{key}", "").split())[:1000]
+        if not text or text == prompts.PROMPTS[key]:
+            continue
+        problem = check_wording(key, text)
+        if problem:
+            errors[f"prompt_{key}"] = problem
+        wording[key] = text
+    if errors:
+        raise FormErrors(errors)
+    return wording
+
+
+def save_wording(territory: Territory, wording: dict[str, str]) -> None:
+    """Keep the rewordings in the territory's settings (other settings untouched)."""
+    settings = dict(territory.settings or {})
+    settings["prompts"] = wording
+    territory.settings = settings
+
+
+def parse_line(form: MultiDict[str, str], territory: Territory, may_edit_numbers: bool) -> dict[str, Any]:
+    """Numbers (administrators only), postcodes and opening hours, validated."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    if may_edit_numbers:
+        numbers = []
+        for raw in _SPLIT.split(form.get("numbers", "").replace(". ", " ")):
+            if not raw:
+                continue
+            try:
+                numbers.append(to_e164(raw, territory.region))
+            except InvalidPhone:
+                errors["numbers"] = f"Numéro invalide : {raw}"
+        if not numbers and "numbers" not in errors:
+            errors["numbers"] = "Au moins un numéro est nécessaire pour recevoir les appels."
+        data["phone_numbers"] = list(dict.fromkeys(numbers))
+    postcodes = [p for p in _SPLIT.split(form.get("postcodes", "")) if p]
+    bad = [p for p in postcodes if not _POSTCODE.match(p)]
+    if bad:
+        errors["postcodes"] = f"Codes postaux à cinq chiffres : {', '.join(bad[:5])} ?"
+    data["postcodes"] = sorted(set(postcodes))
+    hours = " ".join(form.get("opening_hours", "").split())
+    try:
+        data["opening_hours"] = str(parse_opening_hours(hours)) if hours else "24/7"
+    except OpeningHoursError as exc:
+        errors["opening_hours"] = f"Horaires illisibles : {exc}"
+    if errors:
+        raise FormErrors(errors)
+    if data.get("opening_hours") and hours:
+        data["opening_hours"] = hours  # keep what the coordinator wrote once it parses
+    return data
+
+
+def save_line(session: Session, territory: Territory, data: dict[str, Any]) -> None:
+    """Apply the line settings; a number already serving another line is refused."""
+    try:
+        update_territory(session, territory, data)
+    except NumberTaken as exc:
+        raise FormErrors({"numbers": f"Numéro déjà utilisé par un autre territoire : {exc}"}) from exc

@@ -1,0 +1,236 @@
+"""The request log (filters, pages, CSV) and a request's page (timeline, message, outcome, call back)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from sqlalchemy import func, select
+
+from orientation import lifecycle
+from orientation.console import adapters, recordings
+from orientation.console.models import User
+from orientation.console.queries import filtered, parse_filters
+from orientation.console.timeline import describe, is_technical
+from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, territory_or_404
+from orientation.models import Request, Territory
+from orientation.phones import mask
+from orientation.runtime import db, now, runtime
+from volunteers.models import Volunteer
+
+PAGE_SIZE = 50
+CSV_COLUMNS = (
+    "reference",
+    "created_at",
+    "motive",
+    "postcode",
+    "in_territory",
+    "status",
+    "outcome",
+    "volunteer",
+    "caller",
+    "connected_at",
+    "had_message",
+)
+
+
+def _volunteer_names(territory_id: int) -> dict[int, str]:
+    rows = db().execute(select(Volunteer.id, Volunteer.name).where(Volunteer.territory_id == territory_id))
+    return {row.id: row.name for row in rows}
+
+
+@bp.get("/t/<int:territory_id>/demandes")
+def requests_log(territory_id: int) -> str:
+    """The log of requests, newest first, filtered and paginated; callers' numbers masked."""
+    territory = territory_or_404(territory_id)
+    filters = parse_filters(request.args)
+    for message in filters.errors:
+        flash(message, "error")
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    session = db()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = list(session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return render_template(
+        "console/requests.html",
+        territory=territory,
+        section="requests",
+        rows=rows,
+        filters=filters,
+        total=total,
+        page=page,
+        pages=pages,
+        names=_volunteer_names(territory.id),
+        mask=mask,
+    )
+
+
+@bp.get("/t/<int:territory_id>/demandes.csv")
+def requests_csv(territory_id: int) -> Response:
+    """The filtered log as CSV (UTF-8 with BOM for spreadsheet software; numbers masked)."""
+    territory = territory_or_404(territory_id)
+    filters = parse_filters(request.args)
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    names = _volunteer_names(territory.id)
+    session = db()
+    tz = ZoneInfo(territory.timezone)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(CSV_COLUMNS)
+        yield "\ufeff" + buffer.getvalue()
+        for row in session.scalars(query.execution_options(yield_per=1000)):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(
+                (
+                    row.reference,
+                    row.created_at.astimezone(tz).isoformat(timespec="seconds"),
+                    row.motive or "",
+                    row.postcode or "",
+                    "" if row.in_territory is None else ("oui" if row.in_territory else "non"),
+                    row.status,
+                    row.outcome or "",
+                    names.get(row.volunteer_id, "") if row.volunteer_id else "",
+                    mask(row.caller),
+                    row.connected_at.astimezone(tz).isoformat(timespec="seconds") if row.connected_at else "",
+                    "oui" if row.had_message else "non",
+                )
+            )
+            yield buffer.getvalue()
+
+    stamp = now().astimezone(tz).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="demandes-{territory.id}-{stamp}.csv"'},
+    )
+
+
+def _request_or_404(territory: Territory, reference: str) -> Request:
+    found = db().scalar(select(Request).where(Request.reference == reference, Request.territory_id == territory.id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _actor_names(territory_id: int, actors: set[str], volunteers: dict[int, str]) -> dict[str, str]:
+    """ "user:3" → the account's email, "volunteer:5" → the volunteer's name, "line" → "la ligne"."""
+    names = {"line": "la ligne"}
+    user_ids = [int(a.split(":", 1)[1]) for a in actors if a.startswith("user:") and a.split(":", 1)[1].isdigit()]
+    if user_ids:
+        for account in db().scalars(select(User).where(User.id.in_(user_ids))):
+            names[f"user:{account.id}"] = account.name or account.email
+    for a in actors:
+        kind, _, rest = a.partition(":")
+        if kind == "volunteer" and rest.isdigit():
+            names[a] = volunteers.get(int(rest), a)
+        elif kind == "token":
+            names[a] = f"API ({rest})"
+    return names
+
+
+@bp.get("/t/<int:territory_id>/demandes/<reference>")
+def request_page(territory_id: int, reference: str) -> str:
+    """One request: what happened, the message, the outcome form with directory search; the read is kept."""
+    territory = territory_or_404(territory_id)
+    found = _request_or_404(territory, reference)
+    session = db()
+    adapters.record_read(session, found, now(), actor())
+    session.commit()
+    volunteers = _volunteer_names(territory.id)
+    events = [e for e in found.events]
+    actors = _actor_names(territory.id, {e.actor for e in events if e.actor}, volunteers)
+    timeline = [
+        {"at": e.at, "text": describe(e.kind, e.payload, volunteers), "actor": actors.get(e.actor or "", e.actor)}
+        for e in events
+        if not is_technical(e.kind)
+    ]
+    technical = [e for e in events if is_technical(e.kind)]
+    q = (request.args.get("q") or "").strip()[:100]
+    results = adapters.search_directory(session, territory.id, q) if q else []
+    current_entry = None
+    if found.outcome_entry_id is not None:
+        from directory.models import DirectoryEntry
+
+        current_entry = session.get(DirectoryEntry, found.outcome_entry_id)
+    return render_template(
+        "console/request.html",
+        territory=territory,
+        section="requests",
+        r=found,
+        timeline=timeline,
+        technical=technical,
+        volunteers=volunteers,
+        caller=mask(found.caller),
+        q=q,
+        results=results,
+        current_entry=current_entry,
+        outcomes=OUTCOMES,
+        motives=MOTIVES,
+        statuses=STATUSES,
+        can_set_outcome=found.status not in lifecycle.WAITING,
+        can_call_back=found.caller is not None and lifecycle.can_move(found.status, "callback_pending"),
+        live_audio=runtime().config.has_twilio_credentials,
+    )
+
+
+@bp.post("/t/<int:territory_id>/demandes/<reference>/issue")
+def request_outcome(territory_id: int, reference: str) -> Response:
+    """Set or correct the outcome, the directory entry that took the patient and a note."""
+    territory = territory_or_404(territory_id)
+    found = _request_or_404(territory, reference)
+    back = redirect(url_for("console.request_page", territory_id=territory.id, reference=found.reference))
+    outcome = request.form.get("outcome", "")
+    if outcome not in lifecycle.OUTCOMES:
+        flash("Choisissez une issue.", "error")
+        return back  # type: ignore[return-value]
+    if found.status in lifecycle.WAITING:
+        flash("L'appel est encore en cours : l'issue se fixe après.", "error")
+        return back  # type: ignore[return-value]
+    raw_entry = request.form.get("entry_id", "")
+    entry_id = int(raw_entry) if raw_entry.isdigit() and len(raw_entry) <= 9 else None
+    session = db()
+    if entry_id is not None:
+        from orientation.services.outcomes import directory_entry_exists
+
+        if not directory_entry_exists(session, entry_id, territory.id):
+            flash("Cette fiche de l'annuaire n'existe pas dans votre territoire.", "error")
+            return back  # type: ignore[return-value]
+    note = request.form.get("note", "").strip()[:2000]
+    adapters.set_outcome(session, found, outcome, entry_id, note, now(), actor())
+    session.commit()
+    flash(f"Issue enregistrée : {OUTCOMES[outcome]}.", "success")
+    return back  # type: ignore[return-value]
+
+
+@bp.post("/t/<int:territory_id>/demandes/<reference>/rappel")
+def request_callback(territory_id: int, reference: str) -> Response:
+    """Ask for the patient to be called back now."""
+    territory = territory_or_404(territory_id)
+    found = _request_or_404(territory, reference)
+    session = db()
+    if adapters.trigger_callback(session, found, now(), actor()):
+        session.commit()
+        flash("Rappel demandé : un bénévole de permanence va être appelé pour rappeler le patient.", "success")
+    else:
+        session.rollback()
+        flash("Cette demande ne peut pas être rappelée (appel en cours, demande close ou numéro inconnu).", "error")
+    return redirect(url_for("console.request_page", territory_id=territory.id, reference=found.reference))  # type: ignore[return-value]
+
+
+@bp.get("/t/<int:territory_id>/demandes/<reference>/message.mp3")
+def request_message(territory_id: int, reference: str) -> Response:
+    """The patient's recorded message, streamed from Twilio (never a direct Twilio link)."""
+    territory = territory_or_404(territory_id)
+    found = _request_or_404(territory, reference)
+    try:
+        body = recordings.stream(runtime().config, found.recording_url)
+    except recordings.RecordingUnavailable:
+        abort(404)
+    return Response(body, mimetype="audio/mpeg", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,70 @@
+"""Territory settings: line numbers, postcodes, opening hours, and the line's wording with a preview."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from callflows import prompts
+from orientation.console import settings_forms as forms
+from orientation.console.rota_forms import FormErrors
+from orientation.console.web import bp, territory_or_404, user
+from orientation.models import Territory
+from orientation.runtime import db
+
+
+def _page(territory: Territory, wording: dict[str, str], errors: dict[str, str], status: int) -> tuple[str, int]:
+    return (
+        render_template(
+            "console/settings.html",
+            territory=territory,
+            section="settings",
+            wording=wording,
+            preview=forms.preview(territory, {k: v for k, v in wording.items() if f"prompt_{k}" not in errors}),
+            defaults=prompts.PROMPTS,
+            editable=forms.EDITABLE_PROMPTS,
+            placeholders={key: sorted(prompts.placeholders(key)) for key in forms.EDITABLE_PROMPTS},
+            errors=errors,
+            values=request.form if request.method == "POST" else None,
+            may_edit_numbers=user().is_admin,
+        ),
+        status,
+    )
+
+
+@bp.get("/t/<int:territory_id>/parametres")
+def settings(territory_id: int) -> tuple[str, int]:
+    """The territory's settings page."""
+    territory = territory_or_404(territory_id)
+    return _page(territory, forms.overrides(territory), {}, 200)
+
+
+@bp.post("/t/<int:territory_id>/parametres/ligne")
+def settings_line(territory_id: int) -> Response | tuple[str, int]:
+    """Save numbers, postcodes and opening hours."""
+    territory = territory_or_404(territory_id)
+    session = db()
+    try:
+        forms.save_line(session, territory, forms.parse_line(request.form, territory, user().is_admin))
+    except FormErrors as exc:
+        session.rollback()
+        return _page(territory, forms.overrides(territory), exc.errors, 422)
+    session.commit()
+    flash("Paramètres de la ligne enregistrés.", "success")
+    return redirect(url_for("console.settings", territory_id=territory.id))  # type: ignore[return-value]
+
+
+@bp.post("/t/<int:territory_id>/parametres/messages")
+def settings_prompts(territory_id: int) -> Response | tuple[str, int]:
+    """Preview or save the line's wording."""
+    territory = territory_or_404(territory_id)
+    try:
+        wording = forms.parse_wording(request.form)
+    except FormErrors as exc:
+        typed = {k: request.form.get(f"prompt_{k}", "") for k in forms.EDITABLE_PROMPTS}
+        return _page(territory, {k: v for k, v in typed.items() if v}, exc.errors, 422)
+    if request.form.get("action") == "preview":
+        return _page(territory, wording, {}, 200)
+    forms.save_wording(territory, wording)
+    db().commit()
+    flash("Messages de la ligne enregistrés.", "success")
+    return redirect(url_for("console.settings", territory_id=territory.id, _anchor="messages"))  # type: ignore[return-value]
