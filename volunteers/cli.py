@@ -8,12 +8,20 @@ file).
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 EXIT_BAD_ROWS = 1
 EXIT_UNUSABLE = 2
+
+
+def _now() -> datetime:
+    """The current instant (tests replace it with their frozen clock)."""
+    from orientation.clock import system_clock
+
+    return system_clock()
 
 
 @click.group("rota")
@@ -33,7 +41,6 @@ def import_command(file: Path, territory_id: int | None, dry_run: bool) -> None:
 def _import(file: Path, territory_id: int | None, *, dry_run: bool) -> int:
     from sqlalchemy import select
 
-    from orientation.clock import system_clock
     from orientation.config import from_environment
     from orientation.db import make_engine, make_session_factory
     from orientation.models import Territory
@@ -55,7 +62,7 @@ def _import(file: Path, territory_id: int | None, *, dry_run: bool) -> int:
                 territory = territories[0]
             try:
                 with open(file, encoding="utf-8-sig", newline="") as handle:
-                    report = import_rota(session, territory, handle, system_clock())
+                    report = import_rota(session, territory, handle, _now())
             except OSError as exc:
                 click.echo(f"cannot read {file}: {exc.strerror}", err=True)
                 return EXIT_UNUSABLE

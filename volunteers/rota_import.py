@@ -339,9 +339,9 @@ def import_rota(session: Session, territory: Territory, lines: Iterable[str], no
     for line, row in read_rows(lines):
         importer.report.rows += 1
         try:
-            # A savepoint per row: a refused row leaves nothing behind, so later rows are checked on clean data.
-            with session.begin_nested():
-                importer.apply(line, row)
+            # Each row is checked whole before anything of it is added, so a refused row leaves nothing behind
+            # and later rows are checked on clean data. (No savepoint: SQLite's driver commits on RELEASE.)
+            importer.apply(line, row)
         except _BadRow as exc:
             errors.append(RowError(line, str(exc)))
     if errors:
