@@ -70,7 +70,9 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
         taken = numbers_in_use(session, data["phone_numbers"], territory.id)
         if taken:
             raise NumberTaken(", ".join(taken))
-        territory.numbers = [TerritoryNumber(phone=p) for p in data["phone_numbers"]]
+        # Keep the rows of numbers that stay, so the unique phone never appears twice mid-flush.
+        kept = {n.phone: n for n in territory.numbers if n.phone in data["phone_numbers"]}
+        territory.numbers = [kept.get(p) or TerritoryNumber(phone=p) for p in data["phone_numbers"]]
     for key in (
         "name",
         "reference_prefix",
