@@ -24,6 +24,13 @@ EXIT_UNUSABLE = 2
 SHOWN_ERRORS = 50
 
 
+def _now() -> datetime:
+    """The import's instant (tests put their frozen clock here)."""
+    from orientation.clock import system_clock
+
+    return system_clock()
+
+
 @click.group("directory")
 def directory() -> None:
     """The territory directory."""
@@ -53,13 +60,12 @@ def import_finess(file: Path, territory_ref: str, include_closed: bool) -> None:
 
 
 def _run(file: Path, territory_ref: str, source: Source, *, include_closed: bool) -> int:
-    from orientation.clock import system_clock
     from orientation.config import from_environment
     from orientation.db import make_engine, make_session_factory
 
     engine = make_engine(from_environment().database_url)
     try:
-        return _import(make_session_factory(engine), system_clock(), file, territory_ref, source, include_closed)
+        return _import(make_session_factory(engine), _now(), file, territory_ref, source, include_closed)
     finally:
         engine.dispose()
 

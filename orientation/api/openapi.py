@@ -8,6 +8,7 @@ from flask import Response, jsonify
 
 from orientation import lifecycle
 from orientation.api import bp
+from orientation.api import directory as directory_api
 from orientation.api.schemas import OutcomePatch, ShiftIn, TerritoryIn, TerritoryPatch, VolunteerIn, VolunteerPatch
 from orientation.stats import MATCH_RATE_DEFINITION_EN
 
@@ -201,6 +202,7 @@ def _schemas() -> dict[str, Any]:
             "details": {"type": "object"},
         },
     }
+    schemas.update(directory_api.openapi_schemas())
     return schemas
 
 
@@ -230,6 +232,7 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
         "paths": {
+            **directory_api.openapi_paths(),
             "/territories": {
                 "get": {"summary": "Territories", "responses": {"200": _json(list_of("Territory")), **ERRORS}},
                 "post": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 from sqlalchemy import select
 
+from directory.services import entry_in_territory
 from orientation.api import bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import ShiftIn, VolunteerIn, VolunteerPatch, parse
@@ -31,6 +32,12 @@ def _phone(raw: str, region: str) -> str:
         raise unprocessable({"phone": f"not a valid phone number: {raw!r}"}) from exc
 
 
+def _check_directory_entry(entry_id: int | None, territory_id: int) -> None:
+    """A volunteer links to an entry of their own territory's directory (or to none)."""
+    if entry_id is not None and not entry_in_territory(db(), entry_id, territory_id):
+        raise unprocessable({"directory_entry_id": "unknown directory entry"})
+
+
 @bp.post("/volunteers")
 def create_volunteer_view() -> tuple[Response, int]:
     """Add a volunteer to a territory; the phone may be in any French format."""
@@ -39,6 +46,7 @@ def create_volunteer_view() -> tuple[Response, int]:
     territory = session.get(Territory, data.territory_id)
     if territory is None or not visible(territory.id):
         raise unprocessable({"territory_id": "unknown territory"})
+    _check_directory_entry(data.directory_entry_id, territory.id)
     values = data.model_dump()
     values["phone"] = _phone(data.phone, territory.region)
     if phone_in_use(session, territory.id, values["phone"]):
@@ -83,6 +91,7 @@ def patch_volunteer(volunteer_id: int) -> Response:
     for key in ("name", "profession", "motives", "languages", "active", "paused"):
         if key in changes and changes[key] is None:
             raise unprocessable({key: "cannot be null"})
+    _check_directory_entry(changes.get("directory_entry_id"), volunteer.territory_id)
     for key, value in changes.items():
         setattr(volunteer, key, value)
     if changes.get("paused") is False:
