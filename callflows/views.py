@@ -416,6 +416,7 @@ def dial(ctx: Ctx) -> str:
 
 
 def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt) -> None:
+    from orientation.services.outcomes import form_link
     from volunteers.models import Volunteer
 
     volunteer = ctx.session.get(Volunteer, attempt.volunteer_id)
@@ -427,6 +428,9 @@ def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt)
         motive=prompts.motive_label(req.motive),
         postcode=req.postcode or "",
     )
+    config = ctx.rt.config
+    link = form_link(config.public_base_url, config.secret_key, req.id, volunteer.id, ctx.now)
+    body = f"{body} {_say(territory)('sms_outcome_link', link=link)}"
     _sms(ctx, territory, volunteer.phone, " ".join(body.split()), "outcome_request")
 
 

@@ -1,10 +1,14 @@
-"""Outcome services: a volunteer's SMS reply sets the outcome; what an outcome may point to."""
+"""Outcome services: a volunteer's SMS reply or form sets the outcome; the signed link to that form."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from callflows.sms_replies import (
@@ -16,9 +20,19 @@ from callflows.sms_replies import (
     pick_request,
 )
 from directory.models import DirectoryEntry
+from directory.normalize import fold
 from orientation.models import Request
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
+
+# The outcomes a volunteer may give (SMS codes 1, 2, 3 and the form); the coordinator may set any outcome.
+VOLUNTEER_OUTCOMES = tuple(OUTCOME_FOR_CODE[code] for code in sorted(OUTCOME_FOR_CODE))
+FORM_LINK_LIFETIME = timedelta(days=7)
+# A form page must be sent back within this time: the nonce it carries expires with it.
+FORM_NONCE_LIFETIME = timedelta(hours=12)
+FORM_PATH = "/issue/"
+_TOKEN_SALT = "orientation.outcome-form"  # noqa: S105 - a salt, public by design
+_NONCE_SALT = "orientation.outcome-form.nonce"
 
 
 def directory_entry_exists(session: Session, entry_id: int, territory_id: int) -> bool:
@@ -55,3 +69,158 @@ def apply_sms_reply(
     outcome = OUTCOME_FOR_CODE[reply.code]
     svc.close_with_outcome(session, request, outcome, now, actor=f"volunteer:{volunteer.id}")
     return "sms_outcome_saved", {"reference": request.reference, "outcome": outcome}
+
+
+# ---------------------------------------------------------------- the signed link to the outcome form
+
+
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer reading the app's clock instead of the wall clock."""
+
+    def __init__(self, *args: Any, now: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._now = now
+
+    def get_timestamp(self) -> int:
+        """Seconds since the epoch, from the injected clock."""
+        return int(self._now().timestamp())
+
+
+def _serializer(secret_key: str, salt: str, now: datetime) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt, signer=_ClockSigner, signer_kwargs={"now": lambda: now})
+
+
+@dataclass(frozen=True)
+class FormGrant:
+    """What a valid form link allows: one volunteer to tell the outcome of one request."""
+
+    request_id: int
+    volunteer_id: int
+
+
+class FormLinkError(Exception):
+    """A form link that is not ours, was altered, or has expired (`expired` tells which)."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def form_token(secret_key: str, request_id: int, volunteer_id: int, now: datetime) -> str:
+    """A URL-safe token, signed with the app's secret and timestamped, naming the request and the volunteer."""
+    return str(_serializer(secret_key, _TOKEN_SALT, now).dumps([request_id, volunteer_id]))
+
+
+def read_form_token(secret_key: str, token: str, now: datetime) -> FormGrant:
+    """The grant of a form token; FormLinkError when it is altered, foreign or older than FORM_LINK_LIFETIME."""
+    max_age = int(FORM_LINK_LIFETIME.total_seconds())
+    try:
+        payload = _serializer(secret_key, _TOKEN_SALT, now).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise FormLinkError(expired=True) from exc
+    except BadSignature as exc:
+        raise FormLinkError(expired=False) from exc
+    if not (isinstance(payload, list) and len(payload) == 2 and all(isinstance(x, int) for x in payload)):
+        raise FormLinkError(expired=False)
+    return FormGrant(request_id=payload[0], volunteer_id=payload[1])
+
+
+def form_link(public_base_url: str, secret_key: str, request_id: int, volunteer_id: int, now: datetime) -> str:
+    """The absolute URL of the outcome form of one request for one volunteer (no login: the link is the key)."""
+    return f"{public_base_url.rstrip('/')}{FORM_PATH}{form_token(secret_key, request_id, volunteer_id, now)}"
+
+
+def form_nonce(secret_key: str, token: str, now: datetime) -> str:
+    """A per-page value the form posts back: ties a submission to a page served for this very link, recently."""
+    return str(_serializer(secret_key, _NONCE_SALT, now).dumps(_token_digest(token)))
+
+
+def nonce_is_valid(secret_key: str, token: str, nonce: str, now: datetime) -> bool:
+    """True when the nonce was issued by form_nonce for this token less than FORM_NONCE_LIFETIME ago."""
+    try:
+        digest = _serializer(secret_key, _NONCE_SALT, now).loads(
+            nonce, max_age=int(FORM_NONCE_LIFETIME.total_seconds())
+        )
+    except BadSignature:
+        return False
+    return bool(digest == _token_digest(token))
+
+
+def _token_digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def granted_request(session: Session, grant: FormGrant) -> Request | None:
+    """The request of a grant, while it is still this volunteer's and past the call (connected or closed)."""
+    request = session.get(Request, grant.request_id)
+    if request is None or request.volunteer_id != grant.volunteer_id:
+        return None
+    if request.status not in ("connected", "closed"):
+        return None
+    return request
+
+
+# ---------------------------------------------------------------- the directory, as the form searches it
+
+
+def find_directory_entries(session: Session, territory_id: int, query: str, limit: int = 8) -> list[DirectoryEntry]:
+    """Directory entries of a territory matching every word of the query (accents and case ignored).
+
+    The one place the outcome form searches the directory: swap the body for the directory's own search
+    service when it lands; callers only rely on this signature.
+    """
+    words = fold(query).split()[:6]
+    if not words:
+        return []
+    # fold() leaves letters and digits only, so no LIKE wildcard can come from the query.
+    conditions = [
+        or_(DirectoryEntry.search_key.ilike(f"%{word}%"), DirectoryEntry.name.ilike(f"%{word}%")) for word in words
+    ]
+    return list(
+        session.scalars(
+            select(DirectoryEntry)
+            .where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.gone.is_(False), and_(*conditions))
+            .order_by(DirectoryEntry.name, DirectoryEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------- setting the outcome
+
+
+def set_outcome(
+    session: Session,
+    request: Request,
+    now: datetime,
+    actor: str,
+    *,
+    outcome: str | None = None,
+    entry_id: int | None = None,
+    change_entry: bool = False,
+    note: str | None = None,
+) -> list[str]:
+    """Set the outcome and/or the directory entry and note of a request, each change kept in the timeline.
+
+    Returns what changed ("outcome", "directory_entry", "note"); an unchanged value records nothing.
+    """
+    changed: list[str] = []
+    if outcome is not None and outcome != request.outcome:
+        svc.close_with_outcome(session, request, outcome, now, actor=actor)
+        changed.append("outcome")
+    if change_entry and entry_id != request.outcome_entry_id:
+        previous = request.outcome_entry_id
+        request.outcome_entry_id = entry_id
+        payload = {"from": previous, "directory_entry_id": entry_id}
+        svc.add_event(session, request, "outcome.details", now, payload, actor)
+        changed.append("directory_entry")
+    if note is not None and note != (request.outcome_note or ""):
+        request.outcome_note = note or None
+        # The note itself may hold health data: the timeline says that it changed, not what it says.
+        svc.add_event(session, request, "outcome.note", now, {"length": len(note)}, actor)
+        changed.append("note")
+    if changed:
+        request.updated_at = now
+    return changed

@@ -1,0 +1,195 @@
+"""The outcome form: one phone-friendly page, reached from the SMS by a signed expiring link (no login).
+
+The volunteer who took a request sets its outcome (1 pris en charge, 2 orienté ailleurs, 3 sans suite) and
+names the professional or structure that took the patient, searched in the directory as they type. The
+link is the key (signed with SECRET_KEY, valid FORM_LINK_LIFETIME); each page carries a signed nonce bound
+to the link that the post must send back, so a post is only accepted from a page this app served for it.
+The blueprint is named "outcome_links": the console's CSRF protection exempts it by that name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
+
+from callflows.prompts import MOTIVE_LABELS, OUTCOME_LABELS
+from orientation.models import Request
+from orientation.runtime import db, runtime
+from orientation.services import outcomes
+
+bp = Blueprint(
+    "outcome_links",
+    __name__,
+    url_prefix=outcomes.FORM_PATH.rstrip("/"),
+    template_folder="templates",
+    static_folder="static",
+)
+
+NOTE_MAX = 2000
+SEARCH_MIN = 2
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+@bp.errorhandler(_Refused)
+def _refused(error: _Refused) -> Response:
+    return _page("outcome_form/refused.html", error.status, title=error.title, detail=error.detail)
+
+
+def _page(template: str, status: int = 200, **values: Any) -> Response:
+    response = Response(render_template(template, **values), status=status, mimetype="text/html")
+    # The link is a key: never cached, never sent on as a Referer, never indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _now() -> datetime:
+    return runtime().clock()
+
+
+def _granted(token: str) -> tuple[Request, int]:
+    """The request this link is for, and the volunteer it was sent to; refuses expired or foreign links."""
+    try:
+        grant = outcomes.read_form_token(runtime().config.secret_key, token, _now())
+    except outcomes.FormLinkError as exc:
+        if exc.expired:
+            raise _Refused(
+                410,
+                "Ce lien a expiré",
+                "Répondez au SMS par 1, 2 ou 3, ou contactez la coordination de la CPTS.",
+            ) from exc
+        raise _Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+    found = outcomes.granted_request(db(), grant)
+    if found is None:
+        raise _Refused(
+            409,
+            "Cette demande n'est plus modifiable par ce lien",
+            "Elle a été attribuée à quelqu'un d'autre ou n'est pas terminée. Contactez la coordination.",
+        )
+    return found, grant.volunteer_id
+
+
+def _entry_choice(entry: Any) -> dict[str, Any]:
+    what = entry.category_label or entry.profession or ""
+    where = " ".join(part for part in (entry.postcode, entry.commune) if part)
+    return {"id": entry.id, "name": entry.name, "what": what, "where": where}
+
+
+def _form(token: str, found: Request, status: int = 200, **extra: Any) -> Response:
+    session = db()
+    territory = found.territory
+    tz = ZoneInfo(territory.timezone)
+    current_entry = None
+    if found.outcome_entry_id is not None:
+        from directory.models import DirectoryEntry
+
+        entry = session.get(DirectoryEntry, found.outcome_entry_id)
+        current_entry = _entry_choice(entry) if entry is not None else None
+    query = (request.values.get("q") or "").strip()[:100]
+    results = (
+        [_entry_choice(e) for e in outcomes.find_directory_entries(session, territory.id, query)]
+        if len(query) >= SEARCH_MIN
+        else []
+    )
+    chosen_outcome = extra.pop("chosen_outcome", None) or found.outcome
+    note = extra.pop("note", None)
+    return _page(
+        "outcome_form/form.html",
+        status,
+        token=token,
+        nonce=outcomes.form_nonce(runtime().config.secret_key, token, _now()),
+        request_=found,
+        territory=territory,
+        motive=MOTIVE_LABELS.get(found.motive or "orientation", MOTIVE_LABELS["orientation"]),
+        called_at=found.created_at.astimezone(tz).strftime("%d/%m/%Y à %H:%M"),
+        outcome_label=OUTCOME_LABELS.get(found.outcome or "", None),
+        choices=[(code, OUTCOME_LABELS[code]) for code in outcomes.VOLUNTEER_OUTCOMES],
+        chosen_outcome=chosen_outcome,
+        current_entry=current_entry,
+        query=query,
+        results=results,
+        note=found.outcome_note or "" if note is None else note,
+        **extra,
+    )
+
+
+@bp.get("/<token>")
+def show(token: str) -> Response:
+    """The form, with the current outcome and entry (and the directory's answers to `q`, if given)."""
+    found, _ = _granted(token)
+    return _form(token, found)
+
+
+@bp.post("/<token>")
+def save(token: str) -> Response:
+    """Save the outcome, the directory entry and the note; every change goes to the timeline as the volunteer's."""
+    found, volunteer_id = _granted(token)
+    if request.form.get("search"):
+        # "Chercher" without JavaScript: show the directory's answers, keep what was typed, save nothing.
+        return _form(token, found, chosen_outcome=request.form.get("outcome"), note=request.form.get("note", ""))
+    session = db()
+    secret = runtime().config.secret_key
+    now = _now()
+    if not outcomes.nonce_is_valid(secret, token, request.form.get("nonce", ""), now):
+        raise _Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et enregistrez à nouveau.")
+    errors: dict[str, str] = {}
+    outcome = request.form.get("outcome", "")
+    if outcome not in outcomes.VOLUNTEER_OUTCOMES:
+        errors["outcome"] = "Choisissez une issue."
+    change_entry = "directory_entry_id" in request.form
+    raw_entry = request.form.get("directory_entry_id", "").strip()
+    entry_id: int | None = None
+    if raw_entry:
+        if not (raw_entry.isascii() and raw_entry.isdigit() and len(raw_entry) <= 9) or not (
+            outcomes.directory_entry_exists(session, int(raw_entry), found.territory_id)
+        ):
+            errors["directory_entry_id"] = "Ce professionnel ou cette structure n'est pas dans l'annuaire."
+        else:
+            entry_id = int(raw_entry)
+    note = request.form.get("note", "").strip()
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"La note dépasse {NOTE_MAX} caractères."
+    if errors:
+        return _form(token, found, 422, errors=errors, chosen_outcome=outcome, note=note)
+    actor = f"volunteer:{volunteer_id}"
+    changed = outcomes.set_outcome(
+        session, found, now, actor, outcome=outcome, entry_id=entry_id, change_entry=change_entry, note=note
+    )
+    if changed:
+        from orientation.services.requests import add_event
+
+        add_event(session, found, "outcome.form", now, {"changed": changed}, actor)
+    session.commit()
+    return _form(token, found, saved=True)
+
+
+@bp.get("/<token>/annuaire")
+def search(token: str) -> Response:
+    """Search-as-you-type: directory entries of the request's territory matching `q` (JSON)."""
+    found, _ = _granted(token)
+    query = (request.args.get("q") or "").strip()[:100]
+    items = (
+        [_entry_choice(e) for e in outcomes.find_directory_entries(db(), found.territory_id, query)]
+        if len(query) >= SEARCH_MIN
+        else []
+    )
+    response = jsonify({"items": items})
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Attach the outcome form (its link is built by orientation.services.outcomes.form_link)."""
+    app.register_blueprint(bp)
