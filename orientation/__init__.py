@@ -44,13 +44,13 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
 
     from callflows import views as twilio_views
     from orientation.api import register as register_api
-    from orientation.outcome_form import register as register_outcome_form
     from orientation.console import register as register_console
+    from orientation.outcome_form import register as register_outcome_form
 
     twilio_views.register(app)
     register_api(app)
-    register_outcome_form(app)
     register_console(app)
+    register_outcome_form(app)
 
     protection.limit_blueprints(app, limiter, config)
 
