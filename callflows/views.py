@@ -609,4 +609,6 @@ def fallback_recorded() -> Response:
 
 def register(app: Any) -> None:
     """Attach the Twilio webhooks to the app (CSRF does not apply: signatures protect them)."""
+    from callflows import callback_views  # noqa: F401  (its routes join this blueprint before registration)
+
     app.register_blueprint(bp)

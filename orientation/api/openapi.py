@@ -12,6 +12,14 @@ from orientation.api import directory as directory_api
 from orientation.api.schemas import OutcomePatch, ShiftIn, TerritoryIn, TerritoryPatch, VolunteerIn, VolunteerPatch
 from orientation.stats import MATCH_RATE_DEFINITION_EN
 
+FIGURES_EN = (
+    "Per motive (and `unknown`: no motive chosen; `all`: every request): requests; connected (live, by the "
+    "line) and answer_rate; median_seconds_to_answer and p90_seconds_to_answer (nearest rank); abandoned and "
+    "abandon_rate; callbacks_pending (waiting for a call back now) and median_callback_delay_seconds (from "
+    "the message to the patient reached); with_outcome, matched, oriented, no_solution and match_rate. "
+    "A request counts in the period of its call (created_at); rates are null when their denominator is 0."
+)
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -189,6 +197,19 @@ def _schemas() -> dict[str, Any]:
             "motives": {"type": "object", "additionalProperties": figures},
         },
     }
+    schemas["CallbackTriggered"] = {
+        "type": "object",
+        "required": ["reference", "status", "offered_to", "failed_calls", "next_callback_at"],
+        "properties": {
+            "reference": {"type": "string"},
+            "status": {"type": "string", "enum": list(lifecycle.STATUSES)},
+            "offered_to": {**NULLABLE_INT, "description": "the volunteer phoned now"},
+            "in_progress": {"type": "boolean", "description": "a call-back was already under way"},
+            "failed_calls": {"type": "integer", "description": "calls to the patient that did not reach them"},
+            "next_callback_at": NULLABLE_DATETIME,
+            "request": _ref("RequestDetail"),
+        },
+    }
     schemas["AuditEntry"] = {
         "type": "object",
         "required": ["id", "at", "actor", "action"],
@@ -358,8 +379,23 @@ def document() -> dict[str, Any]:
             },
             "/stats": {
                 "get": {
+            "/requests/{reference}/callback": {
+                "parameters": [_path("reference", {"type": "string"})],
+                "post": {
+                    "summary": "Call the patient back now: a volunteer on duty is phoned at once",
+                    "description": "Starts a call-back round outside the territory's spacing. A request that was "
+                    "abandoned or connected waits for a call-back again (an `abandoned` outcome is cleared). "
+                    "`offered_to` is null when nobody is on duty: the clock process tries again at "
+                    "`next_callback_at`.",
+                    "responses": {
+                        "202": _json(_ref("CallbackTriggered"), "Call-back started"),
+                        "409": _json(_ref("Error"), "Call in progress, request closed, or number unknown"),
+                        **ERRORS,
+                    },
+                }
+            },
                     "summary": "Figures per motive over a period",
-                    "description": MATCH_RATE_DEFINITION_EN,
+                    "description": MATCH_RATE_DEFINITION_EN + " " + FIGURES_EN,
                     "parameters": [_query("territory_id", {"type": "integer"}), *period],
                     "responses": {"200": _json(_ref("Stats")), **ERRORS},
                 }

@@ -1,0 +1,369 @@
+"""Call-backs end to end: the clock job phones volunteers through Twilio's REST API (a local fake), the voice
+engine plays Twilio on those calls, and the figures move exactly as the coordinator expects."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from callflows.telephony import TwilioTelephony
+from orientation import create_app
+from orientation.clock import FrozenClock
+from orientation.config import Config
+from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.runtime import Runtime
+from orientation.services import callbacks
+from orientation.simulator.engine import VoiceCall
+from tests import factories
+from tests.conftest import PUBLIC_BASE_URL
+from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
+from tests.functional.api_client import api
+from tests.functional.twilio_client import call, said, send_sms, transport
+from volunteers.models import Volunteer
+
+PATIENT = "+33611223344"
+COORDINATOR = "+33699999999"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilioRest]:
+    """Twilio's REST API on 127.0.0.1: it records the calls and SMS the app asks for."""
+    with FakeTwilioRest() as server:
+        yield server
+
+
+@pytest.fixture
+def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwilioRest) -> Iterator[Flask]:
+    """The app with real telephony pointed at the fake: calls and SMS really leave the outbox."""
+    sender = TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url)
+    app = create_app(config, clock=clock, sender=sender)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["orientation"].engine.dispose()
+
+
+def _rt(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions["orientation"]
+    return runtime
+
+
+def _request(session: Session) -> Request:
+    session.expire_all()
+    return session.scalars(select(Request)).one()
+
+
+def _calls(fake: FakeTwilioRest) -> list[RecordedRequest]:
+    return fake.requests_to("/Calls.json", "POST")
+
+
+def _sms_to(fake: FakeTwilioRest, number: str) -> list[str]:
+    return [r.form["Body"] for r in fake.requests_to("/Messages.json", "POST") if r.form["To"] == number]
+
+
+def _answer(app: Flask, placed: RecordedRequest) -> VoiceCall:
+    """Twilio's side of an outgoing call: the volunteer picks up and Twilio fetches the call's Url."""
+    leg = VoiceCall(
+        transport(app),
+        placed.form["Url"],
+        from_=placed.form["From"],
+        to=placed.form["To"],
+        status_callback_url=placed.form.get("StatusCallback"),
+    )
+    leg.start()
+    return leg
+
+
+def _message_left_by_nobody_answering(app: Flask) -> VoiceCall:
+    patient = call(app, from_=PATIENT)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    while patient.state == "dial_leg":
+        patient.leg_no_answer()
+    assert patient.state == "record"
+    patient.record(duration=25)
+    return patient
+
+
+def _figures(app: Flask, session: Session, clock: FrozenClock) -> dict[str, Any]:
+    response = api(app, session, clock(), name=f"stats-{clock().timestamp()}").get("/stats")
+    assert response.status_code == 200
+    figures: dict[str, Any] = response.get_json()["motives"]["visite_domicile"]
+    return figures
+
+
+def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_moves_the_figures(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock(), coordinator_phone=COORDINATOR)
+    first = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    second = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    message_left_at = clock()
+    _message_left_by_nobody_answering(live_app)
+    waiting = _request(session)
+    assert waiting.status == "callback_pending" and waiting.had_message and waiting.recording_url
+    before = _figures(live_app, session, clock)
+    assert before == {
+        **before,
+        "requests": 1,
+        "connected": 0,
+        "callbacks_pending": 1,
+        "median_callback_delay_seconds": None,
+        "with_outcome": 0,
+        "matched": 0,
+        "match_rate": None,
+    }
+
+    # The clock process, five minutes later, phones the volunteer least recently offered a call.
+    clock.advance(minutes=5)
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    [offer] = _calls(fake)
+    assert offer.form["From"] == factories.LINE_NUMBER
+    assert offer.form["Url"].startswith(f"{PUBLIC_BASE_URL}/twilio/callback/offer?attempt=")
+    assert offer.form["StatusCallback"].startswith(f"{PUBLIC_BASE_URL}/twilio/callback/status?attempt=")
+    refusing = offer.form["To"]
+    assert refusing in (first.phone, second.phone)
+
+    # The volunteer hears the request and the patient's message, and passes.
+    leg = _answer(live_app, offer)
+    heard = said(leg)
+    assert "rappel d'un patient" in heard and "visite à domicile" in heard and "7 5 0 2 0" in heard
+    assert "Tapez 1 pour rappeler le patient, 2 pour passer" in heard
+    assert [e.text for e in leg.events if e.kind == "play"] == [waiting.recording_url]
+    leg.press("2")
+    assert leg.state == "ended"
+
+    # Passing hands the request at once to the other volunteer on duty, who calls the patient back.
+    clock.advance(minutes=1)
+    second_offer = _calls(fake)[1]
+    accepting = second_offer.form["To"]
+    assert {refusing, accepting} == {first.phone, second.phone}
+    leg = _answer(live_app, second_offer)
+    leg.press("1")
+    assert leg.state == "dial_leg" and leg.waiting_for is not None and leg.waiting_for.text == PATIENT
+    dial = ET.fromstring(leg.exchanges[-1].body).find("Dial")  # noqa: S314 - the app's own TwiML
+    assert dial is not None and dial.get("callerId") == factories.LINE_NUMBER
+    leg.leg_answer()
+    leg.end_bridge(duration=240)
+    assert "Vous allez recevoir un SMS" in said(leg)
+
+    reached = _request(session)
+    assert reached.status == "connected" and reached.callback_done_at == clock()
+    taker = session.scalars(select(Volunteer).where(Volunteer.phone == accepting)).one()
+    assert reached.volunteer_id == taker.id
+    results = [(a.kind, a.volunteer_id, a.result) for a in session.scalars(select(Attempt).order_by(Attempt.id))]
+    refuser = first.id if taker.id == second.id else second.id
+    assert results[-2:] == [("callback", refuser, "declined"), ("callback", taker.id, "accepted")]
+
+    # The outcome SMS (with the form's link) left through Twilio; the volunteer answers 1.
+    [asked] = [body for body in _sms_to(fake, accepting) if "répondez 1" in body]
+    assert reached.reference in asked and f"{PUBLIC_BASE_URL}/issue/" in asked
+    assert "pris en charge" in send_sms(live_app, accepting, "1")
+
+    after = _figures(live_app, session, clock)
+    assert after == {
+        **before,
+        "callbacks_pending": 0,
+        "median_callback_delay_seconds": (clock() - message_left_at).total_seconds(),
+        "with_outcome": 1,
+        "matched": 1,
+        "match_rate": 1.0,
+    }
+    assert after["median_callback_delay_seconds"] == 360.0
+    # A call-back is not a live answer: the answer figures are those of before.
+    assert (after["connected"], after["answer_rate"], after["median_seconds_to_answer"]) == (0, 0.0, None)
+
+
+def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the_coordinator_is_told(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(
+        session, clock(), coordinator_phone=COORDINATOR, settings={"callback_spacing_minutes": 20}
+    )
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    for round_number in (1, 2, 3):
+        clock.advance(minutes=20)
+        assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+        leg = _answer(live_app, _calls(fake)[-1])
+        leg.press("1")
+        leg.leg_no_answer()
+        pending = _request(session)
+        assert pending.callback_attempts == round_number
+        if round_number < 3:
+            assert pending.status == "callback_pending"
+            assert pending.next_callback_at == clock() + timedelta(minutes=20)
+            assert "Nous le rappellerons plus tard" in said(leg)
+            # Not before the spacing: the job leaves it alone.
+            clock.advance(minutes=19)
+            assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+            clock.advance(minutes=-19)
+    closed = _request(session)
+    assert closed.status == "closed" and closed.outcome == "unreachable" and closed.callback_done_at is None
+    assert "dernier essai" in said(leg)
+    [notice] = _sms_to(fake, COORDINATOR)[-1:]
+    assert closed.reference in notice and "injoignable" in notice and PATIENT not in notice
+    outcome_events = session.scalars(select(Event).where(Event.kind == "outcome")).all()
+    assert [(e.actor, e.payload["to"]) for e in outcome_events] == [("line", "unreachable")]
+    clock.advance(hours=2)
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+
+
+def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the_patient(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 45})
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    clock.advance(minutes=1)
+    callbacks.work_callbacks(_rt(live_app), clock())
+    _answer(live_app, _calls(fake)[0]).press("2")
+    second = _answer(live_app, _calls(fake)[1])
+    second.silence()
+    second.silence()  # twice without a key: a voicemail; the round is over
+    assert len(_calls(fake)) == 2
+    pending = _request(session)
+    assert pending.status == "callback_pending" and pending.callback_attempts == 0
+    assert pending.next_callback_at == clock() + timedelta(minutes=45)
+    clock.advance(minutes=45)
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert len(_calls(fake)) == 3
+
+
+def test_a_volunteer_who_does_not_pick_up_passes_the_request_to_the_next_one(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    clock.advance(minutes=1)
+    callbacks.work_callbacks(_rt(live_app), clock())
+    unanswered = _calls(fake)[0]
+    status = {"CallSid": "CA" + "7" * 32, "CallStatus": "no-answer", "AccountSid": fake.account_sid}
+    assert transport(live_app).post(unanswered.form["StatusCallback"], status)[0] == 200
+    assert transport(live_app).post(unanswered.form["StatusCallback"], status)[0] == 200  # a retry: once
+    assert [c.form["To"] for c in _calls(fake)][1] != unanswered.form["To"]
+    assert len(_calls(fake)) == 2
+    results = [a.result for a in session.scalars(select(Attempt).where(Attempt.kind == "callback"))]
+    assert results == ["no_answer", None]
+
+
+def test_no_call_back_is_made_while_the_line_is_closed(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    territory.opening_hours = "Mo-Fr 08:00-09:00"  # Tuesday 10:00 in Paris: closed now
+    session.commit()
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert _calls(fake) == []
+
+
+def test_a_call_back_webhook_without_twilio_signature_is_refused_and_changes_nothing(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    callbacks.work_callbacks(_rt(live_app), clock())
+    url = _calls(fake)[0].form["Url"].replace(PUBLIC_BASE_URL, "")
+    answer_url = url.replace("/offer", "/answer")
+    client = live_app.test_client()
+    assert client.post(answer_url, data={"CallSid": "CA" + "1" * 32, "Digits": "1"}).status_code == 403
+    forged = client.post(
+        answer_url, data={"CallSid": "CA" + "1" * 32, "Digits": "1"}, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}
+    )
+    assert forged.status_code == 403
+    assert session.scalars(select(Attempt).where(Attempt.kind == "callback")).one().result is None
+
+
+def test_requests_without_a_number_to_call_are_left_to_the_coordinator(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    patient = call(live_app, from_="anonymous")
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_no_answer()
+    patient.record(duration=10)
+    assert _request(session).status == "callback_pending" and _request(session).caller is None
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert _calls(fake) == []
+
+
+def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock(), settings={"recording_retention_days": 10})
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    request = _request(session)
+    sid = request.recording_sid
+    assert sid is not None
+    request.status = "closed"
+    request.outcome = "no_solution"
+    request.closed_at = clock()
+    session.commit()
+    clock.advance(days=9, hours=23)
+    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    clock.advance(hours=1)
+    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert fake.state.deleted_recordings == {sid}
+    purged = _request(session)
+    assert purged.recording_sid is None and purged.recording_url is None and purged.had_message
+    event = session.scalars(select(Event).where(Event.kind == "recording.deleted")).one()
+    assert event.actor == "retention"
+    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+
+
+def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_already_gone_is_cleared(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    request = _request(session)
+    request.status, request.outcome, request.closed_at = "closed", "no_solution", clock()
+    session.commit()
+    clock.advance(days=31)
+    fake.fail_next(status=500)
+    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert _request(session).recording_sid is not None
+    fake.state.deleted_recordings.add(_request(session).recording_sid or "")  # deleted meanwhile: Twilio says 404
+    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert _request(session).recording_sid is None
+
+
+def test_the_migration_adds_the_call_back_columns(engine: Engine) -> None:
+    columns = {c["name"]: c for c in inspect(engine).get_columns("requests")}
+    assert "callback_attempts" in columns and "next_callback_at" in columns
+    assert columns["callback_attempts"]["nullable"] is False and columns["next_callback_at"]["nullable"] is True
+
+
+def test_without_a_twilio_account_offers_stay_in_the_outbox(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(app)
+    assert callbacks.work_callbacks(_rt(app), clock()) == 1
+    stored = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "callback_offer")).one()
+    assert stored.status == "stored" and stored.channel == "call"
+    # Nobody settles it: after STALE_OFFER the next run hands it on (here, to the same only volunteer).
+    clock.advance(minutes=11)
+    assert callbacks.work_callbacks(_rt(app), clock()) == 0
+    first = session.scalars(select(Attempt).where(Attempt.kind == "callback").order_by(Attempt.id)).first()
+    assert first is not None and first.result == "no_answer"
