@@ -105,10 +105,10 @@ JOBS: list[JobSpec] = [
     JobSpec("dispatch_outbox", "orientation.scheduler:dispatch_outbox", {"trigger": "interval", "seconds": 60}),
     JobSpec("retention", "orientation.services.privacy:pseudonymise_expired", {"trigger": "cron", "hour": 3}),
     JobSpec("replay_journal", "orientation.services.journal_replay:replay_job", {"trigger": "interval", "seconds": 60}),
-]
-
     JobSpec("callbacks", "orientation.services.callbacks:work_callbacks", {"trigger": "interval", "seconds": 60}),
     JobSpec("recordings", "orientation.services.callbacks:purge_recordings", {"trigger": "cron", "minute": 30}),
+]
+
 
 def run_clock(config: Config, stop_after: float | None = None) -> int:
     """Run the scheduler until interrupted; a second clock process waits as a stand-by."""

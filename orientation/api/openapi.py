@@ -377,8 +377,6 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
-            "/stats": {
-                "get": {
             "/requests/{reference}/callback": {
                 "parameters": [_path("reference", {"type": "string"})],
                 "post": {
@@ -394,6 +392,8 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/stats": {
+                "get": {
                     "summary": "Figures per motive over a period",
                     "description": MATCH_RATE_DEFINITION_EN + " " + FIGURES_EN,
                     "parameters": [_query("territory_id", {"type": "integer"}), *period],
