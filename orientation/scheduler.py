@@ -103,6 +103,8 @@ class JobSpec:
 # Every job of the clock process. Add a line here to schedule a new one.
 JOBS: list[JobSpec] = [
     JobSpec("dispatch_outbox", "orientation.scheduler:dispatch_outbox", {"trigger": "interval", "seconds": 60}),
+    JobSpec("rota_reminders", "volunteers.jobs:send_shift_reminders", {"trigger": "cron", "minute": "*/5"}),
+    JobSpec("rota_gaps_summary", "volunteers.jobs:send_gaps_summary", {"trigger": "cron", "minute": "*/15"}),
     JobSpec("retention", "orientation.services.privacy:pseudonymise_expired", {"trigger": "cron", "hour": 3}),
     JobSpec("replay_journal", "orientation.services.journal_replay:replay_job", {"trigger": "interval", "seconds": 60}),
     JobSpec("callbacks", "orientation.services.callbacks:work_callbacks", {"trigger": "interval", "seconds": 60}),

@@ -138,7 +138,7 @@ def _unexpected(error: Exception) -> tuple[Response, int]:
 
 def register(app: Flask) -> None:
     """Attach the API's routes."""
-    from orientation.api import audit, callbacks, directory, openapi, requests, territories, volunteers  # noqa: F401
+    from orientation.api import audit, callbacks, directory, openapi, requests, rota, territories, volunteers  # noqa: F401
 
     app.register_blueprint(bp)
 

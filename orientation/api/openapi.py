@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from orientation import lifecycle
-from orientation.api import bp
+from orientation.api import bp, rota_schemas
 from orientation.api import directory as directory_api
 from orientation.api.schemas import OutcomePatch, ShiftIn, TerritoryIn, TerritoryPatch, VolunteerIn, VolunteerPatch
 from orientation.stats import MATCH_RATE_DEFINITION_EN
@@ -223,6 +223,7 @@ def _schemas() -> dict[str, Any]:
             "details": {"type": "object"},
         },
     }
+    schemas.update(rota_schemas.openapi_schemas())
     schemas.update(directory_api.openapi_schemas())
     return schemas
 
@@ -253,6 +254,7 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
         "paths": {
+            **rota_schemas.openapi_paths(),
             **directory_api.openapi_paths(),
             "/territories": {
                 "get": {"summary": "Territories", "responses": {"200": _json(list_of("Territory")), **ERRORS}},
