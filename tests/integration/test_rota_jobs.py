@@ -218,9 +218,19 @@ def test_a_second_clock_process_on_postgresql_gives_up_without_starting_a_schedu
         pytest.skip("the advisory lock is PostgreSQL's; SQLite uses a file lock, tested above")
     import apscheduler.schedulers.blocking as blocking
 
+    from orientation import scheduler
+
     started: list[bool] = []
     monkeypatch.setattr(blocking.BlockingScheduler, "start", lambda self, *a, **k: started.append(True))
-    with single_instance(engine, config.journal_dir) as first:
-        assert first
-        assert run_clock(config, stop_after=-1) == 1
-    assert started == []
+    # The clock's own engine, kept to be closed here: a process that gives up simply exits.
+    engines: list[Engine] = []
+    real_make_engine = scheduler.make_engine
+    monkeypatch.setattr(scheduler, "make_engine", lambda url: engines.append(real_make_engine(url)) or engines[-1])
+    try:
+        with single_instance(engine, config.journal_dir) as first:
+            assert first
+            assert run_clock(config, stop_after=-1) == 1
+    finally:
+        for made in engines:
+            made.dispose()
+    assert started == [] and len(engines) == 1
