@@ -99,7 +99,7 @@ def _setup(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory,
 def test_the_outcome_sms_carries_a_link_to_a_page_that_names_the_request_without_the_callers_number(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    _, volunteer, link = _setup(app, session, clock)
+    _, _, link = _setup(app, session, clock)
     sms = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")).one()
     assert "répondez 1 pris en charge" in (sms.body or "") and f"{PUBLIC_BASE_URL}/issue/" in (sms.body or "")
     page = app.test_client().get(link)
