@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Response
+from flask import Response, g
+from sqlalchemy import inspect
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import prompts, twiml
@@ -76,18 +77,24 @@ def _attempt(ctx: Ctx) -> Attempt | None:
 
 def _offer_next(ctx: Ctx, request: Request) -> None:
     """Hand the request to the next volunteer on duty, now, while the line is open."""
-    if callbacks.line_open(request.territory, ctx.now):
-        callbacks.offer_next(ctx.session, request, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
+    if not callbacks.line_open(request.territory, ctx.now):
+        return
+    offer = callbacks.offer_next(ctx.session, request, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
+    if offer is not None:
+        g.setdefault("callback_offers", []).append(offer.call)
 
 
 def _then_place_offers(view: Callable[[], Response]) -> Callable[[], Response]:
-    """After the webhook's transaction, place the offer calls it queued (with their status callbacks)."""
+    """After the webhook's transaction, place the offer call it queued, with its status callback."""
 
     @wraps(view)
     def wrapped() -> Response:
         response = view()
-        rt = runtime()
-        callbacks.dispatch_offers(rt.sessions, rt.sender)
+        # Only rows the webhook committed: a rolled-back offer is transient again and must not be placed.
+        committed = [m.id for m in g.pop("callback_offers", []) if inspect(m).persistent]
+        if committed:
+            rt = runtime()
+            callbacks.dispatch_offers(rt.sessions, rt.sender, committed)
         return response
 
     return wrapped

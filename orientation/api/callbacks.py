@@ -26,7 +26,8 @@ def trigger_callback(reference: str) -> Response:
         session.rollback()
         raise ApiError(409, {"error": str(exc)}) from exc
     session.commit()
-    callbacks.dispatch_offers(rt.sessions, rt.sender)
+    if offer is not None:
+        callbacks.dispatch_offers(rt.sessions, rt.sender, [offer.call.id])
     session.expire(found, ["events", "attempts"])
     body = {
         "reference": found.reference,

@@ -359,20 +359,23 @@ def trigger_now(
 # ---------------------------------------------------------------- the clock jobs
 
 
-def dispatch_offers(sessions: sessionmaker[Session], sender: messaging.Sender | None) -> int:
-    """Place the queued offer calls, each with its status callback (so a missed offer goes on at once)."""
+def dispatch_offers(
+    sessions: sessionmaker[Session], sender: messaging.Sender | None, ids: Sequence[int] | None = None
+) -> int:
+    """Place queued offer calls (those named, or all), each with its status callback so a miss goes on at once."""
     if sender is None:
         return 0
-    with sessions() as session:
-        ids = list(
-            session.scalars(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.status == "queued",
-                    OutboxMessage.channel == "call",
-                    OutboxMessage.purpose == OFFER_PURPOSE,
+    if ids is None:
+        with sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status == "queued",
+                        OutboxMessage.channel == "call",
+                        OutboxMessage.purpose == OFFER_PURPOSE,
+                    )
                 )
             )
-        )
     if not ids:
         return 0
     return messaging.dispatch(sessions, sender, ids, status_callback=lambda m: status_url_for(m.url or ""))
