@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from orientation import cli
 from orientation.clock import FrozenClock
@@ -22,10 +24,22 @@ from tests.integration.test_privacy_retention import CALLER, _closed_call
 
 
 @pytest.fixture
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> FrozenClock:
-    """The CLI reads the test clock instead of the wall clock."""
+def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
+    """The CLI reads the test clock instead of the wall clock; its engines are closed after the test."""
     monkeypatch.setattr(cli, "_now", clock)
-    return clock
+    engines: list[Engine] = []
+    real = cli._sessions
+
+    def tracked() -> sessionmaker[Session]:
+        factory = real()
+        engines.append(factory.kw["bind"])
+        return factory
+
+    monkeypatch.setattr(cli, "_sessions", tracked)
+    yield clock
+    # A connection left for the garbage collector warns in whatever test runs then (warnings are errors).
+    for engine in engines:
+        engine.dispose()
 
 
 def run(args: list[str], tmp_path: Path, database_url: str, input: str | None = None) -> Result:
