@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from orientation.api.schemas import parse
 from orientation.api.territories import get_territory
 from orientation.api.volunteers import get_volunteer
 from orientation.models import Territory
-from orientation.runtime import db, now
+from orientation.runtime import db, now, runtime
 from volunteers import rota as rota_mod
 from volunteers.models import ShiftException, ShiftPattern, Volunteer
 from volunteers.patterns import PatternValueError, check_validity, occurs_on
@@ -413,3 +414,26 @@ def volunteer_load(volunteer_id: int) -> Response:
     body = _loads(get_territory(volunteer.territory_id), volunteer.id)
     item = body.pop("items")[0]
     return jsonify({**body, **item})
+
+
+# ---------------------------------------------------------------- the volunteer's calendar feed
+
+
+def _feed(volunteer: Volunteer) -> dict[str, Any]:
+    base = runtime().config.public_base_url.rstrip("/")
+    return {"volunteer_id": volunteer.id, "url": f"{base}/ical/{volunteer.ical_secret}.ics"}
+
+
+@bp.get("/volunteers/<int:volunteer_id>/ical")
+def volunteer_feed(volunteer_id: int) -> Response:
+    """The address of the volunteer's private iCalendar feed, to give them (it is their only key)."""
+    return jsonify(_feed(get_volunteer(volunteer_id)))
+
+
+@bp.post("/volunteers/<int:volunteer_id>/ical")
+def rotate_volunteer_feed(volunteer_id: int) -> Response:
+    """A new feed address for the volunteer (the old one answers 404 from now on), e.g. after a leak."""
+    volunteer = get_volunteer(volunteer_id)
+    volunteer.ical_secret = secrets.token_urlsafe(24)
+    db().commit()
+    return jsonify(_feed(volunteer))

@@ -217,6 +217,7 @@ def openapi_paths() -> dict[str, Any]:
     territory = _query("territory_id", {"type": "integer"}, "required unless the token is limited to one territory")
     when = {"type": "string", "description": "a date (local midnight) or a date-time with its offset"}
     pattern_id = _path("pattern_id", {"type": "integer"})
+    feed = {"type": "object", "properties": {"volunteer_id": {"type": "integer"}, "url": {"type": "string"}}}
     return {
         "/patterns": {
             "get": {
@@ -294,6 +295,17 @@ def openapi_paths() -> dict[str, Any]:
                 "parameters": [territory, _query("since", when), _query("until", when)],
                 "responses": {"200": _json(_ref("Load")), **ERRORS},
             }
+        },
+        "/volunteers/{volunteer_id}/ical": {
+            "parameters": [_path("volunteer_id", {"type": "integer"})],
+            "get": {
+                "summary": "The address of the volunteer's private iCalendar feed",
+                "responses": {"200": _json(feed), **ERRORS},
+            },
+            "post": {
+                "summary": "A new feed address (the old one stops working)",
+                "responses": {"200": _json(feed), **ERRORS},
+            },
         },
         "/volunteers/{volunteer_id}/load": {
             "parameters": [_path("volunteer_id", {"type": "integer"})],

@@ -10,8 +10,9 @@ from icalendar import Calendar
 from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
+from orientation.services.tokens import create_token
 from tests import factories
-from tests.conftest import PARIS
+from tests.conftest import PARIS, PUBLIC_BASE_URL
 from volunteers.models import Shift, ShiftException, ShiftPattern
 
 DECEMBER, NEW_YEAR = datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
@@ -93,3 +94,24 @@ def test_an_unknown_secret_is_not_found(app: Flask, session: Session, clock: Fro
     assert client.get("/ical/not-a-secret.ics").status_code == 404
     assert client.get("/ical/" + "x" * 500 + ".ics").status_code == 404
     assert client.get("/ical/.ics").status_code == 404
+
+
+def test_the_coordinator_reads_the_feed_address_and_can_replace_it(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    token = create_token(session, "rota", territory.id, clock())
+    session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = client.get(f"/api/v1/volunteers/{volunteer.id}/ical", headers=headers).get_json()["url"]
+    assert url == f"{PUBLIC_BASE_URL}/ical/{volunteer.ical_secret}.ics"
+    old_path = url.removeprefix(PUBLIC_BASE_URL)
+    assert client.get(old_path).status_code == 200
+
+    new_url = client.post(f"/api/v1/volunteers/{volunteer.id}/ical", headers=headers).get_json()["url"]
+    assert new_url != url
+    assert client.get(old_path).status_code == 404
+    assert client.get(new_url.removeprefix(PUBLIC_BASE_URL)).status_code == 200
+    assert client.get("/api/v1/volunteers/999999/ical", headers=headers).status_code == 404
