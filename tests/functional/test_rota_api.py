@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -344,3 +345,32 @@ def test_the_openapi_document_describes_the_rota(app: Flask) -> None:
     for path in ("/patterns", "/patterns/{pattern_id}", "/patterns/{pattern_id}/exceptions", "/rota", "/rota/gaps",
                  "/rota/load", "/volunteers/{volunteer_id}/load"):  # fmt: skip
         assert path in paths, path
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"weekdays": 5},
+        {"weekdays": ["Mo", 1.5]},
+        {"weekdays": [], "start_time": 9},
+        {"weekdays": "Mo", "start_time": "09:00", "end_time": "10:00", "valid_from": 20261201},
+        {"weekdays": "Mo", "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-02-30"},
+        {"weekdays": "Mo", "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-12-01", "motives": "all"},
+        {"weekdays": "Mo", "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-12-01", "holidays": None},
+        {"weekdays": "Mo" * 5000, "start_time": "09:00", "end_time": "10:00", "valid_from": "2026-12-01"},
+    ],
+)
+def test_odd_pattern_bodies_get_a_422_never_a_500(
+    app: Flask, session: Session, clock: FrozenClock, body: dict[str, Any]
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
+    api = _api(app, session, clock())
+    assert api.post("/patterns", {"volunteer_id": volunteer.id, **body}).status_code == 422
+    pattern = _pattern(api, volunteer.id)
+    assert api.patch(f"/patterns/{pattern['id']}", body).status_code in (200, 422)
+    for query in ({"at": "2026-99-01"}, {"at": "9999-01-01T00:00:00+00:00"}, {"motive": "x"}):
+        assert api.get("/rota/on-duty", territory_id=territory.id, **query).status_code == 422
+    assert api.get("/rota", territory_id=territory.id, volunteer_id="abc").status_code == 422
+    assert api.delete(f"/patterns/{pattern['id']}/exceptions/not-a-date").status_code == 404
+    assert api.post(f"/patterns/{pattern['id']}/exceptions", {"on_date": "soon"}).status_code == 422
