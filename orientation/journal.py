@@ -42,6 +42,7 @@ class Entry:
     path: str
     reason: str
     params: dict[str, str]
+    file: str = ""
 
 
 def append(directory: str, path: str, params: dict[str, str], reason: str, at: datetime) -> Path:
@@ -87,4 +88,14 @@ def read(directory: str) -> Iterator[Entry]:
                     path=str(data.get("path", "")),
                     reason=str(data.get("reason", "")),
                     params=params,
+                    file=str(file),
                 )
+
+
+def discard(file: str, now: datetime) -> bool:
+    """Remove a journal file once it is all in the database, unless it is today's (still appended to)."""
+    path = Path(file)
+    if path.name == f"journal-{now.astimezone(UTC):%Y%m%d}.jsonl" or not path.exists():
+        return False
+    path.unlink()
+    return True

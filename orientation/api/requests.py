@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Response, jsonify, request
 from sqlalchemy import Select, select
@@ -32,6 +32,10 @@ def _instant(name: str) -> datetime | None:
         raise unprocessable({name: "an ISO 8601 date or date-time is expected"}) from exc
     if value.tzinfo is None:
         raise unprocessable({name: "give the UTC offset, e.g. 2026-11-01T00:00:00+01:00"})
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC instant
+        raise unprocessable({name: "a date between years 1 and 9999 in UTC is expected"}) from exc
     return value
 
 
@@ -98,15 +102,19 @@ def list_requests() -> Response:
     return jsonify({"items": [out.request_summary(r) for r in rows], "next_cursor": next_cursor})
 
 
-def get_request(reference: str) -> Request:
-    """A request by reference, or 404 (also for another territory's request)."""
+def get_request(reference: str, lock: bool = False) -> Request:
+    """A request by reference, or 404 (also for another territory's request); row-locked when `lock`."""
     if "\x00" in reference or len(reference) > 32:  # no such reference, and PostgreSQL fails on a NUL
         raise not_found("request not found")
-    found = db().scalar(
+    query = (
         select(Request)
         .where(Request.reference == reference)
         .options(selectinload(Request.events), selectinload(Request.attempts))
     )
+    if lock:
+        # A volunteer's SMS may set the outcome at the same moment: the second writer sees the first.
+        query = query.with_for_update(of=Request).execution_options(populate_existing=True)
+    found = db().scalar(query)
     if found is None or not visible(found.territory_id):
         raise not_found("request not found")
     return found
@@ -131,7 +139,7 @@ def _actor() -> str:
 @bp.patch("/requests/<reference>")
 def patch_request(reference: str) -> Response:
     """Set or correct the outcome (and the directory entry that took the patient, a note)."""
-    found = get_request(reference)
+    found = get_request(reference, lock=True)
     body = json_body()
     data = parse(OutcomePatch, body)
     session = db()

@@ -73,7 +73,10 @@ def apply_entry(session: Session, entry: journal.Entry) -> bool:
 def replay(factory: sessionmaker[Session], directory: str, now: datetime) -> ReplayReport:
     """Apply every journal line not applied yet, each in its own transaction."""
     report = ReplayReport()
+    unfinished: set[str] = set()
+    files: set[str] = set()
     for entry in journal.read(directory):
+        files.add(entry.file)
         session = factory()
         try:
             if apply_entry(session, entry):
@@ -84,9 +87,13 @@ def replay(factory: sessionmaker[Session], directory: str, now: datetime) -> Rep
         except Exception as exc:
             session.rollback()
             report.failed += 1
+            unfinished.add(entry.file)
             log.warning("journal line not replayed: %s", type(exc).__name__)
         finally:
             session.close()
+    # The journal holds callers' numbers: a past day's file goes once everything in it is in the database.
+    for file in files - unfinished:
+        journal.discard(file, now)
     return report
 
 

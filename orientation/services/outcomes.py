@@ -48,6 +48,9 @@ def awaiting_outcome(session: Session, volunteer: Volunteer) -> list[Request]:
             select(Request)
             .where(Request.volunteer_id == volunteer.id, Request.status == "connected", Request.outcome.is_(None))
             .order_by(Request.id)
+            # A coordinator may set the same outcome at the same moment: the second writer sees the first.
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
 

@@ -131,3 +131,17 @@ def test_a_failed_webhook_writes_nothing_half(
     request = session.scalars(select(Request)).one()
     # The postcode step failed as a whole: its postcode was not kept half-way.
     assert request.postcode is None and request.status == "in_menu"
+
+
+def test_a_past_days_journal_is_removed_once_replayed_and_todays_is_kept(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    factories.territory(session, clock())
+    params = {"CallSid": "CA" + "7" * 32, "From": "+33611223344", "To": factories.LINE_NUMBER}
+    transport(app).post(f"{PUBLIC_BASE_URL}/twilio/fallback", params)
+    folder = Path(app.extensions["orientation"].config.journal_dir)
+    assert _replay(app, clock) == (1, 0)
+    assert len(list(folder.glob("journal-*.jsonl"))) == 1
+    clock.advance(days=1)
+    assert _replay(app, clock) == (0, 1)
+    assert list(folder.glob("journal-*.jsonl")) == []
