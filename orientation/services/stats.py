@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from orientation import stats
 from orientation.models import Request
+from orientation.services import stats_sql
 
 
 def request_rows(
@@ -52,7 +53,8 @@ def figures_for(
     session: Session, territory_id: int | None, since: datetime | None, until: datetime | None
 ) -> dict[str, Any]:
     """The stats API's answer: per motive figures, with the match-rate definition spelled out."""
-    figures = stats.figures_by_motive(request_rows(session, territory_id, since, until))
+    # Computed in the database (same figures, see stats_sql): rows read into Python took seconds at 100,000.
+    figures = stats_sql.figures_by_motive(session, territory_id, since, until)
     motives = {motive: asdict(values) for motive, values in figures.items()}
     for values in motives.values():
         values["median_seconds_to_answer"] = values.get("median_seconds_to_answer")

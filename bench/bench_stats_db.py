@@ -1,0 +1,306 @@
+"""Stats of a territory over a year from a database of N requests: python -m bench.bench_stats_db [--full].
+
+Writes N requests (1,000,000 with --full) over one year into a migrated SQLite file and a migrated
+PostgreSQL database (bulk: executemany on SQLite, COPY on PostgreSQL), twice: spread over 100 territories,
+and the worst case, all of them in one territory. Then times what `GET /api/v1/stats` runs for one territory
+over that year, `orientation.services.stats.figures_for`, and beside it the two ways of computing it:
+the rows read into Python for the pure `orientation.stats`, and the SQL aggregation of
+`orientation.services.stats_sql` (when present). Both must give the same figures: the bench checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path("/tmp/orientation-bench-stats")
+PG_PORT = "54340"
+PG_DATA = "/tmp/orientation-bench-pg"
+DB_NAME = "orientation_bench_stats"
+YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
+YEAR_END = datetime(2027, 1, 1, tzinfo=UTC)
+YEAR_SECONDS = int((YEAR_END - YEAR_START).total_seconds())
+TERRITORIES = 100
+TARGET_MS = 200.0
+REPEATS = 5
+MOTIVES: list[str | None] = ["medecin_traitant", "visite_domicile", "soins_non_programmes", "orientation", None]
+COLUMNS = (
+    "id",
+    "territory_id",
+    "reference",
+    "caller_is_mobile",
+    "status",
+    "motive",
+    "postcode",
+    "language",
+    "menu_misses",
+    "outcome",
+    "created_at",
+    "updated_at",
+    "connected_at",
+    "callback_requested_at",
+    "callback_done_at",
+    "closed_at",
+    "had_message",
+    "callback_attempts",
+)
+
+
+def requests(count: int, territory_of: Callable[[int], int], first_id: int, seed: int) -> Iterator[tuple[Any, ...]]:
+    """`count` plausible requests over the year, as rows of COLUMNS, reproducibly."""
+    rng = random.Random(seed)
+    for number in range(count):
+        created = YEAR_START + timedelta(seconds=rng.randrange(YEAR_SECONDS), microseconds=rng.randrange(10**6))
+        draw = rng.random()
+        connected = requested = done = None
+        outcome: str | None
+        if draw < 0.6:
+            status = "closed"
+            connected = created + timedelta(seconds=rng.randrange(5, 180), microseconds=rng.randrange(10**6))
+            outcome = rng.choice(["matched", "matched", "oriented", "no_solution", None])
+        elif draw < 0.72:
+            status = "abandoned"
+            outcome = rng.choice(["abandoned", None])
+        elif draw < 0.9:
+            requested = created + timedelta(seconds=rng.randrange(30, 300))
+            if rng.random() < 0.5:
+                status, outcome = "callback_pending", None
+            else:
+                status = "closed"
+                done = requested + timedelta(seconds=rng.randrange(600, 86_400), microseconds=rng.randrange(10**6))
+                connected = done
+                outcome = rng.choice(["matched", "oriented", "unreachable"])
+        else:
+            status = "closed"
+            outcome = rng.choice(["emergency_redirect", "out_of_territory", None])
+        identifier = first_id + number
+        yield (
+            identifier,
+            territory_of(number),
+            f"B-{identifier:08d}",
+            rng.random() < 0.7,
+            status,
+            rng.choice(MOTIVES),
+            rng.choice(["75020", "75019", "93170", None]),
+            "fr",
+            0,
+            outcome,
+            created,
+            done or connected or created,
+            connected,
+            requested,
+            done,
+            None if status == "callback_pending" else (done or connected or created),
+            requested is not None,
+            0,
+        )
+
+
+def start_postgres() -> str:
+    """The URL of a fresh database on the benchmark's PostgreSQL server (scripts/test-postgres.sh)."""
+    import psycopg
+
+    env = {**os.environ, "ORIENTATION_TEST_PG_PORT": PG_PORT, "ORIENTATION_TEST_PG_DATA": PG_DATA}
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "test-postgres.sh")], check=True, env=env, capture_output=True, text=True
+    )
+    server = out.stdout.strip().splitlines()[-1].rsplit("/", 1)[0]
+    with psycopg.connect(server.replace("+psycopg", "") + "/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    return f"{server}/{DB_NAME}"
+
+
+def territories_rows(count: int, now: datetime) -> list[dict[str, Any]]:
+    """Territory rows for a bulk insert."""
+    return [
+        {
+            "id": number,
+            "name": f"CPTS {number}",
+            "reference_prefix": f"T{number}",
+            "region": "FR",
+            "timezone": "Europe/Paris",
+            "opening_hours": "24/7",
+            "postcodes": ["75020"],
+            "languages": ["fr"],
+            "ring_seconds": 20,
+            "max_wait_seconds": 240,
+            "settings": {},
+            "created_at": now,
+        }
+        for number in range(1, count + 1)
+    ]
+
+
+DATETIMES = slice(COLUMNS.index("created_at"), COLUMNS.index("closed_at") + 1)
+
+
+def sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with its (UTC) datetimes as the text SQLAlchemy's SQLite DateTime stores, without offset."""
+    moments = tuple(None if v is None else v.isoformat(" ", "microseconds")[:26] for v in row[DATETIMES])
+    return row[: DATETIMES.start] + moments + row[DATETIMES.stop :]
+
+
+def load(url: str, count: int) -> float:
+    """Migrate the database and write both data sets; return the seconds the bulk inserts took."""
+    from orientation import migrate
+    from orientation.db import make_engine
+    from orientation.models import Territory
+
+    migrate.upgrade(url, "heads")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(Territory.__table__.insert(), territories_rows(TERRITORIES + 1, YEAR_START))
+    engine.dispose()
+    spread = requests(count, lambda n: 1 + n % TERRITORIES, 1, seed=1)
+    # The worst case: as many requests again, all in territory TERRITORIES + 1.
+    single = requests(count, lambda n: TERRITORIES + 1, count + 1, seed=2)
+    started = time.perf_counter()
+    if url.startswith("sqlite"):
+        conn_lite = sqlite3.connect(url.split("///", 1)[1])
+        conn_lite.execute("PRAGMA synchronous=OFF")  # a bulk load of throw-away data: no fsync per page
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        insert = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - fixed names
+        for rows in (spread, single):
+            conn_lite.executemany(insert, (sqlite_row(row) for row in rows))
+        conn_lite.commit()
+        conn_lite.execute("ANALYZE")
+        conn_lite.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn_pg:
+            copy_sql = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN"
+            with conn_pg.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for rows in (spread, single):
+                    for row in rows:
+                        copy.write_row(row)
+            conn_pg.execute("SELECT setval('requests_id_seq', (SELECT max(id) FROM requests))")
+            conn_pg.commit()
+            conn_pg.autocommit = True
+            conn_pg.execute("VACUUM ANALYZE requests")
+    return time.perf_counter() - started
+
+
+def timed(session: Session, func: Callable[[], Any]) -> tuple[float, Any]:
+    """Median wall time in ms over REPEATS runs (after one warm-up), and the last result."""
+    result = func()
+    times = []
+    for _ in range(REPEATS):
+        session.expire_all()
+        started = time.perf_counter()
+        result = func()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), result
+
+
+def measure(url: str) -> dict[str, dict[str, Any]]:
+    """Time the three ways of computing one territory's year, in both data sets."""
+    from orientation import stats as pure
+    from orientation.db import make_engine, make_session_factory
+    from orientation.services import stats as service
+
+    try:
+        from orientation.services import stats_sql
+    except ImportError:
+        stats_sql = None  # type: ignore[assignment]
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    out: dict[str, dict[str, Any]] = {}
+    for case, territory in (("spread", 1), ("one territory", TERRITORIES + 1)):
+        figures: dict[str, Any] = {}
+        with sessions() as session:
+            count = session.execute(
+                text("SELECT count(*) FROM requests WHERE territory_id = :t"), {"t": territory}
+            ).scalar()
+            rows_ms, by_rows = timed(
+                session,
+                lambda s=session, t=territory: pure.figures_by_motive(
+                    service.request_rows(s, t, YEAR_START, YEAR_END)
+                ),
+            )
+            api_ms, _ = timed(session, lambda s=session, t=territory: service.figures_for(s, t, YEAR_START, YEAR_END))
+            figures = {"requests": count, "rows_ms": rows_ms, "api_ms": api_ms, "sql_ms": None, "equal": None}
+            if stats_sql is not None:
+                sql_ms, by_sql = timed(
+                    session,
+                    lambda s=session, t=territory: stats_sql.figures_by_motive(s, t, YEAR_START, YEAR_END),
+                )
+                figures["sql_ms"] = sql_ms
+                figures["equal"] = by_sql == by_rows
+        out[case] = figures
+    engine.dispose()
+    return out
+
+
+def verdict(ms: float | None) -> str:
+    """PASS or MISS against the target."""
+    return "—" if ms is None else ("PASS" if ms < TARGET_MS else "MISS")
+
+
+def fmt(ms: float | None) -> str:
+    """Milliseconds, or a dash."""
+    return "—" if ms is None else f"{ms:,.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load both backends, time the stats, print the markdown section."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="1,000,000 requests (default 100,000)")
+    parser.add_argument("--count", type=int, help="requests per data set (overrides --full)")
+    args = parser.parse_args(argv)
+    count = args.count or (1_000_000 if args.full else 100_000)
+    WORK.mkdir(parents=True, exist_ok=True)
+    sqlite_path = WORK / "stats.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+    backends = {"SQLite": f"sqlite:///{sqlite_path}", "PostgreSQL": start_postgres()}
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    loads: dict[str, float] = {}
+    for name, url in backends.items():
+        loads[name] = load(url, count)
+        results[name] = measure(url)
+        print(f"[stats] {name}: loaded in {loads[name]:.0f} s, {results[name]}", file=sys.stderr)
+
+    print(f"## Stats of a territory over a year, {count:,} requests in the database")
+    print()
+    print(
+        f"{count:,} requests over 2026 spread over {TERRITORIES} territories (one territory ≈ "
+        f"{count // TERRITORIES:,}), and the worst case: {count:,} more, all in one territory — "
+        f"{2 * count:,} rows in `requests`. Bulk-loaded (SQLite executemany, PostgreSQL COPY: "
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in loads.items())
+        + f"), then `ANALYZE`. Median of {REPEATS} runs after a warm-up. `figures_for` is what "
+        "`GET /api/v1/stats?territory_id=…&since=…&until=…` runs; \"rows into Python\" is the pure "
+        "`orientation.stats` over `request_rows` (the implementation before), \"SQL\" is "
+        "`orientation.services.stats_sql` (GROUP BY and order statistics in the database)."
+    )
+    print()
+    print("| backend | territory's requests | rows into Python | SQL | `figures_for` (API) | target | | same figures |")
+    print("|---|---:|---:|---:|---:|---|---|---|")
+    for name, cases in results.items():
+        for case, figures in cases.items():
+            same = {True: "yes", False: "**NO**", None: "—"}[figures["equal"]]
+            print(
+                f"| {name}, {case} | {figures['requests']:,} | {fmt(figures['rows_ms'])} | {fmt(figures['sql_ms'])} | "
+                f"{fmt(figures['api_ms'])} | < {TARGET_MS:.0f} ms | {verdict(figures['api_ms'])} | {same} |"
+            )
+    print()
+
+
+if __name__ == "__main__":
+    main()

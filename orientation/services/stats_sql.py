@@ -1,0 +1,254 @@
+"""The figures of `orientation.stats`, computed in the database instead of over rows read into Python.
+
+The definitions are those of `orientation.stats` (read its docstring), and the results are *equal* to
+`stats.figures_by_motive(request_rows(...))`, value for value — tests/integration/test_stats_sql.py
+compares the two on random data on SQLite and PostgreSQL. How, without moving every row to Python:
+
+* Counts: one GROUP BY motive with conditional sums.
+* Delays (time to answer, call-back delay) are read as an integer number of *microseconds* computed by the
+  database, exactly: PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric (PostgreSQL ≥ 14); on SQLite
+  the stored text (``YYYY-MM-DD HH:MM:SS.ffffff``, as SQLAlchemy writes it) is read as whole seconds plus
+  its six digits of microseconds. ``micro / 1_000_000`` in Python is then the very float that
+  ``timedelta.total_seconds()`` gives, and integers sort like those floats.
+* Order statistics (median, nearest-rank 90th percentile) in two passes, so that no backend sorts a year of
+  delays: a count per whole second of delay first (the histogram rides on the counts query), then only
+  the delays of the few seconds that hold a wanted rank are read back and sorted here.
+
+Rows that `stats.RequestRow` refuses (an unknown motive, status or outcome) raise ValueError here too; the
+order of the timestamps, which RequestRow also checks, is not checked again here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from orientation import stats
+from orientation.db import UTCDateTime
+
+MICROS = 1_000_000
+_CONNECTED = "connected_at IS NOT NULL AND (callback_requested_at IS NULL OR connected_at < callback_requested_at)"
+_CALLED_BACK = "callback_done_at IS NOT NULL AND callback_requested_at IS NOT NULL"
+
+
+def _micro(dialect: str, later: str, earlier: str) -> str:
+    """SQL for `later - earlier` in whole microseconds, exact on both backends."""
+    if dialect == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) * {MICROS} AS BIGINT)"
+    whole = "CAST(strftime('%s', substr({0}, 1, 19)) AS INTEGER)"
+    fraction = "CAST(substr({0}, 21, 6) AS INTEGER)"
+    return (
+        f"(({whole.format(later)} - {whole.format(earlier)}) * {MICROS}"
+        f" + {fraction.format(later)} - {fraction.format(earlier)})"
+    )
+
+
+def _where(territory_id: int | None, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of request_rows (territory, created in [since, until)) and its parameters."""
+    clauses: list[str] = ["1 = 1"]
+    params: dict[str, Any] = {}
+    if territory_id is not None:
+        clauses.append("territory_id = :territory_id")
+        params["territory_id"] = territory_id
+    if since is not None:
+        clauses.append("created_at >= :since")
+        params["since"] = since
+    if until is not None:
+        clauses.append("created_at < :until")
+        params["until"] = until
+    return " AND ".join(clauses), params
+
+
+def _statement(sql: str, params: Mapping[str, Any]) -> Any:
+    """A text statement whose datetimes are bound as the models bind them (UTC, SQLite's text format)."""
+    statement = text(sql)
+    moments = [bindparam(name, type_=UTCDateTime()) for name in ("since", "until") if name in params]
+    return statement.bindparams(*moments) if moments else statement
+
+
+def _bucket(motive: str | None) -> str:
+    if motive is None:
+        return stats.UNKNOWN_MOTIVE
+    if motive not in stats.MOTIVES:
+        raise ValueError(f"unknown motive {motive!r}")
+    return motive
+
+
+def _median_ranks(n: int) -> list[int]:
+    return [(n + 1) // 2] if n % 2 else [n // 2, n // 2 + 1]
+
+
+def _p90_rank(n: int) -> int:
+    # The integer ceiling of orientation.stats.nearest_rank_percentile, never a float product.
+    return (90 * n + 99) // 100
+
+
+def _locate(histogram: Mapping[int, int], rank: int) -> tuple[int, int]:
+    """The whole second holding the value of `rank` (1-based) and its 0-based position in that second."""
+    seen = 0
+    for second in sorted(histogram):
+        if seen + histogram[second] >= rank:
+            return second, rank - seen - 1
+        seen += histogram[second]
+    raise ValueError("rank beyond the histogram")
+
+
+class _Delays:
+    """One delay's histograms per bucket (motives, unknown, all) and the ranks wanted in each."""
+
+    def __init__(self) -> None:
+        self.histograms: dict[str, dict[int, int]] = defaultdict(dict)
+        self.wanted: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, bucket: str, second: int, count: int) -> None:
+        """Count `count` delays in that whole second, for the bucket and for all."""
+        for key in (bucket, stats.ALL):
+            histogram = self.histograms[key]
+            histogram[second] = histogram.get(second, 0) + count
+
+    def want(self, ranks_of: Callable[[int], list[int]]) -> set[int]:
+        """Note the (second, position) of each wanted rank per bucket; return the seconds to read."""
+        seconds: set[int] = set()
+        for key, histogram in self.histograms.items():
+            n = sum(histogram.values())
+            self.wanted[key] = [_locate(histogram, rank) for rank in ranks_of(n)]
+            seconds.update(second for second, _ in self.wanted[key])
+        return seconds
+
+    def values(self, rows: Iterable[tuple[str, int]]) -> dict[str, list[float]]:
+        """From the delays of the wanted seconds (bucket, microseconds), each bucket's wanted values in rank order."""
+        by_second: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for bucket, micro in rows:
+            for key in (bucket, stats.ALL):
+                by_second[(key, micro // MICROS if micro >= 0 else -(-micro // MICROS))].append(micro)
+        for values in by_second.values():
+            values.sort()
+        return {
+            key: [by_second[(key, second)][position] / MICROS for second, position in wanted]
+            for key, wanted in self.wanted.items()
+        }
+
+
+def _median(values: list[float]) -> float | None:
+    """statistics.median over the one or two middle values given, with the same arithmetic."""
+    if not values:
+        return None
+    return float(values[0]) if len(values) == 1 else float((values[0] + values[1]) / 2)
+
+
+def figures_by_motive(
+    session: Session, territory_id: int | None, since: datetime | None, until: datetime | None
+) -> dict[str, stats.MotiveFigures]:
+    """What `stats.figures_by_motive(request_rows(session, territory_id, since, until))` returns, computed in SQL."""
+    dialect = session.get_bind().dialect.name
+    where, params = _where(territory_id, since, until)
+    answer = _micro(dialect, "connected_at", "created_at")
+    callback = _micro(dialect, "callback_done_at", "callback_requested_at")
+    statuses = ", ".join(f"'{s}'" for s in sorted(stats.STATUSES))
+    outcomes = ", ".join(f"'{o}'" for o in sorted(stats.OUTCOMES))
+    # The whole seconds of both delays ride on the counts: one pass gives counts and both histograms (a
+    # request is answered live or called back, rarely both, so the groups stay few). Integer division
+    # truncates toward zero on both backends (and in _Delays.values).
+    counts_sql = f"""
+        SELECT motive, answer_second, callback_second, count(*),
+          sum(CASE WHEN status = 'abandoned' OR outcome = 'abandoned' THEN 1 ELSE 0 END),
+          sum(CASE WHEN status = 'callback_pending' THEN 1 ELSE 0 END),
+          sum(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END),
+          sum(CASE WHEN outcome = 'matched' THEN 1 ELSE 0 END),
+          sum(CASE WHEN outcome = 'oriented' THEN 1 ELSE 0 END),
+          sum(CASE WHEN outcome = 'no_solution' THEN 1 ELSE 0 END),
+          sum(CASE WHEN status NOT IN ({statuses}) OR outcome NOT IN ({outcomes}) THEN 1 ELSE 0 END)
+        FROM (
+          SELECT motive, status, outcome,
+            CASE WHEN {_CONNECTED} THEN {answer} / {MICROS} END AS answer_second,
+            CASE WHEN {_CALLED_BACK} THEN {callback} / {MICROS} END AS callback_second
+          FROM requests WHERE {where}
+        ) AS period
+        GROUP BY motive, answer_second, callback_second
+    """  # noqa: S608 - only fixed SQL fragments and constants are formatted in; values are bound
+    tallies: dict[str, list[int]] = {key: [0] * 8 for key in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)}
+    answers, callbacks = _Delays(), _Delays()
+    for motive, answer_second, callback_second, count, *sums in session.execute(
+        _statement(counts_sql, params), params
+    ):
+        if sums[-1]:
+            raise ValueError("a request has an unknown status or outcome")
+        bucket = _bucket(motive)
+        tally = tallies[bucket]
+        tally[0] += count
+        if answer_second is not None:
+            tally[1] += count
+            answers.add(bucket, int(answer_second), count)
+        if callback_second is not None:
+            callbacks.add(bucket, int(callback_second), count)
+        for index, value in enumerate(sums[:-1], start=2):
+            tally[index] += int(value or 0)
+
+    answer_seconds = answers.want(_answer_ranks)
+    callback_seconds = callbacks.want(_median_ranks)
+    answer_rows: list[tuple[str, int]] = []
+    callback_rows: list[tuple[str, int]] = []
+    if answer_seconds or callback_seconds:
+        # Second pass: only the delays in the seconds that hold a wanted rank. The seconds are integers
+        # computed here, never outside input.
+        answer_in = ", ".join(str(int(s)) for s in sorted(answer_seconds)) or "NULL"
+        callback_in = ", ".join(str(int(s)) for s in sorted(callback_seconds)) or "NULL"
+        values_sql = f"""
+            SELECT motive, answer_micro, callback_micro FROM (
+              SELECT motive,
+                CASE WHEN {_CONNECTED} THEN {answer} END AS answer_micro,
+                CASE WHEN {_CALLED_BACK} THEN {callback} END AS callback_micro
+              FROM requests WHERE {where}
+            ) AS delays
+            WHERE answer_micro / {MICROS} IN ({answer_in}) OR callback_micro / {MICROS} IN ({callback_in})
+        """  # noqa: S608 - as above
+        for motive, answer_micro, callback_micro in session.execute(_statement(values_sql, params), params):
+            bucket = _bucket(motive)
+            if answer_micro is not None:
+                answer_rows.append((bucket, int(answer_micro)))
+            if callback_micro is not None:
+                callback_rows.append((bucket, int(callback_micro)))
+    answer_values = answers.values(answer_rows)
+    callback_values = callbacks.values(callback_rows)
+
+    result: dict[str, stats.MotiveFigures] = {}
+    total = [0] * 8
+    for key, tally in tallies.items():
+        result[key] = _figures(tally, answer_values.get(key, []), callback_values.get(key, []))
+        total = [a + b for a, b in zip(total, tally, strict=True)]
+    result[stats.ALL] = _figures(total, answer_values.get(stats.ALL, []), callback_values.get(stats.ALL, []))
+    return result
+
+
+def _answer_ranks(n: int) -> list[int]:
+    return [*_median_ranks(n), _p90_rank(n)]
+
+
+def _figures(tally: list[int], answer: list[float], callback: list[float]) -> stats.MotiveFigures:
+    """MotiveFigures from counts and the delays at the wanted ranks (median one or two values, then p90)."""
+    requests, connected, abandoned, pending, with_outcome, matched, oriented, no_solution = tally
+    return stats.MotiveFigures(
+        requests=requests,
+        connected=connected,
+        answer_rate=_ratio(connected, requests),
+        median_seconds_to_answer=_median(answer[:-1]),
+        p90_seconds_to_answer=float(answer[-1]) if answer else None,
+        abandoned=abandoned,
+        abandon_rate=_ratio(abandoned, requests),
+        callbacks_pending=pending,
+        median_callback_delay_seconds=_median(callback),
+        with_outcome=with_outcome,
+        matched=matched,
+        oriented=oriented,
+        no_solution=no_solution,
+        match_rate=_ratio(matched, with_outcome),
+    )
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
