@@ -45,7 +45,8 @@ class DirectoryEntry(Base):
     cpts_member: Mapped[bool] = mapped_column(Boolean, default=False)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
-    # Import bookkeeping: when the national file last listed it; gone entries are kept, flagged.
+    # Import bookkeeping: the import that last added, changed or brought back the entry; entries a file no
+    # longer lists are kept, flagged gone.
     # `import_hash` digests the imported fields, so a re-import compares one column to find what changed;
     # `source_ref` keeps a few source fields verbatim (SIRET, mode d'exercice…) for the coordinator.
     import_hash: Mapped[str | None] = mapped_column(String(32))

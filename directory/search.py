@@ -18,6 +18,7 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -33,9 +34,8 @@ TWO_TYPOS = 0.4
 MAX_LIMIT = 200
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedEntry:
-    """What the index needs to know of one directory entry."""
+class IndexedEntry(NamedTuple):
+    """What the index needs to know of one directory entry (a tuple: a database row converts for free)."""
 
     id: int
     search_key: str
@@ -88,6 +88,7 @@ class SearchIndex:
         self.size = len(ordered)
         self._all = frozenset(range(self.size))
         postings: dict[str, list[int]] = {}
+        communes: dict[str, str] = {}  # a territory has a few dozen communes: fold each once
         self._profession: dict[str, set[int]] = {}
         self._postcode: dict[str, set[int]] = {}
         self._commune: dict[str, set[int]] = {}
@@ -103,7 +104,10 @@ class SearchIndex:
             if entry.postcode:
                 self._postcode.setdefault(entry.postcode, set()).add(position)
             if entry.commune:
-                self._commune.setdefault(fold(entry.commune), set()).add(position)
+                key = communes.get(entry.commune)
+                if key is None:
+                    key = communes[entry.commune] = fold(entry.commune)
+                self._commune.setdefault(key, set()).add(position)
             self._category.setdefault(entry.category, set()).add(position)
             if entry.accepting_new_patients is not None:
                 self._accepting[entry.accepting_new_patients].add(position)
@@ -113,6 +117,11 @@ class SearchIndex:
                 self._gone.add(position)
         self._postings = postings
         self._vocabulary = sorted(postings)
+        # Words by length: a word within two errors of the query is at most two letters longer or shorter,
+        # so the typo search scans a few lengths, not the whole vocabulary.
+        self._by_length: dict[int, list[str]] = {}
+        for word in self._vocabulary:
+            self._by_length.setdefault(len(word), []).append(word)
 
     def search(self, query: Query) -> SearchResult:
         """The entries matching every word and filter of the query, best first."""
@@ -191,7 +200,13 @@ class SearchIndex:
         words_by_quality.append((PREFIX, [w for w in self._vocabulary[start:end] if w != word]))
         typos = allowed_typos(word)
         if typos:
-            found = process.extract(word, self._vocabulary, scorer=OSA.distance, score_cutoff=typos, limit=None)
+            found = [
+                match
+                for length in range(len(word) - typos, len(word) + typos + 1)
+                for match in process.extract(
+                    word, self._by_length.get(length, ()), scorer=OSA.distance, score_cutoff=typos, limit=None
+                )
+            ]
             words_by_quality.append((ONE_TYPO, [w for w, d, _ in found if d == 1]))
             words_by_quality.append((TWO_TYPOS, [w for w, d, _ in found if d == 2]))
         tiers: list[tuple[float, set[int]]] = []

@@ -253,3 +253,18 @@ def test_the_finess_daily_flow_maps_categories_and_keeps_coordinates(
     assert {"retirement_homes", "home_care", "disability"} <= categories
     assert all(e.kind == "structure" and e.source == "finess" for e in found)
     assert any(e.latitude is not None and 45 < e.latitude < 47 for e in found)
+
+
+def test_a_row_listed_twice_in_a_file_counts_once_whatever_the_batches(
+    session: Session, sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    territory = ain(session, clock)
+    lines = sample_lines()
+    twice = b"".join([*lines, lines[8]])  # Vanessa Marquet again, after everyone else
+
+    first = run(sessions, territory, twice, clock, batch_size=3)
+    again = run(sessions, territory, twice, clock, batch_size=3)
+
+    assert (first.added, first.updated, first.unchanged) == (IN_AIN, 0, 0)
+    assert (again.added, again.updated, again.unchanged, again.gone) == (0, 0, IN_AIN, 0)
+    assert len(entries(session, territory)) == IN_AIN
