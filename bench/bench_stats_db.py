@@ -11,6 +11,7 @@ the rows read into Python for the pure `orientation.stats`, and the SQL aggregat
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sqlite3
@@ -60,11 +61,18 @@ COLUMNS = (
 )
 
 
-def requests(count: int, territory_of: Callable[[int], int], first_id: int, seed: int) -> Iterator[tuple[Any, ...]]:
-    """`count` plausible requests over the year, as rows of COLUMNS, reproducibly."""
+def requests(
+    count: int,
+    territory_of: Callable[[int], int],
+    first_id: int,
+    seed: int,
+    start: datetime = YEAR_START,
+    span_seconds: int = YEAR_SECONDS,
+) -> Iterator[tuple[Any, ...]]:
+    """`count` plausible requests created in [start, start + span), as rows of COLUMNS, reproducibly."""
     rng = random.Random(seed)
     for number in range(count):
-        created = YEAR_START + timedelta(seconds=rng.randrange(YEAR_SECONDS), microseconds=rng.randrange(10**6))
+        created = start + timedelta(seconds=rng.randrange(span_seconds), microseconds=rng.randrange(10**6))
         draw = rng.random()
         connected = requested = done = None
         outcome: str | None
@@ -110,7 +118,7 @@ def requests(count: int, territory_of: Callable[[int], int], first_id: int, seed
         )
 
 
-def start_postgres() -> str:
+def start_postgres(name: str = DB_NAME) -> str:
     """The URL of a fresh database on the benchmark's PostgreSQL server (scripts/test-postgres.sh)."""
     import psycopg
 
@@ -120,9 +128,9 @@ def start_postgres() -> str:
     )
     server = out.stdout.strip().splitlines()[-1].rsplit("/", 1)[0]
     with psycopg.connect(server.replace("+psycopg", "") + "/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{server}/{DB_NAME}"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
 
 
 def territories_rows(count: int, now: datetime) -> list[dict[str, Any]]:
@@ -170,30 +178,35 @@ def load(url: str, count: int) -> float:
     # The worst case: as many requests again, all in territory TERRITORIES + 1.
     single = requests(count, lambda n: TERRITORIES + 1, count + 1, seed=2)
     started = time.perf_counter()
+    bulk_insert(url, [spread, single])
+    return time.perf_counter() - started
+
+
+def bulk_insert(url: str, batches: list[Iterator[tuple[Any, ...]]]) -> None:
+    """Write rows of COLUMNS into `requests` (SQLite executemany, PostgreSQL COPY), then ANALYZE."""
     if url.startswith("sqlite"):
         conn_lite = sqlite3.connect(url.split("///", 1)[1])
         conn_lite.execute("PRAGMA synchronous=OFF")  # a bulk load of throw-away data: no fsync per page
         placeholders = ", ".join("?" for _ in COLUMNS)
         insert = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - fixed names
-        for rows in (spread, single):
+        for rows in batches:
             conn_lite.executemany(insert, (sqlite_row(row) for row in rows))
         conn_lite.commit()
         conn_lite.execute("ANALYZE")
         conn_lite.close()
-    else:
-        import psycopg
+        return
+    import psycopg
 
-        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn_pg:
-            copy_sql = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN"
-            with conn_pg.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                for rows in (spread, single):
-                    for row in rows:
-                        copy.write_row(row)
-            conn_pg.execute("SELECT setval('requests_id_seq', (SELECT max(id) FROM requests))")
-            conn_pg.commit()
-            conn_pg.autocommit = True
-            conn_pg.execute("VACUUM ANALYZE requests")
-    return time.perf_counter() - started
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn_pg:
+        copy_sql = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN"
+        with conn_pg.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for rows in batches:
+                for row in rows:
+                    copy.write_row(row)
+        conn_pg.execute("SELECT setval('requests_id_seq', (SELECT max(id) FROM requests))")
+        conn_pg.commit()
+        conn_pg.autocommit = True
+        conn_pg.execute("VACUUM ANALYZE requests")
 
 
 def timed(session: Session, func: Callable[[], Any]) -> tuple[float, Any]:
@@ -263,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="1,000,000 requests (default 100,000)")
     parser.add_argument("--count", type=int, help="requests per data set (overrides --full)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON there")
     args = parser.parse_args(argv)
     count = args.count or (1_000_000 if args.full else 100_000)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -276,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
         loads[name] = load(url, count)
         results[name] = measure(url)
         print(f"[stats] {name}: loaded in {loads[name]:.0f} s, {results[name]}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps({"count": count, "loads": loads, "results": results}, indent=1))
 
     print(f"## Stats of a territory over a year, {count:,} requests in the database")
     print()
