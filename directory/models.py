@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Connection, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from orientation.db import Base, UTCDateTime
 
@@ -89,3 +93,28 @@ class DirectoryVersion(Base):
 
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
     stamp: Mapped[str] = mapped_column(String(32))
+
+
+def renew_stamp(connection: Connection, territory_id: int) -> None:
+    """Give the territory's directory a new random stamp, in the connection's current transaction."""
+    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(DirectoryVersion).values(territory_id=territory_id, stamp=uuid.uuid4().hex)
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["territory_id"], set_={"stamp": statement.excluded.stamp})
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _renew_stamps_of_flushed_entries(session: Session, _context: Any) -> None:
+    """Any entry added, changed or deleted through the ORM, by whatever code, renews its territory's stamp.
+
+    So a search index never outlives a write made outside `directory.services` (a console form, a script);
+    bulk statements, which the ORM does not see, renew the stamp themselves.
+    """
+    territories = {
+        obj.territory_id
+        for obj in chain(session.new, session.dirty, session.deleted)
+        if isinstance(obj, DirectoryEntry) and obj.territory_id is not None
+    }
+    for territory_id in sorted(territories):
+        renew_stamp(session.connection(), territory_id)

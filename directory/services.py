@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory.categories import CATEGORIES
 from directory.finess import attach_geolocation, parse_finess
-from directory.models import DirectoryEntry, DirectoryImport, DirectoryVersion
+from directory.models import DirectoryEntry, DirectoryImport, DirectoryVersion, renew_stamp
 from directory.normalize import fold
 from directory.reading import counted
 from directory.records import DirectoryRecord, GeoUpdate, ParseError, Source
@@ -427,13 +425,7 @@ def _flag_gone(session: Session, territory_id: int, source: str, seen: SeenIds, 
 
 def bump_version(session: Session, territory_id: int) -> None:
     """Renew the territory's directory stamp (in the caller's transaction): search indexes rebuild."""
-    stamp = uuid.uuid4().hex
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(DirectoryVersion).values(territory_id=territory_id, stamp=stamp)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=["territory_id"], set_={"stamp": statement.excluded.stamp})
-    )
+    renew_stamp(session.connection(), territory_id)
 
 
 # --- entries -----------------------------------------------------------------------------------------------
@@ -474,8 +466,7 @@ def create_entry(
         updated_at=now,
     )
     session.add(entry)
-    session.flush()
-    bump_version(session, territory.id)
+    session.flush()  # the flush renews the territory's stamp (directory.models)
     return entry
 
 
@@ -507,8 +498,7 @@ def update_entry(
         setattr(entry, key, value)
     if "name" in changes:
         entry.search_key = fold(entry.name)
-    entry.updated_at = now
-    bump_version(session, entry.territory_id)
+    entry.updated_at = now  # the next flush renews the territory's stamp (directory.models)
     return entry
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from directory.models import DirectoryEntry
 from directory.search import Query
 from directory.services import create_entry, import_file, search_entries, update_entry
 from orientation.clock import FrozenClock
@@ -79,3 +80,24 @@ def test_another_territorys_entries_are_never_found(session: Session, engine: En
 
     assert names(session, other, Query(text="troesch")) == []
     assert names(session, territory, Query(text="troesch")) == ["Vivien Troesch"]
+
+
+def test_an_entry_written_directly_through_the_orm_is_seen_by_the_next_search(
+    session: Session, engine: Engine, clock: FrozenClock
+) -> None:
+    territory = imported(session, engine, clock)
+    assert names(session, territory, Query(text="troesch")) == ["Vivien Troesch"]  # the index is now cached
+    troesch, _ = search_entries(session, territory.id, Query(text="troesch"))
+
+    # As a console form or a script would: no directory service involved.
+    troesch[0].accepting_new_patients = False
+    session.add(
+        DirectoryEntry(
+            territory_id=territory.id, source="manual", kind="structure", name="Maison des aidants",
+            search_key="maison des aidants", category="social_action", created_at=clock(), updated_at=clock(),
+        )
+    )
+    session.commit()
+
+    assert names(session, territory, Query(text="aidants")) == ["Maison des aidants"]
+    assert names(session, territory, Query(accepting=False)) == ["Vivien Troesch"]
