@@ -347,7 +347,7 @@ def trigger_now(
             svc.add_event(session, request, "outcome", now, {"from": request.outcome, "to": None}, actor)
             request.outcome = None
         svc.change_status(session, request, "callback_pending", now, actor)
-        request.callback_requested_at = now if request.callback_requested_at is None else request.callback_requested_at
+        request.callback_requested_at = request.callback_requested_at or now
     request.next_callback_at = now
     svc.add_event(session, request, "callback.requested", now, {}, actor)
     current = in_flight(request)
