@@ -81,7 +81,9 @@ def load_rota(session: Session, territory_id: int, around: datetime) -> rota_mod
             Shift.volunteer_id.in_(volunteer_ids), Shift.ends_at > window_start, Shift.starts_at < window_end
         )
     ).all()
-    pattern_ids = [p.id for p in patterns]
+    # A subquery, not the list of ids: a territory's hundreds of pattern ids made a new, uncached
+    # statement of hundreds of parameters on every routing decision.
+    pattern_ids = select(ShiftPattern.id).where(ShiftPattern.volunteer_id.in_(volunteer_ids))
     exceptions = (
         session.scalars(
             select(ShiftException).where(
@@ -90,7 +92,7 @@ def load_rota(session: Session, territory_id: int, around: datetime) -> rota_mod
                 ShiftException.on_date <= date.fromordinal(day.toordinal() + 2),
             )
         ).all()
-        if pattern_ids
+        if patterns
         else []
     )
     return build_rota(patterns, shifts, exceptions)
