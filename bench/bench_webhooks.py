@@ -87,7 +87,7 @@ class Sizes:
     minimal_requests: int
 
 
-SMALL = Sizes(volunteers=300, calls={1: 30, 8: 120, 32: 300}, minimal_requests=6000)
+SMALL = Sizes(volunteers=300, calls={1: 20, 8: 80, 32: 200}, minimal_requests=6000)
 FULL = Sizes(volunteers=400, calls={1: 100, 8: 800, 32: 1600}, minimal_requests=30000)
 
 
@@ -341,6 +341,51 @@ def seed(database_url: str, volunteers: int, now: datetime, rng: random.Random) 
         territory_id = territory.id
     engine.dispose()
     return territory_id
+
+
+def routing_in_process(database_url: str, territory_id: int, runs: int = 15) -> dict[str, float]:
+    """Median ms of the routing decision's database work, and of the exceptions query before/after the fix.
+
+    "before" is the exceptions query as load_rota sent it until the fix (an IN list of every pattern id of
+    the territory); "after" is the subquery it sends now; both read the same rows.
+    """
+    import statistics as stat
+
+    from sqlalchemy import select as sql_select
+
+    from orientation.db import make_engine, make_session_factory
+    from orientation.models import Territory
+    from volunteers.models import ShiftException, ShiftPattern, Volunteer
+    from volunteers.services import load_rota, ring_candidates
+
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    now = datetime.now(UTC)
+    volunteer_ids = sql_select(Volunteer.id).where(Volunteer.territory_id == territory_id)
+    timings: dict[str, list[float]] = {"ring_candidates": [], "load_rota": [], "before": [], "after": []}
+    with sessions() as session:
+        territory = session.get(Territory, territory_id)
+        assert territory is not None
+        ids = list(session.scalars(sql_select(ShiftPattern.id).where(ShiftPattern.volunteer_id.in_(volunteer_ids))))
+        subquery = sql_select(ShiftPattern.id).where(ShiftPattern.volunteer_id.in_(volunteer_ids))
+        work = {
+            "ring_candidates": lambda: ring_candidates(session, territory, "orientation", "fr", now, ()),
+            "load_rota": lambda: load_rota(session, territory_id, now),
+            "before": lambda: session.scalars(
+                sql_select(ShiftException).where(ShiftException.pattern_id.in_(ids))
+            ).all(),
+            "after": lambda: session.scalars(
+                sql_select(ShiftException).where(ShiftException.pattern_id.in_(subquery))
+            ).all(),
+        }
+        for _ in range(runs + 1):  # the first run warms up and is dropped
+            for name, func in work.items():
+                session.expire_all()
+                started = time.perf_counter()
+                func()
+                timings[name].append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return {name: stat.median(values[1:]) for name, values in timings.items()}
 
 
 # ---------------------------------------------------------------- the simulated calls
@@ -694,6 +739,16 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         ]
         out.append("Checks: " + "; ".join(checks) + ".")
         out.append("")
+    routing = results.get("routing")
+    if routing:
+        out.append(
+            f"Routing from the database, in process, {sizes.volunteers} volunteers on shift (median of 15): "
+            f"`ring_candidates` (rota, who is free, order) {routing['ring_candidates']:.1f} ms, of which "
+            f"`load_rota` {routing['load_rota']:.1f} ms. Fix made for this benchmark: the rota's exceptions "
+            f"query, {routing['before']:.1f} ms with the IN list of every pattern id it sent before, "
+            f"{routing['after']:.1f} ms with the subquery it sends now."
+        )
+        out.append("")
     out.append(
         "Notes: the benchmark's PostgreSQL runs with the test script's settings (fsync=off, "
         "synchronous_commit=off), so a commit costs no disk flush here; webhooks of one kind run together, "
@@ -730,7 +785,9 @@ def main(argv: list[str] | None = None) -> None:
     for server in args.servers.split(","):
         worker_args = SERVERS[server]
         fresh_database(database_url)
-        seed(database_url, sizes.volunteers, datetime.now(UTC), random.Random(8))
+        territory_id = seed(database_url, sizes.volunteers, datetime.now(UTC), random.Random(8))
+        if "routing" not in results:
+            results["routing"] = routing_in_process(database_url, territory_id)
         env = server_env(database_url)
         levels: list[dict[str, Any]] = []
         flows: list[LevelResult] = []
