@@ -25,6 +25,7 @@ lint: install
 
 # Lint, then the whole suite on SQLite and on a PostgreSQL server this command starts itself.
 test: lint
+	scripts/ensure-chromium.sh
 	@set -e; \
 	TEST_DATABASE_URL="$$(scripts/test-postgres.sh | tail -1)"; \
 	export TEST_DATABASE_URL ORIENTATION_REQUIRE_POSTGRES=1; \

@@ -69,11 +69,14 @@ def demo() -> None:
 @demo.command("load")
 def demo_load() -> None:
     """Create the "CPTS Démo" territory and cover the current week with shifts."""
-    from orientation.demo import DEMO_NUMBER, load_demo
+    from orientation.demo import DEMO_NUMBER, demo_coordinator, load_demo
 
     with transaction(_sessions()) as session:
         territory = load_demo(session, _now())
         click.echo(f"demo territory {territory.name!r} (id {territory.id}) on {DEMO_NUMBER}")
+        email, password = demo_coordinator(session, territory, _now())
+    base = from_environment().public_base_url
+    click.echo(f"console: {base}/connexion  login: {email}  password: {password}  (simulator: {base}/simulateur)")
 
 
 @main.group()

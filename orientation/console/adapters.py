@@ -139,6 +139,13 @@ def record_read(session: Session, request: Request, now: datetime, actor: str) -
         audit.record(session, actor, "read", request, now, {"via": "console"})
 
 
+def record_export(session: Session, territory_id: int, now: datetime, actor: str, filters: dict[str, str]) -> None:
+    """Keep who exported the request log (in the audit log, when it exists)."""
+    audit = _optional("orientation.services.audit")
+    if audit is not None and hasattr(audit, "record"):
+        audit.record(session, actor, "export", None, now, {"via": "console", **filters}, territory_id=territory_id)
+
+
 def set_outcome(
     session: Session,
     request: Request,
@@ -157,28 +164,41 @@ def set_outcome(
         audit.record(session, actor, "outcome", request, now, {"outcome": outcome, "directory_entry_id": entry_id})
 
 
-def trigger_callback(session: Session, request: Request, now: datetime, actor: str) -> bool:
-    """Ask for a call back now; False when the request cannot be called back (still on the line, no number).
+def trigger_callback(session: Session, request: Request, now: datetime, actor: str, base_url: str, live: bool) -> bool:
+    """Start a call-back round now; False when the request cannot be called back (on the line, closed, no number).
 
-    Fallback until the call-back service lands: the request waits for a call back, due now, and the
-    clock process's call-back job (outcomes issue) picks it up on its next run.
+    Through orientation.services.callbacks when it is there; otherwise the request waits for a call back due
+    now, which the clock process's call-back job picks up on its next run.
     """
-    if request.status in ("received", "in_menu", "routing") or not request.caller:
-        return False
     callbacks = _optional("orientation.services.callbacks")
-    trigger = getattr(callbacks, "trigger_now", None) if callbacks is not None else None
-    if trigger is not None:
-        trigger(session, request, now, actor=actor)
+    if callbacks is not None and hasattr(callbacks, "trigger_now"):
+        try:
+            callbacks.trigger_now(session, request, now, actor, base_url, live)
+        except callbacks.CallbackRefused:
+            return False
         return True
-    if not lifecycle.can_move(request.status, "callback_pending"):
+    if not request.caller or not lifecycle.can_move(request.status, "callback_pending"):
         return False
-    svc.change_status(session, request, "callback_pending", now, actor)
+    if request.status in lifecycle.WAITING or request.status == "closed":
+        return False
+    if request.status != "callback_pending":
+        if request.outcome is not None:
+            svc.add_event(session, request, "outcome", now, {"from": request.outcome, "to": None}, actor)
+            request.outcome = None
+        svc.change_status(session, request, "callback_pending", now, actor)
     request.callback_requested_at = request.callback_requested_at or now
     if hasattr(request, "next_callback_at"):
         request.next_callback_at = now
     request.updated_at = now
     svc.add_event(session, request, "callback.requested", now, {}, actor)
     return True
+
+
+def dispatch_callback_offers(rt: Any) -> None:
+    """Place at once the call to the volunteer a triggered call-back offered (when Twilio is configured)."""
+    callbacks = _optional("orientation.services.callbacks")
+    if callbacks is not None and hasattr(callbacks, "dispatch_offers"):
+        callbacks.dispatch_offers(rt.sessions, rt.sender)
 
 
 # ---------------------------------------------------------------------------------- volunteers

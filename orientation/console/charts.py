@@ -6,6 +6,7 @@ page next to it shows the same numbers in text.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import date
 from html import escape
@@ -32,17 +33,13 @@ def _svg(width: int, height: int, title: str, desc: str, body: Iterable[str]) ->
     )
 
 
-def _nice_max(value: float) -> float:
-    """A round top for the axis (1, 2, 5 × 10^n) at or above the value."""
-    if value <= 0:
-        return 1
-    magnitude = 1.0
-    while magnitude * 10 <= value:
-        magnitude *= 10
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+def _nice_max(value: float) -> int:
+    """A round top for a count axis, a multiple of 4 so its quarter ticks are whole numbers."""
+    top = max(4, math.ceil(value))
+    unit = 1
+    while top > unit * 40:
+        unit *= 10
+    return math.ceil(top / (4 * unit)) * 4 * unit
 
 
 def stacked_bars(
@@ -196,7 +193,7 @@ def _legend(names: Sequence[str], x: int, y: int, width: int = 640) -> list[str]
     parts = []
     offset, row = 0, 0
     for index, name in enumerate(names):
-        needed = 20 + 6 * len(name)
+        needed = 24 + 7 * len(name)
         if offset and x + offset + needed > width:
             offset, row = 0, row + 1
         top = y - 14 + row * 14

@@ -11,15 +11,22 @@ from sqlalchemy.orm import Session
 
 from orientation.console.accounts import create_user
 from orientation.console.models import User
+from tests import factories
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def account(
-    session: Session, now: datetime, email: str = "coord@example.org", territory_id: int | None = None, role: str = "coordinator"
+    session: Session,
+    now: datetime,
+    email: str = "coord@example.org",
+    territory_id: int | None = None,
+    role: str = "coordinator",
 ) -> User:
-    """A console account with PASSWORD."""
+    """A console account with PASSWORD (a coordinator without a territory gets a new one)."""
+    if role == "coordinator" and territory_id is None:
+        territory_id = factories.territory(session, now).id
     user = create_user(session, email, PASSWORD, role, territory_id, now)
     session.commit()
     return user

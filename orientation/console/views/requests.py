@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from orientation import lifecycle
@@ -76,7 +77,9 @@ def requests_csv(territory_id: int) -> Response:
     filters = parse_filters(request.args)
     query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
     names = _volunteer_names(territory.id)
-    session = db()
+    adapters.record_export(db(), territory.id, now(), actor(), filters.args())
+    db().commit()
+    sessions = runtime().sessions
     tz = ZoneInfo(territory.timezone)
 
     def lines() -> Iterator[str]:
@@ -84,32 +87,40 @@ def requests_csv(territory_id: int) -> Response:
         writer = csv.writer(buffer, delimiter=";")
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()
-        for row in session.scalars(query.execution_options(yield_per=1000)):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(
-                (
-                    row.reference,
-                    row.created_at.astimezone(tz).isoformat(timespec="seconds"),
-                    row.motive or "",
-                    row.postcode or "",
-                    "" if row.in_territory is None else ("oui" if row.in_territory else "non"),
-                    row.status,
-                    row.outcome or "",
-                    names.get(row.volunteer_id, "") if row.volunteer_id else "",
-                    mask(row.caller),
-                    row.connected_at.astimezone(tz).isoformat(timespec="seconds") if row.connected_at else "",
-                    "oui" if row.had_message else "non",
-                )
-            )
-            yield buffer.getvalue()
+        # Its own session, closed when the last row is sent: the request's own is gone by then.
+        with sessions() as session:
+            yield from _csv_rows(session.scalars(query.execution_options(yield_per=1000)), writer, buffer, names, tz)
 
     stamp = now().astimezone(tz).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(lines()),
+        lines(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="demandes-{territory.id}-{stamp}.csv"'},
     )
+
+
+def _csv_rows(
+    rows: Iterable[Request], writer: Any, buffer: io.StringIO, names: dict[int, str], tz: ZoneInfo
+) -> Iterator[str]:
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(
+            (
+                row.reference,
+                row.created_at.astimezone(tz).isoformat(timespec="seconds"),
+                row.motive or "",
+                row.postcode or "",
+                "" if row.in_territory is None else ("oui" if row.in_territory else "non"),
+                row.status,
+                row.outcome or "",
+                names.get(row.volunteer_id, "") if row.volunteer_id else "",
+                mask(row.caller),
+                row.connected_at.astimezone(tz).isoformat(timespec="seconds") if row.connected_at else "",
+                "oui" if row.had_message else "non",
+            )
+        )
+        yield buffer.getvalue()
 
 
 def _request_or_404(territory: Territory, reference: str) -> Request:
@@ -175,7 +186,7 @@ def request_page(territory_id: int, reference: str) -> str:
         motives=MOTIVES,
         statuses=STATUSES,
         can_set_outcome=found.status not in lifecycle.WAITING,
-        can_call_back=found.caller is not None and lifecycle.can_move(found.status, "callback_pending"),
+        can_call_back=found.caller is not None and found.status not in (*lifecycle.WAITING, "closed"),
         live_audio=runtime().config.has_twilio_credentials,
     )
 
@@ -215,8 +226,10 @@ def request_callback(territory_id: int, reference: str) -> Response:
     territory = territory_or_404(territory_id)
     found = _request_or_404(territory, reference)
     session = db()
-    if adapters.trigger_callback(session, found, now(), actor()):
+    rt = runtime()
+    if adapters.trigger_callback(session, found, now(), actor(), rt.config.public_base_url, rt.live_messaging):
         session.commit()
+        adapters.dispatch_callback_offers(rt)
         flash("Rappel demandé : un bénévole de permanence va être appelé pour rappeler le patient.", "success")
     else:
         session.rollback()

@@ -1,0 +1,200 @@
+"""The console's door: login, logout, CSRF, throttled failures, secure cookies, the territory wall, accounts."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orientation.clock import FrozenClock
+from orientation.console.accounts import MAX_FAILURES, check_password
+from orientation.console.models import User
+from tests import factories
+from tests.functional.console_client import PASSWORD, account, csrf_token, login
+
+
+def _try(app: Flask, email: str, password: str, address: str = "10.0.0.1") -> int:
+    client = app.test_client()
+    response = client.post(
+        "/connexion",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    return response.status_code
+
+
+def test_a_page_of_the_console_sends_a_visitor_to_the_login_form(app: Flask) -> None:
+    response = app.test_client().get("/t/1/demandes")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion?next=/t/1/demandes")
+
+
+def test_a_coordinator_logs_in_lands_on_their_dashboard_and_logs_out(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "Coord@Example.org ")
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"] == f"/t/{territory.id}/"
+    assert "Tableau de bord" in client.get(f"/t/{territory.id}/").get_data(as_text=True)
+    token = csrf_token(client, f"/t/{territory.id}/")
+    assert client.post("/deconnexion", data={"csrf_token": token}).status_code == 302
+    assert client.get(f"/t/{territory.id}/").status_code == 302
+
+
+def test_a_wrong_password_is_refused_without_saying_whether_the_account_exists(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    client = app.test_client()
+    wrong = client.post(
+        "/connexion", data={"email": "coord@example.org", "password": "nope", "csrf_token": csrf_token(client)}
+    )
+    unknown = client.post(
+        "/connexion", data={"email": "who@example.org", "password": "nope", "csrf_token": csrf_token(client)}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Adresse e-mail ou mot de passe incorrect" in wrong.get_data(as_text=True)
+    assert "Adresse e-mail ou mot de passe incorrect" in unknown.get_data(as_text=True)
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(app: Flask, session: Session, clock: FrozenClock) -> None:
+    account(session, clock())
+    client = app.test_client()
+    response = client.post("/connexion", data={"email": "coord@example.org", "password": PASSWORD})
+    assert response.status_code == 400
+    logged_in = login(app, "coord@example.org")
+    assert logged_in.post("/deconnexion").status_code == 400
+
+
+def test_twilio_webhooks_and_the_api_are_not_asked_for_a_csrf_token(app: Flask) -> None:
+    client = app.test_client()
+    # Refused for their own reasons (no signature, no token), never for a missing CSRF token.
+    assert client.post("/twilio/voice", data={"CallSid": "CA1"}).status_code == 403
+    assert client.post("/api/v1/territories", json={}).status_code == 401
+
+
+def test_five_failures_lock_the_account_from_that_address_until_the_lockout_ends(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    for _ in range(MAX_FAILURES):
+        assert _try(app, "coord@example.org", "wrong password") == 401
+    # Locked: even the right password is refused from that address…
+    assert _try(app, "coord@example.org", PASSWORD) == 401
+    # …but not from another one, and the lock ends after a quarter of an hour.
+    assert _try(app, "coord@example.org", PASSWORD, address="10.0.0.2") == 302
+    clock.advance(minutes=14)
+    assert _try(app, "coord@example.org", PASSWORD) == 401
+    clock.advance(minutes=1, seconds=1)
+    assert _try(app, "coord@example.org", PASSWORD) == 302
+
+
+def test_failures_spread_over_more_than_the_window_do_not_lock(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    for _ in range(MAX_FAILURES - 1):
+        assert _try(app, "coord@example.org", "wrong password") == 401
+    clock.advance(minutes=16)
+    assert _try(app, "coord@example.org", "wrong password") == 401
+    assert _try(app, "coord@example.org", PASSWORD) == 302
+
+
+def test_the_session_cookie_is_http_only_same_site_lax_and_secure_behind_https(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    client = app.test_client()
+    response = client.post(
+        "/connexion",
+        data={"email": "coord@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("orientation_session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_a_coordinator_gets_a_404_for_every_page_of_another_territory(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    mine = factories.territory(session, clock())
+    other = factories.territory(
+        session, clock(), name="CPTS Ailleurs", phone_numbers=["+33199000009"], reference_prefix="AIL"
+    )
+    account(session, clock(), territory_id=mine.id)
+    client = login(app, "coord@example.org")
+    for path in (
+        "/",
+        "/demandes",
+        "/demandes.csv",
+        "/rota",
+        "/benevoles",
+        "/annuaire",
+        "/parametres",
+        "/benevoles/nouveau",
+    ):
+        assert client.get(f"/t/{other.id}{path}").status_code == 404, path
+        assert client.get(f"/t/{mine.id}{path}").status_code == 200, path
+    token = csrf_token(client, f"/t/{mine.id}/rota")
+    assert client.post(f"/t/{other.id}/rota/permanence", data={"csrf_token": token}).status_code == 404
+
+
+def test_an_administrator_sees_every_territory(app: Flask, session: Session, clock: FrozenClock) -> None:
+    first = factories.territory(session, clock())
+    second = factories.territory(
+        session, clock(), name="CPTS Ailleurs", phone_numbers=["+33199000009"], reference_prefix="AIL"
+    )
+    account(session, clock(), email="admin@example.org", role="admin")
+    client = login(app, "admin@example.org")
+    home = client.get("/").get_data(as_text=True)
+    assert "CPTS Paris 20" in home and "CPTS Ailleurs" in home
+    assert client.get(f"/t/{first.id}/parametres").status_code == 200
+    assert client.get(f"/t/{second.id}/parametres").status_code == 200
+
+
+def test_a_disabled_account_is_logged_out_and_cannot_log_in(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    user = account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    user.active = False
+    session.commit()
+    assert client.get(f"/t/{territory.id}/").status_code == 302
+    assert _try(app, "coord@example.org", PASSWORD) == 401
+
+
+def test_a_login_never_redirects_to_another_site(app: Flask, session: Session, clock: FrozenClock) -> None:
+    account(session, clock())
+    client = app.test_client()
+    response = client.post(
+        "/connexion?next=//evil.example/x",
+        data={"email": "coord@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_the_user_create_command_hashes_the_password_with_argon2(
+    session: Session, clock: FrozenClock, database_url: str, monkeypatch: object
+) -> None:
+    from orientation.cli import main
+
+    territory = factories.territory(session, clock())
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url}
+    result = runner.invoke(
+        main,
+        ["user", "create", "new@example.org", "--role", "coordinator", "--territory", str(territory.id)],
+        input="a long enough secret\na long enough secret\n",
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    created = session.scalar(select(User).where(User.email == "new@example.org"))
+    assert created is not None and created.territory_id == territory.id and created.role == "coordinator"
+    assert created.password_hash.startswith("$argon2id$")
+    assert check_password(created.password_hash, "a long enough secret")
+    refused = runner.invoke(
+        main, ["user", "create", "c@example.org", "--role", "coordinator", "--password", "x" * 12], env=env
+    )
+    assert refused.exit_code != 0 and "territoire" in refused.output

@@ -1,0 +1,79 @@
+"""The simulator page plays a call through the app's own signed webhooks, as a real call would go."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from orientation import create_app
+from orientation.clock import FrozenClock
+from orientation.config import Config
+from orientation.models import Event, Request
+from tests import factories
+from tests.functional.console_client import account, login, post
+
+
+def test_a_call_played_on_the_simulator_page_reaches_a_volunteer_and_lands_in_the_log(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    status, _, page_url = post(
+        client, "/simulateur/appel", {"territory_id": territory.id, "caller": "06 11 22 33 44"}, page="/simulateur"
+    )
+    assert status == 302
+    page = client.get(page_url).get_data(as_text=True)
+    assert "En cas d&#39;urgence vitale, raccrochez et composez le 15." in page
+    step = re.search(r'action="(/simulateur/[\w-]+)"', page).group(1)  # type: ignore[union-attr]
+    for form in ({"action": "press", "digit": "2"}, {"action": "press", "digit": "", "keys": "75020"}):
+        assert post(client, step, form, page=page_url)[0] == 302
+    ringing = client.get(page_url).get_data(as_text=True)
+    assert "vphone ringing" in ringing and "Accepter (1)" in ringing and volunteer.name in ringing
+    assert post(client, step, {"action": "accept"}, page=page_url)[0] == 302
+    connected = client.get(page_url).get_data(as_text=True)
+    assert f"Vous êtes en relation avec {volunteer.name}" in connected
+    assert post(client, step, {"action": "end_conversation"}, page=page_url)[0] == 302
+    request = session.scalar(select(Request).where(Request.territory_id == territory.id))
+    assert request is not None and request.motive == "visite_domicile" and request.postcode == "75020"
+    assert request.volunteer_id == volunteer.id and request.connected_at is not None
+    assert request.caller == "+33611223344"
+    # Through the webhooks, signature checked: the same timeline a real call leaves.
+    kinds = set(session.scalars(select(Event.kind).where(Event.request_id == request.id)))
+    assert {"voice.incoming", "voice.menu", "voice.postcode", "voice.screen_answer", "call.status"} <= kinds
+    final = client.get(page_url).get_data(as_text=True)
+    assert request.reference in final and "Appel terminé" in final
+
+
+def test_a_volunteer_who_declines_passes_the_call_to_the_next(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    _, _, page_url = post(client, "/simulateur/appel", {"territory_id": territory.id}, page="/simulateur")
+    page = client.get(page_url).get_data(as_text=True)
+    step = re.search(r'action="(/simulateur/[\w-]+)"', page).group(1)  # type: ignore[union-attr]
+    post(client, step, {"action": "press", "digit": "4"}, page=page_url)
+    post(client, step, {"action": "press", "digit": "", "keys": "75019"}, page=page_url)
+    post(client, step, {"action": "decline"}, page=page_url)
+    page = client.get(page_url).get_data(as_text=True)
+    assert page.count("vphone ringing") == 1 and "Le bénévole tape 2" in page
+
+
+def test_the_simulator_is_off_when_not_enabled(
+    config: Config, clock: FrozenClock, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    app = create_app(config.with_overrides(simulator_enabled=False), clock=clock)
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    assert client.get("/simulateur").status_code == 404
+    assert "Simulateur" not in client.get(f"/t/{territory.id}/").get_data(as_text=True)
+    app.extensions["orientation"].engine.dispose()
