@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -149,6 +150,7 @@ def test_a_volunteer_reply_racing_a_coordinator_edit_loses_no_update(
     ]
     # Whichever came second saw the first: the timeline is a chain ending at the stored outcome.
     assert changes[-1][1] == request.outcome
-    for (_, earlier), (later_from, _) in zip(changes, changes[1:], strict=False):
+    for (_, earlier), (later_from, _) in itertools.pairwise(changes):
         assert later_from == earlier
-    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")) == 1
+    asked = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")
+    assert session.scalar(asked) == 1
