@@ -207,3 +207,11 @@ def _shared() -> dict[str, Any]:
         "OUTCOMES": OUTCOMES,
         "simulator_enabled": runtime().config.simulator_enabled,
     }
+
+
+@bp.errorhandler(404)
+def not_found(error: Exception) -> tuple[str, int]:
+    """A French 404 inside the console (also for another territory's pages: their existence is not said)."""
+    from flask import render_template
+
+    return render_template("console/not_found.html", territory=None), 404

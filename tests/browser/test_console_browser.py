@@ -166,6 +166,11 @@ def test_console_dashboard_figures_equal_the_stats_api(page: Page, live_server: 
     expect(page.locator("#definition")).to_contain_text("Taux de prise en charge")
     expect(page.locator("figure.chart svg")).to_have_count(4)
     screenshot(page, "dashboard")
+    # On a phone the page reflows: nothing wider than the screen but the tables, which scroll in their box.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "phone")
 
 
 def test_console_setting_an_outcome(page: Page, live_server: LiveServer, screenshot: Shot) -> None:
