@@ -268,3 +268,18 @@ def test_a_row_listed_twice_in_a_file_counts_once_whatever_the_batches(
     assert (first.added, first.updated, first.unchanged) == (IN_AIN, 0, 0)
     assert (again.added, again.updated, again.unchanged, again.gone) == (0, 0, IN_AIN, 0)
     assert len(entries(session, territory)) == IN_AIN
+
+
+def test_a_truncated_finess_flow_imports_what_it_read_and_flags_nothing_gone(
+    session: Session, sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    territory = ain(session, clock)
+    complete = run(sessions, territory, FINESS_JSON.read_bytes(), clock, source="finess")
+    content = FINESS_JSON.read_bytes()
+
+    truncated = run(sessions, territory, content[: len(content) // 2], clock, source="finess")
+
+    assert truncated.unusable is not None and truncated.unusable.startswith("invalid JSON")
+    assert truncated.errors[-1].fatal and truncated.gone == 0
+    found = entries(session, territory)
+    assert len(found) == complete.added and not any(e.gone for e in found.values())
