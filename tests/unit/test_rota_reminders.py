@@ -47,7 +47,7 @@ def test_a_day_that_is_not_one_is_refused(written: str | list[str | int]) -> Non
 
 
 @given(st.sets(st.integers(0, 6), min_size=1), st.randoms(use_true_random=False))
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_any_set_of_day_names_in_any_order_gives_its_sorted_numbers(days: set[int], rng: object) -> None:
     names = [DAY_NAMES[d] for d in days]
     rng.shuffle(names)  # type: ignore[attr-defined]
@@ -129,7 +129,7 @@ def test_only_the_latest_due_reminder_is_sent_and_none_once_the_shift_started() 
     st.lists(st.integers(1, 3 * 24 * 60), min_size=1, max_size=40),
     st.sampled_from([ReminderSettings(), ReminderSettings(day_before_at=time(20), minutes_before=(30, 120))]),
 )
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 def test_a_clock_ticking_at_any_times_sends_each_reminder_at_most_once_and_always_before_the_shift(
     day_offset: int, hour: int, steps: list[int], choice: ReminderSettings
 ) -> None:
@@ -168,7 +168,7 @@ def test_reminder_settings_fall_back_to_defaults_for_what_is_absent_or_wrong(
 
 
 @given(st.dictionaries(st.text(max_size=20), st.none() | st.booleans() | st.integers() | st.text(max_size=10)))
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_no_settings_value_makes_reminders_fail(raw: dict[str, object]) -> None:
     parsed = reminder_settings({"reminders": raw})
     assert all(0 < m <= 7 * 24 * 60 for m in parsed.minutes_before)
