@@ -23,7 +23,11 @@ def to_e164(raw: str, region: str = "FR") -> str:
         raise InvalidPhone("numéro de téléphone illisible") from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("numéro de téléphone invalide")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # Some regions' metadata accepts a trailing extension-like run; E.164 itself stops at 15 digits.
+    if len(e164) > 16:
+        raise InvalidPhone("numéro de téléphone trop long")
+    return e164
 
 
 def try_e164(raw: str | None, region: str = "FR") -> str | None:

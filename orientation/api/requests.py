@@ -149,7 +149,15 @@ def patch_request(reference: str) -> Response:
 
         if not directory_entry_exists(session, data.directory_entry_id, found.territory_id):
             raise unprocessable({"directory_entry_id": "unknown directory entry"})
-    if "directory_entry_id" in body:
+    if "directory_entry_id" in body and data.directory_entry_id != found.outcome_entry_id:
+        svc.add_event(
+            session,
+            found,
+            "outcome.details",
+            now(),
+            {"from_entry": found.outcome_entry_id, "directory_entry_id": data.directory_entry_id},
+            actor,
+        )
         found.outcome_entry_id = data.directory_entry_id
     if "note" in body:
         found.outcome_note = data.note
@@ -159,8 +167,8 @@ def patch_request(reference: str) -> Response:
         if found.status in ("received", "in_menu", "routing"):
             raise ApiError(409, {"error": "the call is still in progress"})
         svc.close_with_outcome(session, found, data.outcome, now(), actor=actor)
-    else:
-        svc.add_event(session, found, "outcome.details", now(), {"directory_entry_id": found.outcome_entry_id}, actor)
+    elif "note" in body:
+        svc.add_event(session, found, "outcome.details", now(), {"note_changed": True}, actor)
     found.updated_at = now()
     # The audit names the fields changed, never the note's text.
     changed = sorted(k for k in ("outcome", "directory_entry_id", "note") if k in body)

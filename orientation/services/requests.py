@@ -277,5 +277,5 @@ def call_ended(session: Session, request: Request, call_status: str, now: dateti
     if request.status in lifecycle.WAITING:
         change_status(session, request, "abandoned", now)
         request.outcome = "abandoned"
-        add_event(session, request, "outcome", now, {"from": None, "to": "abandoned"})
+        add_event(session, request, "outcome", now, {"from": None, "to": "abandoned"}, "line")
     add_event(session, request, "call.ended", now, {"status": call_status})

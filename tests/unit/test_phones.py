@@ -69,10 +69,14 @@ def test_a_valid_caller_number_gives_its_e164_form() -> None:
     assert try_e164("06 12 34 56 78") == "+33612345678"
 
 
-@given(st.sampled_from(["6", "73", "75", "78", "79"]), st.integers(min_value=0, max_value=9_999_999))
+# Prefixes where every number is allocated (06 39 9x and most of 06 9x are not, in phonenumbers' metadata).
+ALLOCATED_MOBILE_PREFIXES = ["60", "61", "62", "64", "65", "66", "67", "68", "73", "75", "78", "79"]
+
+
+@given(st.sampled_from(ALLOCATED_MOBILE_PREFIXES), st.integers(0, 9_999_999))
 @settings(max_examples=200)
 def test_parsing_an_e164_mobile_again_changes_nothing(lead: str, rest: int) -> None:
-    national = f"{lead}{rest:07d}".ljust(9, "0")
+    national = f"{lead}{rest:07d}"
     e164 = to_e164(f"0{national}")
 
     assert e164 == f"+33{national}"
