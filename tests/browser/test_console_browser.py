@@ -304,6 +304,7 @@ def test_console_keyboard_only_navigation(page: Page, live_server: LiveServer, s
     _coordinator(live_server, territory.id)
     # Logging in with the keyboard alone: the e-mail field has the focus, Tab moves on, Enter submits.
     page.goto(f"{live_server.url}/connexion")
+    expect(page.get_by_label("Adresse e-mail")).to_be_focused()  # autofocus: no mouse needed to start
     page.keyboard.type("coordination@example.org")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
