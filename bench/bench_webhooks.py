@@ -87,7 +87,7 @@ class Sizes:
     minimal_requests: int
 
 
-SMALL = Sizes(volunteers=300, calls={1: 20, 8: 80, 32: 200}, minimal_requests=6000)
+SMALL = Sizes(volunteers=300, calls={1: 20, 8: 60, 32: 160}, minimal_requests=6000)
 FULL = Sizes(volunteers=400, calls={1: 100, 8: 800, 32: 1600}, minimal_requests=30000)
 
 
@@ -496,6 +496,7 @@ class LevelResult:
     unrouted: int = 0
     double_rung: int = 0
     problems: int = 0
+    socket_errors: int = 0
     files: list[Path] = field(default_factory=list)
 
     def total(self) -> Histogram:
@@ -535,10 +536,9 @@ def run_flow(
             result.files.append(path)
             report = run_wrk(wrk, url, path, connections)
             result.kinds[kind].add_run(report)
-            errors = sum(report["errors"].values())
-            result.problems += report["non_ok"] + report["fallbacks"] + errors
-            if report["requests"] != len(lines):
-                result.problems += abs(len(lines) - report["requests"])
+            # A webhook failed when its answer is not a 200, is the fallback TwiML, or never came.
+            result.problems += report["non_ok"] + report["fallbacks"] + abs(len(lines) - report["requests"])
+            result.socket_errors += sum(v for k, v in report["errors"].items() if k != "status")
 
         incoming = [signer.line("/twilio/voice", caller_params(c, "ringing")) for c in batch_calls]
         phase("voice.incoming", "voice", incoming)
@@ -734,7 +734,8 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         checks = [
             f"{level['calls']} calls at {level['connections']} connection(s): "
             f"{level['unrouted']} not routed to a volunteer, {level['double_rung']} volunteer(s) rung for two "
-            f"calls at once, {level['problems']} failed answers"
+            f"calls at once, {level['problems']} failed answers, {level.get('socket_errors', 0)} socket errors "
+            "(wrk reconnected)"
             for level in data["levels"]
         ]
         out.append("Checks: " + "; ".join(checks) + ".")
@@ -812,6 +813,7 @@ def main(argv: list[str] | None = None) -> None:
                         "unrouted": flow.unrouted,
                         "double_rung": flow.double_rung,
                         "problems": flow.problems,
+                        "socket_errors": flow.socket_errors,
                         "kinds": {kind: summarize(h) for kind, h in flow.kinds.items()},
                         "total": summarize(flow.total()),
                         "minimal": summarize(minimal),
