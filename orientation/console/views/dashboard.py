@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, redirect, render_template, url_for
+from sqlalchemy.orm import Session
 
 from orientation import stats
-from orientation.console import charts
+from orientation.console import chart_data, charts
 from orientation.console.periods import last_weeks, month_of, week_of
 from orientation.console.web import MOTIVES, bp, territory_or_404, user, visible_territories
 from orientation.runtime import db, now
-from orientation.services.stats import figures_for, request_rows
+from orientation.services.stats import figures_for
 
 CHART_WEEKS = 12
 FIGURE_ROWS = (
@@ -44,7 +45,6 @@ def dashboard(territory_id: int) -> str:
     periods = [week_of(moment, tz), month_of(moment, tz)]
     figures = [(p, figures_for(session, territory.id, p.since, p.until)) for p in periods]
     span = last_weeks(moment, tz, CHART_WEEKS)
-    rows = request_rows(session, territory.id, span.since, span.until)
     return render_template(
         "console/dashboard.html",
         territory=territory,
@@ -53,35 +53,33 @@ def dashboard(territory_id: int) -> str:
         figure_rows=FIGURE_ROWS,
         motives=[m for m in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)],
         definition=stats.MATCH_RATE_DEFINITION_FR,
-        charts=_charts(rows, span.since, tz),
+        charts=_charts(session, territory.id, span.since, span.until, tz),
         span=span,
         charts_weeks=CHART_WEEKS,
         delta_day=timedelta(days=1),
     )
 
 
-def _charts(rows: list[stats.RequestRow], since: datetime, tz: ZoneInfo) -> dict[str, str]:
-    """The four charts of the dashboard over the last weeks."""
-    series = stats.weekly_series(rows, tz)
-    start = since.date()
-    weeks = [start + timedelta(days=7 * i) for i in range(CHART_WEEKS)]
-    counts = {(p.week_start, p.motive): p for p in series}
-    labels = [charts.week_label(w) for w in weeks]
-    per_motive = [
-        (MOTIVES[m], [counts[(w, m)].requests if (w, m) in counts else 0 for w in weeks])
-        for m in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)
-    ]
+def _charts(session: Session, territory_id: int, since: datetime, until: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """The four charts of the dashboard over the last weeks (aggregated by the database)."""
+    weeks = [datetime.combine(since.date() + timedelta(days=7 * i), time(), tzinfo=tz) for i in range(CHART_WEEKS)]
+    counts = chart_data.weekly_counts(session, territory_id, weeks, until)
+    labels = [charts.week_label(w.date()) for w in weeks]
+    buckets = (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)
+    per_motive = [(MOTIVES[m], [counts.get((i, m), (0, 0, 0))[0] for i in range(CHART_WEEKS)]) for m in buckets]
     rates: list[float | None] = []
-    for week in weeks:
-        matched = sum(p.matched for (w, _), p in counts.items() if w == week)
-        with_outcome = sum(p.with_outcome for (w, _), p in counts.items() if w == week)
+    for index in range(CHART_WEEKS):
+        matched = sum(counts.get((index, m), (0, 0, 0))[1] for m in buckets)
+        with_outcome = sum(counts.get((index, m), (0, 0, 0))[2] for m in buckets)
         rates.append(matched / with_outcome if with_outcome else None)
-    buckets = charts.answer_time_buckets(rows)
+    answer = chart_data.answer_time_buckets(session, territory_id, since, until)
     return {
         "per_week": charts.stacked_bars(labels, per_motive, "Demandes par semaine et par motif"),
         "match_rate": charts.line_chart(labels, rates, "Taux de prise en charge par semaine (tous motifs)"),
         "answer_time": charts.bars(
-            [label for _, _, label in charts.ANSWER_BUCKETS], buckets, "Délai de réponse des appels mis en relation"
+            [label for _, _, label in charts.ANSWER_BUCKETS], answer, "Délai de réponse des appels mis en relation"
         ),
-        "heatmap": charts.heatmap(stats.hour_weekday_matrix(rows, tz), "Demandes par jour et par heure"),
+        "heatmap": charts.heatmap(
+            chart_data.hour_weekday_matrix(session, territory_id, since, until, tz), "Demandes par jour et par heure"
+        ),
     }
