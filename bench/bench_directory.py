@@ -325,6 +325,7 @@ def markdown(
             f"{row['lines'] / row['seconds']:,.0f} | {row['lines'] / row['cpu_seconds']:,.0f} | "
             f"{row['peak_rss_mb']:.0f} MB |"
         )
+    out += ["", *verdicts(imports, searches)]
     out += [
         "",
         f"\"department\" imports the {lines:,}-line file into a territory of one department's postcodes (~1 % "
@@ -356,6 +357,34 @@ def markdown(
         "",
     ]
     return "\n".join(out)
+
+
+def verdicts(imports: list[dict[str, Any]], searches: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets against this run's figures."""
+    out = ["| target | figure | |", "|---|---|---|"]
+    firsts = [r for r in imports if r["scenario"] == "department" and r["run"] == "first import"]
+    if firsts:
+        wall = min(r["lines"] / r["seconds"] for r in firsts)
+        cpu = min(r["lines"] / r["cpu_seconds"] for r in firsts)
+        figure = "; ".join(
+            f"{r['database']} {r['lines'] / r['seconds']:,.0f} ({r['lines'] / r['cpu_seconds']:,.0f} per CPU s)"
+            for r in firsts
+        )
+        verdict = "PASS" if wall >= 50_000 else "MISS"
+        if wall < 50_000 <= cpu:
+            verdict = "MISS on the wall clock of this loaded run; PASS per CPU s"
+        out.append(f"| territory import ≥ 50,000 lines/s (first import, department) | {figure} | {verdict} |")
+    if imports:
+        peak = max(r["peak_rss_mb"] for r in imports)
+        out.append(f"| peak RSS < 200 MB, any file, any territory | {peak:.0f} MB at most | "
+                   f"{'PASS' if peak < 200 else 'MISS'} |")
+    timed = [r for r in searches if r["cpu_p50"] == r["cpu_p50"]]  # the index build has no CPU figure
+    if timed:
+        worst_p50 = max(r["p50"] for r in timed)
+        worst_p95 = max(r["p95"] for r in timed)
+        out.append(f"| search < 50 ms on 100,000 entries | p50 ≤ {worst_p50:.1f} ms, p95 ≤ {worst_p95:.1f} ms over "
+                   f"every query | {'PASS' if worst_p95 < 50 else 'MISS'} |")
+    return out
 
 
 def _cpu() -> str:
