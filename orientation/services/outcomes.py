@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows.sms_replies import (
@@ -20,7 +20,6 @@ from callflows.sms_replies import (
     pick_request,
 )
 from directory.models import DirectoryEntry
-from directory.normalize import fold
 from orientation.models import Request
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
@@ -169,26 +168,15 @@ def granted_request(session: Session, grant: FormGrant) -> Request | None:
 
 
 def find_directory_entries(session: Session, territory_id: int, query: str, limit: int = 8) -> list[DirectoryEntry]:
-    """Directory entries of a territory matching every word of the query (accents and case ignored).
+    """Directory entries of a territory matching the query, best first: the directory's own search
+    (accent-insensitive, typo-tolerant), so the form finds what the coordinator's search finds."""
+    from directory.search import Query
+    from directory.services import search_entries
 
-    The one place the outcome form searches the directory: swap the body for the directory's own search
-    service when it lands; callers only rely on this signature.
-    """
-    words = fold(query).split()[:6]
-    if not words:
+    if not query.strip():
         return []
-    # fold() leaves letters and digits only, so no LIKE wildcard can come from the query.
-    conditions = [
-        or_(DirectoryEntry.search_key.ilike(f"%{word}%"), DirectoryEntry.name.ilike(f"%{word}%")) for word in words
-    ]
-    return list(
-        session.scalars(
-            select(DirectoryEntry)
-            .where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.gone.is_(False), and_(*conditions))
-            .order_by(DirectoryEntry.name, DirectoryEntry.id)
-            .limit(limit)
-        )
-    )
+    entries, _total = search_entries(session, territory_id, Query(text=query[:200], limit=limit))
+    return entries
 
 
 # ---------------------------------------------------------------- setting the outcome
