@@ -11,11 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from directory.normalize import fold
 from orientation import lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Request, Territory
@@ -46,25 +45,14 @@ def search_directory(
     accepting: bool | None = None,
     limit: int = 25,
 ) -> list[DirectoryEntry]:
-    """Entries of the territory matching the words (accent-insensitive), a postcode, accepting new patients.
+    """Entries of the territory matching the words (accent- and typo-tolerant), a postcode, accepting patients."""
+    from directory.search import Query
+    from directory.services import search_entries
 
-    Fallback until directory.search lands: every folded word must appear in the entry's search key or name.
-    """
-    query = select(DirectoryEntry).where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.gone.is_(False))
-    for word in fold(text).split()[:6]:
-        pattern = f"%{word}%"
-        query = query.where(or_(DirectoryEntry.search_key.ilike(pattern), DirectoryEntry.name.ilike(pattern)))
-    if postcode:
-        query = query.where(DirectoryEntry.postcode == postcode)
-    if accepting is not None:
-        query = query.where(DirectoryEntry.accepting_new_patients.is_(accepting))
-    return list(session.scalars(query.order_by(DirectoryEntry.name).limit(limit)))
-
-
-def search_key(entry: DirectoryEntry) -> str:
-    """The folded text an entry is found by (name, profession, category, commune, postcode)."""
-    parts = [entry.name, entry.profession, entry.category_label, entry.commune, entry.postcode, entry.address]
-    return fold(" ".join(p for p in parts if p))[:600]
+    entries, _ = search_entries(
+        session, territory_id, Query(text=text, postcode=postcode or None, accepting=accepting, limit=limit)
+    )
+    return entries
 
 
 # ---------------------------------------------------------------------------------------- rota

@@ -11,8 +11,9 @@ from werkzeug.datastructures import MultiDict
 from directory.categories import CATEGORIES
 from directory.models import DirectoryEntry
 from directory.normalize import phone_e164
-from orientation.console.adapters import search_key
+from directory.services import create_entry, update_entry
 from orientation.console.rota_forms import FormErrors
+from orientation.models import Territory
 from volunteers.professions import is_profession
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -26,7 +27,9 @@ def _languages(raw: str, errors: dict[str, str]) -> list[str]:
     return codes
 
 
-def update_cpts_fields(entry: DirectoryEntry, form: MultiDict[str, str], now: datetime, today: date) -> None:
+def update_cpts_fields(
+    session: Session, entry: DirectoryEntry, form: MultiDict[str, str], now: datetime, today: date
+) -> None:
     """Set the fields the CPTS maintains (accepting new patients, dated; member; languages; notes)."""
     errors: dict[str, str] = {}
     accepting_raw = form.get("accepting", "")
@@ -36,16 +39,19 @@ def update_cpts_fields(entry: DirectoryEntry, form: MultiDict[str, str], now: da
     languages = _languages(form.get("languages", ""), errors)
     if errors:
         raise FormErrors(errors)
+    changes: dict[str, object] = {
+        "cpts_member": form.get("cpts_member") == "on",
+        "languages": languages,
+        "notes": form.get("notes", "").strip()[:4000] or None,
+    }
     if accepting != entry.accepting_new_patients:
-        entry.accepting_since = today if accepting is not None else None
-    entry.accepting_new_patients = accepting
-    entry.cpts_member = form.get("cpts_member") == "on"
-    entry.languages = languages
-    entry.notes = form.get("notes", "").strip()[:4000] or None
-    entry.updated_at = now
+        changes["accepting_new_patients"] = accepting  # dated today by the directory service
+    update_entry(session, entry, changes, today, now)
 
 
-def create_entry(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime) -> DirectoryEntry:
+def create_manual_entry(
+    session: Session, territory: Territory, form: MultiDict[str, str], now: datetime, today: date
+) -> DirectoryEntry:
     """An entry added by hand (an association, a social service…), source "manual"."""
     errors: dict[str, str] = {}
     name = form.get("name", "").strip()[:300]
@@ -70,26 +76,19 @@ def create_entry(session: Session, territory_id: int, form: MultiDict[str, str],
     languages = _languages(form.get("languages", ""), errors)
     if errors:
         raise FormErrors(errors)
-    entry = DirectoryEntry(
-        territory_id=territory_id,
-        source="manual",
-        external_id=None,
-        kind=kind,
-        name=name,
-        profession=profession,
-        category=category,
-        address=form.get("address", "").strip()[:400] or None,
-        postcode=postcode,
-        commune=form.get("commune", "").strip()[:120] or None,
-        phone=phone,
-        email=form.get("email", "").strip()[:200] or None,
-        languages=languages,
-        cpts_member=form.get("cpts_member") == "on",
-        notes=form.get("notes", "").strip()[:4000] or None,
-        created_at=now,
-        updated_at=now,
-    )
-    entry.search_key = search_key(entry)
-    session.add(entry)
-    session.flush()
+    data = {
+        "kind": kind,
+        "name": name,
+        "profession": profession,
+        "category": category,
+        "address": form.get("address", "").strip()[:400] or None,
+        "postcode": postcode,
+        "commune": form.get("commune", "").strip()[:120] or None,
+        "phone": phone,
+        "email": form.get("email", "").strip()[:200] or None,
+        "languages": languages,
+        "cpts_member": form.get("cpts_member") == "on",
+        "notes": form.get("notes", "").strip()[:4000] or None,
+    }
+    entry = create_entry(session, territory, data, today, now)
     return entry

@@ -71,7 +71,7 @@ def directory_entry(territory_id: int, entry_id: int) -> Response | tuple[str, i
     moment = now()
     try:
         directory_forms.update_cpts_fields(
-            entry, request.form, moment, moment.astimezone(ZoneInfo(territory.timezone)).date()
+            db(), entry, request.form, moment, moment.astimezone(ZoneInfo(territory.timezone)).date()
         )
     except FormErrors as exc:
         db().rollback()
@@ -89,7 +89,9 @@ def directory_new(territory_id: int) -> Response | tuple[str, int]:
     if request.method == "POST":
         session = db()
         try:
-            entry = directory_forms.create_entry(session, territory.id, request.form, now())
+            moment = now()
+            today = moment.astimezone(ZoneInfo(territory.timezone)).date()
+            entry = directory_forms.create_manual_entry(session, territory, request.form, moment, today)
         except FormErrors as exc:
             session.rollback()
             errors = exc.errors
