@@ -1,0 +1,85 @@
+"""Twilio retries, duplicates and out-of-order callbacks: each is answered 2xx and changes nothing."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orientation.clock import FrozenClock
+from orientation.models import Attempt, Event, OutboxMessage, Request
+from tests import factories
+from tests.functional.twilio_client import call, transport
+
+
+def _state(session: Session) -> tuple[object, ...]:
+    session.expire_all()
+    request = session.scalars(select(Request)).one()
+    attempts = tuple((a.volunteer_id, a.result) for a in session.scalars(select(Attempt).order_by(Attempt.id)))
+    return (
+        request.status,
+        request.outcome,
+        request.motive,
+        request.postcode,
+        request.connected_at,
+        attempts,
+        session.scalar(select(func.count()).select_from(Event)),
+        session.scalar(select(func.count()).select_from(OutboxMessage)),
+    )
+
+
+def test_every_callback_of_a_whole_call_posted_again_gets_the_same_answer_and_changes_nothing(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("2")
+    patient.leg_answer()
+    patient.leg_press("1")
+    patient.end_bridge(duration=90)
+    before = _state(session)
+    assert before[0] == "connected"
+
+    again = transport(app)
+    for exchange in patient.exchanges:
+        status, body = again.post(exchange.url, exchange.params)
+        assert status == 200
+        assert body == exchange.body, exchange.url
+    assert _state(session) == before
+
+
+def test_callbacks_arriving_out_of_order_change_nothing_already_decided(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    patient.end_bridge(duration=30)
+    before = _state(session)
+
+    again = transport(app)
+    # A late "ringing" of the volunteer's leg and a late "in-progress" of the patient's call, after the end.
+    leg_callbacks = [x for x in patient.exchanges if "/twilio/status?attempt=" in x.url]
+    assert leg_callbacks
+    late_leg = {**leg_callbacks[0].params, "CallStatus": "ringing", "SequenceNumber": "99"}
+    assert again.post(leg_callbacks[0].url, late_leg)[0] == 200
+    parent = next(x for x in patient.exchanges if x.url.endswith("/twilio/status"))
+    late_parent = {**parent.params, "CallStatus": "in-progress"}
+    assert again.post(parent.url, late_parent)[0] == 200
+    # The patient's "completed" posted once more with another duration: the call ended only once.
+    assert again.post(parent.url, {**parent.params, "CallDuration": "31"})[0] == 200
+    after = _state(session)
+    assert after[:6] == before[:6]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "call.ended")) == 1
