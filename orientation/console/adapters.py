@@ -7,22 +7,22 @@ rota gaps, call-back trigger, audit log). When the real service lands, only the 
 from __future__ import annotations
 
 import importlib
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
 from orientation import lifecycle
 from orientation.calendar import french_public_holidays
-from orientation.models import Attempt, Request, Territory
+from orientation.models import Request, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
 from orientation.services import requests as svc
 from volunteers import rota as rota_mod
-from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
-from volunteers.services import build_rota
+from volunteers.models import Volunteer
+from volunteers.services import coverage_gaps_by_motive, load_rota_between, volunteer_loads
 
 
 def _optional(module: str) -> Any:
@@ -60,24 +60,7 @@ def search_directory(
 
 def week_rota(session: Session, territory: Territory, start: datetime, end: datetime) -> rota_mod.Rota:
     """The territory's rota with every shift, pattern and exception that can touch [start, end)."""
-    volunteer_ids = select(Volunteer.id).where(Volunteer.territory_id == territory.id)
-    patterns = session.scalars(select(ShiftPattern).where(ShiftPattern.volunteer_id.in_(volunteer_ids))).all()
-    shifts = session.scalars(
-        select(Shift).where(Shift.volunteer_id.in_(volunteer_ids), Shift.ends_at > start, Shift.starts_at < end)
-    ).all()
-    pattern_ids = [p.id for p in patterns]
-    exceptions = (
-        session.scalars(
-            select(ShiftException).where(
-                ShiftException.pattern_id.in_(pattern_ids),
-                ShiftException.on_date >= (start - timedelta(days=2)).date(),
-                ShiftException.on_date <= (end + timedelta(days=2)).date(),
-            )
-        ).all()
-        if pattern_ids
-        else []
-    )
-    return build_rota(patterns, shifts, exceptions)
+    return load_rota_between(session, territory.id, start, end)
 
 
 def volunteer_motives(session: Session, territory_id: int) -> dict[int, frozenset[str]]:
@@ -101,19 +84,10 @@ def opening_intervals(territory: Territory, start: datetime, end: datetime) -> l
 
 
 def coverage_gaps(
-    session: Session, territory: Territory, motive: str, start: datetime, end: datetime
+    session: Session, territory: Territory, motive: str, start: datetime, end: datetime, now: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """When the line is open but nobody on shift takes the motive, within [start, end).
-
-    Fallback until the rota issue's gaps service lands: volunteers.rota.coverage_gaps over the opening
-    intervals of orientation.opening_hours.
-    """
-    rota = week_rota(session, territory, start, end)
-    holidays = french_public_holidays(territory.holiday_subdivision)
-    occurrences = rota.occurrences(start, end, holidays, ZoneInfo(territory.timezone))
-    return rota_mod.coverage_gaps(
-        occurrences, opening_intervals(territory, start, end), motive, volunteer_motives(session, territory.id)
-    )
+    """When the line is open but no available volunteer takes the motive, within [start, end) (the rota's gaps)."""
+    return coverage_gaps_by_motive(session, territory, start, end, now).get(motive, [])
 
 
 # ------------------------------------------------------------------------------------ requests
@@ -192,13 +166,11 @@ def dispatch_callback_offers(rt: Any) -> None:
 # ---------------------------------------------------------------------------------- volunteers
 
 
-def offered_and_accepted(session: Session, territory_id: int, since: date | datetime) -> dict[int, tuple[int, int]]:
-    """Calls offered and accepted per volunteer of the territory since an instant."""
-    accepted = func.sum(case((Attempt.result == "accepted", 1), else_=0))
-    rows = session.execute(
-        select(Attempt.volunteer_id, func.count(Attempt.id), accepted)
-        .join(Volunteer, Volunteer.id == Attempt.volunteer_id)
-        .where(Volunteer.territory_id == territory_id, Attempt.offered_at >= since)
-        .group_by(Attempt.volunteer_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
+def offered_and_accepted(
+    session: Session, territory_id: int, since: datetime, until: datetime
+) -> dict[int, tuple[int, int, float]]:
+    """Calls offered and accepted per volunteer of the territory over [since, until), and hours on shift then."""
+    return {
+        v.id: (load.offered, load.accepted, hours)
+        for v, load, hours in volunteer_loads(session, territory_id, since, until)
+    }

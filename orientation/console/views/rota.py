@@ -41,7 +41,7 @@ def _page(territory: Territory, errors: dict[str, dict[str, str]] | None = None,
         session.scalars(select(Volunteer).where(Volunteer.territory_id == territory.id).order_by(Volunteer.name))
     )
     names = {v.id: v.name for v in volunteers}
-    gaps = adapters.coverage_gaps(session, territory, motive, start, end)
+    gaps = adapters.coverage_gaps(session, territory, motive, start, end, now())
     grid = week_grid(
         monday, tz, motive, occurrences, adapters.opening_intervals(territory, start, end), gaps, motives_map, names
     )

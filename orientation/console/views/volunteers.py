@@ -54,7 +54,7 @@ def volunteers_list(territory_id: int) -> str:
     volunteers = list(
         session.scalars(select(Volunteer).where(Volunteer.territory_id == territory.id).order_by(Volunteer.name))
     )
-    counts = adapters.offered_and_accepted(session, territory.id, moment - timedelta(days=COUNT_DAYS))
+    counts = adapters.offered_and_accepted(session, territory.id, moment - timedelta(days=COUNT_DAYS), moment)
     return render_template(
         "console/volunteers.html",
         territory=territory,
