@@ -1,12 +1,10 @@
-"""The console's one door to services other issues are still building, each with a simple fallback.
+"""The console's door to the other domains' services: directory search, rota gaps and loads, call-backs, audit.
 
-Each function here is the single place a page reaches a service that may not exist yet (directory search,
-rota gaps, call-back trigger, audit log). When the real service lands, only the function body changes.
+Pages reach those services only through these functions, so a change of a service's signature is one edit.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,23 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation import lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Request, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
+from orientation.services import audit, callbacks
 from orientation.services import requests as svc
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import coverage_gaps_by_motive, load_rota_between, volunteer_loads
-
-
-def _optional(module: str) -> Any:
-    """A module of another issue if it is there, else None (the fallback then applies)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
 
 # ----------------------------------------------------------------------------------- directory
 
@@ -94,18 +83,14 @@ def coverage_gaps(
 
 
 def record_read(session: Session, request: Request, now: datetime, actor: str) -> None:
-    """Keep who read a request: an event of its timeline, and the audit log when it exists."""
+    """Keep who read a request: an event of its timeline, and an entry of the audit log."""
     svc.add_event(session, request, "read", now, {"via": "console"}, actor=actor)
-    audit = _optional("orientation.services.audit")
-    if audit is not None and hasattr(audit, "record"):
-        audit.record(session, actor, "read", request, now, {"via": "console"})
+    audit.record(session, actor, "read", request, now, {"via": "console"})
 
 
 def record_export(session: Session, territory_id: int, now: datetime, actor: str, filters: dict[str, str]) -> None:
-    """Keep who exported the request log (in the audit log, when it exists)."""
-    audit = _optional("orientation.services.audit")
-    if audit is not None and hasattr(audit, "record"):
-        audit.record(session, actor, "export", None, now, {"via": "console", **filters}, territory_id=territory_id)
+    """Keep who exported the request log, with which filters, in the audit log."""
+    audit.record(session, actor, "export", None, now, {"via": "console", **filters}, territory_id=territory_id)
 
 
 def set_outcome(
@@ -121,46 +106,21 @@ def set_outcome(
     request.outcome_entry_id = entry_id
     svc.close_with_outcome(session, request, outcome, now, actor=actor, note=note or None)
     request.updated_at = now
-    audit = _optional("orientation.services.audit")
-    if audit is not None and hasattr(audit, "record"):
-        audit.record(session, actor, "outcome", request, now, {"outcome": outcome, "directory_entry_id": entry_id})
+    audit.record(session, actor, "outcome", request, now, {"outcome": outcome, "directory_entry_id": entry_id})
 
 
 def trigger_callback(session: Session, request: Request, now: datetime, actor: str, base_url: str, live: bool) -> bool:
-    """Start a call-back round now; False when the request cannot be called back (on the line, closed, no number).
-
-    Through orientation.services.callbacks when it is there; otherwise the request waits for a call back due
-    now, which the clock process's call-back job picks up on its next run.
-    """
-    callbacks = _optional("orientation.services.callbacks")
-    if callbacks is not None and hasattr(callbacks, "trigger_now"):
-        try:
-            callbacks.trigger_now(session, request, now, actor, base_url, live)
-        except callbacks.CallbackRefused:
-            return False
-        return True
-    if not request.caller or not lifecycle.can_move(request.status, "callback_pending"):
+    """Start a call-back round now; False when the request cannot be called back (on the line, closed, no number)."""
+    try:
+        callbacks.trigger_now(session, request, now, actor, base_url, live)
+    except callbacks.CallbackRefused:
         return False
-    if request.status in lifecycle.WAITING or request.status == "closed":
-        return False
-    if request.status != "callback_pending":
-        if request.outcome is not None:
-            svc.add_event(session, request, "outcome", now, {"from": request.outcome, "to": None}, actor)
-            request.outcome = None
-        svc.change_status(session, request, "callback_pending", now, actor)
-    request.callback_requested_at = request.callback_requested_at or now
-    if hasattr(request, "next_callback_at"):
-        request.next_callback_at = now
-    request.updated_at = now
-    svc.add_event(session, request, "callback.requested", now, {}, actor)
     return True
 
 
 def dispatch_callback_offers(rt: Any) -> None:
     """Place at once the call to the volunteer a triggered call-back offered (when Twilio is configured)."""
-    callbacks = _optional("orientation.services.callbacks")
-    if callbacks is not None and hasattr(callbacks, "dispatch_offers"):
-        callbacks.dispatch_offers(rt.sessions, rt.sender)
+    callbacks.dispatch_offers(rt.sessions, rt.sender)
 
 
 # ---------------------------------------------------------------------------------- volunteers
