@@ -203,6 +203,9 @@ def section_text(bench: Bench, output: str, full: bool, seconds: float, command:
         body += (lines if table else ["```", *lines, "```"]) + [""]
     else:
         body = [heading, *lines[start + 1 :]]
+    while body and not body[-1].strip():
+        body.pop()
+    body.append("")
     parts = command[2].split() if command[0] == "sh" else command
     shown = " ".join(part if not part.startswith("/") else Path(part).name for part in parts)
     shown = shown.replace(f"{Path(PYTHON).name} ", "python ", 1)
@@ -285,7 +288,9 @@ def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def preamble(full: bool, started_load: str, ended_load: str, wall: float, verdicts: dict[str, list[Any]]) -> str:
+def preamble(
+    full: bool, only: str | None, started_load: str, ended_load: str, wall: float, verdicts: dict[str, list[Any]]
+) -> str:
     """The head of BENCHMARKS.md: machine, versions, the targets table, how to re-run."""
     out = [
         "# Benchmarks",
@@ -294,7 +299,8 @@ def preamble(full: bool, started_load: str, ended_load: str, wall: float, verdic
         "section below is the output of one benchmark script, replaced when it is re-run, never edited by hand.",
         "",
         *machine(),
-        f"- last run: {'national' if full else 'default'} sizes, {wall / 60:.1f} min wall time; 1-minute load "
+        f"- last run: {'national' if full else 'default'} sizes{f' (only {only})' if only else ''}, "
+        f"{wall / 60:.1f} min wall time; 1-minute load "
         f"average {started_load} at its start and {ended_load} at its end (on 2 cores, a load above 2 means "
         "other work shared the CPU and every figure is slower than on an idle machine)",
         "",
@@ -370,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     ordered = _order(sections, [b.heading for b in benches(pg_url)])
     flat = {m: [row for key_rows in by_key.values() for row in key_rows] for m, by_key in verdicts.items()}
     kept = f"<!-- verdicts: {json.dumps(verdicts, ensure_ascii=False)} -->\n\n"
-    text = preamble(args.full, started_load, load(), wall, flat) + kept + "".join(ordered.values())
+    text = preamble(args.full, args.only, started_load, load(), wall, flat) + kept + "".join(ordered.values())
     args.out.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     print(f"wrote {args.out} in {wall / 60:.1f} min", file=sys.stderr)
     if failures:
