@@ -56,10 +56,16 @@ def install(app: Flask, config: Config) -> Limiter:
 
 
 def limit_blueprints(app: Flask, limiter: Limiter, config: Config) -> None:
-    """Rate limits on the API (per token) and on texts to the line (per sender)."""
+    """Rate limits on the API (per token), console logins (per address) and texts to the line (per sender)."""
     from orientation.api import bp as api
 
     limiter.limit(config.rate_limit_api, key_func=_api_key)(api)
+    login_view = app.view_functions.get("console.login")
+    if login_view is not None:
+        # Besides the per-account lockout: bounds how fast one address can try passwords at all.
+        app.view_functions["console.login"] = limiter.limit(  # type: ignore[assignment]
+            config.rate_limit_login, methods=["POST"]
+        )(login_view)
     sms_view = app.view_functions.get("twilio.sms")
     if sms_view is not None:
         app.view_functions["twilio.sms"] = limiter.limit(config.rate_limit_sms, key_func=_sms_sender_key)(sms_view)  # type: ignore[assignment]

@@ -147,3 +147,20 @@ def test_texts_from_one_number_are_rate_limited(app: Flask, session: Session, cl
     assert codes[:20] == [200] * 20 and set(codes[20:]) == {429}
     other = {"MessageSid": "SM" + "9" * 32, "From": "+33622222222", "To": factories.LINE_NUMBER, "Body": "?"}
     assert client.post("/twilio/sms", data=other, headers=_signed(other, "/twilio/sms")).status_code == 200
+
+
+def test_console_logins_from_one_address_are_rate_limited(app: Flask, session: Session, clock: FrozenClock) -> None:
+    from tests.functional.console_client import csrf_token
+
+    client = app.test_client()
+    codes = []
+    for n in range(12):
+        data = {"email": f"nobody{n}@example.org", "password": "wrong", "csrf_token": csrf_token(client)}
+        codes.append(client.post("/connexion", data=data, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code)
+    assert 429 not in codes[:10] and codes[10:] == [429, 429]
+    other = client.post(
+        "/connexion",
+        data={"email": "x@example.org", "password": "wrong", "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": "203.0.113.10"},
+    )
+    assert other.status_code != 429
