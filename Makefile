@@ -28,7 +28,7 @@ test: lint
 	scripts/ensure-chromium.sh
 	@set -e; \
 	TEST_DATABASE_URL="$$(scripts/test-postgres.sh | tail -1)"; \
-	export TEST_DATABASE_URL ORIENTATION_REQUIRE_POSTGRES=1; \
+	export TEST_DATABASE_URL ORIENTATION_REQUIRE_POSTGRES=1 ORIENTATION_REQUIRE_BROWSER=1; \
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 unit: install

@@ -37,6 +37,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Without Chromium (a plain `pytest` outside `make test`), the browser tests are skipped, not failed."""
     if Path(CHROMIUM).exists():
         return
+    if os.environ.get("ORIENTATION_REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"{CHROMIUM} missing but browser tests are required (make test installs it)")
     skip = pytest.mark.skip(reason=f"{CHROMIUM} missing: run scripts/ensure-chromium.sh (make test does)")
     for item in items:
         if "browser" in item.keywords:
