@@ -288,9 +288,17 @@ def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def preamble(
-    full: bool, only: str | None, started_load: str, ended_load: str, wall: float, verdicts: dict[str, list[Any]]
-) -> str:
+def run_line(full: bool, only: str | None, started_load: str, ended_load: str, wall: float) -> str:
+    """What a run was: sizes, sections, wall time and the machine's load around it."""
+    return (
+        f"- last {'national' if full else 'default'}-size run{f' (only {only})' if only else ''}: "
+        f"{wall / 60:.1f} min wall time; 1-minute load average {started_load} at its start and {ended_load} "
+        "at its end (on 2 cores, a load above 2 means other work shared the CPU and every figure is slower "
+        "than on an idle machine)"
+    )
+
+
+def preamble(runs: dict[str, str], verdicts: dict[str, list[Any]]) -> str:
     """The head of BENCHMARKS.md: machine, versions, the targets table, how to re-run."""
     out = [
         "# Benchmarks",
@@ -299,10 +307,7 @@ def preamble(
         "section below is the output of one benchmark script, replaced when it is re-run, never edited by hand.",
         "",
         *machine(),
-        f"- last run: {'national' if full else 'default'} sizes{f' (only {only})' if only else ''}, "
-        f"{wall / 60:.1f} min wall time; 1-minute load "
-        f"average {started_load} at its start and {ended_load} at its end (on 2 cores, a load above 2 means "
-        "other work shared the CPU and every figure is slower than on an idle machine)",
+        *(runs[mode] for mode in ("", NATIONAL) if mode in runs),
         "",
         "## How to re-run",
         "",
@@ -348,7 +353,7 @@ def main(argv: list[str] | None = None) -> None:
     _, sections = split_sections(existing)
     mode = NATIONAL if args.full else ""
     # Targets of the other mode, and of benchmarks not re-run now, stay as they were.
-    verdicts = _previous_verdicts(existing)
+    verdicts, runs = _previous_verdicts(existing)
     started_load, started = load(), time.monotonic()
     failures = []
     for bench in selected:
@@ -375,24 +380,27 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.monotonic() - started
     ordered = _order(sections, [b.heading for b in benches(pg_url)])
     flat = {m: [row for key_rows in by_key.values() for row in key_rows] for m, by_key in verdicts.items()}
-    kept = f"<!-- verdicts: {json.dumps(verdicts, ensure_ascii=False)} -->\n\n"
-    text = preamble(args.full, args.only, started_load, load(), wall, flat) + kept + "".join(ordered.values())
+    runs[mode] = run_line(args.full, args.only, started_load, load(), wall)
+    kept = f"<!-- verdicts: {json.dumps({'verdicts': verdicts, 'runs': runs}, ensure_ascii=False)} -->\n\n"
+    text = preamble(runs, flat) + kept + "".join(ordered.values())
     args.out.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     print(f"wrote {args.out} in {wall / 60:.1f} min", file=sys.stderr)
     if failures:
         sys.exit(f"benchmarks failed: {', '.join(failures)}")
 
 
-def _previous_verdicts(existing: str) -> dict[str, dict[str, list[Any]]]:
-    """The targets of earlier runs, kept as JSON in a comment of BENCHMARKS.md (the table only renders them)."""
+def _previous_verdicts(existing: str) -> tuple[dict[str, dict[str, list[Any]]], dict[str, str]]:
+    """Targets and run lines of earlier runs, kept as JSON in a comment of BENCHMARKS.md (tables render them)."""
     match = re.search(r"<!-- verdicts: (.*?) -->", existing, re.DOTALL)
     if match is None:
-        return {}
+        return {}, {}
     try:
-        kept: dict[str, dict[str, list[Any]]] = json.loads(match.group(1))
+        kept = json.loads(match.group(1))
     except ValueError:
-        return {}
-    return kept
+        return {}, {}
+    if "verdicts" not in kept:  # the first format held the verdicts alone
+        return kept, {}
+    return kept["verdicts"], kept.get("runs", {})
 
 
 def _order(sections: dict[str, str], headings: list[str]) -> dict[str, str]:
