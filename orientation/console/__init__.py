@@ -66,5 +66,7 @@ def _import_pages() -> None:
         "views.directory",
         "views.settings",
         "views.simulator",
+        "views.exports",
+        "views.journal",
     ):
         importlib.import_module(f"orientation.console.{module}")

@@ -5,16 +5,18 @@ Pages reach those services only through these functions, so a change of a servic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
+from orientation import exports
 from orientation.calendar import french_public_holidays
-from orientation.models import Request, Territory
+from orientation.models import AuditEntry, Request, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
 from orientation.services import audit, callbacks
 from orientation.services import requests as svc
@@ -91,6 +93,33 @@ def record_read(session: Session, request: Request, now: datetime, actor: str) -
 def record_export(session: Session, territory_id: int, now: datetime, actor: str, filters: dict[str, str]) -> None:
     """Keep who exported the request log, with which filters, in the audit log."""
     audit.record(session, actor, "export", None, now, {"via": "console", **filters}, territory_id=territory_id)
+
+
+def aci_export(session: Session, territory: Territory, since: datetime, until: datetime, out: TextIO) -> int:
+    """Write the ACI figures of [since, until) as CSV, the same file as `orientation export aci`."""
+    return exports.aci_csv(session, territory, since, until, out)
+
+
+def audit_entries(
+    session: Session,
+    *,
+    territory_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    reference: str | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[AuditEntry]:
+    """The audit log newest first, filtered by territory, period [since, until) and reference, before an id."""
+    return audit.entries(
+        session,
+        territory_id=territory_id,
+        since=since,
+        until=until,
+        reference=reference,
+        before_id=before_id,
+        limit=limit,
+    )
 
 
 def set_outcome(
