@@ -14,7 +14,7 @@ from orientation.models import Attempt, Event, Request, Territory, TerritoryNumb
 from orientation.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
-from volunteers.services import ring_candidates
+from volunteers.services import ring_candidates, ringing_elsewhere
 
 
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
@@ -169,7 +169,10 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(tried)})
         return None
-    volunteer = ordered[0]
+    volunteer = _claim_first(session, ordered, now)
+    if volunteer is None:
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(tried), "all_busy": True})
+        return None
     attempt = Attempt(
         request_id=request.id,
         volunteer_id=volunteer.id,
@@ -182,6 +185,27 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     session.flush()
     add_event(session, request, "attempt.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
     return Offer(attempt=attempt, volunteer=volunteer)
+
+
+def _claim_first(session: Session, ordered: list[Volunteer], now: datetime) -> Volunteer | None:
+    """The first volunteer of the ring order no other call is ringing, row-locked until our commit.
+
+    Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
+    row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
+    committed meanwhile rings that volunteer.
+    """
+    for volunteer in ordered:
+        locked = session.execute(
+            select(Volunteer.id)
+            .where(Volunteer.id == volunteer.id, Volunteer.on_call_request_id.is_(None))
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if locked is None:
+            continue
+        if ringing_elsewhere(session, [volunteer.id], now):
+            continue
+        return volunteer
+    return None
 
 
 def accept(session: Session, attempt: Attempt, now: datetime) -> bool:

@@ -154,3 +154,31 @@ def test_a_volunteer_reply_racing_a_coordinator_edit_loses_no_update(
         assert later_from == earlier
     asked = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")
     assert session.scalar(asked) == 1
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("round_", range(3))
+def test_two_calls_routed_at_the_same_instant_never_ring_the_same_phone(
+    app: Flask, session: Session, clock: FrozenClock, round_: int
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock())
+    patients = [call(app, from_=f"+3361111111{n}") for n in range(2)]
+    for patient in patients:
+        patient.start()
+        patient.press("2")
+    posts = []
+    for patient in patients:
+        params = {
+            "CallSid": patient.call_sid,
+            "From": patient.from_,
+            "To": factories.LINE_NUMBER,
+            "CallStatus": "in-progress",
+            "Digits": "75020",
+        }
+        posts.append(lambda params=params: _post(app, "/twilio/voice/postcode?attempt=1", params))
+    _at_once(*posts)
+    session.expire_all()
+    rung = [a.volunteer_id for a in session.scalars(select(Attempt).order_by(Attempt.id))]
+    assert len(rung) == 2 and len(set(rung)) == 2
