@@ -169,7 +169,10 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
         payload = {"asked": len(tried), "next_at": request.next_callback_at.isoformat()}
         svc.add_event(session, request, "callback.round_ended", now, payload)
         return None
-    volunteer = candidates[0]
+    # The same row lock and re-check as live routing: a call being routed at this instant may be ringing them.
+    volunteer = svc._claim_first(session, candidates, now)
+    if volunteer is None:
+        return None
     attempt = Attempt(
         request_id=request.id,
         volunteer_id=volunteer.id,
