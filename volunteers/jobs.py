@@ -97,6 +97,8 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
             end = now + settings.lookahead
             occurrences = load_rota_between(session, territory.id, now, end).occurrences(now, end, holidays, tz)
             due = reminders_due(occurrences, settings, now, tz)
+            if not due:
+                continue  # most ticks: no need to read the sent keys and the volunteers
             sent = _already_sent(session, [d.key for d in due])
             volunteers = {
                 v.id: v
