@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 
 from orientation.config import Config
-from orientation.simulator.engine import Event, InvalidInput, VoiceCall, _describe
+from orientation.simulator.engine import Event, InvalidInput, VoiceCall, describe
 from orientation.simulator.transport import HttpTransport
 
 HELP = {
@@ -21,7 +21,7 @@ HELP = {
 
 def _show(events: list[Event], echo: Callable[[str], None]) -> None:
     for event in events:
-        line = _describe(event, event.text if event.kind.startswith("leg_") or event.kind == "bridged" else "")
+        line = describe(event)
         if line:
             echo(line)
 

@@ -53,7 +53,7 @@ class Event:
     """Something that happened on the line, for a transcript, a page or an assertion."""
 
     kind: str
-    text: str = ""
+    text: str = ""  # leg_* and "bridged" events: the dialed number
     attrs: Mapping[str, str] = field(default_factory=dict)
     party: str = "caller"  # "caller" (the patient's side) or "volunteer" (a dialed leg)
     leg_sid: str | None = None
@@ -365,7 +365,7 @@ class VoiceCall:
 
     def transcript(self) -> list[str]:
         """Human-readable lines of the whole call so far, for a terminal."""
-        return [line for line in (_describe(event, self._number_of(event)) for event in self.events) if line]
+        return [line for line in map(describe, self.events) if line]
 
     def now(self) -> datetime:
         """The simulated instant: the injected clock plus the seconds the call has lasted."""
@@ -836,11 +836,8 @@ class VoiceCall:
             self._sequence += 1
             self._callback(self.status_callback_url, params, "caller")
 
-    def _number_of(self, event: Event) -> str:
-        return event.text if event.kind.startswith("leg_") or event.kind == "bridged" else ""
 
-
-def _describe(event: Event, number: str) -> str | None:
+def describe(event: Event) -> str | None:
     """One transcript line for an event, or None for events a listener would not notice."""
     volunteer = event.party == "volunteer"
     kind, text, attrs = event.kind, event.text, event.attrs
@@ -869,13 +866,13 @@ def _describe(event: Event, number: str) -> str | None:
     if kind == "dial":
         return f"LINE DIALS {text}"
     if kind == "leg_ringing":
-        return f"VOLUNTEER {number} RINGS"
+        return f"VOLUNTEER {text} RINGS"
     if kind == "leg_answered":
-        return f"VOLUNTEER {number} ANSWERS"
+        return f"VOLUNTEER {text} ANSWERS"
     if kind == "leg_ended":
-        return f"VOLUNTEER {number} LEG ENDS ({attrs.get('status')})"
+        return f"VOLUNTEER {text} LEG ENDS ({attrs.get('status')})"
     if kind == "bridged":
-        return f"YOU ARE CONNECTED TO VOLUNTEER {number}"
+        return f"YOU ARE CONNECTED TO VOLUNTEER {text}"
     if kind == "bridge_ended":
         return f"CONVERSATION ENDS AFTER {attrs.get('duration')} s"
     if kind == "hangup":
