@@ -451,23 +451,23 @@ class VoiceCall:
 
     def _fetch(self, url: str, params: dict[str, str], party: str, leg: _Leg | None = None) -> _Doc | None:
         """Post and parse a TwiML document; on failure, emit the error and try the fallback URL."""
-        status, body = self._post(url, params)
-        problem = self._problem(status, body)
-        if problem is None:
-            return _Doc(url, list(ET.fromstring(body.encode("utf-8"))))  # noqa: S314 - the app under test
-        code, message = problem
+        answer = self._document(url, *self._post(url, params))
+        if isinstance(answer, _Doc):
+            return answer
+        code, message = answer
         leg_sid = leg.sid if leg else None
         self._emit("error", message, {"code": code, "url": url}, party, leg_sid)
         if party == "caller" and self.fallback_url and url != self.fallback_url:
             fallback = {**params, "ErrorCode": code, "ErrorUrl": url}
-            status, body = self._post(self.fallback_url, fallback)
-            if self._problem(status, body) is None:
-                return _Doc(self.fallback_url, list(ET.fromstring(body.encode("utf-8"))))  # noqa: S314
+            answer = self._document(self.fallback_url, *self._post(self.fallback_url, fallback))
+            if isinstance(answer, _Doc):
+                return answer
             self._emit("error", "fallback failed too", {"code": code, "url": self.fallback_url}, party)
         return None
 
     @staticmethod
-    def _problem(status: int | None, body: str) -> tuple[str, str] | None:
+    def _document(url: str, status: int | None, body: str) -> _Doc | tuple[str, str]:
+        """The TwiML document answered, or Twilio's error code and a message for what went wrong."""
         if status is None:
             return HTTP_RETRIEVAL_FAILURE, "application error: the app could not be reached"
         if not 200 <= status < 300:
@@ -478,7 +478,7 @@ class VoiceCall:
             return DOCUMENT_PARSE_FAILURE, "application error: the answer is not XML"
         if root.tag != "Response":
             return DOCUMENT_PARSE_FAILURE, f"application error: <{root.tag}> is not a TwiML <Response>"
-        return None
+        return _Doc(url, list(root))
 
     def _guard(self, party: str) -> bool:
         """Count verbs run without input; past the limit the TwiML is looping: end the call."""
