@@ -7,7 +7,7 @@ shift typed "20:00–08:00" across a daylight-saving change lasts what the weekl
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from orientation import lifecycle
+from orientation.console.periods import parse_day
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 from volunteers.rota import HOLIDAY_RULES, local_span_utc
 
@@ -32,13 +33,6 @@ class FormErrors(ValueError):
 def _time(value: str | None) -> time | None:
     match = _HHMM.match((value or "").strip())
     return time(int(match.group(1)), int(match.group(2))) if match else None
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 def _volunteer(
@@ -59,7 +53,7 @@ def add_shift(session: Session, territory_id: int, form: MultiDict[str, str], no
     """A one-off shift: a volunteer, a day, start and end times (an end at or before the start is the next day)."""
     errors: dict[str, str] = {}
     volunteer = _volunteer(session, territory_id, form.get("volunteer_id"), errors, "volunteer_id")
-    day = _day(form.get("day"))
+    day = parse_day(form.get("day"))
     start, end = _time(form.get("start")), _time(form.get("end"))
     if day is None:
         errors["day"] = "Date attendue (AAAA-MM-JJ)."
@@ -84,8 +78,8 @@ def add_pattern(session: Session, territory_id: int, form: MultiDict[str, str], 
     volunteer = _volunteer(session, territory_id, form.get("volunteer_id"), errors, "volunteer_id")
     weekdays = sorted({int(d) for d in form.getlist("weekdays") if d in {"0", "1", "2", "3", "4", "5", "6"}})
     start, end = _time(form.get("start")), _time(form.get("end"))
-    valid_from = _day(form.get("valid_from"))
-    valid_until = _day(form.get("valid_until")) if form.get("valid_until") else None
+    valid_from = parse_day(form.get("valid_from"))
+    valid_until = parse_day(form.get("valid_until")) if form.get("valid_until") else None
     holidays = form.get("holidays", "include")
     if not weekdays:
         errors["weekdays"] = "Cochez au moins un jour."
@@ -127,7 +121,7 @@ def add_replacement(session: Session, territory_id: int, form: MultiDict[str, st
     if pattern is None or session.get(Volunteer, pattern.volunteer_id).territory_id != territory_id:  # type: ignore[union-attr]
         errors["pattern_id"] = "Choisissez une permanence régulière."
         pattern = None
-    on_date = _day(form.get("on_date"))
+    on_date = parse_day(form.get("on_date"))
     if on_date is None:
         errors["on_date"] = "Date attendue (AAAA-MM-JJ)."
     elif pattern is not None and (on_date.weekday() not in pattern.weekdays or on_date < pattern.valid_from):
