@@ -143,7 +143,16 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
         yield from iterator
 
     reader = csv.reader(rest(), delimiter=delimiter)
-    header = [name.strip().lower().replace(" ", "_") for name in next(reader)]
+
+    def records() -> Iterator[list[str]]:
+        # A cell over the csv module's size limit would otherwise end the import with a traceback.
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise RotaImportError([RowError(header_line + reader.line_num - 1, f"unreadable CSV: {exc}")]) from None
+
+    rows = records()
+    header = [name.strip().lower().replace(" ", "_") for name in next(rows)]
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
         raise RotaImportError(
@@ -151,7 +160,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
         )
     if "volunteer_phone" not in header:
         raise RotaImportError([RowError(header_line, "the header has no volunteer_phone column")])
-    for cells in reader:
+    for cells in rows:
         number = header_line + reader.line_num - 1
         if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
             continue
