@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -59,7 +60,9 @@ class FlaskClientTransport:
             # A base_url with a path makes the app see it as its script root, like a prefixed deployment.
             base_url=self._public_base_url,
         )
-        return response.status_code, response.get_data(as_text=True)
+        # Closing the response is what a WSGI server does once it is sent: work the app defers to then runs.
+        with response:
+            return response.status_code, response.get_data(as_text=True)
 
 
 class HttpTransport:
@@ -93,5 +96,7 @@ class HttpTransport:
                 return int(response.status), response.read().decode("utf-8", errors="replace")
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode("utf-8", errors="replace")
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
+            # HTTPException: a garbled answer, or a path with spaces or control characters (InvalidURL);
+            # ValueError: non-ASCII in the path. A malformed URL in the TwiML is a failed fetch.
             raise TransportError(f"app unreachable: {error.__class__.__name__}") from None
