@@ -10,17 +10,11 @@ module must be imported before that blueprint is registered (callflows.views.reg
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from flask import Response, g
-from sqlalchemy import inspect
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import prompts, twiml
 from callflows.views import Ctx, _ask_outcome, _say, bp, webhook
 from orientation.models import Attempt, Request
-from orientation.runtime import runtime
 from orientation.services import callbacks
 
 OFFER_KEY_SECONDS = 8
@@ -81,23 +75,7 @@ def _offer_next(ctx: Ctx, request: Request) -> None:
         return
     offer = callbacks.offer_next(ctx.session, request, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
     if offer is not None:
-        g.setdefault("callback_offers", []).append(offer.call)
-
-
-def _then_place_offers(view: Callable[[], Response]) -> Callable[[], Response]:
-    """After the webhook's transaction, place the offer call it queued, with its status callback."""
-
-    @wraps(view)
-    def wrapped() -> Response:
-        response = view()
-        # Only rows the webhook committed: a rolled-back offer is transient again and must not be placed.
-        committed = [m.id for m in g.pop("callback_offers", []) if inspect(m).persistent]
-        if committed:
-            rt = runtime()
-            callbacks.dispatch_offers(rt.sessions, rt.sender, committed)
-        return response
-
-    return wrapped
+        ctx.queued.append(offer.call)
 
 
 def _goodbye(words: str) -> str:
@@ -108,7 +86,6 @@ def _goodbye(words: str) -> str:
 
 
 @bp.post("/callback/offer")
-@_then_place_offers
 @webhook("callback.offer")
 def callback_offer(ctx: Ctx) -> str:
     """The volunteer answered: the request, the patient's message, then 1 to call back, 2 to pass."""
@@ -139,7 +116,6 @@ def callback_offer(ctx: Ctx) -> str:
 
 
 @bp.post("/callback/answer")
-@_then_place_offers
 @webhook("callback.answer")
 def callback_answer(ctx: Ctx) -> str:
     """The volunteer's key: 1 dials the patient now, anything else passes the request on."""
@@ -159,7 +135,6 @@ def callback_answer(ctx: Ctx) -> str:
 
 
 @bp.post("/callback/dialed")
-@_then_place_offers
 @webhook("callback.dialed")
 def callback_dialed(ctx: Ctx) -> str:
     """The patient's phone was dialled: reached (ask the outcome), or counted as missed (retry or unreachable)."""
@@ -189,7 +164,6 @@ def callback_dialed(ctx: Ctx) -> str:
 
 
 @bp.post("/callback/status")
-@_then_place_offers
 @webhook("callback.status")
 def callback_status(ctx: Ctx) -> str:
     """Status of the call to the volunteer: not answered, busy or hung up without a key passes the request on."""

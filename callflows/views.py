@@ -24,7 +24,7 @@ from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.runtime import Runtime, db, runtime
-from orientation.services import messaging
+from orientation.services import callbacks, messaging
 from orientation.services import requests as svc
 from volunteers.services import on_duty_volunteers
 
@@ -173,13 +173,31 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 if kind.startswith("voice"):
                     return twiml_response(fallback_answer(rt.config.public_base_url))
                 return twiml_response(twiml.empty())
+            response = twiml_response(body)
             if ctx.queued:
-                messaging.dispatch(rt.sessions, rt.sender, [m.id for m in ctx.queued])
-            return twiml_response(body)
+                # Twilio waits for our answer, not for the SMS and calls: they go once the answer is sent.
+                ids = [m.id for m in ctx.queued]
+                response.call_on_close(lambda: _send(rt, ids))
+            return response
 
         return view
 
     return decorator
+
+
+def _send(rt: Runtime, ids: list[int]) -> None:
+    """Hand the SMS and calls a webhook committed to Twilio; a call-back offer gets its status callback."""
+    try:
+        messaging.dispatch(rt.sessions, rt.sender, ids, status_callback=_status_callback)
+    except Exception:
+        # Still queued: the clock's outbox job sends them on its next pass.
+        log.exception("outbox dispatch after a webhook failed")
+
+
+def _status_callback(message: messaging.OutboxMessage) -> str | None:
+    if message.purpose == callbacks.OFFER_PURPOSE and message.url:
+        return callbacks.status_url_for(message.url)
+    return None
 
 
 # ---------------------------------------------------------------- helpers over the current call
