@@ -120,8 +120,10 @@ def _country(number: str) -> str:
 
 
 def _int_attr(verb: ET.Element, name: str, default: int) -> int:
+    """A count or a number of seconds; a malformed one is the default, a negative one 0."""
     try:
-        return int(verb.get(name, default))
+        # Negative values would run the simulated clock backwards (a pause of -5 s).
+        return max(int(verb.get(name, default)), 0)
     except ValueError:
         return default
 
