@@ -655,7 +655,6 @@ class VoiceCall:
     # ------------------------------------------------------------------------ dialing
 
     def _start_dial(self, verb: ET.Element, doc_url: str) -> None:
-        caller_id = verb.get("callerId", self.from_)
         legs: list[_Leg] = []
         for noun in verb:
             if noun.tag == "Number":
@@ -674,17 +673,16 @@ class VoiceCall:
                 self._emit("unsupported", f"Dial/{noun.tag}", dict(noun.attrib))
         if not legs and _text(verb):
             legs.append(_Leg(_text(verb), self._new_sid("CA"), None, None, frozenset()))
+        event = self._emit("dial", ", ".join(leg.number for leg in legs), dict(verb.attrib))
+        if not legs:
+            return  # nothing to ring: the document goes on with its next verb
         action = verb.get("action")
         self._dial = _Dial(
             action=urljoin(doc_url, action) if action else None,
             timeout=_int_attr(verb, "timeout", 30),
-            caller_id=caller_id,
+            caller_id=verb.get("callerId", self.from_),
             legs=legs,
         )
-        event = self._emit("dial", ", ".join(leg.number for leg in legs), dict(verb.attrib))
-        if not legs:
-            self._dial = None
-            return
         for leg in legs:
             self._leg_callback(leg, "initiated", "initiated")
             self._leg_callback(leg, "ringing", "ringing")
