@@ -231,7 +231,8 @@ def requests_csv(session: Session, territory: Territory, since: datetime, until:
 
 def find_territory(session: Session, value: str) -> Territory | None:
     """A territory by id, reference prefix (P20) or exact name."""
-    if value.isdigit():
+    # ASCII digits, and few: "²" passes isdigit() but not int(), and a huge id would overflow the column.
+    if value.isascii() and value.isdigit() and len(value) <= 10:
         return session.get(Territory, int(value))
     return session.scalars(
         select(Territory).where((Territory.reference_prefix == value.upper()) | (Territory.name == value))
