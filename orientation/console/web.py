@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from callflows.prompts import _MONTHS_FR, _WEEKDAYS_FR, OUTCOME_LABELS
 from orientation.console.models import User
 from orientation.models import Territory
 from orientation.runtime import db, runtime
@@ -42,15 +43,8 @@ STATUSES = {
     "closed": "Clôturée",
     "abandoned": "Abandonnée",
 }
-OUTCOMES = {
-    "matched": "Pris en charge",
-    "oriented": "Orienté ailleurs",
-    "no_solution": "Sans suite",
-    "unreachable": "Injoignable",
-    "emergency_redirect": "Redirigé vers les urgences",
-    "out_of_territory": "Hors territoire",
-    "abandoned": "Abandon",
-}
+# The wording of the volunteers' outcome form (callflows.prompts), capitalised for a table cell.
+OUTCOMES = {code: text[0].upper() + text[1:] for code, text in OUTCOME_LABELS.items()}
 ATTEMPT_RESULTS = {
     None: "en cours",
     "accepted": "accepté",
@@ -61,22 +55,10 @@ ATTEMPT_RESULTS = {
     "cancelled": "annulé",
 }
 MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+# One spelling of the days and months for the line and the console: the prompts catalogue's.
+WEEKDAYS = _WEEKDAYS_FR
+MONTHS = _MONTHS_FR
 
 
 def load_user(user_id: str) -> User | None:
