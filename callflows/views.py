@@ -15,17 +15,22 @@ from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from callflows import flow, prompts, twiml
+from callflows import flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_url
 from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
+from orientation.phones import try_e164
 from orientation.runtime import Runtime, db, runtime
 from orientation.services import callbacks, messaging
 from orientation.services import requests as svc
+from orientation.services.outcomes import apply_sms_reply, form_link
+from volunteers import sms as volunteer_sms
+from volunteers.models import Volunteer
 from volunteers.services import on_duty_volunteers
 
 log = logging.getLogger(__name__)
@@ -113,8 +118,6 @@ def _journal(reason: str) -> None:
 def verify_signature() -> Response | None:
     """403 for any post not signed by Twilio with our auth token (nothing is recorded)."""
     config = runtime().config
-    if request.method != "POST":
-        return Response("Method not allowed", status=405)
     if request.mimetype != "application/x-www-form-urlencoded":
         return Response("Unsupported content type", status=415)
     url = signed_url(config.public_base_url, request.path, request.query_string.decode("latin-1"))
@@ -434,9 +437,6 @@ def dial(ctx: Ctx) -> str:
 
 
 def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt) -> None:
-    from orientation.services.outcomes import form_link
-    from volunteers.models import Volunteer
-
     volunteer = ctx.session.get(Volunteer, attempt.volunteer_id)
     if volunteer is None:
         return
@@ -561,14 +561,6 @@ def status(ctx: Ctx) -> str:
 @webhook("sms.incoming")
 def sms(ctx: Ctx) -> str:
     """A text to the line: volunteers' commands and outcome replies; anyone else gets a polite answer."""
-    from twilio.twiml.messaging_response import MessagingResponse
-
-    from callflows import sms_replies
-    from orientation.phones import try_e164
-    from orientation.services.outcomes import apply_sms_reply
-    from volunteers import sms as volunteer_sms
-    from volunteers.models import Volunteer
-
     answer = MessagingResponse()
     territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
     if territory is None:
