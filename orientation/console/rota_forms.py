@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from orientation import lifecycle
+from orientation.console.ids import parse_id
 from orientation.console.periods import parse_day
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 from volunteers.rota import HOLIDAY_RULES, local_span_utc
@@ -38,7 +39,8 @@ def _time(value: str | None) -> time | None:
 def _volunteer(
     session: Session, territory_id: int, raw: str | None, errors: dict[str, str], key: str
 ) -> Volunteer | None:
-    found = session.get(Volunteer, int(raw)) if raw and raw.isdigit() and len(raw) <= 9 else None
+    volunteer_id = parse_id(raw)
+    found = session.get(Volunteer, volunteer_id) if volunteer_id is not None else None
     if found is None or found.territory_id != territory_id:
         errors[key] = "Choisissez un bénévole du territoire."
         return None
@@ -116,8 +118,8 @@ def add_pattern(session: Session, territory_id: int, form: MultiDict[str, str], 
 def add_replacement(session: Session, territory_id: int, form: MultiDict[str, str], now: datetime) -> ShiftException:
     """One occurrence of a pattern taken by another volunteer, or cancelled when nobody is named."""
     errors: dict[str, str] = {}
-    raw = form.get("pattern_id", "")
-    pattern = session.get(ShiftPattern, int(raw)) if raw.isdigit() and len(raw) <= 9 else None
+    pattern_id = parse_id(form.get("pattern_id"))
+    pattern = session.get(ShiftPattern, pattern_id) if pattern_id is not None else None
     if pattern is None or session.get(Volunteer, pattern.volunteer_id).territory_id != territory_id:  # type: ignore[union-attr]
         errors["pattern_id"] = "Choisissez une permanence régulière."
         pattern = None

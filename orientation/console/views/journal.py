@@ -12,6 +12,7 @@ from flask import abort, flash, render_template, request
 from sqlalchemy import select
 
 from orientation.console import adapters
+from orientation.console.ids import parse_id
 from orientation.console.models import User
 from orientation.console.periods import days, parse_day
 from orientation.console.web import PARIS, bp, user, visible_territories
@@ -62,8 +63,9 @@ def parse_journal_filters(args: Mapping[str, str]) -> JournalFilters:
 
     def number(name: str) -> int | None:
         text = (args.get(name) or "").strip()
-        if text.isdigit() and len(text) <= 12:
-            return int(text)
+        found = parse_id(text, max_digits=12)
+        if found is not None:
+            return found
         if text:
             errors.append("Filtre illisible : ignoré.")
         return None

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from orientation import lifecycle
 from orientation.console import adapters, recordings
+from orientation.console.ids import parse_id
 from orientation.console.models import User
 from orientation.console.queries import filtered, parse_filters
 from orientation.console.timeline import describe, is_technical
@@ -204,8 +205,7 @@ def request_outcome(territory_id: int, reference: str) -> Response:
     if found.status in lifecycle.WAITING:
         flash("L'appel est encore en cours : l'issue se fixe après.", "error")
         return back  # type: ignore[return-value]
-    raw_entry = request.form.get("entry_id", "")
-    entry_id = int(raw_entry) if raw_entry.isdigit() and len(raw_entry) <= 9 else None
+    entry_id = parse_id(request.form.get("entry_id"))
     session = db()
     if entry_id is not None:
         from orientation.services.outcomes import directory_entry_exists

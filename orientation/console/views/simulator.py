@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from sqlalchemy import select
 
 from orientation.console import simulation as sim
+from orientation.console.ids import parse_id
 from orientation.console.web import bp, territory_or_404, user, visible_territories
 from orientation.models import OutboxMessage, Request
 from orientation.phones import InvalidPhone, mask, to_e164
@@ -31,8 +32,8 @@ def simulator() -> str:
     territory = None
     if simulation is not None:
         territory = territory_or_404(simulation.territory_id)
-    elif request.args.get("territory", "").isdigit() and len(request.args["territory"]) <= 9:
-        territory = territory_or_404(int(request.args["territory"]))
+    elif (asked := parse_id(request.args.get("territory"))) is not None:
+        territory = territory_or_404(asked)
     elif territories:
         territory = territories[0]
     context: dict[str, object] = {}
@@ -84,8 +85,8 @@ def simulator() -> str:
 def simulator_call() -> Response:
     """Start a call to a territory's line from a caller number."""
     _enabled()
-    raw = request.form.get("territory_id", "")
-    territory = territory_or_404(int(raw)) if raw.isdigit() and len(raw) <= 9 else abort(404)
+    territory_id = parse_id(request.form.get("territory_id"))
+    territory = territory_or_404(territory_id) if territory_id is not None else abort(404)
     if not territory.numbers:
         abort(404)
     try:
