@@ -1,4 +1,4 @@
-"""Figures from the database: rows of requests read once, computed by the pure orientation.stats."""
+"""Figures from the database: computed in SQL by stats_sql, or from plain rows by the pure orientation.stats."""
 
 from __future__ import annotations
 
@@ -56,8 +56,6 @@ def figures_for(
     # Computed in the database (same figures, see stats_sql): rows read into Python took seconds at 100,000.
     figures = stats_sql.figures_by_motive(session, territory_id, since, until)
     motives = {motive: asdict(values) for motive, values in figures.items()}
-    for values in motives.values():
-        values["median_seconds_to_answer"] = values.get("median_seconds_to_answer")
     return {
         "territory_id": territory_id,
         "since": since.isoformat() if since else None,
