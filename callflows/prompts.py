@@ -210,8 +210,8 @@ def spoken_reference(reference: str) -> str:
     return f"{spaced_prefix}, {year}, {digits}"
 
 
-_WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS_FR = (
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS_FR = (
     "janvier",
     "février",
     "mars",
@@ -244,4 +244,4 @@ def spoken_when(at_local: datetime, today: date) -> str:
         return f"demain à {clock}"
     # The first of the month is said "premier", not "un".
     day_of_month = "premier" if day.day == 1 else str(day.day)
-    return f"{_WEEKDAYS_FR[day.weekday()]} {day_of_month} {_MONTHS_FR[day.month - 1]} à {clock}"
+    return f"{WEEKDAYS_FR[day.weekday()]} {day_of_month} {MONTHS_FR[day.month - 1]} à {clock}"

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from callflows.prompts import _MONTHS_FR, _WEEKDAYS_FR, OUTCOME_LABELS
+from callflows.prompts import MONTHS_FR, OUTCOME_LABELS, WEEKDAYS_FR
 from orientation.console.models import User
 from orientation.models import Territory
 from orientation.runtime import db, runtime
@@ -57,8 +57,8 @@ ATTEMPT_RESULTS = {
 MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 # One spelling of the days and months for the line and the console: the prompts catalogue's.
-WEEKDAYS = _WEEKDAYS_FR
-MONTHS = _MONTHS_FR
+WEEKDAYS = WEEKDAYS_FR
+MONTHS = MONTHS_FR
 
 
 def load_user(user_id: str) -> User | None:

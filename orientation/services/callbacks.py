@@ -170,7 +170,7 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
         svc.add_event(session, request, "callback.round_ended", now, payload)
         return None
     # The same row lock and re-check as live routing: a call being routed at this instant may be ringing them.
-    volunteer = svc._claim_first(session, candidates, now)
+    volunteer = svc.claim_first(session, candidates, now)
     if volunteer is None:
         return None
     attempt = Attempt(

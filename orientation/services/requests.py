@@ -169,7 +169,7 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(tried)})
         return None
-    volunteer = _claim_first(session, ordered, now)
+    volunteer = claim_first(session, ordered, now)
     if volunteer is None:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(tried), "all_busy": True})
         return None
@@ -187,7 +187,7 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     return Offer(attempt=attempt, volunteer=volunteer)
 
 
-def _claim_first(session: Session, ordered: list[Volunteer], now: datetime) -> Volunteer | None:
+def claim_first(session: Session, ordered: list[Volunteer], now: datetime) -> Volunteer | None:
     """The first volunteer of the ring order no other call is ringing, row-locked until our commit.
 
     Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
