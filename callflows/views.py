@@ -70,6 +70,8 @@ class Ctx:
     urls: twiml.Urls
     rt: Runtime
     request: Request | None = None
+    # The request's id when the handler did not need to load the request itself.
+    request_id: int | None = None
     queued: list[messaging.OutboxMessage] = field(default_factory=list)
 
     def arg_int(self, name: str, default: int) -> int:
@@ -138,10 +140,10 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
             rt = runtime()
             session = db()
             key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
+            # Optimistic: nearly every callback is new, so it is handled without first looking for a stored
+            # answer. A duplicate runs into the unique idempotency key at commit, everything it did is rolled
+            # back, and it gets the answer stored the first time (see _replayed_or).
             try:
-                stored = session.scalar(select(Event.response).where(Event.idempotency_key == key))
-                if stored is not None:
-                    return twiml_response(stored)
                 ctx = Ctx(
                     session=session,
                     form=request.form,
@@ -155,7 +157,7 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 payload.update({k: v[:100] for k, v in request.args.items()})
                 session.add(
                     Event(
-                        request_id=ctx.request.id if ctx.request is not None else None,
+                        request_id=ctx.request.id if ctx.request is not None else ctx.request_id,
                         kind=kind,
                         idempotency_key=key,
                         payload=payload,
@@ -165,12 +167,17 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 )
                 session.commit()
             except IntegrityError:
-                # The same callback raced us and won: answer what it answered.
+                # The same callback came before (a retry) or raced us and won: answer what it answered.
                 session.rollback()
-                stored = session.scalar(select(Event.response).where(Event.idempotency_key == key))
+                stored = _stored_answer(session, key)
                 return twiml_response(stored if stored is not None else technical_problem())
             except Exception as exc:
                 session.rollback()
+                stored = _stored_answer(session, key)
+                if stored is not None:
+                    # A duplicate replayed against a state that has moved on may fail where the first did
+                    # not; it changes nothing and gets the first answer.
+                    return twiml_response(stored)
                 log.exception("webhook %s failed", kind)
                 _journal(f"{kind}: {type(exc).__name__}")
                 if kind.startswith("voice"):
@@ -186,6 +193,15 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
         return view
 
     return decorator
+
+
+def _stored_answer(session: Session, key: str) -> str | None:
+    """The answer given the first time to the callback of that idempotency key, if any (never raises)."""
+    try:
+        return session.scalar(select(Event.response).where(Event.idempotency_key == key))
+    except Exception:
+        session.rollback()
+        return None
 
 
 def _send(rt: Runtime, ids: list[int]) -> None:
@@ -296,10 +312,9 @@ def _nobody_available(ctx: Ctx, req: Request, territory: Territory, intro: list[
 
 
 def _attempt(ctx: Ctx) -> Attempt | None:
-    attempt = ctx.session.get(Attempt, ctx.arg_int("attempt", 0))
+    attempt = svc.lock_attempt(ctx.session, ctx.arg_int("attempt", 0))
     if attempt is not None:
-        ctx.request = svc.lock_request(ctx.session, attempt.request_id)
-        ctx.session.refresh(attempt)
+        ctx.request = attempt.request
     return attempt
 
 
@@ -314,11 +329,12 @@ def voice(ctx: Ctx) -> str:
     call_sid = ctx.form.get("CallSid")
     if territory is None or not call_sid:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
-    req, _ = svc.open_request(ctx.session, territory, call_sid, ctx.form.get("From"), ctx.now)
+    is_open_now, reopens = _line_open(territory, ctx.now)
+    then = "in_menu" if is_open_now else None
+    req, _ = svc.open_request(ctx.session, territory, call_sid, ctx.form.get("From"), ctx.now, then)
     ctx.request = req
     say = _say(territory)
     welcome = say("welcome", territory=territory.name)
-    is_open_now, reopens = _line_open(territory, ctx.now)
     if not is_open_now:
         svc.add_event(ctx.session, req, "line.closed", ctx.now)
         if reopens is None:
@@ -540,16 +556,15 @@ def status(ctx: Ctx) -> str:
     """Call status callback, of the patient's call or of a volunteer's leg (with ?attempt=)."""
     call_status = (ctx.form.get("CallStatus") or "").lower()
     if "attempt" in ctx.args:
-        attempt = _attempt(ctx)
-        if attempt is not None and attempt.leg_call_sid is None:
-            attempt.leg_call_sid = ctx.form.get("CallSid")
+        # A volunteer's leg: only its CallSid is kept, so the request need not be loaded nor locked.
+        ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
         return twiml.empty()
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True)
     if req is None:
         req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True)
     if req is not None:
         ctx.request = req
-        if call_status in TERMINAL_CALL_STATUSES and not any(e.kind == "call.ended" for e in req.events):
+        if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
             svc.call_ended(ctx.session, req, call_status, ctx.now)
     return twiml.empty()
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from orientation import lifecycle
 from orientation.models import Attempt, Event, Request, Territory, TerritoryNumber
@@ -58,9 +60,18 @@ def change_status(session: Session, request: Request, target: str, now: datetime
 
 
 def open_request(
-    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime
+    session: Session,
+    territory: Territory,
+    call_sid: str,
+    caller_raw: str | None,
+    now: datetime,
+    then: str | None = None,
 ) -> tuple[Request, bool]:
-    """The request of an inbound call, created once per CallSid; True when it was just created."""
+    """The request of an inbound call, created once per CallSid; True when it was just created.
+
+    A new request is created already moved on to the status `then`, when given (one INSERT, no UPDATE);
+    an existing one is returned as it is.
+    """
     existing = session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
     if existing is not None:
         return existing, False
@@ -72,20 +83,24 @@ def open_request(
         call_sid=call_sid,
         caller=caller,
         caller_is_mobile=bool(caller and is_mobile(caller)),
-        status="received",
+        status="received" if then is None else lifecycle.move("received", then),
         created_at=now,
         updated_at=now,
     )
     session.add(request)
     session.flush()
     add_event(session, request, "call.received", now, {"caller_known": caller is not None})
+    if then is not None and then != "received":
+        add_event(session, request, "status", now, {"from": "received", "to": then}, "line")
     return request, True
 
 
 def _one(session: Session, query: Select[Request], lock: bool) -> Request | None:
+    # Every caller goes on to read the territory: one statement instead of a lazy load after it.
+    query = query.options(joinedload(Request.territory, innerjoin=True))
     if lock:
         # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(of=Request).execution_options(populate_existing=True)
     return session.scalars(query).first()
 
 
@@ -104,6 +119,43 @@ def request_by_reference(session: Session, reference: str, lock: bool = False) -
 def lock_request(session: Session, request_id: int) -> Request | None:
     """The request, row-locked until commit, with its current state."""
     return _one(session, select(Request).where(Request.id == request_id), True)
+
+
+def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
+    """An attempt read after its request is row-locked until commit (so both show their current state)."""
+    request_of = select(Attempt.request_id).where(Attempt.id == attempt_id).scalar_subquery()
+    request = _one(session, select(Request).where(Request.id == request_of), True)
+    if request is None:
+        return None
+    attempt = session.identity_map.get(identity_key(Attempt, attempt_id))
+    if attempt is not None:
+        # Loaded before the lock: read again what a concurrent callback may have committed.
+        session.refresh(attempt)
+    else:
+        attempt = session.get(Attempt, attempt_id)
+    # The session holds loaded objects weakly: keep the locked request on the attempt it was read for.
+    set_committed_value(attempt, "request", request)
+    return attempt
+
+
+def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
+    """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
+    request_id = session.scalar(select(Attempt.request_id).where(Attempt.id == attempt_id))
+    if request_id is not None and leg_call_sid:
+        # Conditional and atomic: a concurrent callback of the same leg sets the same value or nothing.
+        session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id, Attempt.leg_call_sid.is_(None))
+            .values(leg_call_sid=leg_call_sid)
+            .execution_options(synchronize_session=False)
+        )
+    return request_id
+
+
+def has_event(session: Session, request: Request, kind: str) -> bool:
+    """True when the request's timeline holds an event of that kind."""
+    found = select(Event.id).where(Event.request_id == request.id, Event.kind == kind).limit(1)
+    return session.scalar(found) is not None
 
 
 def choose_motive(session: Session, request: Request, motive: str, now: datetime, defaulted: bool) -> None:
