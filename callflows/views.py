@@ -242,11 +242,17 @@ def _line_open(territory: Territory, now: datetime) -> tuple[bool, datetime | No
     return False, next_opening(hours, now, holidays, _tz(territory))
 
 
+def _main_number(session: Session, territory: Territory) -> str | None:
+    """The line's number, read without flushing first (the numbers are not what a webhook changes)."""
+    with session.no_autoflush:
+        return territory.main_number
+
+
 def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> None:
     message = messaging.queue_sms(
         ctx.session,
         to=to,
-        from_=territory.main_number,
+        from_=_main_number(ctx.session, territory),
         body=body,
         purpose=purpose,
         now=ctx.now,
@@ -279,7 +285,7 @@ def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> st
             intro,
             offer.attempt.id,
             offer.volunteer.phone,
-            caller_id=territory.main_number,
+            caller_id=_main_number(ctx.session, territory),
             ring_seconds=territory.ring_seconds,
         )
     )
@@ -453,7 +459,7 @@ def dial(ctx: Ctx) -> str:
 
 
 def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt) -> None:
-    volunteer = ctx.session.get(Volunteer, attempt.volunteer_id)
+    volunteer = svc.volunteer_by_id(ctx.session, attempt.volunteer_id)
     if volunteer is None:
         return
     body = _say(territory)(

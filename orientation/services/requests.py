@@ -260,6 +260,12 @@ def claim_first(session: Session, ordered: list[Volunteer], now: datetime) -> Vo
     return None
 
 
+def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:
+    """A volunteer by id, without flushing first: pending changes cannot alter which row that is."""
+    with session.no_autoflush:
+        return session.get(Volunteer, volunteer_id)
+
+
 def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
     """The volunteer pressed 1: connect them if the patient is still waiting; False when too late."""
     request = attempt.request
@@ -272,7 +278,7 @@ def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
     request.volunteer_id = attempt.volunteer_id
     request.connected_at = now
     change_status(session, request, "connected", now)
-    volunteer = session.get(Volunteer, attempt.volunteer_id)
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
     if volunteer is not None:
         volunteer.on_call_request_id = request.id
     add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
@@ -297,7 +303,7 @@ def finish_attempt(
     result = lifecycle.attempt_result_from_dial(accepted, dial_status, bridged, declined)
     attempt.result = result
     attempt.ended_at = attempt.ended_at or now
-    volunteer = session.get(Volunteer, attempt.volunteer_id)
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
     if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
         volunteer.on_call_request_id = None
     request = attempt.request
