@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from orientation import journal
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.services import requests as svc
 from tests import factories
 from tests.functional.twilio_client import call, transport
 
@@ -83,3 +86,30 @@ def test_callbacks_arriving_out_of_order_change_nothing_already_decided(
     assert after[:6] == before[:6]
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "call.ended")) == 1
+
+
+def test_a_retry_whose_replay_would_fail_gets_the_first_answer_and_is_not_journaled(
+    app: Flask, session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Callbacks are handled without first looking for a stored answer: a retry is handled again, rolled
+    # back, and answered from the store. Handling it again may fail where the first did not (the state has
+    # moved on): the retry must still get the first answer, not the technical-problem message.
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    menu = next(x for x in patient.exchanges if "/twilio/voice/menu" in x.url)
+    before = _state(session)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the replay went another way")
+
+    monkeypatch.setattr(svc, "request_by_call", broken)
+    status, body = transport(app).post(menu.url, menu.params)
+    monkeypatch.undo()
+
+    assert status == 200
+    assert body == menu.body and "problème technique" not in body
+    assert _state(session) == before
+    assert not list(journal.read(app.extensions["orientation"].config.journal_dir))
