@@ -45,6 +45,8 @@ from urllib.parse import urlencode
 from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 
+from bench import webhook_profile
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "replay.lua"
@@ -85,10 +87,20 @@ class Sizes:
     volunteers: int
     calls: dict[int, int]
     minimal_requests: int
+    profile_calls: int
 
 
-SMALL = Sizes(volunteers=300, calls={1: 20, 8: 60, 32: 160}, minimal_requests=6000)
-FULL = Sizes(volunteers=400, calls={1: 100, 8: 800, 32: 1600}, minimal_requests=30000)
+SMALL = Sizes(volunteers=300, calls={1: 20, 8: 60, 32: 160}, minimal_requests=6000, profile_calls=60)
+FULL = Sizes(volunteers=400, calls={1: 100, 8: 800, 32: 1600}, minimal_requests=30000, profile_calls=200)
+
+# The figures of the run before this round of fixes (BENCHMARKS.md at f776d70, sync workers, 32 connections),
+# kept here so that each run prints its before/after.
+EARLIER = {
+    "whole flow": "147 webhooks/s, p99 1,244 ms, 0.05 of the minimal endpoint (2,945/s)",
+    "voice.postcode": "27/s, p99 1,314 ms (18 statements)",
+    "voice.menu": "312/s (5 statements)",
+    "call.status": "326/s (5.4 statements)",
+}
 
 
 # ---------------------------------------------------------------- latency histograms
@@ -750,6 +762,14 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
             f"{routing['after']:.1f} ms with the subquery it sends now."
         )
         out.append("")
+    if results.get("profile"):
+        out += webhook_profile.markdown(results["profile"])
+    out.append(
+        "Before and after the fixes (sync workers, 32 connections, same machine): "
+        + "; ".join(f"{what}: {figure}" for what, figure in EARLIER.items())
+        + "."
+    )
+    out.append("")
     out.append(
         "Notes: the benchmark's PostgreSQL runs with the test script's settings (fsync=off, "
         "synchronous_commit=off), so a commit costs no disk flush here; webhooks of one kind run together, "
@@ -820,6 +840,8 @@ def main(argv: list[str] | None = None) -> None:
                     }
                 )
         results["servers"][server] = {"levels": levels}
+        if "profile" not in results:
+            results["profile"] = webhook_profile.profile_flow(database_url, sizes.profile_calls, env)
     results["versions"] = versions(wrk, database_url)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
