@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstanceState, Mapped, Session, mapped_column, relationship
 
 from orientation.db import Base, UTCDateTime
 
@@ -109,3 +125,76 @@ class SentReminder(Base):
     outbox_id: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RotaVersion(Base):
+    """A random stamp per territory, renewed in the transaction of every change of its rota.
+
+    Routing keeps each territory's built rota in memory (volunteers.rota_cache) and trusts it only while
+    the stamp it reads is the one it was built under: a change committed by any process is seen at once.
+    """
+
+    __tablename__ = "rota_versions"
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+
+
+# What routing reads of a volunteer that changes with the rota; paused, on-call and last-offered change on
+# every call and are read fresh, so they never renew the stamp.
+ROTA_COLUMNS = ("territory_id", "motives", "languages", "active")
+
+
+def renew_rota_stamp(connection: Connection, territory_id: int) -> None:
+    """Give the territory's rota a new random stamp, in the connection's current transaction."""
+    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(RotaVersion).values(territory_id=territory_id, stamp=uuid.uuid4().hex)
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["territory_id"], set_={"stamp": statement.excluded.stamp})
+    )
+
+
+def _changed_territories(session: Session) -> set[int]:
+    """The territories whose rota the objects of this flush change (read before the flush is applied)."""
+    territories: set[int] = set()
+    volunteer_ids: set[int] = set()
+    pattern_ids: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if not isinstance(obj, Volunteer | Shift | ShiftPattern | ShiftException):
+            continue
+        state: InstanceState[Any] = inspect(obj)
+        # Read what is loaded, never a lazy load: a deleted row cannot be read back any more.
+        values = state.dict
+        if isinstance(obj, Volunteer):
+            if obj in session.dirty and not any(state.attrs[name].history.has_changes() for name in ROTA_COLUMNS):
+                continue
+            territories.update(t for t in (values.get("territory_id"), *state.attrs.territory_id.history.deleted) if t)
+        elif isinstance(obj, ShiftException):
+            pattern_ids.add(values.get("pattern_id") or 0)
+            volunteer_ids.add(values.get("replacement_volunteer_id") or 0)
+        else:
+            volunteer_ids.add(values.get("volunteer_id") or 0)
+            volunteer_ids.update(v for v in state.attrs.volunteer_id.history.deleted if v)
+    pattern_ids.discard(0)
+    volunteer_ids.discard(0)
+    connection = session.connection()
+    if pattern_ids:
+        volunteer_ids.update(
+            connection.execute(
+                select(ShiftPattern.volunteer_id).where(ShiftPattern.id.in_(sorted(pattern_ids)))
+            ).scalars()
+        )
+    if volunteer_ids:
+        territories.update(
+            connection.execute(
+                select(Volunteer.territory_id).where(Volunteer.id.in_(sorted(volunteer_ids)))
+            ).scalars()
+        )
+    return territories
+
+
+@event.listens_for(Session, "after_flush")
+def _renew_rota_stamps(session: Session, _context: Any) -> None:
+    """Any change of a rota through the ORM, by whatever code, renews its territory's stamp."""
+    for territory_id in sorted(_changed_territories(session)):
+        renew_rota_stamp(session.connection(), territory_id)

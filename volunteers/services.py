@@ -15,7 +15,8 @@ from orientation.lifecycle import MOTIVES
 from orientation.models import Attempt, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
 from volunteers import rota as rota_mod
-from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.models import RotaVersion, Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.rota_cache import CACHE, RotaSnapshot
 from volunteers.routing import Candidate, Load, load_per_volunteer, ring_order
 
 # A volunteer whose phone rang for another request this recently, without an answer yet, is not rung again.
@@ -100,31 +101,58 @@ def load_rota(session: Session, territory_id: int, around: datetime) -> rota_mod
 
 def is_paused(volunteer: Volunteer, now: datetime) -> bool:
     """A pause lasts until DISPO, or until the end of the shift it was taken in."""
-    if not volunteer.paused:
-        return False
-    return volunteer.paused_until is None or volunteer.paused_until > now
+    return _paused(volunteer.paused, volunteer.paused_until, now)
+
+
+def _paused(paused: bool, paused_until: datetime | None, now: datetime) -> bool:
+    return paused and (paused_until is None or paused_until > now)
+
+
+def rota_snapshot(session: Session, territory_id: int, around: datetime) -> RotaSnapshot:
+    """The territory's rota around that instant and its volunteers' motives, from the cache when current."""
+    # The stamp is read before the rows: a change committed in between makes the next decision rebuild,
+    # never leaves older rows under a newer stamp.
+    stamp = session.scalar(select(RotaVersion.stamp).where(RotaVersion.territory_id == territory_id))
+    day = around.date()
+    if stamp is not None:
+        cached = CACHE.get(territory_id, day, stamp)
+        if cached is not None:
+            return cached
+    rows = session.execute(
+        select(Volunteer.id, Volunteer.motives, Volunteer.languages).where(
+            Volunteer.territory_id == territory_id, Volunteer.active.is_(True)
+        )
+    ).all()
+    snapshot = RotaSnapshot(
+        rota=load_rota(session, territory_id, around),
+        motives={row.id: frozenset(row.motives or ()) for row in rows},
+        languages={row.id: frozenset(row.languages or ("fr",)) for row in rows},
+    )
+    if stamp is not None:
+        CACHE.put(territory_id, day, stamp, snapshot)
+    return snapshot
+
+
+def _on_duty_ids(
+    snapshot: RotaSnapshot, territory: Territory, motive: str | None, now: datetime
+) -> list[int]:
+    """The active volunteers on shift at `now` who accept the motive (any if None), in the rota's order."""
+    holidays = french_public_holidays(territory.holiday_subdivision)
+    tz = ZoneInfo(territory.timezone)
+    if motive is None:
+        occurrences = snapshot.rota.on_duty(now, holidays, tz)
+    else:
+        occurrences = rota_mod.on_duty_for_motive(snapshot.rota, now, motive, snapshot.motives, holidays, tz)
+    return list(dict.fromkeys(o.volunteer_id for o in occurrences if o.volunteer_id in snapshot.motives))
 
 
 def on_duty_volunteers(session: Session, territory: Territory, motive: str | None, now: datetime) -> list[Volunteer]:
     """The territory's active volunteers on shift at `now` who accept the motive (any motive if None)."""
-    volunteers = session.scalars(
-        select(Volunteer).where(Volunteer.territory_id == territory.id, Volunteer.active.is_(True))
-    ).all()
-    by_id = {v.id: v for v in volunteers}
-    motives = {v.id: frozenset(v.motives or ()) for v in volunteers}
-    holidays = french_public_holidays(territory.holiday_subdivision)
-    tz = ZoneInfo(territory.timezone)
-    rota = load_rota(session, territory.id, now)
-    if motive is None:
-        occurrences = rota.on_duty(now, holidays, tz)
-    else:
-        occurrences = rota_mod.on_duty_for_motive(rota, now, motive, motives, holidays, tz)
-    seen: dict[int, Volunteer] = {}
-    for occurrence in occurrences:
-        volunteer = by_id.get(occurrence.volunteer_id)
-        if volunteer is not None:
-            seen.setdefault(volunteer.id, volunteer)
-    return list(seen.values())
+    ids = _on_duty_ids(rota_snapshot(session, territory.id, now), territory, motive, now)
+    if not ids:
+        return []
+    found = {v.id: v for v in session.scalars(select(Volunteer).where(Volunteer.id.in_(ids)))}
+    return [found[i] for i in ids if i in found and found[i].active]
 
 
 def ringing_elsewhere(session: Session, volunteer_ids: Collection[int], now: datetime) -> set[int]:
@@ -148,24 +176,46 @@ def ring_candidates(
     language: str,
     now: datetime,
     exclude: Collection[int],
-) -> list[Volunteer]:
-    """Whom to ring, in order: on shift, accepting the motive, free; language first, then fairness."""
-    on_duty = on_duty_volunteers(session, territory, motive, now)
-    busy = ringing_elsewhere(session, [v.id for v in on_duty], now)
+) -> list[int]:
+    """Whom to ring, in order (volunteer ids): on shift, accepting the motive, free; language first, then fairness."""
+    snapshot = rota_snapshot(session, territory.id, now)
+    on_duty = set(_on_duty_ids(snapshot, territory, motive, now))
+    if not on_duty:
+        return []
+    # What changes call to call, fresh and in one statement, as plain columns: no ORM objects built for the
+    # hundreds of volunteers a territory can have on shift.
+    ringing = (
+        select(Attempt.id)
+        .where(
+            Attempt.volunteer_id == Volunteer.id,
+            Attempt.result.is_(None),
+            Attempt.offered_at > now - RINGING_WINDOW,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            Volunteer.id,
+            Volunteer.paused,
+            Volunteer.paused_until,
+            Volunteer.on_call_request_id,
+            Volunteer.last_offered_at,
+            ringing.label("ringing"),
+        ).where(Volunteer.territory_id == territory.id, Volunteer.active.is_(True))
+    ).all()
     candidates = [
         Candidate(
-            volunteer_id=v.id,
-            motives=frozenset(v.motives or ()),
-            languages=frozenset(v.languages or ("fr",)),
-            paused=is_paused(v, now),
-            on_call=v.on_call_request_id is not None or v.id in busy,
-            last_offered_at=v.last_offered_at,
+            volunteer_id=volunteer_id,
+            motives=snapshot.motives[volunteer_id],
+            languages=snapshot.languages[volunteer_id],
+            paused=_paused(paused, paused_until, now),
+            on_call=on_call_request_id is not None or bool(ringing_now),
+            last_offered_at=last_offered_at,
         )
-        for v in on_duty
+        for volunteer_id, paused, paused_until, on_call_request_id, last_offered_at, ringing_now in rows
+        if volunteer_id in on_duty and volunteer_id in snapshot.motives
     ]
-    order = ring_order(candidates, motive, language, exclude)
-    by_id = {v.id: v for v in on_duty}
-    return [by_id[i] for i in order]
+    return ring_order(candidates, motive, language, exclude)
 
 
 def volunteer_by_phone(session: Session, phone: str) -> list[Volunteer]:

@@ -239,24 +239,24 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     return Offer(attempt=attempt, volunteer=volunteer)
 
 
-def claim_first(session: Session, ordered: list[Volunteer], now: datetime) -> Volunteer | None:
-    """The first volunteer of the ring order no other call is ringing, row-locked until our commit.
+def claim_first(session: Session, ordered: list[int], now: datetime) -> Volunteer | None:
+    """The first volunteer of the ring order (ids) no other call is ringing, row-locked until our commit.
 
     Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
     row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
     committed meanwhile rings that volunteer.
     """
-    for volunteer in ordered:
+    for volunteer_id in ordered:
         locked = session.execute(
             select(Volunteer.id)
-            .where(Volunteer.id == volunteer.id, Volunteer.on_call_request_id.is_(None))
+            .where(Volunteer.id == volunteer_id, Volunteer.on_call_request_id.is_(None))
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
         if locked is None:
             continue
-        if ringing_elsewhere(session, [volunteer.id], now):
+        if ringing_elsewhere(session, [volunteer_id], now):
             continue
-        return volunteer
+        return volunteer_by_id(session, volunteer_id)
     return None
 
 
