@@ -756,8 +756,10 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
     if routing:
         out.append(
             f"Routing from the database, in process, {sizes.volunteers} volunteers on shift (median of 15): "
-            f"`ring_candidates` (rota, who is free, order) {routing['ring_candidates']:.1f} ms, of which "
-            f"`load_rota` {routing['load_rota']:.1f} ms. Fix made for this benchmark: the rota's exceptions "
+            f"`ring_candidates` (rota stamp, who is free, order; the built rota comes from the process's cache "
+            f"while the territory's rota stamp is unchanged) {routing['ring_candidates']:.1f} ms; rebuilding "
+            f"the rota after a change (`load_rota`) {routing['load_rota']:.1f} ms, which every decision paid "
+            "before the cache. Earlier fix made for this benchmark: the rota's exceptions "
             f"query, {routing['before']:.1f} ms with the IN list of every pattern id it sent before, "
             f"{routing['after']:.1f} ms with the subquery it sends now."
         )
