@@ -72,7 +72,7 @@ class Shift(Base):
 
 
 class ShiftPattern(Base):
-    """A weekly recurring shift in Europe/Paris wall-clock time ("every Tuesday 09:00–12:00")."""
+    """A weekly recurring shift in the territory's wall-clock time ("every Tuesday 09:00–12:00")."""
 
     __tablename__ = "shift_patterns"
 

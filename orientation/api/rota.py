@@ -292,7 +292,7 @@ def _volunteer_maps(territory_id: int) -> tuple[dict[int, str], dict[int, frozen
 
 @bp.get("/rota")
 def expanded_rota() -> Response:
-    """Every occurrence of the territory's shifts over a period (default: the next 7 days), in Europe/Paris."""
+    """Every occurrence of the territory's shifts over a period (default: the next 7 days), on the territory's clock."""
     territory = _territory_arg()
     holidays, tz = territory_calendar(territory)
     today = datetime.combine(now().astimezone(tz).date(), time(), tzinfo=tz)

@@ -53,7 +53,7 @@ def _motive_codes(value: list[str]) -> list[str]:
 
 
 class PatternIn(BaseModel):
-    """POST /patterns: "every Tuesday 09:00–12:00 from 1 December to 30 June", in Europe/Paris wall-clock time.
+    """POST /patterns: "every Tuesday 09:00–12:00 from 1 December to 30 June", in the territory's wall-clock time.
 
     ``end_time`` at or before ``start_time`` ends the next day (20:00–08:00). ``motives`` narrows the
     volunteer's motives during this shift (empty: all of theirs). ``holidays``: ``include`` (a public holiday
@@ -126,7 +126,7 @@ def openapi_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for model in (PatternIn, PatternPatch, ExceptionIn):
         schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    local = {"type": "string", "format": "date-time", "description": "Europe/Paris, with its offset"}
+    local = {"type": "string", "format": "date-time", "description": "the territory's wall clock, with its offset"}
     nullable_int = {"type": ["integer", "null"]}
     schemas["ShiftException"] = {
         "type": "object",
@@ -229,7 +229,7 @@ def openapi_paths() -> dict[str, Any]:
                 "responses": {"200": _json(items("Pattern")), **ERRORS},
             },
             "post": {
-                "summary": "Add a weekly pattern (Europe/Paris wall-clock times)",
+                "summary": "Add a weekly pattern (the territory's wall-clock times)",
                 "requestBody": _body("PatternIn"),
                 "responses": {"201": _json(_ref("Pattern"), "Created"), **ERRORS},
             },

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -111,6 +111,8 @@ def territory_or_404(territory_id: int) -> Territory:
     territory = db().get(Territory, territory_id)
     if territory is None:
         abort(404)
+    # The page's times are read on this territory's wall clock (an overseas CPTS is not on Paris time).
+    g.console_tz = ZoneInfo(territory.timezone)
     return territory
 
 
@@ -129,11 +131,17 @@ def local(moment: datetime | None, territory: Territory | None = None) -> dateti
     return moment.astimezone(ZoneInfo(territory.timezone) if territory else PARIS)
 
 
+def page_tz() -> ZoneInfo:
+    """The wall clock of the page: its territory's, or Paris on pages of no one territory."""
+    tz = g.get("console_tz")
+    return tz if isinstance(tz, ZoneInfo) else PARIS
+
+
 def format_datetime(moment: datetime | None, with_year: bool = False) -> str:
-    """ "mar. 24 nov. 10:05" in Paris time; an em dash for nothing."""
+    """ "mar. 24 nov. 10:05" on the page's territory's clock; an em dash for nothing."""
     if moment is None:
         return "—"
-    value = moment.astimezone(PARIS)
+    value = moment.astimezone(page_tz())
     year = f" {value.year}" if with_year else ""
     return f"{WEEKDAYS_SHORT[value.weekday()]} {value.day} {MONTHS_SHORT[value.month - 1]}{year} {value:%H:%M}"
 

@@ -381,3 +381,17 @@ def test_settings_validate_opening_hours_and_preview_the_wording(
     status, _, _ = post(client, page + "/messages", {"prompt_welcome": wording, "action": "save"}, page=page)
     session.expire_all()
     assert status == 302 and territory.settings["prompts"] == {"welcome": wording}
+
+
+def test_an_overseas_territorys_pages_show_times_on_its_own_clock(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory, client = coordinator(app, session, clock)
+    territory.timezone = "Indian/Reunion"  # UTC+4, three hours ahead of Paris in November
+    session.commit()
+    # Tuesday 24 November 2026, 09:00 in Paris = 12:00 in La Réunion.
+    request = make_request(session, territory, datetime(2026, 11, 24, 9, 0, tzinfo=PARIS), motive="orientation")
+    log = text_of(client.get(f"/t/{territory.id}/demandes").get_data(as_text=True))
+    page = text_of(client.get(f"/t/{territory.id}/demandes/{request.reference}").get_data(as_text=True))
+    assert "24 nov. 12:00" in log and "24 nov. 09:00" not in log
+    assert "24 nov. 2026 12:00" in page

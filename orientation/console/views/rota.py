@@ -14,7 +14,7 @@ from orientation.calendar import french_public_holidays
 from orientation.console import adapters, rota_forms
 from orientation.console.periods import parse_day
 from orientation.console.rota_grid import week_grid
-from orientation.console.web import MOTIVES, WEEKDAYS, bp, territory_or_404
+from orientation.console.web import MOTIVES, WEEKDAYS, bp, page_tz, territory_or_404
 from orientation.models import Territory
 from orientation.runtime import db, now
 from volunteers.models import ShiftPattern, Volunteer
@@ -107,7 +107,7 @@ def rota_add_shift(territory_id: int) -> Response | tuple[str, int]:
         "shift",
         lambda session, t: rota_forms.add_shift(session, t.id, request.form, now(), ZoneInfo(t.timezone)),
         "Permanence ajoutée.",
-        lambda shift: shift.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
+        lambda shift: shift.starts_at.astimezone(page_tz()).date(),
     )
 
 
@@ -119,7 +119,7 @@ def rota_add_pattern(territory_id: int) -> Response | tuple[str, int]:
         "pattern",
         lambda session, t: rota_forms.add_pattern(session, t.id, request.form, now()),
         "Permanence régulière ajoutée.",
-        lambda pattern: max(pattern.valid_from, now().date()),
+        lambda pattern: max(pattern.valid_from, now().astimezone(page_tz()).date()),
     )
 
 
