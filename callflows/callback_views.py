@@ -16,6 +16,7 @@ from callflows import prompts, twiml
 from callflows.views import Ctx, _ask_outcome, _say, bp, webhook
 from orientation.models import Attempt, Request
 from orientation.services import callbacks
+from orientation.services import requests as requests_svc
 
 OFFER_KEY_SECONDS = 8
 PATIENT_RING_SECONDS = 30
@@ -62,7 +63,8 @@ def dial_patient_twiml(urls: twiml.Urls, attempt_id: int, words: str, patient: s
 
 
 def _attempt(ctx: Ctx) -> Attempt | None:
-    attempt = ctx.session.get(Attempt, ctx.arg_int("attempt", 0))
+    # As on the live path: the request is row-locked first, so two callbacks of one call-back take turns.
+    attempt = requests_svc.lock_attempt(ctx.session, ctx.arg_int("attempt", 0))
     if attempt is None or attempt.kind != "callback":
         return None
     ctx.request = attempt.request

@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.services import callbacks
 from orientation.services.tokens import create_token
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -182,3 +183,40 @@ def test_two_calls_routed_at_the_same_instant_never_ring_the_same_phone(
     session.expire_all()
     rung = [a.volunteer_id for a in session.scalars(select(Attempt).order_by(Attempt.id))]
     assert len(rung) == 2 and len(set(rung)) == 2
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("round_", range(3))
+def test_a_volunteer_passing_a_call_back_racing_its_status_offers_it_to_one_other_volunteer(
+    app: Flask, session: Session, clock: FrozenClock, round_: int
+) -> None:
+    territory = factories.territory(session, clock())
+    for _ in range(3):
+        factories.volunteer(session, territory, clock())
+    request = Request(
+        territory_id=territory.id,
+        reference=f"P20-2026-{round_ + 1:06d}",
+        call_sid=f"CB{round_:032d}",
+        caller="+33611223344",
+        caller_is_mobile=True,
+        status="callback_pending",
+        motive="orientation",
+        created_at=clock(),
+        updated_at=clock(),
+        callback_requested_at=clock(),
+    )
+    session.add(request)
+    session.commit()
+    offer = callbacks.offer_next(session, request, clock(), PUBLIC_BASE_URL, live=False)
+    assert offer is not None
+    session.commit()
+    leg = {"CallSid": "CA" + "9" * 32, "AccountSid": "AC" + "0" * 32}
+    attempt = offer.attempt.id
+    _at_once(
+        lambda: _post(app, f"/twilio/callback/answer?attempt={attempt}", {**leg, "Digits": "2"}),
+        lambda: _post(app, f"/twilio/callback/status?attempt={attempt}", {**leg, "CallStatus": "completed"}),
+    )
+    session.expire_all()
+    offered = session.scalars(select(Attempt.volunteer_id).where(Attempt.request_id == request.id)).all()
+    # The first volunteer passed once (by key or by hanging up), and the request went to one other volunteer.
+    assert len(offered) == 2 and len(set(offered)) == 2
