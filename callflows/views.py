@@ -142,7 +142,7 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
             key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
             # Optimistic: nearly every callback is new, so it is handled without first looking for a stored
             # answer. A duplicate runs into the unique idempotency key at commit, everything it did is rolled
-            # back, and it gets the answer stored the first time (see _replayed_or).
+            # back, and it gets the answer stored the first time (see _stored_answer).
             try:
                 ctx = Ctx(
                     session=session,
