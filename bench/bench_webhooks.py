@@ -13,8 +13,11 @@ by the server at routing time, so the requests after routing are signed once rou
 from the database). Phases also give each kind its own latency distribution, which one mixed wrk run could
 not. A batch never holds more calls than volunteers on shift, so every call is routed to a volunteer.
 
-The same replayed requests then go, with the same gunicorn settings, to bench/minimal_app.py (one fixed
-TwiML): the simplest thing that answers Twilio, measured in the same run.
+The same replayed requests then go, with the same gunicorn settings, to two baselines measured in the same
+run: bench/minimal_app.py (one fixed TwiML), the simplest thing that answers Twilio, and bench/floor_app.py
+(the signature checked, one event row inserted and committed, the same TwiML), the least every real webhook
+must do. Both get the flow's requests repeated to about `minimal_requests`, each repetition with its own
+CallSids (signed again), so that every request the floor stores is a first-time callback.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
@@ -640,21 +643,34 @@ def run_flow(
     return result
 
 
-def combined_file(result: LevelResult, path: Path) -> Path:
-    """Every request of a level's flow in one file, for the minimal endpoint."""
+def combined_file(result: LevelResult, path: Path, wanted: int) -> Path:
+    """Every request of a level's flow in one file, for the baselines, repeated until about `wanted` requests.
+
+    The first copy is the flow's requests as sent; each further copy changes every CallSid (the same one
+    the same way) and is signed again, so that no request of the file is a duplicate of another.
+    """
+    lines = [line for part in result.files for line in part.read_text().splitlines() if line]
+    copies = max(1, -(-wanted // max(len(lines), 1)))
+    signer = Signer()
     with path.open("w") as out:
-        for part in result.files:
-            out.write(part.read_text())
+        for copy in range(copies):
+            for line in lines:
+                if copy:
+                    target, _, body = line.split("\t", 2)
+                    params = dict(parse_qsl(body, keep_blank_values=True))
+                    params["CallSid"] = f"CA{copy:04x}" + params["CallSid"][6:]
+                    line = signer.line(target, params)
+                out.write(line + "\n")
     return path
 
 
-def run_minimal(wrk: str, url: str, requests_file: Path, connections: int, wanted: int) -> Histogram:
-    """Replay the flow's requests to the minimal app, looped until about `wanted` requests."""
-    lines = sum(1 for _ in requests_file.open())
-    loops = max(1, -(-wanted // max(lines, 1)))
+def run_baseline(wrk: str, url: str, requests_file: Path, connections: int) -> tuple[Histogram, int]:
+    """Replay a level's baseline file once to a baseline app; its histogram and its failed answers."""
     histogram = Histogram()
-    histogram.add_run(run_wrk(wrk, url, requests_file, connections, loops))
-    return histogram
+    report = run_wrk(wrk, url, requests_file, connections)
+    histogram.add_run(report)
+    lines = sum(1 for _ in requests_file.open())
+    return histogram, report["non_ok"] + report["fallbacks"] + abs(lines - report["requests"])
 
 
 # ---------------------------------------------------------------- report
@@ -694,8 +710,12 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         "every request signed with twilio's RequestValidator. wrk "
         f"{results['versions']['wrk']} (`-t1`) replays the calls one webhook kind at a time through "
         "`bench/replay.lua`, each request once (distinct CallSids); latencies are wrk's, from request to "
-        "answer, connection included (sync workers close every connection). Baseline: `bench/minimal_app.py` "
-        "(one fixed TwiML) under the same gunicorn settings, replayed the same requests in the same run."
+        "answer, connection included (sync workers close every connection). Baselines, under the same gunicorn "
+        "settings and replayed the same requests in the same run (repeated with fresh CallSids, signed again): "
+        "the minimal endpoint, `bench/minimal_app.py` (one fixed TwiML), and the floor, `bench/floor_app.py`, "
+        "the least every real webhook must do (X-Twilio-Signature checked with twilio's RequestValidator, one "
+        "INSERT of the callback's event row through a pooled SQLAlchemy Core connection and its commit, the "
+        "same fixed TwiML)."
     )
     out.append("")
     for server, data in results["servers"].items():
@@ -719,6 +739,12 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
                 f"| {level['connections']} | minimal endpoint | {minimal['requests']} | {minimal['rate']:.0f} | "
                 f"{minimal['p50_ms']:.1f} | {minimal['p99_ms']:.1f} |"
             )
+            floor = level.get("floor")
+            if floor:
+                out.append(
+                    f"| {level['connections']} | floor (signature, one INSERT, commit) | {floor['requests']} | "
+                    f"{floor['rate']:.0f} | {floor['p50_ms']:.1f} | {floor['p99_ms']:.1f} |"
+                )
         out.append("")
         top = data["levels"][-1]
         share = top["total"]["rate"] / top["minimal"]["rate"] if top["minimal"]["rate"] else 0.0
@@ -737,6 +763,17 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
             f"| p99, slowest kind ({worst_kind[0]}) | {worst_kind[1]['p99_ms']:.1f} ms | < {TARGET_P99_MS:.0f} ms | "
             f"{verdict(worst_kind[1]['p99_ms'] < TARGET_P99_MS)} |"
         )
+        floor = top.get("floor")
+        if floor:
+            floor_share = floor["rate"] / top["minimal"]["rate"] if top["minimal"]["rate"] else 0.0
+            out.append(
+                f"| floor ÷ minimal endpoint (the most the whole flow could reach) | {floor_share:.2f} "
+                f"({floor['rate']:.0f} ÷ {top['minimal']['rate']:.0f} webhooks/s) | ≥ {TARGET_SHARE} for the "
+                f"target to be reachable | {'reachable' if floor_share >= TARGET_SHARE else 'not reachable'} |"
+            )
+            out.append(f"| floor p99 | {floor['p99_ms']:.1f} ms | < {TARGET_P99_MS:.0f} ms | |")
+            flow_share = top["total"]["rate"] / floor["rate"] if floor["rate"] else 0.0
+            out.append(f"| whole flow ÷ floor | {flow_share:.2f} | | |")
         capacity = top["total"]["rate"] * SECONDS_PER_WEBHOOK
         out.append(
             f"| calls in progress this sustains (one webhook every {SECONDS_PER_WEBHOOK} s a call) | "
@@ -747,7 +784,7 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
             f"{level['calls']} calls at {level['connections']} connection(s): "
             f"{level['unrouted']} not routed to a volunteer, {level['double_rung']} volunteer(s) rung for two "
             f"calls at once, {level['problems']} failed answers, {level.get('socket_errors', 0)} socket errors "
-            "(wrk reconnected)"
+            f"(wrk reconnected), {level.get('floor_problems', 0)} failed answers of the floor"
             for level in data["levels"]
         ]
         out.append("Checks: " + "; ".join(checks) + ".")
@@ -824,23 +861,36 @@ def main(argv: list[str] | None = None) -> None:
                     f"{flow.total().rate:.0f} webhooks/s, {time.monotonic() - started:.0f} s",
                     file=sys.stderr,
                 )
+        files = {
+            flow.connections: combined_file(
+                flow, WORK / f"{server}-c{flow.connections}-all.txt", sizes.minimal_requests
+            )
+            for flow in flows
+        }
+        minimal: dict[int, Histogram] = {}
+        floor: dict[int, tuple[Histogram, int]] = {}
         with gunicorn("bench.minimal_app:create_app()", worker_args, env, f"{server}-minimal.log") as url:
             for flow in flows:
-                requests_file = combined_file(flow, WORK / f"{server}-c{flow.connections}-all.txt")
-                minimal = run_minimal(wrk, url, requests_file, flow.connections, sizes.minimal_requests)
-                levels.append(
-                    {
-                        "connections": flow.connections,
-                        "calls": flow.calls,
-                        "unrouted": flow.unrouted,
-                        "double_rung": flow.double_rung,
-                        "problems": flow.problems,
-                        "socket_errors": flow.socket_errors,
-                        "kinds": {kind: summarize(h) for kind, h in flow.kinds.items()},
-                        "total": summarize(flow.total()),
-                        "minimal": summarize(minimal),
-                    }
-                )
+                minimal[flow.connections] = run_baseline(wrk, url, files[flow.connections], flow.connections)[0]
+        with gunicorn("bench.floor_app:create_app()", worker_args, env, f"{server}-floor.log") as url:
+            for flow in flows:
+                floor[flow.connections] = run_baseline(wrk, url, files[flow.connections], flow.connections)
+        for flow in flows:
+            levels.append(
+                {
+                    "connections": flow.connections,
+                    "calls": flow.calls,
+                    "unrouted": flow.unrouted,
+                    "double_rung": flow.double_rung,
+                    "problems": flow.problems,
+                    "socket_errors": flow.socket_errors,
+                    "kinds": {kind: summarize(h) for kind, h in flow.kinds.items()},
+                    "total": summarize(flow.total()),
+                    "minimal": summarize(minimal[flow.connections]),
+                    "floor": summarize(floor[flow.connections][0]),
+                    "floor_problems": floor[flow.connections][1],
+                }
+            )
         results["servers"][server] = {"levels": levels}
         if "profile" not in results:
             results["profile"] = webhook_profile.profile_flow(database_url, sizes.profile_calls, env)
