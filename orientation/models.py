@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -226,3 +227,37 @@ class AuditEntry(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"), index=True)
     reference: Mapped[str | None] = mapped_column(String(32), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+
+class StatsRollup(Base):
+    """The stored stats tally of one territory's requests created on one UTC day or in one UTC month.
+
+    Written by orientation.services.stats_rollups, only for days at least half a day old. No foreign key: a
+    row that outlives its territory is never read again.
+    """
+
+    __tablename__ = "stats_rollups"
+
+    territory_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    tally: Mapped[str] = mapped_column(Text)  # orientation.stats_tally.Tally.to_json()
+    # The day's version (a month: the sum of its days' versions) read before its requests were counted.
+    version: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StatsDayVersion(Base):
+    """How many times the requests of a territory's UTC day changed once older than a few hours.
+
+    Written by the database's triggers on requests (migration 0009), never by the application: a stored
+    tally counted at a lower version is out of date. Versions only grow, so a slow recount can never pass
+    a newer one off as current.
+    """
+
+    __tablename__ = "stats_day_versions"
+
+    territory_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

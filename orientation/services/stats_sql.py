@@ -5,14 +5,19 @@ The definitions are those of `orientation.stats` (read its docstring), and the r
 compares the two on random data on SQLite and PostgreSQL. How, without moving every row to Python:
 
 * Counts: one GROUP BY motive with conditional sums.
-* Delays (time to answer, call-back delay) are read as an integer number of *microseconds* computed by the
-  database, exactly: PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric (PostgreSQL ≥ 14); on SQLite
-  the stored text (``YYYY-MM-DD HH:MM:SS.ffffff``, as SQLAlchemy writes it) is read as whole seconds plus
-  its six digits of microseconds. ``micro / 1_000_000`` in Python is then the very float that
-  ``timedelta.total_seconds()`` gives, and integers sort like those floats.
+* Delays (time to answer, call-back delay) are the generated columns ``answer_micros`` and
+  ``callback_micros`` (migration 0009): an exact integer number of *microseconds* computed by the database
+  under the conditions of `orientation.stats` (PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric; on
+  SQLite the stored text ``YYYY-MM-DD HH:MM:SS.ffffff`` is read as whole seconds plus its six digits).
+  ``micro / 1_000_000`` in Python is then the very float that ``timedelta.total_seconds()`` gives, and
+  integers sort like those floats.
 * Order statistics (median, nearest-rank 90th percentile) in two passes, so that no backend sorts a year of
-  delays: a count per whole second of delay first (the histogram rides on the counts query), then only
-  the delays of the few seconds that hold a wanted rank are read back and sorted here.
+  delays: a count per whole second of delay first (the histograms ride on the counts), then only the delays
+  of the few seconds that hold a wanted rank are read back, through the delay's covering index, and sorted
+  here.
+* Counts and histograms add up over disjoint sets of requests (`orientation.stats_tally.Tally`): a
+  territory's long period comes from stored day and month tallies (`stats_rollups`) plus the rows of the
+  rest; the second pass always reads the whole period's delays of the wanted seconds.
 
 Rows that `stats.RequestRow` refuses (an unknown motive, status or outcome) raise ValueError here too; the
 order of the timestamps, which RequestRow also checks, is not checked again here.
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -30,22 +35,9 @@ from sqlalchemy.orm import Session
 
 from orientation import stats
 from orientation.db import UTCDateTime
+from orientation.stats_tally import COUNTS, Tally
 
 MICROS = 1_000_000
-_CONNECTED = "connected_at IS NOT NULL AND (callback_requested_at IS NULL OR connected_at < callback_requested_at)"
-_CALLED_BACK = "callback_done_at IS NOT NULL AND callback_requested_at IS NOT NULL"
-
-
-def _micro(dialect: str, later: str, earlier: str) -> str:
-    """SQL for `later - earlier` in whole microseconds, exact on both backends."""
-    if dialect == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) * {MICROS} AS BIGINT)"
-    whole = "CAST(strftime('%s', substr({0}, 1, 19)) AS INTEGER)"
-    fraction = "CAST(substr({0}, 21, 6) AS INTEGER)"
-    return (
-        f"(({whole.format(later)} - {whole.format(earlier)}) * {MICROS}"
-        f" + {fraction.format(later)} - {fraction.format(earlier)})"
-    )
 
 
 def _where(territory_id: int | None, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
@@ -141,21 +133,22 @@ def _median(values: list[float]) -> float | None:
     return float(values[0]) if len(values) == 1 else float((values[0] + values[1]) / 2)
 
 
-def figures_by_motive(
-    session: Session, territory_id: int | None, since: datetime | None, until: datetime | None
-) -> dict[str, stats.MotiveFigures]:
-    """What `stats.figures_by_motive(request_rows(session, territory_id, since, until))` returns, computed in SQL."""
+def raw_tallies(
+    session: Session, territory_id: int | None, since: datetime | None, until: datetime | None, by_day: bool = False
+) -> dict[date | None, Tally]:
+    """The tally of the requests created in [since, until), counted from the rows: one, or one per UTC day."""
     dialect = session.get_bind().dialect.name
     where, params = _where(territory_id, since, until)
-    answer = _micro(dialect, "connected_at", "created_at")
-    callback = _micro(dialect, "callback_done_at", "callback_requested_at")
+    day = ("CAST(created_at AT TIME ZONE 'UTC' AS DATE)" if dialect == "postgresql" else "substr(created_at, 1, 10)")
+    day_column = f"{day} AS day" if by_day else "NULL AS day"
     statuses = ", ".join(f"'{s}'" for s in sorted(stats.STATUSES))
     outcomes = ", ".join(f"'{o}'" for o in sorted(stats.OUTCOMES))
     # The whole seconds of both delays ride on the counts: one pass gives counts and both histograms (a
     # request is answered live or called back, rarely both, so the groups stay few). Integer division
-    # truncates toward zero on both backends (and in _Delays.values).
+    # truncates toward zero on both backends (and in _Delays.values). answer_micros and callback_micros are
+    # generated columns (migration 0009): the delays of _micro, under the conditions of stats.
     counts_sql = f"""
-        SELECT motive, answer_second, callback_second, count(*),
+        SELECT day, motive, answer_second, callback_second, count(*),
           sum(CASE WHEN status = 'abandoned' OR outcome = 'abandoned' THEN 1 ELSE 0 END),
           sum(CASE WHEN status = 'callback_pending' THEN 1 ELSE 0 END),
           sum(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END),
@@ -164,65 +157,98 @@ def figures_by_motive(
           sum(CASE WHEN outcome = 'no_solution' THEN 1 ELSE 0 END),
           sum(CASE WHEN status NOT IN ({statuses}) OR outcome NOT IN ({outcomes}) THEN 1 ELSE 0 END)
         FROM (
-          SELECT motive, status, outcome,
-            CASE WHEN {_CONNECTED} THEN {answer} / {MICROS} END AS answer_second,
-            CASE WHEN {_CALLED_BACK} THEN {callback} / {MICROS} END AS callback_second
+          SELECT {day_column}, motive, status, outcome,
+            answer_micros / {MICROS} AS answer_second, callback_micros / {MICROS} AS callback_second
           FROM requests WHERE {where}
         ) AS period
-        GROUP BY motive, answer_second, callback_second
+        GROUP BY day, motive, answer_second, callback_second
     """  # noqa: S608 - only fixed SQL fragments and constants are formatted in; values are bound
-    tallies: dict[str, list[int]] = {key: [0] * 8 for key in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)}
-    answers, callbacks = _Delays(), _Delays()
-    for motive, answer_second, callback_second, count, *sums in session.execute(
+    tallies: dict[date | None, Tally] = {}
+    for day_value, motive, answer_second, callback_second, count, *sums in session.execute(
         _statement(counts_sql, params), params
     ):
         if sums[-1]:
             raise ValueError("a request has an unknown status or outcome")
-        bucket = _bucket(motive)
-        tally = tallies[bucket]
-        tally[0] += count
-        if answer_second is not None:
-            tally[1] += count
-            answers.add(bucket, int(answer_second), count)
-        if callback_second is not None:
-            callbacks.add(bucket, int(callback_second), count)
-        for index, value in enumerate(sums[:-1], start=2):
-            tally[index] += int(value or 0)
+        key = day_value if day_value is None or isinstance(day_value, date) else date.fromisoformat(day_value)
+        tallies.setdefault(key, Tally()).add_group(
+            _bucket(motive),
+            None if answer_second is None else int(answer_second),
+            None if callback_second is None else int(callback_second),
+            int(count),
+            [int(value or 0) for value in sums[:-1]],
+        )
+    return tallies
 
+
+def figures_by_motive(
+    session: Session,
+    territory_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime | None = None,
+) -> dict[str, stats.MotiveFigures]:
+    """What `stats.figures_by_motive(request_rows(session, territory_id, since, until))` returns, computed in SQL.
+
+    A territory's figures add up stored day and month totals and count only the rest from the rows
+    (`stats_rollups`, which may write and commit those totals); every territory's at once are counted from
+    the rows. `now` (the caller's clock) can only make fewer days count as stored.
+    """
+    from orientation.services import stats_rollups
+
+    if territory_id is None:
+        tally = raw_tallies(session, None, since, until).get(None, Tally())
+    else:
+        tally = stats_rollups.tally(session, territory_id, since, until, now)
+    answers, callbacks = _Delays(), _Delays()
+    for bucket, histogram in tally.answers.items():
+        for second, count in histogram.items():
+            answers.add(bucket, second, count)
+    for bucket, histogram in tally.callbacks.items():
+        for second, count in histogram.items():
+            callbacks.add(bucket, second, count)
     answer_seconds = answers.want(_answer_ranks)
     callback_seconds = callbacks.want(_median_ranks)
-    answer_rows: list[tuple[str, int]] = []
-    callback_rows: list[tuple[str, int]] = []
-    if answer_seconds or callback_seconds:
-        # Second pass: only the delays in the seconds that hold a wanted rank. The seconds are integers
-        # computed here, never outside input.
-        answer_in = ", ".join(str(int(s)) for s in sorted(answer_seconds)) or "NULL"
-        callback_in = ", ".join(str(int(s)) for s in sorted(callback_seconds)) or "NULL"
-        values_sql = f"""
-            SELECT motive, answer_micro, callback_micro FROM (
-              SELECT motive,
-                CASE WHEN {_CONNECTED} THEN {answer} END AS answer_micro,
-                CASE WHEN {_CALLED_BACK} THEN {callback} END AS callback_micro
-              FROM requests WHERE {where}
-            ) AS delays
-            WHERE answer_micro / {MICROS} IN ({answer_in}) OR callback_micro / {MICROS} IN ({callback_in})
-        """  # noqa: S608 - as above
-        for motive, answer_micro, callback_micro in session.execute(_statement(values_sql, params), params):
-            bucket = _bucket(motive)
-            if answer_micro is not None:
-                answer_rows.append((bucket, int(answer_micro)))
-            if callback_micro is not None:
-                callback_rows.append((bucket, int(callback_micro)))
+    where, params = _where(territory_id, since, until)
+    answer_rows = _delays_in(session, "answer_micros", answer_seconds, where, params)
+    callback_rows = _delays_in(session, "callback_micros", callback_seconds, where, params)
     answer_values = answers.values(answer_rows)
     callback_values = callbacks.values(callback_rows)
 
     result: dict[str, stats.MotiveFigures] = {}
-    total = [0] * 8
-    for key, tally in tallies.items():
-        result[key] = _figures(tally, answer_values.get(key, []), callback_values.get(key, []))
-        total = [a + b for a, b in zip(total, tally, strict=True)]
+    total = [0] * len(COUNTS)
+    for key in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE):
+        counts = tally.counts.get(key, [0] * len(COUNTS))
+        result[key] = _figures(counts, answer_values.get(key, []), callback_values.get(key, []))
+        total = [a + b for a, b in zip(total, counts, strict=True)]
     result[stats.ALL] = _figures(total, answer_values.get(stats.ALL, []), callback_values.get(stats.ALL, []))
     return result
+
+
+def _second_range(second: int) -> tuple[int, int]:
+    """The delays in microseconds whose whole second (truncated toward zero) is `second`, bounds included."""
+    if second > 0:
+        return second * MICROS, (second + 1) * MICROS - 1
+    if second < 0:
+        return (second - 1) * MICROS + 1, second * MICROS
+    return -(MICROS - 1), MICROS - 1
+
+
+def _delays_in(
+    session: Session, column: str, seconds: set[int], where: str, params: Mapping[str, Any]
+) -> list[tuple[str, int]]:
+    """Second pass: (bucket, microseconds) of the period's delays that lie in the given whole seconds.
+
+    One range per second over the column's index (territory, delay, created_at, motive), so a year of a busy
+    territory is not read again: only the requests of those few seconds, and without touching the table.
+    """
+    rows: list[tuple[str, int]] = []
+    for second in sorted(seconds):
+        low, high = _second_range(second)
+        values_sql = f"SELECT motive, {column} FROM requests WHERE {where} AND {column} BETWEEN :low AND :high"  # noqa: S608 - fixed names
+        bound = {**params, "low": low, "high": high}
+        found = session.execute(_statement(values_sql, bound), bound)
+        rows.extend((_bucket(motive), int(micro)) for motive, micro in found)
+    return rows
 
 
 def _answer_ranks(n: int) -> list[int]:
