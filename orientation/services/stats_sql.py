@@ -236,15 +236,19 @@ def _second_range(second: int) -> tuple[int, int]:
 def _delays_in(
     session: Session, column: str, seconds: set[int], where: str, params: Mapping[str, Any]
 ) -> list[tuple[str, int]]:
+    # `column` is answer_micros or callback_micros, never outside input.
     """Second pass: (bucket, microseconds) of the period's delays that lie in the given whole seconds.
 
     One range per second over the column's index (territory, delay, created_at, motive), so a year of a busy
     territory is not read again: only the requests of those few seconds, and without touching the table.
     """
     rows: list[tuple[str, int]] = []
+    # SQLite's planner prefers the (territory, created_at) index, a scan of the whole period: 37 ms
+    # instead of 0.2 ms for one second of a year of 20,000 requests.
+    table = f"requests INDEXED BY ix_requests_{column}" if session.get_bind().dialect.name == "sqlite" else "requests"
     for second in sorted(seconds):
         low, high = _second_range(second)
-        values_sql = f"SELECT motive, {column} FROM requests WHERE {where} AND {column} BETWEEN :low AND :high"  # noqa: S608 - fixed names
+        values_sql = f"SELECT motive, {column} FROM {table} WHERE {where} AND {column} BETWEEN :low AND :high"  # noqa: S608 - fixed names
         bound = {**params, "low": low, "high": high}
         found = session.execute(_statement(values_sql, bound), bound)
         rows.extend((_bucket(motive), int(micro)) for motive, micro in found)
