@@ -109,6 +109,7 @@ JOBS: list[JobSpec] = [
     JobSpec("replay_journal", "orientation.services.journal_replay:replay_job", {"trigger": "interval", "seconds": 60}),
     JobSpec("callbacks", "orientation.services.callbacks:work_callbacks", {"trigger": "interval", "seconds": 60}),
     JobSpec("recordings", "orientation.services.callbacks:purge_recordings", {"trigger": "cron", "minute": 30}),
+    JobSpec("stats_tallies", "orientation.services.stats_rollups:store_tallies", {"trigger": "cron", "hour": 2}),
 ]
 
 

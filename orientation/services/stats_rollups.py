@@ -24,11 +24,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from orientation import stats_plan
-from orientation.models import Request, StatsDayVersion, StatsRollup
+from orientation.db import transaction
+from orientation.models import Request, StatsDayVersion, StatsRollup, Territory
+from orientation.runtime import Runtime
 from orientation.services.stats_sql import raw_tallies
 from orientation.stats_tally import Tally
 
 MARGIN = timedelta(hours=12)
+# How far back the clock job stores tallies ahead of any look (older periods are stored when first looked at).
+STORED_DAYS = timedelta(days=400)
 DAY, MONTH = "day", "month"
 
 
@@ -87,6 +91,23 @@ def refresh(session: Session, territory_id: int, first: date, end: date, now: da
     counted: list[int] = []
     _stored(session, territory_id, plan, now, counted)
     return counted[0] if counted else 0
+
+
+def store_tallies(rt: Runtime, now: datetime) -> int:
+    """Clock job: store every territory's tallies of the last STORED_DAYS days that are over; returns days counted."""
+    counted = 0
+    with transaction(rt.sessions) as session:
+        territories = session.execute(select(Territory.id).order_by(Territory.id)).scalars().all()
+    for territory_id in territories:
+        with transaction(rt.sessions) as session:
+            first = session.execute(
+                select(func.min(Request.created_at)).where(Request.territory_id == territory_id)
+            ).scalar_one_or_none()
+            if first is None:
+                continue
+            start = max(first.astimezone(UTC).date(), (now - STORED_DAYS).astimezone(UTC).date())
+            counted += refresh(session, territory_id, start, cutoff(session, now), now)
+    return counted
 
 
 def _versions(session: Session, territory_id: int, first: date, last: date) -> dict[date, int]:

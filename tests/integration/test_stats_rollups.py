@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from flask import Flask
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -187,3 +188,21 @@ def _db_moment(session: Session, moment: datetime) -> object:
     if session.get_bind().dialect.name == "postgresql":
         return moment
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def test_the_nightly_job_stores_each_territorys_days_and_the_next_look_counts_only_the_rest(
+    app: Flask, session: Session
+) -> None:
+    rt = app.extensions["orientation"]
+    territory = factories.territory(session, NOW)
+    factories.territory(session, NOW, name="CPTS vide", reference_prefix="V", phone_numbers=["+33199000003"])
+    _requests(session, territory, 60, seed=7)
+    first_day = session.execute(
+        select(func.min(Request.created_at)).where(Request.territory_id == territory.id)
+    ).scalar_one()
+    counted = stats_rollups.store_tallies(rt, NOW)
+    days = (stats_rollups.cutoff(session, NOW) - first_day.date()).days
+    assert counted == days
+    assert stats_rollups.store_tallies(rt, NOW) == 0
+    expected = _pure(session, territory.id, START, NOW)
+    assert stats_sql.figures_by_motive(session, territory.id, START, NOW, NOW) == expected
