@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -138,16 +138,26 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     return attempt
 
 
+_ATTEMPTS = cast(Table, Attempt.__table__)
+
+
 def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
     """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
-    request_id = session.scalar(select(Attempt.request_id).where(Attempt.id == attempt_id))
-    if request_id is not None and leg_call_sid:
+    # Core statements on the table, no Attempt object (nor the ORM's statement handling): a leg posts four
+    # status callbacks, and only the first finds no CallSid kept yet, so the other three read one row and
+    # write nothing. Nothing of this session has an Attempt loaded or pending when a status callback runs.
+    found = session.execute(
+        select(_ATTEMPTS.c.request_id, _ATTEMPTS.c.leg_call_sid).where(_ATTEMPTS.c.id == attempt_id)
+    ).first()
+    if found is None:
+        return None
+    request_id, kept = found
+    if kept is None and leg_call_sid:
         # Conditional and atomic: a concurrent callback of the same leg sets the same value or nothing.
         session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id, Attempt.leg_call_sid.is_(None))
+            update(_ATTEMPTS)
+            .where(_ATTEMPTS.c.id == attempt_id, _ATTEMPTS.c.leg_call_sid.is_(None))
             .values(leg_call_sid=leg_call_sid)
-            .execution_options(synchronize_session=False)
         )
     return request_id
 

@@ -113,3 +113,38 @@ def test_a_retry_whose_replay_would_fail_gets_the_first_answer_and_is_not_journa
     assert body == menu.body and "problème technique" not in body
     assert _state(session) == before
     assert not list(journal.read(app.extensions["orientation"].config.journal_dir))
+
+
+def test_a_volunteer_legs_status_callbacks_keep_its_call_sid_once_and_join_the_requests_timeline(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.leg_answer()
+    leg_callbacks = [x for x in patient.exchanges if "/twilio/status?attempt=" in x.url]
+    assert leg_callbacks
+    leg_sid = leg_callbacks[0].params["CallSid"]
+    session.expire_all()
+    request = session.scalars(select(Request)).one()
+    attempt = session.scalars(select(Attempt)).one()
+    assert attempt.leg_call_sid == leg_sid
+    events = session.scalars(select(Event).where(Event.kind == "call.status")).all()
+    assert len(events) == len(leg_callbacks)
+    assert {e.request_id for e in events} == {request.id}
+
+    again = transport(app)
+    last = leg_callbacks[-1]
+    # Another CallSid for the same attempt changes nothing kept; its event still joins the request.
+    other = {**last.params, "CallSid": "CA" + "f" * 32, "SequenceNumber": "42"}
+    assert again.post(last.url, other) == (200, last.body)
+    # An attempt that does not exist: answered, stored without a request, nothing else touched.
+    unknown = last.url.split("?", 1)[0] + f"?attempt={attempt.id + 1000}"
+    assert again.post(unknown, {**last.params, "SequenceNumber": "43"}) == (200, last.body)
+    session.expire_all()
+    assert session.scalars(select(Attempt)).one().leg_call_sid == leg_sid
+    kept = session.scalars(select(Event).where(Event.kind == "call.status").order_by(Event.id)).all()
+    assert [e.request_id for e in kept[-2:]] == [request.id, None]
