@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial, wraps
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
@@ -57,6 +57,8 @@ KEPT_PARAMS = (
 # What every callback of a kind carries; a signed post without it is not one of Twilio's (400).
 _REQUIRED: dict[str, tuple[str, ...]] = {"sms.incoming": ("MessageSid", "From", "To")}
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# The events table itself, for Core statements (see `webhook`).
+_EVENTS = cast(Table, Event.__table__)
 
 
 @dataclass
@@ -141,7 +143,7 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
             session = db()
             key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
             # Optimistic: nearly every callback is new, so it is handled without first looking for a stored
-            # answer. A duplicate runs into the unique idempotency key at commit, everything it did is rolled
+            # answer. A duplicate runs into the unique idempotency key (its event row), everything it did is rolled
             # back, and it gets the answer stored the first time (see _stored_answer).
             try:
                 ctx = Ctx(
@@ -155,16 +157,22 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 body = handler(ctx)
                 payload = {k: request.form[k][:500] for k in KEPT_PARAMS if k in request.form}
                 payload.update({k: v[:100] for k, v in request.args.items()})
-                session.add(
-                    Event(
-                        request_id=ctx.request.id if ctx.request is not None else ctx.request_id,
-                        kind=kind,
-                        idempotency_key=key,
-                        payload=payload,
-                        response=body,
-                        at=ctx.now,
-                    )
-                )
+                row = {
+                    "request_id": ctx.request.id if ctx.request is not None else ctx.request_id,
+                    "kind": kind,
+                    "idempotency_key": key,
+                    "payload": payload,
+                    "response": body,
+                    "at": ctx.now,
+                }
+                if any(isinstance(pending, Event) for pending in session.new):
+                    # The handler added timeline events: this one joins their one INSERT at the commit's flush.
+                    session.add(Event(**row))
+                else:
+                    # Nothing else to insert (a leg's status callbacks, the screening): a Core INSERT, after
+                    # the handler's changes as the unit of work would order them, without an Event object.
+                    session.flush()
+                    session.execute(_EVENTS.insert().values(row))
                 session.commit()
             except IntegrityError:
                 # The same callback came before (a retry) or raced us and won: answer what it answered.
