@@ -573,9 +573,10 @@ def status(ctx: Ctx) -> str:
         # A volunteer's leg: only its CallSid is kept, so the request need not be loaded nor locked.
         ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
         return twiml.empty()
-    req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True)
+    # The patient's call: nothing here reads the territory, so it is not loaded with the request.
+    req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
     if req is None:
-        req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True)
+        req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True, with_territory=False)
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):

@@ -95,20 +95,24 @@ def open_request(
     return request, True
 
 
-def _one(session: Session, query: Select[Request], lock: bool) -> Request | None:
-    # Every caller goes on to read the territory: one statement instead of a lazy load after it.
-    query = query.options(joinedload(Request.territory, innerjoin=True))
+def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:
+    # Nearly every caller goes on to read the territory: one statement instead of a lazy load after it.
+    if with_territory:
+        query = query.options(joinedload(Request.territory, innerjoin=True))
     if lock:
         # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
         query = query.with_for_update(of=Request).execution_options(populate_existing=True)
     return session.scalars(query).first()
 
 
-def request_by_call(session: Session, call_sid: str | None, lock: bool = False) -> Request | None:
-    """The request of a call, by its CallSid (row-locked until commit when `lock`)."""
+def request_by_call(
+    session: Session, call_sid: str | None, lock: bool = False, with_territory: bool = True
+) -> Request | None:
+    """The request of a call, by its CallSid (row-locked until commit when `lock`; its territory loaded with
+    it unless `with_territory` is False, for a caller that never reads it)."""
     if not call_sid:
         return None
-    return _one(session, select(Request).where(Request.call_sid == call_sid), lock)
+    return _one(session, select(Request).where(Request.call_sid == call_sid), lock, with_territory)
 
 
 def request_by_reference(session: Session, reference: str, lock: bool = False) -> Request | None:
