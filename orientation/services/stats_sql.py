@@ -12,12 +12,12 @@ compares the two on random data on SQLite and PostgreSQL. How, without moving ev
   ``micro / 1_000_000`` in Python is then the very float that ``timedelta.total_seconds()`` gives, and
   integers sort like those floats.
 * Order statistics (median, nearest-rank 90th percentile) in two passes, so that no backend sorts a year of
-  delays: a count per whole second of delay first (the histograms ride on the counts), then only the delays
-  of the few seconds that hold a wanted rank are read back, through the delay's covering index, and sorted
-  here.
+  delays: a count per slot of delay first (each whole second up to ten minutes, then wider: see
+  `orientation.stats_tally.slot`; the histograms ride on the counts), then only the delays of the few slots
+  that hold a wanted rank are read back, through the delay's covering index, and sorted here.
 * Counts and histograms add up over disjoint sets of requests (`orientation.stats_tally.Tally`): a
   territory's long period comes from stored day and month tallies (`stats_rollups`) plus the rows of the
-  rest; the second pass always reads the whole period's delays of the wanted seconds.
+  rest; the second pass always reads the whole period's delays of the wanted slots.
 
 Rows that `stats.RequestRow` refuses (an unknown motive, status or outcome) raise ValueError here too; the
 order of the timestamps, which RequestRow also checks, is not checked again here.
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from orientation import stats
 from orientation.db import UTCDateTime
-from orientation.stats_tally import COUNTS, Tally
+from orientation.stats_tally import COUNTS, Tally, slot, slot_micros, slot_sql, whole_second
 
 MICROS = 1_000_000
 
@@ -81,7 +81,7 @@ def _p90_rank(n: int) -> int:
 
 
 def _locate(histogram: Mapping[int, int], rank: int) -> tuple[int, int]:
-    """The whole second holding the value of `rank` (1-based) and its 0-based position in that second."""
+    """The slot holding the value of `rank` (1-based) and its 0-based position in that slot."""
     seen = 0
     for second in sorted(histogram):
         if seen + histogram[second] >= rank:
@@ -98,13 +98,13 @@ class _Delays:
         self.wanted: dict[str, list[tuple[int, int]]] = {}
 
     def add(self, bucket: str, second: int, count: int) -> None:
-        """Count `count` delays in that whole second, for the bucket and for all."""
+        """Count `count` delays in the slot starting at `second`, for the bucket and for all."""
         for key in (bucket, stats.ALL):
             histogram = self.histograms[key]
             histogram[second] = histogram.get(second, 0) + count
 
     def want(self, ranks_of: Callable[[int], list[int]]) -> set[int]:
-        """Note the (second, position) of each wanted rank per bucket; return the seconds to read."""
+        """Note the (slot, position) of each wanted rank per bucket; return the slots to read."""
         seconds: set[int] = set()
         for key, histogram in self.histograms.items():
             n = sum(histogram.values())
@@ -113,11 +113,11 @@ class _Delays:
         return seconds
 
     def values(self, rows: Iterable[tuple[str, int]]) -> dict[str, list[float]]:
-        """From the delays of the wanted seconds (bucket, microseconds), each bucket's wanted values in rank order."""
+        """From the delays of the wanted slots (bucket, microseconds), each bucket's wanted values in rank order."""
         by_second: dict[tuple[str, int], list[int]] = defaultdict(list)
         for bucket, micro in rows:
             for key in (bucket, stats.ALL):
-                by_second[(key, micro // MICROS if micro >= 0 else -(-micro // MICROS))].append(micro)
+                by_second[(key, slot(whole_second(micro)))].append(micro)
         for values in by_second.values():
             values.sort()
         return {
@@ -143,7 +143,7 @@ def raw_tallies(
     day_column = f"{day} AS day" if by_day else "NULL AS day"
     statuses = ", ".join(f"'{s}'" for s in sorted(stats.STATUSES))
     outcomes = ", ".join(f"'{o}'" for o in sorted(stats.OUTCOMES))
-    # The whole seconds of both delays ride on the counts: one pass gives counts and both histograms (a
+    # The slots of both delays ride on the counts: one pass gives counts and both histograms (a
     # request is answered live or called back, rarely both, so the groups stay few). Integer division
     # truncates toward zero on both backends (and in _Delays.values). answer_micros and callback_micros are
     # generated columns (migration 0009): the delays of _micro, under the conditions of stats.
@@ -158,7 +158,8 @@ def raw_tallies(
           sum(CASE WHEN status NOT IN ({statuses}) OR outcome NOT IN ({outcomes}) THEN 1 ELSE 0 END)
         FROM (
           SELECT {day_column}, motive, status, outcome,
-            answer_micros / {MICROS} AS answer_second, callback_micros / {MICROS} AS callback_second
+            {slot_sql(f"answer_micros / {MICROS}")} AS answer_second,
+            {slot_sql(f"callback_micros / {MICROS}")} AS callback_second
           FROM requests WHERE {where}
         ) AS period
         GROUP BY day, motive, answer_second, callback_second
@@ -224,30 +225,21 @@ def figures_by_motive(
     return result
 
 
-def _second_range(second: int) -> tuple[int, int]:
-    """The delays in microseconds whose whole second (truncated toward zero) is `second`, bounds included."""
-    if second > 0:
-        return second * MICROS, (second + 1) * MICROS - 1
-    if second < 0:
-        return (second - 1) * MICROS + 1, second * MICROS
-    return -(MICROS - 1), MICROS - 1
-
-
 def _delays_in(
     session: Session, column: str, seconds: set[int], where: str, params: Mapping[str, Any]
 ) -> list[tuple[str, int]]:
     # `column` is answer_micros or callback_micros, never outside input.
-    """Second pass: (bucket, microseconds) of the period's delays that lie in the given whole seconds.
+    """Second pass: (bucket, microseconds) of the period's delays that lie in the given slots.
 
     One range per second over the column's index (territory, delay, created_at, motive), so a year of a busy
-    territory is not read again: only the requests of those few seconds, and without touching the table.
+    territory is not read again: only the requests of those few slots, and without touching the table.
     """
     rows: list[tuple[str, int]] = []
     # SQLite's planner prefers the (territory, created_at) index, a scan of the whole period: 37 ms
     # instead of 0.2 ms for one second of a year of 20,000 requests.
     table = f"requests INDEXED BY ix_requests_{column}" if session.get_bind().dialect.name == "sqlite" else "requests"
     for second in sorted(seconds):
-        low, high = _second_range(second)
+        low, high = slot_micros(second)
         values_sql = f"SELECT motive, {column} FROM {table} WHERE {where} AND {column} BETWEEN :low AND :high"  # noqa: S608 - fixed names
         bound = {**params, "low": low, "high": high}
         found = session.execute(_statement(values_sql, bound), bound)

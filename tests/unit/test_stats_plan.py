@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orientation.stats_plan import Plan, midnight, month_days, next_month, plan
-from orientation.stats_tally import Tally
+from orientation.stats_tally import Tally, slot, slot_micros, slot_sql, whole_second
 
 CUTOFF = date(2026, 11, 20)
 moments = st.datetimes(min_value=datetime(2025, 10, 1), max_value=datetime(2027, 2, 1), timezones=st.just(UTC))
@@ -76,3 +77,20 @@ def test_tallies_add_up_and_survive_json() -> None:
     assert first.answers == {"orientation": {12: 5}}
     assert first.callbacks == {"orientation": {700: 3}}
     assert Tally.from_json(first.to_json()) == first
+
+
+@given(micros=st.integers(min_value=-(10**12), max_value=10**13))
+def test_a_delay_lies_in_the_micro_range_of_its_slot_and_slots_keep_the_order(micros: int) -> None:
+    start = slot(whole_second(micros))
+    low, high = slot_micros(start)
+    assert low <= micros <= high
+    assert slot(whole_second(low)) == start == slot(whole_second(high))
+    assert slot(whole_second(micros + 1)) >= start
+
+
+def test_the_sql_slot_is_the_python_slot() -> None:
+    seconds = [-5, 0, 1, 599, 600, 659, 660, 3599, 3600, 4499, 4500, 86_399, 86_400, 863_999, 864_000, 10**7]
+    connection = sqlite3.connect(":memory:")
+    for second in seconds:
+        assert connection.execute(f"SELECT {slot_sql(str(second))}").fetchone()[0] == slot(second), second
+    connection.close()
