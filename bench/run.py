@@ -110,11 +110,15 @@ def _stats_verdicts(output: str, json_path: Path) -> list[tuple[str, str, str, s
     rows = []
     for backend, cases in data["results"].items():
         for case, figures in cases.items():
-            ms = figures["api_ms"]
+            # Judged on the slower of a look with the tallies stored and a look right after a change.
+            ms = max(figures["api_ms"], figures.get("changed_ms", 0.0))
+            value = f"{figures['api_ms']:,.0f} ms"
+            if "changed_ms" in figures:
+                value += f", {figures['changed_ms']:,.0f} ms after a change (first look {figures['first_ms']:,.0f} ms)"
             rows.append(
                 (
                     f"stats of a territory over a year, {data['count']:,} requests, {backend}, {case}",
-                    f"{ms:,.0f} ms",
+                    value,
                     "< 200 ms",
                     "PASS" if ms < 200 else "MISS",
                 )
