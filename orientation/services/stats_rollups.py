@@ -60,12 +60,13 @@ def tally(
 
     May write day and month tallies, and then commits the session.
     """
-    if since is None:
-        since = session.execute(
-            select(func.min(Request.created_at)).where(Request.territory_id == territory_id)
-        ).scalar_one_or_none()
-        if since is None:
-            return Tally()
+    # Nothing before the territory's first request: a period from year 2000 stores no empty days.
+    first = session.execute(
+        select(func.min(Request.created_at)).where(Request.territory_id == territory_id)
+    ).scalar_one_or_none()
+    if first is None:
+        return Tally()
+    since = first if since is None else max(since, first)
     if until is not None and until <= since:
         return Tally()
     plan = stats_plan.plan(since, until, cutoff(session, now))

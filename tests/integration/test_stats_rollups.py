@@ -206,3 +206,16 @@ def test_the_nightly_job_stores_each_territorys_days_and_the_next_look_counts_on
     assert stats_rollups.store_tallies(rt, NOW) == 0
     expected = _pure(session, territory.id, START, NOW)
     assert stats_sql.figures_by_motive(session, territory.id, START, NOW, NOW) == expected
+
+
+def test_a_period_from_long_before_the_first_request_stores_no_empty_days(session: Session) -> None:
+    territory = factories.territory(session, NOW)
+    _requests(session, territory, 30, seed=8)
+    since = datetime(2001, 1, 1, tzinfo=UTC)
+    assert stats_sql.figures_by_motive(session, territory.id, since, NOW, NOW) == _pure(
+        session, territory.id, since, NOW
+    )
+    earliest = session.execute(
+        select(func.min(StatsRollup.start)).where(StatsRollup.territory_id == territory.id)
+    ).scalar_one()
+    assert earliest is not None and earliest >= START.date()
