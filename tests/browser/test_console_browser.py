@@ -299,6 +299,12 @@ def _focused(page: Page) -> dict[str, Any]:
     )
 
 
+def _wait_for_stylesheet(page: Page) -> None:
+    # A page can be shown and focusable before a revalidated (304) console.css applies: the focus ring read
+    # then is the browser's own (1px auto). The skip link's rule shows when the console's rules are in.
+    expect(page.locator(".skip")).to_have_css("position", "absolute")
+
+
 def test_console_keyboard_only_navigation(page: Page, live_server: LiveServer, screenshot: Shot) -> None:
     territory = _territory(live_server)
     _coordinator(live_server, territory.id)
@@ -310,6 +316,7 @@ def test_console_keyboard_only_navigation(page: Page, live_server: LiveServer, s
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+    _wait_for_stylesheet(page)
     # The first Tab shows the skip link; the next ones walk the navigation, each with a visible focus ring.
     page.keyboard.press("Tab")
     first = _focused(page)
@@ -335,6 +342,7 @@ def test_console_keyboard_only_navigation(page: Page, live_server: LiveServer, s
         0
     )
     expect(page.locator("h1")).to_contain_text("Rota de la semaine du lundi 23 novembre 2026")
+    _wait_for_stylesheet(page)
     names = []
     for _ in range(40):
         page.keyboard.press("Tab")
