@@ -45,11 +45,18 @@ def database_now(session: Session) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+def _clock(session: Session, now: datetime | None) -> datetime:
+    """The earlier of the caller's clock and the database's."""
+    moment = database_now(session)
+    return moment if now is None else min(moment, now)
+
+
 def cutoff(session: Session, now: datetime | None = None) -> date:
     """The first UTC day that is not stored: days before it ended at least MARGIN ago on both clocks."""
-    moment = database_now(session)
-    if now is not None:
-        moment = min(moment, now)
+    return _cutoff_at(_clock(session, now))
+
+
+def _cutoff_at(moment: datetime) -> date:
     return (moment - MARGIN).astimezone(UTC).date()
 
 
@@ -69,10 +76,11 @@ def tally(
     since = first if since is None else max(since, first)
     if until is not None and until <= since:
         return Tally()
-    plan = stats_plan.plan(since, until, cutoff(session, now))
+    moment = _clock(session, now)
+    plan = stats_plan.plan(since, until, _cutoff_at(moment))
     total = Tally()
     if plan.days or plan.months:
-        for stored in _stored(session, territory_id, plan, now or database_now(session)):
+        for stored in _stored(session, territory_id, plan, moment):
             total.merge(stored)
     for start, end in plan.raw:
         total.merge(raw_tallies(session, territory_id, start, end).get(None, Tally()))
