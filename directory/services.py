@@ -13,6 +13,7 @@ Every write renews the territory's `DirectoryVersion` stamp, which the per-proce
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -96,6 +97,9 @@ class ImportReport:
 def insee_codes(territory: Territory) -> list[str]:
     """The INSEE commune codes the territory covers besides its postcodes (settings["insee_codes"])."""
     codes = (territory.settings or {}).get("insee_codes") or []
+    if isinstance(codes, str):
+        # Typed by hand as "01004, 01053": one text, not a list of one-character codes.
+        codes = re.split(r"[\s,;]+", codes)
     return [str(code).strip().upper() for code in codes if str(code).strip()]
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from directory.reading import counted
 from directory.records import DirectoryRecord
-from directory.services import SeenIds, imported_values, record_digest
+from directory.services import SeenIds, imported_values, insee_codes, record_digest
+from orientation.models import Territory
 
 RECORD = DirectoryRecord(
     source="rpps", external_id="810001/S1", kind="professional", name="Dr Hélène Lefèvre", profession="medecin",
@@ -55,3 +56,9 @@ def test_lines_are_counted_with_or_without_a_final_newline() -> None:
         stream, counter = counted(io.BytesIO(content), reported.append)
         assert stream.read() == content
         assert (counter.lines, sum(reported)) == (lines, len(content))
+
+
+def test_insee_codes_typed_as_one_text_are_split_not_read_letter_by_letter() -> None:
+    territory = Territory(name="CPTS Ain", settings={"insee_codes": "01004, 01053;01093 "})
+    assert insee_codes(territory) == ["01004", "01053", "01093"]
+    assert insee_codes(Territory(name="CPTS Ain", settings={"insee_codes": ["2a004"]})) == ["2A004"]
