@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from orientation.calendar import PARIS, PublicHolidays
 
@@ -278,7 +279,16 @@ class _RuleParser:
 
 def parse_opening_hours(text: str) -> OpeningHours:
     """Parse `text` (see the module docstring for the subset) or raise OpeningHoursError."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
+    return _parse_opening_hours(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_opening_hours(text: str) -> OpeningHours:
+    # Every inbound call and every call-back round reads its territory's hours: parse each text once (the
+    # result is immutable; a text that does not parse raises again each time, it is never cached).
+    if not text.strip():
         raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
     parts = [part.strip() for part in text.split(";")]
     if len(parts) > 1 and not parts[-1]:

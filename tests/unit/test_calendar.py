@@ -120,13 +120,18 @@ def test_holidays_are_computed_once_per_year(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(calendar.holidays, "country_holidays", counting)
-    fresh = french_public_holidays()
+    fresh = calendar.FrenchPublicHolidays()
     day = date(2026, 1, 1)
     while day < date(2027, 3, 1):
         fresh.is_holiday(day)
         fresh.name(day)
         day += timedelta(days=1)
     assert calls == [2026, 2027]
+
+
+def test_one_holidays_table_per_subdivision_is_shared_by_the_process():
+    assert french_public_holidays("57") is french_public_holidays("57")
+    assert french_public_holidays() is not french_public_holidays("57")
 
 
 def test_static_holidays_answer_from_their_table():
