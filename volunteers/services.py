@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Exists, Table, select
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from orientation.calendar import FrenchPublicHolidays, french_public_holidays
 from orientation.lifecycle import MOTIVES
@@ -21,6 +22,7 @@ from volunteers.routing import Candidate, Load, load_per_volunteer, ring_order
 
 # A volunteer whose phone rang for another request this recently, without an answer yet, is not rung again.
 RINGING_WINDOW = timedelta(seconds=60)
+_ATTEMPTS = cast(Table, Attempt.__table__)
 
 
 def _hhmm(text: str) -> time:
@@ -155,18 +157,17 @@ def on_duty_volunteers(session: Session, territory: Territory, motive: str | Non
     return [found[i] for i in ids if i in found and found[i].active]
 
 
-def ringing_elsewhere(session: Session, volunteer_ids: Collection[int], now: datetime) -> set[int]:
-    """Volunteers whose phone is ringing for another request right now (an attempt without result)."""
-    if not volunteer_ids:
-        return set()
-    rows = session.scalars(
-        select(Attempt.volunteer_id).where(
-            Attempt.volunteer_id.in_(list(volunteer_ids)),
-            Attempt.result.is_(None),
-            Attempt.offered_at > now - RINGING_WINDOW,
+def ringing_now(volunteer_id: ColumnElement[int] | QueryableAttribute[int], now: datetime) -> Exists:
+    """True (in SQL) when the volunteer's phone is ringing for a request right now (an attempt without result)."""
+    return (
+        select(_ATTEMPTS.c.id)
+        .where(
+            _ATTEMPTS.c.volunteer_id == volunteer_id,
+            _ATTEMPTS.c.result.is_(None),
+            _ATTEMPTS.c.offered_at > now - RINGING_WINDOW,
         )
-    ).all()
-    return set(rows)
+        .exists()
+    )
 
 
 def ring_candidates(
@@ -184,15 +185,7 @@ def ring_candidates(
         return []
     # What changes call to call, fresh and in one statement, as plain columns: no ORM objects built for the
     # hundreds of volunteers a territory can have on shift.
-    ringing = (
-        select(Attempt.id)
-        .where(
-            Attempt.volunteer_id == Volunteer.id,
-            Attempt.result.is_(None),
-            Attempt.offered_at > now - RINGING_WINDOW,
-        )
-        .exists()
-    )
+    ringing = ringing_now(Volunteer.id, now)
     rows = session.execute(
         select(
             Volunteer.id,

@@ -16,7 +16,10 @@ from orientation.models import Attempt, Event, Request, Territory, TerritoryNumb
 from orientation.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
-from volunteers.services import ring_candidates, ringing_elsewhere
+from volunteers.services import ring_candidates, ringing_now
+
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_VOLUNTEERS = cast(Table, Volunteer.__table__)
 
 
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
@@ -142,7 +145,6 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     return attempt
 
 
-_ATTEMPTS = cast(Table, Attempt.__table__)
 
 
 def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
@@ -226,31 +228,56 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it."""
     if request.status not in ("routing", "in_menu", "received"):
         return None
+    # Attempts are only ever made for a request in routing (or waiting for a call back, which never comes
+    # back here): one still in the menu has none to read.
+    tried = _tried(session, request) if request.status == "routing" else []
     change_status(session, request, "routing", now)
     if wait_exceeded(request, territory, now):
         add_event(session, request, "routing.wait_limit", now)
         return None
-    tried = {a.volunteer_id for a in request.attempts}
-    ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, tried)
+    excluded = set(tried)
+    # Nothing pending in this session changes who is on duty or free (the volunteer a finished ring frees is
+    # among the tried): the request's changes wait for the one flush below.
+    with session.no_autoflush:
+        ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
+        volunteer = claim_first(session, ordered, now) if ordered else None
     if not ordered:
-        add_event(session, request, "routing.no_candidate", now, {"tried": len(tried)})
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})
         return None
-    volunteer = claim_first(session, ordered, now)
     if volunteer is None:
-        add_event(session, request, "routing.no_candidate", now, {"tried": len(tried), "all_busy": True})
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
         return None
     attempt = Attempt(
         request_id=request.id,
         volunteer_id=volunteer.id,
-        seq=len(request.attempts) + 1,
+        seq=len(tried) + 1,
         kind="live",
         offered_at=now,
     )
-    request.attempts.append(attempt)
+    _attach(session, request, attempt)
     volunteer.last_offered_at = now
     session.flush()
     add_event(session, request, "attempt.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
     return Offer(attempt=attempt, volunteer=volunteer)
+
+
+def _tried(session: Session, request: Request) -> list[int]:
+    """The volunteer of each attempt of the request (one entry per attempt), without loading the attempts."""
+    loaded = request.__dict__.get("attempts")
+    if loaded is not None:
+        return [a.volunteer_id for a in loaded]
+    # A Core statement: no Attempt objects built, and no flush of the pending changes before it.
+    return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
+
+
+def _attach(session: Session, request: Request, attempt: Attempt) -> None:
+    """Add a new attempt to its request, without loading the request's other attempts to do so."""
+    if "attempts" in request.__dict__:
+        request.attempts.append(attempt)
+    else:
+        # The collection loads with the new attempt in it when read after the flush.
+        set_committed_value(attempt, "request", request)
+        session.add(attempt)
 
 
 def claim_first(session: Session, ordered: list[int], now: datetime) -> Volunteer | None:
@@ -260,17 +287,26 @@ def claim_first(session: Session, ordered: list[int], now: datetime) -> Voluntee
     row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
     committed meanwhile rings that volunteer.
     """
+    # Core statements and no autoflush: the request's pending changes go in one flush, after the claim.
     for volunteer_id in ordered:
         locked = session.execute(
-            select(Volunteer.id)
-            .where(Volunteer.id == volunteer_id, Volunteer.on_call_request_id.is_(None))
+            select(_VOLUNTEERS.c.id)
+            .where(_VOLUNTEERS.c.id == volunteer_id, _VOLUNTEERS.c.on_call_request_id.is_(None))
             .with_for_update(skip_locked=True)
         ).scalar_one_or_none()
         if locked is None:
             continue
-        if ringing_elsewhere(session, [volunteer_id], now):
+        # The re-check is a statement of its own, after the lock (under READ COMMITTED, a new snapshot that
+        # sees an attempt committed meanwhile), and reads the volunteer with it.
+        with session.no_autoflush:
+            found = session.execute(
+                select(Volunteer, ringing_now(_VOLUNTEERS.c.id, now).label("ringing")).where(
+                    Volunteer.id == volunteer_id
+                )
+            ).first()
+        if found is None or found.ringing:
             continue
-        return volunteer_by_id(session, volunteer_id)
+        return cast(Volunteer, found[0])
     return None
 
 
