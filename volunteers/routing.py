@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,6 +52,12 @@ def ring_order(
     )
     # A volunteer listed twice (two overlapping shifts) is rung once.
     return list(dict.fromkeys(c.volunteer_id for c in eligible))
+
+
+def language_first(ordered: Iterable[int], languages: Mapping[int, frozenset[str]], language: str) -> list[int]:
+    """Volunteer ids already in fairness order, those who speak `language` first: ring_order's first key."""
+    ids = list(ordered)
+    return [i for i in ids if language in languages[i]] + [i for i in ids if language not in languages[i]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,8 +145,6 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     return attempt
 
 
-
-
 def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
     """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
     # Core statements on the table, no Attempt object (nor the ORM's statement handling): a leg posts four

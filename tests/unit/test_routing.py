@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volunteers.routing import Candidate, Load, load_per_volunteer, ring_order
+from volunteers.routing import Candidate, Load, language_first, load_per_volunteer, ring_order
 
 DOMICILE = "visite_domicile"
 TRAITANT = "medecin_traitant"
@@ -150,3 +150,10 @@ def test_an_unknown_attempt_result_is_refused() -> None:
 def test_the_acceptance_rate_is_undefined_when_nothing_was_offered() -> None:
     assert Load(1, 4, 1).acceptance_rate == 0.25
     assert Load(1, 0, 0).acceptance_rate is None
+
+
+def test_language_first_puts_the_speakers_first_and_keeps_the_given_order_within_each_group() -> None:
+    languages = {1: frozenset({"fr"}), 2: frozenset({"en"}), 3: frozenset({"fr", "en"}), 4: frozenset({"fr"})}
+    assert language_first([4, 2, 1, 3], languages, "en") == [2, 3, 4, 1]
+    assert language_first([4, 2, 1, 3], languages, "fr") == [4, 1, 3, 2]
+    assert language_first([], languages, "fr") == []
