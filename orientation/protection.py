@@ -11,6 +11,8 @@ from orientation.config import Config
 
 # Twilio's posts are a few kilobytes; anything far larger is not a webhook, a form or an API body of ours.
 MAX_CONTENT_LENGTH = 256 * 1024
+# The Twilio endpoints limit_blueprints gives a rate limit.
+LIMITED_WEBHOOKS = frozenset({"twilio.sms"})
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -52,6 +54,13 @@ def install(app: Flask, config: Config) -> Limiter:
     # One limiter per app: tests build many apps, and counters must not leak between them.
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
     app.extensions["limiter"] = limiter
+
+    @limiter.request_filter
+    def _unlimited_webhook() -> bool:
+        # The limiter looks for limits on every request; of Twilio's posts only texts have one
+        # (limit_blueprints), so the calls' webhooks, the most frequent requests, skip that search.
+        return request.blueprint == "twilio" and request.endpoint not in LIMITED_WEBHOOKS
+
     return limiter
 
 
