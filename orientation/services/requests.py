@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -235,7 +235,7 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
         return None
     excluded = set(tried)
     # Nothing pending in this session changes who is on duty or free (the volunteer a finished ring frees is
-    # among the tried): the request's changes wait for the one flush below.
+    # among the tried): the request's changes wait for the commit's flush.
     with session.no_autoflush:
         ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
         volunteer = claim_first(session, ordered, now) if ordered else None
@@ -245,16 +245,8 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     if volunteer is None:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
         return None
-    attempt = Attempt(
-        request_id=request.id,
-        volunteer_id=volunteer.id,
-        seq=len(tried) + 1,
-        kind="live",
-        offered_at=now,
-    )
-    _attach(session, request, attempt)
+    attempt = _record_attempt(session, request, volunteer.id, len(tried) + 1, "live", now)
     volunteer.last_offered_at = now
-    session.flush()
     add_event(session, request, "attempt.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
     return Offer(attempt=attempt, volunteer=volunteer)
 
@@ -268,14 +260,35 @@ def _tried(session: Session, request: Request) -> list[int]:
     return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
 
 
-def _attach(session: Session, request: Request, attempt: Attempt) -> None:
-    """Add a new attempt to its request, without loading the request's other attempts to do so."""
+def _record_attempt(
+    session: Session, request: Request, volunteer_id: int, seq: int, kind: str, now: datetime
+) -> Attempt:
+    """Insert a new attempt now and return it as a loaded Attempt, the request's other changes left pending.
+
+    The attempt's id goes into the TwiML and the timeline before the commit: a Core INSERT … RETURNING gives
+    it without flushing the request and its events, which then go with the others in the commit's one flush.
+    """
+    values = {
+        "request_id": request.id,
+        "volunteer_id": volunteer_id,
+        "seq": seq,
+        "kind": kind,
+        "result": None,
+        "leg_call_sid": None,
+        "offered_at": now,
+        "answered_at": None,
+        "ended_at": None,
+    }
+    with session.no_autoflush:
+        attempt_id = session.execute(insert(_ATTEMPTS).values(values).returning(_ATTEMPTS.c.id)).scalar_one()
+    # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
+    attempt = Attempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    set_committed_value(attempt, "request", request)
     if "attempts" in request.__dict__:
-        request.attempts.append(attempt)
-    else:
-        # The collection loads with the new attempt in it when read after the flush.
-        set_committed_value(attempt, "request", request)
-        session.add(attempt)
+        set_committed_value(request, "attempts", [*request.attempts, attempt])
+    return attempt
 
 
 def claim_first(session: Session, ordered: list[int], now: datetime) -> Volunteer | None:
