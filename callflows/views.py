@@ -26,7 +26,7 @@ from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.phones import try_e164
 from orientation.runtime import Runtime, db, runtime
-from orientation.services import callbacks, messaging
+from orientation.services import callbacks, messaging, territories
 from orientation.services import requests as svc
 from orientation.services.outcomes import apply_sms_reply, form_link
 from volunteers import sms as volunteer_sms
@@ -252,8 +252,7 @@ def _line_open(territory: Territory, now: datetime) -> tuple[bool, datetime | No
 
 def _main_number(session: Session, territory: Territory) -> str | None:
     """The line's number, read without flushing first (the numbers are not what a webhook changes)."""
-    with session.no_autoflush:
-        return territory.main_number
+    return territories.main_number(session, territory)
 
 
 def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> None:

@@ -94,3 +94,14 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
         ]
     session.flush()
     return territory
+
+
+def main_number(session: Session, territory: Territory) -> str | None:
+    """The line's number (Territory.main_number), read without loading the numbers nor flushing first."""
+    if "numbers" in territory.__dict__:
+        return territory.main_number
+    # One column of one row: a webhook needs the caller ID, not TerritoryNumber objects.
+    numbers = TerritoryNumber.__table__
+    first = select(numbers.c.phone).where(numbers.c.territory_id == territory.id).order_by(numbers.c.id).limit(1)
+    with session.no_autoflush:
+        return session.execute(first).scalar()
