@@ -158,7 +158,7 @@ def on_duty_volunteers(session: Session, territory: Territory, motive: str | Non
     return [found[i] for i in ids if i in found and found[i].active]
 
 
-def ringing_now(volunteer_id: ColumnElement[int] | QueryableAttribute[int], now: datetime) -> Exists:
+def ringing_now(volunteer_id: ColumnElement[int] | QueryableAttribute[int] | int, now: datetime) -> Exists:
     """True (in SQL) when the volunteer's phone is ringing for a request right now (an attempt without result)."""
     return (
         select(_ATTEMPTS.c.id)

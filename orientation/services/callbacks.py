@@ -170,19 +170,11 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
         svc.add_event(session, request, "callback.round_ended", now, payload)
         return None
     # The same row lock and re-check as live routing: a call being routed at this instant may be ringing them.
-    volunteer = svc.claim_first(session, candidates, now)
-    if volunteer is None:
+    claimed = svc.claim_first(session, request, candidates, len(request.attempts) + 1, "callback", now)
+    if claimed is None:
         return None
-    attempt = Attempt(
-        request_id=request.id,
-        volunteer_id=volunteer.id,
-        seq=len(request.attempts) + 1,
-        kind="callback",
-        offered_at=now,
-    )
-    request.attempts.append(attempt)
+    attempt, volunteer = claimed.attempt, claimed.volunteer
     volunteer.last_offered_at = now
-    session.flush()
     svc.add_event(session, request, "callback.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
     call = messaging.queue_call(
         session,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -16,7 +16,7 @@ from orientation.models import Attempt, Event, Request, Territory, TerritoryNumb
 from orientation.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
-from volunteers.services import ring_candidates, ringing_now
+from volunteers.services import RINGING_WINDOW, ring_candidates
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
@@ -238,17 +238,17 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     # among the tried): the request's changes wait for the commit's flush.
     with session.no_autoflush:
         ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
-        volunteer = claim_first(session, ordered, now) if ordered else None
+        offer = claim_first(session, request, ordered, len(tried) + 1, "live", now) if ordered else None
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})
         return None
-    if volunteer is None:
+    if offer is None:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
         return None
-    attempt = _record_attempt(session, request, volunteer.id, len(tried) + 1, "live", now)
-    volunteer.last_offered_at = now
-    add_event(session, request, "attempt.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
-    return Offer(attempt=attempt, volunteer=volunteer)
+    offer.volunteer.last_offered_at = now
+    payload = {"attempt": offer.attempt.id, "volunteer_id": offer.volunteer.id}
+    add_event(session, request, "attempt.offered", now, payload)
+    return offer
 
 
 def _tried(session: Session, request: Request) -> list[int]:
@@ -260,15 +260,66 @@ def _tried(session: Session, request: Request) -> list[int]:
     return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
 
 
+def claim_first(
+    session: Session, request: Request, ordered: list[int], seq: int, kind: str, now: datetime
+) -> Offer | None:
+    """Offer the request to the first volunteer of the ring order (ids) no other call is ringing: their row
+    is locked until our commit and the attempt (seq, kind) recorded. None when none of them is free.
+
+    Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
+    row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
+    committed meanwhile rings that volunteer. The INSERT of the attempt is that check: a statement of its
+    own, after the lock (under READ COMMITTED, a new snapshot that sees an attempt committed meanwhile),
+    that inserts nothing when the volunteer is ringing elsewhere.
+    """
+    # No autoflush: the request's pending changes go in the commit's one flush.
+    with session.no_autoflush:
+        for volunteer_id in ordered:
+            volunteer = session.scalars(
+                select(Volunteer)
+                .where(Volunteer.id == volunteer_id, Volunteer.on_call_request_id.is_(None))
+                .with_for_update(skip_locked=True)
+            ).first()
+            if volunteer is None:
+                continue
+            attempt = _record_attempt(session, request, volunteer_id, seq, kind, now)
+            if attempt is not None:
+                return Offer(attempt=attempt, volunteer=volunteer)
+    return None
+
+
+def _insert_unless_ringing() -> Any:
+    """INSERT INTO attempts … SELECT the given values WHERE the volunteer has no attempt ringing, RETURNING id.
+
+    Built once: its parameters are bound at each execution (no statement built per routing decision).
+    """
+    names = ("request_id", "volunteer_id", "seq", "kind", "result", "leg_call_sid", "offered_at", "answered_at",
+             "ended_at")  # fmt: skip
+    row = select(*[bindparam(name, type_=_ATTEMPTS.c[name].type).label(name) for name in names])
+    ringing = (
+        select(_ATTEMPTS.c.id)
+        .where(
+            _ATTEMPTS.c.volunteer_id == bindparam("volunteer_id"),
+            _ATTEMPTS.c.result.is_(None),
+            _ATTEMPTS.c.offered_at > bindparam("ringing_since", type_=_ATTEMPTS.c.offered_at.type),
+        )
+        .exists()
+    )
+    return insert(_ATTEMPTS).from_select(list(names), row.where(~ringing)).returning(_ATTEMPTS.c.id)
+
+
+_INSERT_UNLESS_RINGING = _insert_unless_ringing()
+
+
 def _record_attempt(
     session: Session, request: Request, volunteer_id: int, seq: int, kind: str, now: datetime
-) -> Attempt:
-    """Insert a new attempt now and return it as a loaded Attempt, the request's other changes left pending.
+) -> Attempt | None:
+    """Insert the attempt unless the volunteer is ringing for another request; a loaded Attempt, or None.
 
     The attempt's id goes into the TwiML and the timeline before the commit: a Core INSERT … RETURNING gives
     it without flushing the request and its events, which then go with the others in the commit's one flush.
     """
-    values = {
+    values: dict[str, Any] = {
         "request_id": request.id,
         "volunteer_id": volunteer_id,
         "seq": seq,
@@ -279,8 +330,9 @@ def _record_attempt(
         "answered_at": None,
         "ended_at": None,
     }
-    with session.no_autoflush:
-        attempt_id = session.execute(insert(_ATTEMPTS).values(values).returning(_ATTEMPTS.c.id)).scalar_one()
+    attempt_id = session.execute(_INSERT_UNLESS_RINGING, {**values, "ringing_since": now - RINGING_WINDOW}).scalar()
+    if attempt_id is None:
+        return None
     # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
     attempt = Attempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)
@@ -289,36 +341,6 @@ def _record_attempt(
     if "attempts" in request.__dict__:
         set_committed_value(request, "attempts", [*request.attempts, attempt])
     return attempt
-
-
-def claim_first(session: Session, ordered: list[int], now: datetime) -> Volunteer | None:
-    """The first volunteer of the ring order (ids) no other call is ringing, row-locked until our commit.
-
-    Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
-    row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
-    committed meanwhile rings that volunteer.
-    """
-    # Core statements and no autoflush: the request's pending changes go in one flush, after the claim.
-    for volunteer_id in ordered:
-        locked = session.execute(
-            select(_VOLUNTEERS.c.id)
-            .where(_VOLUNTEERS.c.id == volunteer_id, _VOLUNTEERS.c.on_call_request_id.is_(None))
-            .with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
-        if locked is None:
-            continue
-        # The re-check is a statement of its own, after the lock (under READ COMMITTED, a new snapshot that
-        # sees an attempt committed meanwhile), and reads the volunteer with it.
-        with session.no_autoflush:
-            found = session.execute(
-                select(Volunteer, ringing_now(_VOLUNTEERS.c.id, now).label("ringing")).where(
-                    Volunteer.id == volunteer_id
-                )
-            ).first()
-        if found is None or found.ringing:
-            continue
-        return cast(Volunteer, found[0])
-    return None
 
 
 def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:

@@ -92,3 +92,27 @@ def test_ring_candidates_gives_the_order_of_ring_order_over_the_same_volunteers(
 
     assert len(expected) >= 6
     assert ring_candidates(session, territory, motive, language, now, excluded) == expected
+
+
+def test_claim_first_passes_over_a_volunteer_whose_phone_started_ringing_after_the_candidates_were_read(
+    session: Session, clock: FrozenClock
+) -> None:
+    now = clock()
+    territory = factories.territory(session, now)
+    first = factories.volunteer(session, territory, now)
+    second = factories.volunteer(session, territory, now)
+    ordered = ring_candidates(session, territory, "orientation", "fr", now, ())
+    assert ordered == [first.id, second.id]
+    # Another call rang the first volunteer and committed in between.
+    other, _ = svc.open_request(session, territory, "CA" + "2" * 32, "+33611223355", now)
+    session.add(Attempt(request_id=other.id, volunteer_id=first.id, seq=1, offered_at=now))
+    session.commit()
+    request, _ = svc.open_request(session, territory, "CA" + "3" * 32, "+33611223366", now)
+    session.commit()
+
+    offer = svc.claim_first(session, request, ordered, 1, "live", now)
+
+    assert offer is not None and offer.volunteer.id == second.id
+    session.commit()
+    rung = session.execute(select(Attempt.request_id, Attempt.volunteer_id).order_by(Attempt.id)).all()
+    assert [tuple(r) for r in rung] == [(other.id, first.id), (request.id, second.id)]
