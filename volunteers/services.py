@@ -111,11 +111,15 @@ def _paused(paused: bool, paused_until: datetime | None, now: datetime) -> bool:
     return paused and (paused_until is None or paused_until > now)
 
 
+# Read on every routing decision: built once, the territory bound each time.
+_STAMP = select(RotaVersion.stamp).where(RotaVersion.territory_id == bindparam("territory_id"))
+
+
 def rota_snapshot(session: Session, territory_id: int, around: datetime) -> RotaSnapshot:
     """The territory's rota around that instant and its volunteers' motives, from the cache when current."""
     # The stamp is read before the rows: a change committed in between makes the next decision rebuild,
     # never leaves older rows under a newer stamp.
-    stamp = session.scalar(select(RotaVersion.stamp).where(RotaVersion.territory_id == territory_id))
+    stamp = session.scalar(_STAMP, {"territory_id": territory_id})
     day = around.date()
     if stamp is not None:
         cached = CACHE.get(territory_id, day, stamp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
@@ -99,13 +100,23 @@ def open_request(
 
 
 def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:
+    return session.scalars(_loading(query, lock, with_territory)).first()
+
+
+def _loading(query: Select[Request], lock: bool, with_territory: bool) -> Select[Request]:
     # Nearly every caller goes on to read the territory: one statement instead of a lazy load after it.
     if with_territory:
         query = query.options(joinedload(Request.territory, innerjoin=True))
     if lock:
         # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
         query = query.with_for_update(of=Request).execution_options(populate_existing=True)
-    return session.scalars(query).first()
+    return query
+
+
+@cache
+def _by_call(lock: bool, with_territory: bool) -> Select[Request]:
+    # Every webhook of a call starts with this lookup: built once per variant, the CallSid bound each time.
+    return _loading(select(Request).where(Request.call_sid == bindparam("call_sid")), lock, with_territory)
 
 
 def request_by_call(
@@ -115,7 +126,7 @@ def request_by_call(
     it unless `with_territory` is False, for a caller that never reads it)."""
     if not call_sid:
         return None
-    return _one(session, select(Request).where(Request.call_sid == call_sid), lock, with_territory)
+    return session.scalars(_by_call(lock, with_territory), {"call_sid": call_sid}).first()
 
 
 def request_by_reference(session: Session, reference: str, lock: bool = False) -> Request | None:
@@ -260,6 +271,15 @@ def _tried(session: Session, request: Request) -> list[int]:
     return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
 
 
+# Built once, the volunteer bound each time: the row lock of a claim (SKIP LOCKED passes over a row that
+# another call's claim holds).
+_LOCK_FREE_VOLUNTEER = (
+    select(Volunteer)
+    .where(Volunteer.id == bindparam("volunteer_id"), Volunteer.on_call_request_id.is_(None))
+    .with_for_update(skip_locked=True)
+)
+
+
 def claim_first(
     session: Session, request: Request, ordered: list[int], seq: int, kind: str, now: datetime
 ) -> Offer | None:
@@ -275,11 +295,7 @@ def claim_first(
     # No autoflush: the request's pending changes go in the commit's one flush.
     with session.no_autoflush:
         for volunteer_id in ordered:
-            volunteer = session.scalars(
-                select(Volunteer)
-                .where(Volunteer.id == volunteer_id, Volunteer.on_call_request_id.is_(None))
-                .with_for_update(skip_locked=True)
-            ).first()
+            volunteer = session.scalars(_LOCK_FREE_VOLUNTEER, {"volunteer_id": volunteer_id}).first()
             if volunteer is None:
                 continue
             attempt = _record_attempt(session, request, volunteer_id, seq, kind, now)
