@@ -9,7 +9,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Exists, Select, Table, and_, bindparam, or_, select
-from sqlalchemy.orm import QueryableAttribute, Session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from orientation.calendar import FrenchPublicHolidays, french_public_holidays
 from orientation.lifecycle import MOTIVES
@@ -162,14 +162,15 @@ def on_duty_volunteers(session: Session, territory: Territory, motive: str | Non
     return [found[i] for i in ids if i in found and found[i].active]
 
 
-def ringing_now(volunteer_id: ColumnElement[int] | QueryableAttribute[int] | int, now: datetime) -> Exists:
-    """True (in SQL) when the volunteer's phone is ringing for a request right now (an attempt without result)."""
+def ringing(volunteer_id: ColumnElement[int]) -> Exists:
+    """SQL: the volunteer's phone is ringing for a request (an attempt without result offered after the bound
+    parameter `ringing_since`, which the caller sets to now - RINGING_WINDOW)."""
     return (
         select(_ATTEMPTS.c.id)
         .where(
             _ATTEMPTS.c.volunteer_id == volunteer_id,
             _ATTEMPTS.c.result.is_(None),
-            _ATTEMPTS.c.offered_at > now - RINGING_WINDOW,
+            _ATTEMPTS.c.offered_at > bindparam("ringing_since", type_=_ATTEMPTS.c.offered_at.type),
         )
         .exists()
     )
@@ -182,17 +183,8 @@ def _free_volunteers() -> Select[int, bool]:
     """
     v = _VOLUNTEERS.c
     now = bindparam("now", type_=v.paused_until.type)
-    ringing = (
-        select(_ATTEMPTS.c.id)
-        .where(
-            _ATTEMPTS.c.volunteer_id == v.id,
-            _ATTEMPTS.c.result.is_(None),
-            _ATTEMPTS.c.offered_at > bindparam("ringing_since", type_=_ATTEMPTS.c.offered_at.type),
-        )
-        .exists()
-    )
     return (
-        select(v.id, ringing)
+        select(v.id, ringing(v.id))
         .where(
             v.territory_id == bindparam("territory_id"),
             v.active.is_(True),

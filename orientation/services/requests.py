@@ -17,10 +17,9 @@ from orientation.models import Attempt, Event, Request, Territory, TerritoryNumb
 from orientation.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
-from volunteers.services import RINGING_WINDOW, ring_candidates
+from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
-_VOLUNTEERS = cast(Table, Volunteer.__table__)
 
 
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
@@ -312,16 +311,8 @@ def _insert_unless_ringing() -> Any:
     names = ("request_id", "volunteer_id", "seq", "kind", "result", "leg_call_sid", "offered_at", "answered_at",
              "ended_at")  # fmt: skip
     row = select(*[bindparam(name, type_=_ATTEMPTS.c[name].type).label(name) for name in names])
-    ringing = (
-        select(_ATTEMPTS.c.id)
-        .where(
-            _ATTEMPTS.c.volunteer_id == bindparam("volunteer_id"),
-            _ATTEMPTS.c.result.is_(None),
-            _ATTEMPTS.c.offered_at > bindparam("ringing_since", type_=_ATTEMPTS.c.offered_at.type),
-        )
-        .exists()
-    )
-    return insert(_ATTEMPTS).from_select(list(names), row.where(~ringing)).returning(_ATTEMPTS.c.id)
+    busy = ringing(bindparam("volunteer_id", type_=_ATTEMPTS.c.volunteer_id.type))
+    return insert(_ATTEMPTS).from_select(list(names), row.where(~busy)).returning(_ATTEMPTS.c.id)
 
 
 _INSERT_UNLESS_RINGING = _insert_unless_ringing()
