@@ -15,27 +15,19 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import cast
 
 from flask import Flask, Response, request
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select
+from sqlalchemy import Table, create_engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bench.minimal_app import TWIML
 from callflows.security import is_valid_signature, signed_url
 from callflows.views import KEPT_PARAMS, idempotency_key
+from orientation.models import Event
 
-# The columns of the app's `events` table that a callback's row fills (migrations/versions/0001).
-EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("request_id", Integer),
-    Column("kind", String(40)),
-    Column("idempotency_key", String(64)),
-    Column("payload", JSON),
-    Column("response", Text),
-    Column("at", DateTime(timezone=True)),
-)
+# The app's own events table (migrations/versions/0001), for Core statements.
+EVENTS = cast(Table, Event.__table__)
 
 
 def create_app() -> Flask:
