@@ -80,7 +80,7 @@ def tally(
     plan = stats_plan.plan(since, until, _cutoff_at(moment))
     total = Tally()
     if plan.days or plan.months:
-        for stored in _stored(session, territory_id, plan, moment):
+        for stored in _stored(session, territory_id, plan, moment)[0]:
             total.merge(stored)
     for start, end in plan.raw:
         total.merge(raw_tallies(session, territory_id, start, end).get(None, Tally()))
@@ -97,9 +97,8 @@ def refresh(session: Session, territory_id: int, first: date, end: date, now: da
     if first >= stored_end:
         return 0
     plan = stats_plan.plan(stats_plan.midnight(first), stats_plan.midnight(stored_end), stored_end)
-    counted: list[int] = []
-    _stored(session, territory_id, plan, now, counted)
-    return counted[0] if counted else 0
+    _, counted = _stored(session, territory_id, plan, now)
+    return counted
 
 
 def store_tallies(rt: Runtime, now: datetime) -> int:
@@ -115,7 +114,8 @@ def store_tallies(rt: Runtime, now: datetime) -> int:
             if first is None:
                 continue
             start = max(first.astimezone(UTC).date(), (now - STORED_DAYS).astimezone(UTC).date())
-            counted += refresh(session, territory_id, start, cutoff(session, now), now)
+            # refresh stops at the cutoff itself.
+            counted += refresh(session, territory_id, start, now.astimezone(UTC).date(), now)
     return counted
 
 
@@ -141,9 +141,10 @@ def _rollups(session: Session, territory_id: int, kind: str, starts: Iterable[da
 
 
 def _stored(
-    session: Session, territory_id: int, plan: stats_plan.Plan, now: datetime, counted: list[int] | None = None
-) -> list[Tally]:
-    """The current tallies of the plan's months and days, counting and storing those out of date."""
+    session: Session, territory_id: int, plan: stats_plan.Plan, now: datetime
+) -> tuple[list[Tally], int]:
+    """The current tallies of the plan's months and days, counting and storing those out of date; and how many
+    days were counted."""
     covered = plan.stored_days()
     # Versions first, then tallies and rows: a change committed after this read bumps a version past
     # what is stored below, so it is counted the next time.
@@ -175,11 +176,9 @@ def _stored(
     if rows:
         _upsert(session, rows)
         session.commit()
-    if counted is not None:
-        counted.append(len(stale))
     result = [Tally.from_json(usable[m]) if m in usable else built[m] for m in plan.months]
     result.extend(days[d] for d in plan.days)
-    return result
+    return result, len(stale)
 
 
 def _count_days(session: Session, territory_id: int, days: list[date]) -> dict[date, Tally]:
