@@ -250,16 +250,11 @@ def _line_open(territory: Territory, now: datetime) -> tuple[bool, datetime | No
     return False, next_opening(hours, now, holidays, _tz(territory))
 
 
-def _main_number(session: Session, territory: Territory) -> str | None:
-    """The line's number, read without flushing first (the numbers are not what a webhook changes)."""
-    return territories.main_number(session, territory)
-
-
 def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> None:
     message = messaging.queue_sms(
         ctx.session,
         to=to,
-        from_=_main_number(ctx.session, territory),
+        from_=territories.main_number(ctx.session, territory),
         body=body,
         purpose=purpose,
         now=ctx.now,
@@ -292,7 +287,7 @@ def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> st
             intro,
             offer.attempt.id,
             offer.volunteer.phone,
-            caller_id=_main_number(ctx.session, territory),
+            caller_id=territories.main_number(ctx.session, territory),
             ring_seconds=territory.ring_seconds,
         )
     )
