@@ -43,16 +43,17 @@ def register(app: Flask) -> None:
     # Registered before CSRFProtect's own hook so it runs first: blueprints added after the console
     # (a signed-link form) are exempted by name at the first request. Once is enough: Flask refuses to
     # register a blueprint once the app has handled a request.
-    exempted: list[bool] = []
+    exempted = False
 
     @app.before_request
     def _exempt_machine_blueprints() -> None:
+        nonlocal exempted
         if exempted:
             return
         for name, blueprint in app.blueprints.items():
             if name in CSRF_EXEMPT_BLUEPRINTS:
                 csrf.exempt(blueprint)
-        exempted.append(True)
+        exempted = True
 
     csrf.init_app(app)
     _import_pages()
