@@ -93,15 +93,16 @@ def _locate(histogram: Mapping[int, int], rank: int) -> tuple[int, int]:
 class _Delays:
     """One delay's histograms per bucket (motives, unknown, all) and the ranks wanted in each."""
 
-    def __init__(self) -> None:
-        self.histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    def __init__(self, per_bucket: Mapping[str, Mapping[int, int]]) -> None:
+        """The tally's histograms of one delay (slot start → count per bucket), and their sum as "all"."""
+        self.histograms: dict[str, dict[int, int]] = {bucket: dict(h) for bucket, h in per_bucket.items()}
+        every: dict[int, int] = {}
+        for histogram in per_bucket.values():
+            for second, count in histogram.items():
+                every[second] = every.get(second, 0) + count
+        if every:
+            self.histograms[stats.ALL] = every
         self.wanted: dict[str, list[tuple[int, int]]] = {}
-
-    def add(self, bucket: str, second: int, count: int) -> None:
-        """Count `count` delays in the slot starting at `second`, for the bucket and for all."""
-        for key in (bucket, stats.ALL):
-            histogram = self.histograms[key]
-            histogram[second] = histogram.get(second, 0) + count
 
     def want(self, ranks_of: Callable[[int], list[int]]) -> set[int]:
         """Note the (slot, position) of each wanted rank per bucket; return the slots to read."""
@@ -200,13 +201,7 @@ def figures_by_motive(
         tally = raw_tallies(session, None, since, until).get(None, Tally())
     else:
         tally = stats_rollups.tally(session, territory_id, since, until, now)
-    answers, callbacks = _Delays(), _Delays()
-    for bucket, histogram in tally.answers.items():
-        for second, count in histogram.items():
-            answers.add(bucket, second, count)
-    for bucket, histogram in tally.callbacks.items():
-        for second, count in histogram.items():
-            callbacks.add(bucket, second, count)
+    answers, callbacks = _Delays(tally.answers), _Delays(tally.callbacks)
     answer_seconds = answers.want(_answer_ranks)
     callback_seconds = callbacks.want(_median_ranks)
     where, params = _where(territory_id, since, until)
