@@ -12,7 +12,7 @@ from orientation.clock import FrozenClock
 from orientation.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import requests as svc
 from tests import factories
-from tests.functional.twilio_client import call, transport
+from tests.functional.twilio_client import VoiceCall, call, transport
 
 
 def _state(session: Session) -> tuple[object, ...]:
@@ -60,13 +60,7 @@ def test_every_callback_of_a_whole_call_posted_again_gets_the_same_answer_and_ch
 def test_callbacks_arriving_out_of_order_change_nothing_already_decided(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
+    patient = _ringing_one_volunteer(app, session, clock)
     patient.leg_press("1")
     patient.end_bridge(duration=30)
     before = _state(session)
@@ -118,13 +112,7 @@ def test_a_retry_whose_replay_would_fail_gets_the_first_answer_and_is_not_journa
 def test_a_volunteer_legs_status_callbacks_keep_its_call_sid_once_and_join_the_requests_timeline(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
+    patient = _ringing_one_volunteer(app, session, clock)
     leg_callbacks = [x for x in patient.exchanges if "/twilio/status?attempt=" in x.url]
     assert leg_callbacks
     leg_sid = leg_callbacks[0].params["CallSid"]
@@ -148,3 +136,15 @@ def test_a_volunteer_legs_status_callbacks_keep_its_call_sid_once_and_join_the_r
     assert session.scalars(select(Attempt)).one().leg_call_sid == leg_sid
     kept = session.scalars(select(Event).where(Event.kind == "call.status").order_by(Event.id)).all()
     assert [e.request_id for e in kept[-2:]] == [request.id, None]
+
+
+def _ringing_one_volunteer(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall:
+    """A patient's call for a médecin traitant in 75020, ringing the territory's one volunteer, who answered."""
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("1")
+    patient.press("75020")
+    patient.leg_answer()
+    return patient
