@@ -95,6 +95,7 @@ PROMPTS: dict[str, str] = {
         "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "
         "Tapez 1 pour prendre l'appel, 2 pour refuser."
     ),
+    "screening_again": "Je répète.",
     "screening_postcode": "code postal {postcode}",
     "screening_no_postcode": "code postal inconnu",
     "screening_connecting": "Vous êtes mis en relation avec le patient.",

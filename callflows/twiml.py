@@ -100,21 +100,19 @@ def ring_volunteer(
     return response
 
 
-def screening(urls: Urls, words: str, attempt_id: int, tries: int) -> VoiceResponse:
-    """What the volunteer hears: the motive and postcode, 1 to take the call; silence hangs up."""
+def screening(urls: Urls, words: str, again: str, attempt_id: int) -> VoiceResponse:
+    """What the volunteer hears: the motive and postcode, 1 to take the call; two silences hang up.
+
+    A ``<Number url>`` document may only speak, listen and hang up (Twilio: "provide a chance to decline
+    the phone call using <Gather> and <Hangup>"): the second chance is a second <Gather> in the same
+    document, never a <Redirect>, and a voicemail that never presses 1 reaches the <Hangup/>.
+    """
     response = VoiceResponse()
-    gather = response.gather(
-        input="dtmf",
-        num_digits=1,
-        action=urls("/twilio/voice/screen/answer", attempt=attempt_id),
-        method="POST",
-        timeout=6,
-    )
-    say(gather, words)
-    if tries < 2:
-        response.redirect(urls("/twilio/voice/screen", attempt=attempt_id, tries=tries + 1), method="POST")
-    else:
-        response.hangup()
+    action = urls("/twilio/voice/screen/answer", attempt=attempt_id)
+    for prompt in (words, f"{again} {words}"):
+        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST", timeout=6)
+        say(gather, prompt)
+    response.hangup()
     return response
 
 

@@ -492,7 +492,7 @@ def screen(ctx: Ctx) -> str:
         attempt.leg_call_sid = ctx.form.get("CallSid")
     where = say("screening_postcode", postcode=" ".join(req.postcode)) if req.postcode else say("screening_no_postcode")
     words = say("screening", territory=territory.name, motive=prompts.motive_label(req.motive), postcode=where)
-    return str(twiml.screening(ctx.urls, words, attempt.id, ctx.arg_int("tries", 1)))
+    return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
 
 
 @bp.post("/voice/screen/answer")

@@ -7,6 +7,8 @@ simulator page and the tests drive it with the same inputs.
 Where Twilio's behaviour is not obvious, this is what we do (checked against Twilio's TwiML docs):
 - ``<Gather>`` without ``action`` posts to the current document's URL; on timeout it falls through to
   the next verb, or posts to ``action`` with no ``Digits`` when ``actionOnEmptyResult="true"``.
+- A ``<Number url>`` (screening) document may only hold ``<Say>``, ``<Play>``, ``<Pause>``, ``<Gather>``
+  and ``<Hangup>``; any other verb is a TwiML error and the leg is hung up, never bridged.
 - ``<Record>`` with nothing recorded (duration 0) does not request ``action`` and goes on; a caller
   hanging up while recording posts ``Digits=hangup`` and the answer is not executed.
 - ``<Dial>`` posts its ``action`` when the dialed leg ends, with ``DialCallStatus``, ``DialCallSid``,
@@ -46,6 +48,11 @@ HTTP_RETRIEVAL_FAILURE = "11200"
 DOCUMENT_PARSE_FAILURE = "12100"
 CALLBACK_FAILURE = "15003"
 LOOP_GUARD = "loop"
+# What a <Number url> (screening) document may hold: Twilio's <Number> page lets it "play or say information
+# to the called party, or provide a chance to decline the phone call using <Gather> and <Hangup>".
+SCREENING_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Hangup"})
+SCREENING_GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
+SCREENING_VERB_ERROR = "12200"  # Twilio's "Schema validation warning": the document holds a verb it cannot run
 
 
 @dataclass(frozen=True)
@@ -713,7 +720,11 @@ class VoiceCall:
         return self.events[mark:]
 
     def _run_leg(self, leg: _Leg) -> None:
-        """Run the screening document on the volunteer's leg until it waits, hangs up or ends."""
+        """Run the screening document on the volunteer's leg until it waits, hangs up or ends.
+
+        A ``<Number url>`` document may only say, play, pause, gather and hang up: any other verb is a
+        TwiML error that hangs up the leg unbridged (the caller's call goes on with the <Dial> action).
+        """
         while self.state == "running":
             assert self._leg_doc is not None
             if not self._guard("volunteer"):
@@ -722,26 +733,23 @@ class VoiceCall:
             if verb is None:
                 self._bridge(leg)
                 return
-            if self._simple_verb(verb, "volunteer", leg.sid):
+            if verb.tag not in SCREENING_VERBS or (
+                verb.tag == "Gather" and any(child.tag not in SCREENING_GATHER_CHILDREN for child in verb)
+            ):
+                message = f"<{verb.tag}> is not allowed in a <Number url> document"
+                self._emit("error", message, {"code": SCREENING_VERB_ERROR, "url": self._leg_doc.url}, "volunteer",
+                           leg.sid)  # fmt: skip
+                self._leg_final(leg, "completed")
+                self._finish_dial(leg, "completed", bridged=False)
+            elif self._simple_verb(verb, "volunteer", leg.sid):
                 continue
-            if verb.tag == "Gather":
+            elif verb.tag == "Gather":
                 self._leg_gather = (verb, self._leg_doc.url)
                 self._wait("leg_gather", self._gather_event(verb, self._leg_doc.url, "volunteer", leg.sid))
-            elif verb.tag in ("Hangup", "Reject"):
+            else:  # <Hangup>
                 self._emit("hangup", "the screening hangs up", party="volunteer", leg_sid=leg.sid)
                 self._leg_final(leg, "completed")
                 self._finish_dial(leg, "completed", bridged=False)
-            elif verb.tag == "Redirect":
-                url = urljoin(self._leg_doc.url, _text(verb))
-                self._emit("redirect", url, party="volunteer", leg_sid=leg.sid)
-                doc = self._fetch(url, self._leg_params(leg, "in-progress"), "volunteer", leg)
-                if doc is None:
-                    self._leg_final(leg, "completed")
-                    self._finish_dial(leg, "completed", bridged=False)
-                else:
-                    self._leg_doc = doc
-            else:
-                self._emit("unsupported", verb.tag, dict(verb.attrib), "volunteer", leg.sid)
 
     def _bridge(self, leg: _Leg) -> None:
         leg.status = "bridged"

@@ -111,6 +111,28 @@ def test_volunteers_are_rung_one_at_a_time_until_one_presses_one(
     assert dial_posts[2].params["DialCallStatus"] == "completed" and dial_posts[2].params["DialBridged"] == "false"
 
 
+def test_a_silent_volunteer_hears_the_request_twice_in_one_screening_document_and_is_never_bridged(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_silence()
+    assert patient.state == "leg_gather"  # the second <Gather> of the same document, not a new fetch
+    patient.leg_silence()  # a voicemail never presses 1
+
+    assert "bridged" not in [e.kind for e in patient.events]
+    assert [e for e in patient.events if e.kind == "error"] == []
+    screens = [x for x in patient.exchanges if x.url.split("?")[0].endswith("/twilio/voice/screen")]
+    assert len(screens) == 1
+    assert said(patient, "volunteer").count("visite à domicile") == 2
+    assert [a.result for a in session.scalars(select(Attempt))] == ["no_answer"]
+
+
 def test_busy_and_failed_legs_are_recorded_and_the_hunt_goes_on(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:

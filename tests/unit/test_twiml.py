@@ -43,8 +43,7 @@ def all_documents() -> list[VoiceResponse]:
         twiml.menu(URLS, ["Bonjour.", "Urgence : 15."], "Tapez 1.", tries=1),
         twiml.ask_postcode(URLS, ["Vous avez choisi."], "Le code postal.", tries=2),
         twiml.ring_volunteer(URLS, ["Merci de patienter."], 7, "+33612345678", "+33140000020", 20),
-        twiml.screening(URLS, "Demande de visite.", 7, tries=1),
-        twiml.screening(URLS, "Demande de visite.", 7, tries=2),
+        twiml.screening(URLS, "Demande de visite.", "Je répète.", 7),
         twiml.bridge("Vous êtes mis en relation."),
         twiml.leave_message(URLS, ["Aucun professionnel."], "P20-2026-000123"),
         twiml.transfer(["Nous vous transférons."], "+33140000093", "+33140000020"),
@@ -170,24 +169,25 @@ def test_every_ring_points_its_callbacks_at_its_own_attempt(attempt_id: int, rin
 # ---------------------------------------------------------------- screening
 
 
-def test_screening_asks_one_key_and_tries_once_more_on_silence() -> None:
-    root = parse(twiml.screening(URLS, "Demande de visite.", 7, tries=1))
+def test_screening_gives_two_chances_to_press_one_then_hangs_up_without_a_redirect() -> None:
+    root = parse(twiml.screening(URLS, "Demande de visite.", "Je répète.", 7))
 
-    assert verbs(root) == ["Gather", "Redirect"]
-    gather = root.find("Gather")
-    assert gather is not None
-    assert gather.get("numDigits") == "1"
-    assert gather.get("input") == "dtmf"
-    assert gather.get("action") == f"{BASE}/twilio/voice/screen/answer?attempt=7"
-    assert gather.findtext("Say") == "Demande de visite."
-    assert path(root.findtext("Redirect", "")) == f"{BASE}/twilio/voice/screen"
-    assert query(root.findtext("Redirect", "")) == {"attempt": ["7"], "tries": ["2"]}
+    assert verbs(root) == ["Gather", "Gather", "Hangup"]
+    first, second = root.findall("Gather")
+    for gather in (first, second):
+        assert gather.get("numDigits") == "1"
+        assert gather.get("input") == "dtmf"
+        assert gather.get("action") == f"{BASE}/twilio/voice/screen/answer?attempt=7"
+        assert [child.tag for child in gather] == ["Say"]
+    assert first.findtext("Say") == "Demande de visite."
+    assert second.findtext("Say") == "Je répète. Demande de visite."
 
 
-def test_screening_hangs_up_after_the_second_silence() -> None:
-    root = parse(twiml.screening(URLS, "Demande de visite.", 7, tries=2))
+def test_a_screening_document_holds_only_what_a_number_url_may_run() -> None:
+    root = parse(twiml.screening(URLS, "Demande de visite.", "Je répète.", 7))
 
-    assert verbs(root) == ["Gather", "Hangup"]
+    allowed = {"Say", "Play", "Pause", "Gather", "Hangup"}
+    assert {element.tag for element in root.iter()} - {"Response"} <= allowed
 
 
 # ---------------------------------------------------------------- the end of a call

@@ -73,6 +73,11 @@ def make_app(posted: Posted) -> Flask:
             )
         if choice == "3":
             return twiml('<Gather input="speech" language="fr-FR"><Say>Dites votre demande.</Say></Gather>')
+        if choice == "5":
+            return twiml(
+                '<Dial action="dial-done" timeout="20"><Number url="screen-redirect" statusCallback="/leg-status">'
+                f"{VOLUNTEER}</Number></Dial>"
+            )
         if choice == "7":
             return Response("<Response><Say>oops</Response>", mimetype="text/xml")
         if choice == "8":
@@ -88,6 +93,10 @@ def make_app(posted: Posted) -> Flask:
             "<Say>Demande de médecin, tapez 1 pour prendre l'appel.</Say></Gather>"
             "<Say>Pas de réponse, au revoir.</Say><Hangup/>"
         )
+
+    @app.post("/screen-redirect")
+    def screen_redirect() -> Response:
+        return twiml('<Gather numDigits="1" action="/screen-choice"><Say>Tapez 1.</Say></Gather><Redirect>/screen</Redirect>')
 
     @app.post("/screen-choice")
     def screen_choice() -> Response:
@@ -268,6 +277,21 @@ def test_a_volunteer_who_declines_in_screening_makes_the_dial_report_completed_w
     assert call.state == "ended"
     assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "completed"
     assert posts_to(posted, "/status")[0]["CallStatus"] == "completed"
+
+
+def test_a_screening_document_with_a_redirect_is_a_twiml_error_and_the_leg_is_never_bridged(new_call, posted):
+    call = new_call()
+    call.start()
+    call.press("5")
+    call.leg_answer()
+    call.leg_silence()
+
+    errors = [e for e in call.events if e.kind == "error"]
+    assert [(e.party, e.attrs["code"]) for e in errors] == [("volunteer", "12200")]
+    assert "bridged" not in kinds(call)
+    assert posts_to(posted, "/screen") == []  # the <Redirect> was never followed
+    (dial,) = posts_to(posted, "/dial-done")
+    assert pick(dial, "DialCallStatus", "DialBridged") == ("completed", "false")
 
 
 def test_a_volunteer_who_accepts_is_bridged_and_the_dial_action_reports_the_conversation(new_call, posted):
