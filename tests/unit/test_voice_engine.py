@@ -96,7 +96,9 @@ def make_app(posted: Posted) -> Flask:
 
     @app.post("/screen-redirect")
     def screen_redirect() -> Response:
-        return twiml('<Gather numDigits="1" action="/screen-choice"><Say>Tapez 1.</Say></Gather><Redirect>/screen</Redirect>')
+        return twiml(
+            '<Gather numDigits="1" action="/screen-choice"><Say>Tapez 1.</Say></Gather><Redirect>/screen</Redirect>'
+        )
 
     @app.post("/screen-choice")
     def screen_choice() -> Response:
