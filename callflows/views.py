@@ -444,12 +444,16 @@ def dial(ctx: Ctx) -> str:
         # The patient hung up while this volunteer's phone rang or screened: nobody refused anything.
         attempt.result = "cancelled"
         attempt.ended_at = ctx.now
-    if attempt.ended_at is None or attempt.result in (None, "accepted", "declined"):
+    # An accepted ring the leg's status callback or the call's final status already settled is not judged
+    # again, and its outcome request is not sent twice.
+    conversation_open = attempt.result == "accepted" and attempt.ended_at is None
+    if attempt.ended_at is None or attempt.result in (None, "declined"):
         result = svc.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
     else:
         result = attempt.result or "failed"
     if result == "accepted":
-        _ask_outcome(ctx, req, territory, attempt)
+        if conversation_open:
+            _ask_outcome(ctx, req, territory, attempt)
         return str(twiml.speak_and_hang_up([say("goodbye")]))
     if caller_gone:
         # The patient hung up while the volunteer's phone rang: Twilio still posts the action.
@@ -564,8 +568,13 @@ def status(ctx: Ctx) -> str:
     """Call status callback, of the patient's call or of a volunteer's leg (with ?attempt=)."""
     call_status = (ctx.form.get("CallStatus") or "").lower()
     if "attempt" in ctx.args:
-        # A volunteer's leg: only its CallSid is kept, so the request need not be loaded nor locked.
+        # A volunteer's leg: its CallSid is kept, without loading nor locking the request for the early events.
         ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
+        if ctx.request_id is not None and call_status in TERMINAL_CALL_STATUSES:
+            # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
+            attempt = _attempt(ctx)
+            if attempt is not None and svc.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
+                _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
         return twiml.empty()
     # The patient's call: nothing here reads the territory, so it is not loaded with the request.
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
@@ -574,6 +583,10 @@ def status(ctx: Ctx) -> str:
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
+            for attempt in list(req.attempts):
+                # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
+                if attempt.kind == "live" and svc.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
+                    _ask_outcome(ctx, req, req.territory, attempt)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
     return twiml.empty()
 

@@ -14,9 +14,15 @@ Where Twilio's behaviour is not obvious, this is what we do (checked against Twi
 - ``<Dial>`` posts its ``action`` when the dialed leg ends, with ``DialCallStatus``, ``DialCallSid``,
   ``DialCallDuration`` (seconds since the leg answered, 0 if it never did) and ``DialBridged``. A leg
   that answered then hung up during screening reports ``completed`` with ``DialBridged=false``.
-- The caller hanging up during a ``<Dial>``: ringing legs are ``canceled``, answered ones ``completed``;
-  the ``action`` is still requested, with ``CallStatus=completed`` and ``DialCallStatus=canceled`` when
-  no leg had answered (``completed`` otherwise), and its answer is ignored.
+- The caller hanging up during a ``<Dial>``: ringing legs are ``canceled``, answered ones ``completed``,
+  and each leg's ``statusCallback`` hears it. Twilio's ``<Dial>`` page says the action continues the call
+  "after the dialed party hangs up"; when the caller hangs up the session ends. By default no action is
+  requested then; ``dial_action_after_hangup=True`` plays the other reading (the action is requested
+  with ``CallStatus=completed``, ``DialCallStatus=canceled`` when no leg had answered, ``completed``
+  otherwise, and its answer ignored), so the app is tested against both.
+- ``<Number machineDetection>``: the answering party (``leg_answer(answered_by=...)``) is reported as
+  ``AnsweredBy`` on the ``<Number url>`` request (``answered_by_in="url"``, the default) or on the leg's
+  status callbacks (``answered_by_in="status"``), the two places Twilio's pages point to.
 - A fetch that fails (non-2xx, unreachable, not TwiML) is an application error: the fallback URL is
   tried when one is given (with ``ErrorCode`` and ``ErrorUrl``), otherwise the call ends. A failed
   screening document hangs up the volunteer's leg only.
@@ -104,6 +110,8 @@ class _Leg:
     status: str = "ringing"  # ringing, answered, bridged, then one of _LEG_FINAL
     answered_at: float | None = None
     sequence: int = 0
+    machine_detection: bool = False
+    answered_by: str | None = None
 
 
 @dataclass
@@ -154,6 +162,8 @@ class VoiceCall:
         clock: Callable[[], datetime] | None = None,
         fallback_url: str | None = None,
         new_sid: Callable[[str], str] = _new_sid,
+        dial_action_after_hangup: bool = False,
+        answered_by_in: str = "url",
     ) -> None:
         self.transport = transport
         self.voice_url = voice_url
@@ -182,6 +192,8 @@ class VoiceCall:
         self._leg_doc: _Doc | None = None
         self._leg_gather: tuple[ET.Element, str] | None = None
         self._sequence = 0
+        self.dial_action_after_hangup = dial_action_after_hangup
+        self.answered_by_in = answered_by_in
 
     # ----------------------------------------------------------------- inputs of the caller
 
@@ -283,14 +295,15 @@ class VoiceCall:
         self._emit("hangup", "caller hung up")
         self._call_status = "completed"
         if self._dial is not None:
-            self._abort_dial(post_action=True)
+            self._abort_dial(post_action=self.dial_action_after_hangup)
         self._end_call("completed")
         return self.events[mark:]
 
     # ------------------------------------------------------------ inputs of a dialed volunteer
 
-    def leg_answer(self, number: str | None = None) -> list[Event]:
-        """The dialed volunteer picks up; a <Number url> screening document then runs on their leg."""
+    def leg_answer(self, number: str | None = None, answered_by: str = "human") -> list[Event]:
+        """The dialed party picks up (``answered_by``: human, machine_start, fax… for machine detection);
+        a <Number url> document then runs on their leg."""
         self._check("dial_leg")
         leg = self._ringing_leg(number)
         mark = self._begin("dial_leg")
@@ -301,12 +314,17 @@ class VoiceCall:
                 self._leg_final(other, "canceled")
         leg.status = "answered"
         leg.answered_at = self._elapsed
+        if leg.machine_detection:
+            leg.answered_by = answered_by
         self._emit("leg_answered", leg.number, party="volunteer", leg_sid=leg.sid)
         self._leg_callback(leg, "answered", "in-progress")
         if leg.url is None:
             self._bridge(leg)
             return self.events[mark:]
-        doc = self._fetch(leg.url, self._leg_params(leg, "in-progress"), "volunteer", leg)
+        params = self._leg_params(leg, "in-progress")
+        if leg.answered_by is not None and self.answered_by_in == "url":
+            params["AnsweredBy"] = leg.answered_by
+        doc = self._fetch(leg.url, params, "volunteer", leg)
         if doc is None:
             self._leg_final(leg, "completed")
             self._finish_dial(leg, "completed", bridged=False)
@@ -674,6 +692,7 @@ class VoiceCall:
                         url=urljoin(doc_url, url) if url else None,
                         status_callback=urljoin(doc_url, callback) if callback else None,
                         callback_events=frozenset(events),
+                        machine_detection=noun.get("machineDetection") in ("Enable", "DetectMessageEnd"),
                     )
                 )
             else:
@@ -767,6 +786,8 @@ class VoiceCall:
             "Timestamp": format_datetime(self.now()),
         }
         leg.sequence += 1
+        if leg.answered_by is not None and self.answered_by_in == "status":
+            params["AnsweredBy"] = leg.answered_by
         if event == "completed":
             params["CallDuration"] = str(self._leg_duration(leg))
         self._callback(leg.status_callback, params, "volunteer")

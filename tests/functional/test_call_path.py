@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, OutboxMessage, Request
 from tests import factories
-from tests.conftest import PARIS
-from tests.functional.twilio_client import call, said
+from orientation.simulator.engine import VoiceCall
+from tests.conftest import PARIS, PUBLIC_BASE_URL
+from tests.functional.twilio_client import call, said, transport
+from volunteers.models import Volunteer
 
 
 def _request(session: Session) -> Request:
@@ -257,12 +259,13 @@ def test_a_caller_who_hangs_up_in_the_menu_leaves_an_abandoned_request(
     assert abandoned.status == "abandoned" and abandoned.outcome == "abandoned"
 
 
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
 def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_volunteer_cannot_take_it(
-    app: Flask, session: Session, clock: FrozenClock
+    app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
+    patient = call(app, dial_action_after_hangup=action_after_hangup)
     patient.start()
     patient.press("2")
     patient.press("75020")
@@ -271,6 +274,82 @@ def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_voluntee
     abandoned = _request(session)
     assert abandoned.status == "abandoned"
     assert [a.result for a in abandoned.attempts] == ["cancelled"]
+
+
+def _connected(app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool) -> tuple[VoiceCall, int]:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    patient = call(app, dial_action_after_hangup=action_after_hangup)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    assert patient.state == "bridged"
+    return patient, volunteer.id
+
+
+def _outcome_requests(session: Session) -> list[OutboxMessage]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")))
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
+def test_a_caller_who_hangs_up_during_the_conversation_leaves_a_connected_request_and_one_outcome_request(
+    app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool
+) -> None:
+    patient, volunteer_id = _connected(app, session, clock, action_after_hangup)
+    clock.advance(seconds=240)
+    patient.hangup()
+
+    dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
+    assert len(dial_posts) == (1 if action_after_hangup else 0)
+    final = _request(session)
+    assert final.status == "connected" and final.volunteer_id == volunteer_id and final.outcome is None
+    [attempt] = final.attempts
+    assert attempt.result == "accepted" and attempt.ended_at == clock()
+    [sms] = _outcome_requests(session)
+    assert "P20-2026-000001" in (sms.body or "")
+    freed = session.get(Volunteer, volunteer_id)
+    assert freed is not None and freed.on_call_request_id is None
+    finished = [e.payload for e in final.events if e.kind == "attempt.finished"]
+    assert len(finished) == 1
+
+
+def test_the_outcome_request_is_sent_once_when_the_leg_status_and_the_call_status_come_after_the_dial_action(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient, _ = _connected(app, session, clock, action_after_hangup=False)
+    patient.end_bridge(duration=120)
+    assert len(_outcome_requests(session)) == 1
+    # Late or reordered callbacks of the same leg and call (new sequence numbers, so not duplicates).
+    leg_status = next(x for x in patient.exchanges if "/twilio/status?attempt=" in x.url)
+    late = {**leg_status.params, "CallStatus": "completed", "SequenceNumber": "9", "CallDuration": "120"}
+    assert transport(app).post(leg_status.url, late)[0] == 200
+    final_status = [x for x in patient.exchanges if x.url.endswith("/twilio/status")][-1]
+    assert transport(app).post(final_status.url, {**final_status.params, "SequenceNumber": "9"})[0] == 200
+
+    assert len(_outcome_requests(session)) == 1
+    assert _request(session).status == "connected"
+
+
+def test_the_dial_action_alone_still_ends_the_conversation_when_no_status_callback_arrives(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient, _ = _connected(app, session, clock, action_after_hangup=False)
+    dial_url = next(x for x in patient.exchanges if x.url.split("?")[0].endswith("/twilio/voice/screen")).url
+    attempt_id = dial_url.split("attempt=")[1].split("&")[0]
+    params = {
+        **patient.exchanges[0].params,
+        "CallStatus": "in-progress",
+        "DialCallStatus": "completed",
+        "DialCallDuration": "60",
+        "DialBridged": "true",
+    }
+    status, body = transport(app).post(f"{PUBLIC_BASE_URL}/twilio/voice/dial?attempt={attempt_id}", params)
+    assert status == 200 and "<Hangup" in body
+    assert len(_outcome_requests(session)) == 1
+    assert _request(session).attempts[0].ended_at is not None
 
 
 def test_silence_twice_at_the_menu_goes_on_as_orientation(app: Flask, session: Session, clock: FrozenClock) -> None:

@@ -73,6 +73,11 @@ def make_app(posted: Posted) -> Flask:
             )
         if choice == "3":
             return twiml('<Gather input="speech" language="fr-FR"><Say>Dites votre demande.</Say></Gather>')
+        if choice == "6":
+            return twiml(
+                '<Dial action="dial-done"><Number url="screen" machineDetection="Enable" statusCallback="/leg-status" '
+                f'statusCallbackEvent="answered completed">{VOLUNTEER}</Number></Dial>'
+            )
         if choice == "5":
             return twiml(
                 '<Dial action="dial-done" timeout="20"><Number url="screen-redirect" statusCallback="/leg-status">'
@@ -347,7 +352,7 @@ def test_an_unreached_volunteer_is_reported_to_the_dial_action(new_call, posted,
     assert call.state == "ended"
 
 
-def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_still_tells_the_dial_action(
+def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_ends_the_session_without_action(
     new_call, posted
 ):
     call = new_call()
@@ -356,23 +361,63 @@ def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_still
     call.hangup()
 
     assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "canceled"
-    (dial,) = posts_to(posted, "/dial-done")
-    assert pick(dial, "CallStatus", "DialCallStatus", "DialBridged") == ("completed", "canceled", "false")
-    assert "Personne n'est disponible." not in said(call)  # the caller is gone: the answer is ignored
+    assert posts_to(posted, "/dial-done") == []  # "the Twilio session ends"
     assert posts_to(posted, "/status")[0]["CallStatus"] == "completed"
     assert call.state == "ended"
 
 
-def test_a_caller_hanging_up_during_the_conversation_reports_a_bridged_dial(new_call, posted):
-    call = new_call()
+def test_the_other_reading_still_tells_the_dial_action_of_a_hang_up_and_ignores_its_answer(new_call, posted):
+    call = new_call(dial_action_after_hangup=True)
+    call.start()
+    call.press("1")
+    call.hangup()
+
+    (dial,) = posts_to(posted, "/dial-done")
+    assert pick(dial, "CallStatus", "DialCallStatus", "DialBridged") == ("completed", "canceled", "false")
+    assert "Personne n'est disponible." not in said(call)  # the caller is gone: the answer is ignored
+    assert call.state == "ended"
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True])
+def test_a_caller_hanging_up_during_the_conversation_completes_the_leg_and_ends_the_call(
+    new_call, posted, action_after_hangup
+):
+    call = new_call(dial_action_after_hangup=action_after_hangup)
     call.start()
     call.press("1")
     call.leg_answer()
     call.leg_press("1")
     call.hangup()
 
-    (dial,) = posts_to(posted, "/dial-done")
-    assert (dial["DialCallStatus"], dial["DialBridged"]) == ("completed", "true")
+    assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "completed"
+    dials = posts_to(posted, "/dial-done")
+    if action_after_hangup:
+        assert [(d["DialCallStatus"], d["DialBridged"]) for d in dials] == [("completed", "true")]
+    else:
+        assert dials == []
+    assert posts_to(posted, "/status")[-1]["CallStatus"] == "completed"
+
+
+@pytest.mark.parametrize("where", ["url", "status"])
+def test_machine_detection_reports_who_answered_on_the_number_url_or_its_status_callbacks(new_call, posted, where):
+    call = new_call(answered_by_in=where)
+    call.start()
+    call.press("6")
+    call.leg_answer(answered_by="machine_start")
+
+    screen = posts_to(posted, "/screen")[0]
+    answered = [p for p in posts_to(posted, "/leg-status") if p["CallStatus"] == "in-progress"]
+    assert screen.get("AnsweredBy") == ("machine_start" if where == "url" else None)
+    assert [p.get("AnsweredBy") for p in answered] == ["machine_start" if where == "status" else None]
+
+
+def test_without_machine_detection_no_answered_by_is_sent(new_call, posted):
+    call = new_call(answered_by_in="url")
+    call.start()
+    call.press("1")
+    call.leg_answer(answered_by="machine_start")
+
+    assert "AnsweredBy" not in posts_to(posted, "/screen")[0]
 
 
 def test_silence_on_the_menu_falls_through_to_the_next_verbs(new_call, posted):
