@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, OutboxMessage, Request
-from tests import factories
 from orientation.simulator.engine import VoiceCall
+from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.functional.twilio_client import call, said, transport
 from volunteers.models import Volunteer
