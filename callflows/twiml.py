@@ -25,6 +25,11 @@ class Urls:
         return f"{self.base}{path}?{params}"
 
 
+def ring_tone_for(number: str) -> dict[str, str]:
+    """`ringTone="fr"` when dialling a French number: the caller hears a French ringback, not Twilio's US one."""
+    return {"ring_tone": "fr"} if number.startswith("+33") else {}
+
+
 def say(response: VoiceResponse | Gather, words: str) -> None:
     """Speak French words with the line's voice."""
     response.say(words, language=LANGUAGE, voice=VOICE)
@@ -52,20 +57,16 @@ def menu(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse
 
 
 def ask_postcode(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse:
-    """Ask the five digits of the postcode; silence comes back to the postcode action."""
+    """Ask the five digits of the postcode by keys; speech only on the second try. Silence comes back."""
     response = VoiceResponse()
     for words in intro:
         say(response, words)
     action = urls("/twilio/voice/postcode", attempt=tries)
-    gather = response.gather(
-        input="dtmf speech",
-        num_digits=5,
-        action=action,
-        method="POST",
-        timeout=8,
-        speech_timeout="auto",
-        language=LANGUAGE,
+    # Keys first: five digits typed are exact, a spoken postcode often is not ("vingt" or "20"?).
+    listen: dict[str, object] = (
+        {"input": "dtmf"} if tries <= 1 else {"input": "dtmf speech", "speech_timeout": "auto", "language": LANGUAGE}
     )
+    gather = response.gather(num_digits=5, action=action, method="POST", timeout=8, **listen)
     say(gather, prompt)
     response.redirect(action, method="POST")
     return response
@@ -88,6 +89,7 @@ def ring_volunteer(
         method="POST",
         timeout=ring_seconds,
         caller_id=caller_id,
+        **ring_tone_for(volunteer_phone),
     )
     dial.number(
         volunteer_phone,
@@ -142,12 +144,24 @@ def leave_message(urls: Urls, intro: list[str], reference: str, max_seconds: int
     return response
 
 
-def transfer(intro: list[str], phone: str, caller_id: str | None) -> VoiceResponse:
-    """Say where the caller is sent and put them through to that number."""
+def transfer(urls: Urls, intro: list[str], phone: str, caller_id: str | None) -> VoiceResponse:
+    """Say where the caller is sent and put them through to that number; its action says whether it connected."""
     response = VoiceResponse()
     for words in intro:
         say(response, words)
-    response.dial(phone, caller_id=caller_id, timeout=30)
+    dial = response.dial(
+        action=urls("/twilio/voice/transfer"),
+        method="POST",
+        caller_id=caller_id,
+        timeout=30,
+        **ring_tone_for(phone),
+    )
+    dial.number(
+        phone,
+        status_callback=urls("/twilio/voice/transfer/status"),
+        status_callback_event="answered",
+        status_callback_method="POST",
+    )
     return response
 
 

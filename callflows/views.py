@@ -24,7 +24,7 @@ from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
-from orientation.phones import try_e164
+from orientation.phones import spoken_digits, try_e164
 from orientation.runtime import Runtime, db, runtime
 from orientation.services import callbacks, messaging, territories
 from orientation.services import requests as svc
@@ -400,7 +400,8 @@ def postcode(ctx: Ctx) -> str:
     step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
     if step.ask_again:
         svc.note_menu_miss(ctx.session, req, ctx.now, "postcode")
-        return str(twiml.ask_postcode(ctx.urls, [say("postcode_not_understood")], say("postcode"), tries + 1))
+        again = [say("postcode_not_understood")]
+        return str(twiml.ask_postcode(ctx.urls, again, say("postcode_speech"), tries + 1))
     if req.status not in lifecycle.WAITING:
         return str(twiml.speak_and_hang_up([say("goodbye")]))
     svc.set_postcode(ctx.session, req, territory, step.postcode, ctx.now)
@@ -411,10 +412,16 @@ def postcode(ctx: Ctx) -> str:
         neighbour = _neighbour(ctx.session, territory, step.postcode)
         if neighbour is not None:
             name, phone = neighbour
-            svc.close_with_outcome(ctx.session, req, "out_of_territory", ctx.now)
-            words = say("out_of_territory_transfer", postcode=" ".join(step.postcode), neighbour=name, phone=phone)
-            return str(twiml.transfer([words], phone, caller_id=territory.main_number))
-        intro.append(say("out_of_territory_continue", postcode=" ".join(step.postcode)))
+            # Not out_of_territory yet: only once the transfer connected (its status callback or action).
+            svc.add_event(ctx.session, req, "transfer.started", ctx.now, {"neighbour": name})
+            words = say(
+                "out_of_territory_transfer",
+                postcode=prompts.spoken_postcode(step.postcode),
+                neighbour=name,
+                phone=spoken_digits(phone),
+            )
+            return str(twiml.transfer(ctx.urls, [words], phone, caller_id=territory.main_number))
+        intro.append(say("out_of_territory_continue", postcode=prompts.spoken_postcode(step.postcode)))
     intro.append(say("searching"))
     return _route(ctx, req, territory, intro)
 
@@ -425,6 +432,46 @@ def _neighbour(session: Session, territory: Territory, postcode: str) -> tuple[s
         if other.main_number:
             known.append((other.name, other.main_number, list(other.postcodes or [])))
     return flow.neighbour_for(postcode, known)
+
+
+@bp.post("/voice/transfer/status")
+@webhook("voice.transfer_status")
+def transfer_status(ctx: Ctx) -> str:
+    """The neighbouring CPTS answered the transferred caller: the request is out of territory now."""
+    req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True, with_territory=False)
+    if req is not None:
+        ctx.request = req
+        if (ctx.form.get("CallStatus") or "").lower() == "in-progress":
+            _transferred(ctx, req)
+    return twiml.empty()
+
+
+def _transferred(ctx: Ctx, req: Request) -> None:
+    if req.status in lifecycle.WAITING:
+        svc.close_with_outcome(ctx.session, req, "out_of_territory", ctx.now)
+
+
+@bp.post("/voice/transfer")
+@webhook("voice.transfer")
+def transfer(ctx: Ctx) -> str:
+    """The transfer to a neighbouring CPTS is over: connected, or back to the message step."""
+    found = _current_request(ctx)
+    if found is None:
+        return twiml.empty()
+    req, territory = found
+    say = _say(territory)
+    if (ctx.form.get("DialCallStatus") or "").lower() == "completed":
+        _transferred(ctx, req)
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    if (ctx.form.get("CallStatus") or "").lower() in TERMINAL_CALL_STATUSES:
+        svc.call_ended(ctx.session, req, ctx.form.get("CallStatus", "completed"), ctx.now)
+        return twiml.empty()
+    if req.status not in lifecycle.WAITING:
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    neighbour = _neighbour(ctx.session, territory, req.postcode or "")
+    intro = [say("transfer_failed", neighbour=neighbour[0])] if neighbour else []
+    svc.add_event(ctx.session, req, "transfer.failed", ctx.now, {"dial_status": ctx.form.get("DialCallStatus")})
+    return _nobody_available(ctx, req, territory, intro)
 
 
 @bp.post("/voice/dial")
@@ -494,7 +541,11 @@ def screen(ctx: Ctx) -> str:
         return str(twiml.speak_and_hang_up([say("screening_gone")]))
     if attempt.leg_call_sid is None:
         attempt.leg_call_sid = ctx.form.get("CallSid")
-    where = say("screening_postcode", postcode=" ".join(req.postcode)) if req.postcode else say("screening_no_postcode")
+    where = (
+        say("screening_postcode", postcode=prompts.spoken_postcode(req.postcode))
+        if req.postcode
+        else say("screening_no_postcode")
+    )
     words = say("screening", territory=territory.name, motive=prompts.motive_label(req.motive), postcode=where)
     return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
 

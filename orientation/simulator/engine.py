@@ -287,11 +287,12 @@ class VoiceCall:
         self._end_call("completed")
         return self.events[mark:]
 
-    def hangup(self) -> list[Event]:
-        """The caller hangs up, whatever the line was doing."""
+    def hangup(self, after_seconds: int = 0) -> list[Event]:
+        """The caller hangs up, whatever the line was doing (``after_seconds`` of it: a conversation's length)."""
         if self.state == "record":
             return self.hangup_during_record()
         mark = self._begin("gather", "dial_leg", "leg_gather", "bridged")
+        self._elapsed += max(after_seconds, 0)
         self._emit("hangup", "caller hung up")
         self._call_status = "completed"
         if self._dial is not None:

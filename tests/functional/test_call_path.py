@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, OutboxMessage, Request
-from orientation.simulator.engine import VoiceCall
+from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.functional.twilio_client import call, said, transport
@@ -45,7 +45,7 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
     patient.leg_answer()
     assert patient.state == "leg_gather"
     screening = said(patient, "volunteer")
-    assert "visite à domicile" in screening and "7 5 0 2 0" in screening and "Tapez 1" in screening
+    assert "visite à domicile" in screening and "75 0 20" in screening and "Tapez 1" in screening
 
     patient.leg_press("1")
     assert patient.state == "bridged"
@@ -300,7 +300,7 @@ def test_a_caller_who_hangs_up_during_the_conversation_leaves_a_connected_reques
 ) -> None:
     patient, volunteer_id = _connected(app, session, clock, action_after_hangup)
     clock.advance(seconds=240)
-    patient.hangup()
+    patient.hangup(after_seconds=240)
 
     dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
     assert len(dial_posts) == (1 if action_after_hangup else 0)
@@ -395,9 +395,7 @@ def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, sessio
     assert request.postcode == "69001" and request.in_territory is False
 
 
-def test_a_postcode_covered_by_a_neighbour_is_transferred_there(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def _transferring(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall:
     factories.territory(
         session,
         clock(),
@@ -409,9 +407,59 @@ def test_a_postcode_covered_by_a_neighbour_is_transferred_there(
     patient.press("93100")
     assert patient.state == "dial_leg" and patient.waiting_for is not None
     assert patient.waiting_for.text == "+33199000002"
-    assert "CPTS Voisine" in said(patient)
-    request = _request(session)
-    assert request.outcome == "out_of_territory" and request.in_territory is False
+    return patient
+
+
+def test_a_postcode_covered_by_a_neighbour_is_transferred_there_and_is_out_of_territory_once_connected(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient = _transferring(app, session, clock)
+    assert "CPTS Voisine" in said(patient) and "01 99 00 00 02" in said(patient) and "93 1 0 0" in said(patient)
+    dial = patient.events[-2] if patient.events[-1].kind == "leg_ringing" else None
+    assert dial is not None and dial.kind == "dial" and dial.attrs.get("ringTone") == "fr"
+    ringing = _request(session)
+    assert ringing.outcome is None and ringing.in_territory is False and ringing.status == "in_menu"
+
+    patient.leg_answer()
+    connected = _request(session)
+    assert connected.outcome == "out_of_territory" and connected.status == "closed"
+    patient.end_bridge(duration=90)
+    assert _request(session).outcome == "out_of_territory"
+
+
+@pytest.mark.parametrize("unreached", ["leg_busy", "leg_no_answer", "leg_fail"])
+def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_message_step(
+    app: Flask, session: Session, clock: FrozenClock, unreached: str
+) -> None:
+    patient = _transferring(app, session, clock)
+    getattr(patient, unreached)()
+
+    assert patient.state == "record"
+    assert "La CPTS Voisine ne répond pas" in said(patient)
+    waiting = _request(session)
+    assert waiting.outcome is None and waiting.status == "callback_pending"
+    patient.record(duration=15)
+    assert _request(session).had_message
+
+
+def test_the_postcode_is_asked_by_keys_and_may_be_said_in_french_words_on_the_second_try(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    assert patient.waiting_for is not None and patient.waiting_for.attrs["input"] == "dtmf"
+    with pytest.raises(InvalidInput):
+        patient.speak("soixante-quinze zéro vingt")
+    patient.silence()
+    assert patient.waiting_for is not None and patient.waiting_for.attrs["input"] == "dtmf speech"
+    assert "ou dites-les" in said(patient)
+    patient.speak("soixante-quinze zéro vingt")
+
+    assert patient.state == "dial_leg"
+    assert _request(session).postcode == "75020"
 
 
 def test_no_postcode_after_two_tries_continues_without_one(app: Flask, session: Session, clock: FrozenClock) -> None:

@@ -46,7 +46,7 @@ def all_documents() -> list[VoiceResponse]:
         twiml.screening(URLS, "Demande de visite.", "Je répète.", 7),
         twiml.bridge("Vous êtes mis en relation."),
         twiml.leave_message(URLS, ["Aucun professionnel."], "P20-2026-000123"),
-        twiml.transfer(["Nous vous transférons."], "+33140000093", "+33140000020"),
+        twiml.transfer(URLS, ["Nous vous transférons."], "+33140000093", "+33140000020"),
         twiml.speak_and_hang_up(["Au revoir."]),
         twiml.redirect(URLS("/twilio/voice/menu", attempt=1), ["Un instant."]),
     ]
@@ -123,6 +123,14 @@ def test_the_postcode_gathers_five_keys_or_speech_and_comes_back_on_silence() ->
     assert gather.get("input") == "dtmf speech"
     assert gather.get("action") == f"{BASE}/twilio/voice/postcode?attempt=2"
     assert root.findtext("Redirect") == gather.get("action")
+
+
+def test_the_postcode_is_first_asked_by_keys_only() -> None:
+    root = parse(twiml.ask_postcode(URLS, ["Vous avez choisi."], "Le code postal.", tries=1))
+
+    gather = root.find("Gather")
+    assert gather is not None and gather.get("input") == "dtmf" and gather.get("numDigits") == "5"
+    assert gather.get("speechTimeout") is None
 
 
 # ---------------------------------------------------------------- ringing a volunteer
@@ -210,11 +218,25 @@ def test_leaving_a_message_records_with_both_callbacks_then_notes_an_empty_one()
     assert query(root.findtext("Redirect", "")) == {"ref": ["P20-2026-000123"], "empty": ["1"]}
 
 
-def test_a_transfer_says_where_then_dials_the_number() -> None:
-    root = parse(twiml.transfer(["Nous vous transférons."], "+33140000093", "+33140000020"))
+def test_a_transfer_says_where_then_dials_the_number_with_an_action_and_a_french_ringback() -> None:
+    root = parse(twiml.transfer(URLS, ["Nous vous transférons."], "+33140000093", "+33140000020"))
 
     assert verbs(root) == ["Say", "Dial"]
-    assert root.findtext("Dial") == "+33140000093"
+    dial = root.find("Dial")
+    assert dial is not None and dial.findtext("Number") == "+33140000093"
+    assert dial.get("action") == f"{BASE}/twilio/voice/transfer"
+    assert dial.get("ringTone") == "fr"
+    number = dial.find("Number")
+    assert number is not None and number.get("statusCallback") == f"{BASE}/twilio/voice/transfer/status"
+    assert number.get("statusCallbackEvent") == "answered"
+
+
+@pytest.mark.parametrize(("number", "tone"), [("+33612345678", "fr"), ("+32470123456", None), ("+14155550100", None)])
+def test_only_dials_to_french_numbers_ask_for_the_french_ringback(number: str, tone: str | None) -> None:
+    root = parse(twiml.ring_volunteer(URLS, [], 3, number, "+33140000020", 20))
+
+    dial = root.find("Dial")
+    assert dial is not None and dial.get("ringTone") == tone
 
 
 def test_speaking_and_hanging_up_says_every_line_then_hangs_up() -> None:
