@@ -57,6 +57,8 @@ KEPT_PARAMS = (
 # What every callback of a kind carries; a signed post without it is not one of Twilio's (400).
 _REQUIRED: dict[str, tuple[str, ...]] = {"sms.incoming": ("MessageSid", "From", "To")}
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# Webhooks answering on a volunteer's leg (a <Number url> document: say, gather and hang up only).
+_SCREENING_KINDS = frozenset({"voice.screen", "voice.screen_answer"})
 # The events table itself, for Core statements (see `webhook`).
 _EVENTS = cast(Table, Event.__table__)
 
@@ -188,6 +190,9 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     return twiml_response(stored)
                 log.exception("webhook %s failed", kind)
                 _journal(f"{kind}: {type(exc).__name__}")
+                if kind in _SCREENING_KINDS:
+                    # A volunteer's <Number url> leg may not <Record>: say the problem and hang up their leg.
+                    return twiml_response(technical_problem())
                 if kind.startswith("voice"):
                     return twiml_response(fallback_answer(rt.config.public_base_url))
                 return twiml_response(twiml.empty())
