@@ -99,12 +99,85 @@ def after_menu(answer: MenuInput, tries: int) -> MenuStep:
     return MenuStep(motive=None, ask_again=True, not_understood=True)
 
 
+def _french_numbers_0_to_99() -> dict[str, int]:
+    """Every way French (and Belgian, Swiss) speech spells 0-99, accent-free, hyphens as spaces."""
+    units = [
+        "zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf",
+        "dix", "onze", "douze", "treize", "quatorze", "quinze", "seize",
+    ]  # fmt: skip
+    spelled: dict[str, int] = {word: value for value, word in enumerate(units)}
+    spelled.update({"dix sept": 17, "dix huit": 18, "dix neuf": 19})
+    tens = {
+        20: ["vingt"], 30: ["trente"], 40: ["quarante"], 50: ["cinquante"], 60: ["soixante"],
+        70: ["septante"], 80: ["quatre vingt", "quatre vingts", "huitante", "octante"], 90: ["nonante"],
+    }  # fmt: skip
+    for ten, names in tens.items():
+        for name in names:
+            spelled[name] = ten
+            for unit in range(1, 10):
+                spelled[f"{name} {units[unit]}"] = ten + unit
+            spelled[f"{name} et un"] = ten + 1
+            spelled[f"{name} et une"] = ten + 1
+    # 70-79 and 90-99 the French way: soixante-dix-sept, quatre-vingt-onze.
+    for base, name in ((60, "soixante"), (80, "quatre vingt")):
+        for teen in range(10, 20):
+            teen_words = units[teen] if teen <= 16 else f"dix {units[teen - 10]}"
+            spelled[f"{name} {teen_words}"] = base + teen
+        spelled[f"{name} et onze"] = base + 11
+    return spelled
+
+
+_SPELLED = _french_numbers_0_to_99()
+_THOUSAND = "mille"
+_LONGEST = max(len(words.split()) for words in _SPELLED)
+
+
+def spoken_digits(speech: str) -> str:
+    """The digits a French caller said, in order: "soixante-quinze zéro vingt" → "75020",
+    "quatre-vingt-treize cent" → "93100", "soixante-quinze mille vingt" → "75020"; digits kept as they are."""
+    tokens = fold(speech).replace("-", " ").split()
+    items: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.isdigit():
+            items.append(token)
+            i += 1
+            continue
+        for size in range(min(_LONGEST, len(tokens) - i), 0, -1):
+            words = " ".join(tokens[i : i + size])
+            if words in _SPELLED:
+                items.append(str(_SPELLED[words]))
+                i += size
+                break
+        else:
+            if token in ("cent", "cents"):
+                # "deux cent" is 200; a lone "cent" (as in "quatre-vingt-treize cent") is 100.
+                if items and items[-1] in "23456789" and len(items[-1]) == 1:
+                    items[-1] = str(int(items[-1]) * 100)
+                else:
+                    items.append("100")
+            elif token == _THOUSAND and items:
+                # "soixante-quinze mille vingt": 75 thousand, then what follows fills the last three digits.
+                items[-1] = str(int(items[-1]) * 1000)
+                if i + 1 < len(tokens):
+                    rest = spoken_digits(" ".join(tokens[i + 1 :]))
+                    if rest and int(rest) < 1000:
+                        items[-1] = str(int(items[-1]) + int(rest))
+                        return "".join(items)
+            i += 1
+    return "".join(items)
+
+
 def parse_postcode(digits: str | None, speech: str | None) -> str | None:
-    """Five digits typed or spoken ("75 020", "soixante-quinze zéro vingt" comes as digits from Twilio)."""
-    for source in (digits, speech):
-        found = re.sub(r"\D", "", source or "")
-        if len(found) == 5:
-            return found
+    """Five digits typed, or spoken ("75 020" as Twilio transcribes it, or French words for the numbers)."""
+    found = re.sub(r"\D", "", digits or "")
+    if len(found) == 5:
+        return found
+    if speech:
+        for reading in (re.sub(r"\D", "", speech), spoken_digits(speech)):
+            if len(reading) == 5:
+                return reading
     return None
 
 

@@ -40,12 +40,14 @@ PROMPTS: dict[str, str] = {
     "menu_default_orientation": "Nous allons traiter votre appel comme une demande d'orientation.",
     "motive_chosen": "Vous avez choisi : {motive}.",
     "postcode": "Tapez maintenant les cinq chiffres du code postal du lieu où vous vous trouvez.",
+    "postcode_speech": "Tapez les cinq chiffres du code postal, ou dites-les.",
     "postcode_not_understood": "Je n'ai pas compris le code postal.",
     "postcode_skipped": "Nous poursuivons sans code postal.",
     "out_of_territory_transfer": (
         "Le code postal {postcode} ne fait pas partie du territoire de notre CPTS. "
         "La {neighbour} couvre votre commune ; son numéro est le {phone}. Nous vous transférons."
     ),
+    "transfer_failed": "La {neighbour} ne répond pas pour le moment.",
     "out_of_territory_continue": (
         "Le code postal {postcode} ne fait pas partie du territoire de notre CPTS. "
         "Nous cherchons tout de même un professionnel pour vous orienter."
@@ -95,13 +97,16 @@ PROMPTS: dict[str, str] = {
         "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "
         "Tapez 1 pour prendre l'appel, 2 pour refuser."
     ),
+    "screening_again": "Je répète.",
     "screening_postcode": "code postal {postcode}",
     "screening_no_postcode": "code postal inconnu",
     "screening_connecting": "Vous êtes mis en relation avec le patient.",
     "screening_declined": "Merci, l'appel est proposé à un autre professionnel.",
     "screening_gone": "Le patient n'est plus en ligne. Merci.",
     # A call-back: the clock process phones a volunteer on duty, who hears the request and the message.
-    "callback_offer": "Ligne d'orientation {territory} : rappel d'un patient, demande de {motive}, {postcode}.",
+    # The first words say nothing personal: a voicemail may be recording them. The request comes after a key.
+    "callback_offer": "Ligne d'orientation {territory} : un patient attend un rappel. Tapez 1 pour écouter la demande.",
+    "callback_request": "Rappel d'un patient, demande de {motive}, {postcode}.",
     "callback_message": "Voici son message.",
     "callback_no_message": "Le patient n'a pas laissé de message.",
     "callback_choice": "Tapez 1 pour rappeler le patient, 2 pour passer.",
@@ -110,6 +115,7 @@ PROMPTS: dict[str, str] = {
     "callback_gone": "Cette demande n'attend plus de rappel. Merci.",
     "callback_reached": "Merci. Vous allez recevoir un SMS pour indiquer la suite donnée.",
     "callback_not_reached": "Le patient n'a pas répondu. Nous le rappellerons plus tard. Merci.",
+    "callback_voicemail": "Un répondeur a décroché : le patient n'a pas été joint et aucun message n'a été laissé.",
     "callback_last_try": "Le patient n'a pas répondu. C'était le dernier essai ; la coordination est prévenue. Merci.",
     # SMS.
     "sms_patient_callback": (
@@ -208,6 +214,18 @@ def spoken_reference(reference: str) -> str:
     spaced_prefix = " ".join(re.findall(r"[^\W\d_]+|\d+", prefix)) or prefix
     digits = " ".join(number.lstrip("0") or "0")
     return f"{spaced_prefix}, {year}, {digits}"
+
+
+def _pair(two: str) -> str:
+    # A pair starting with 0 is said digit by digit: "01" read as a number would lose its zero.
+    return " ".join(two) if two.startswith("0") else two
+
+
+def spoken_postcode(postcode: str) -> str:
+    """A postcode as French people say it, in pairs: 75020 → "75 0 20", 69001 → "69 0 0 1"."""
+    if len(postcode) != 5 or not postcode.isdigit():
+        return " ".join(postcode)
+    return f"{_pair(postcode[:2])} {postcode[2]} {_pair(postcode[3:])}"
 
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

@@ -25,6 +25,11 @@ class Urls:
         return f"{self.base}{path}?{params}"
 
 
+def ring_tone_for(number: str) -> dict[str, str]:
+    """`ringTone="fr"` when dialling a French number: the caller hears a French ringback, not Twilio's US one."""
+    return {"ring_tone": "fr"} if number.startswith("+33") else {}
+
+
 def say(response: VoiceResponse | Gather, words: str) -> None:
     """Speak French words with the line's voice."""
     response.say(words, language=LANGUAGE, voice=VOICE)
@@ -52,20 +57,16 @@ def menu(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse
 
 
 def ask_postcode(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse:
-    """Ask the five digits of the postcode; silence comes back to the postcode action."""
+    """Ask the five digits of the postcode by keys; speech only on the second try. Silence comes back."""
     response = VoiceResponse()
     for words in intro:
         say(response, words)
     action = urls("/twilio/voice/postcode", attempt=tries)
-    gather = response.gather(
-        input="dtmf speech",
-        num_digits=5,
-        action=action,
-        method="POST",
-        timeout=8,
-        speech_timeout="auto",
-        language=LANGUAGE,
+    # Keys first: five digits typed are exact, a spoken postcode often is not ("vingt" or "20"?).
+    listen: dict[str, object] = (
+        {"input": "dtmf"} if tries <= 1 else {"input": "dtmf speech", "speech_timeout": "auto", "language": LANGUAGE}
     )
+    gather = response.gather(num_digits=5, action=action, method="POST", timeout=8, **listen)
     say(gather, prompt)
     response.redirect(action, method="POST")
     return response
@@ -88,6 +89,7 @@ def ring_volunteer(
         method="POST",
         timeout=ring_seconds,
         caller_id=caller_id,
+        **ring_tone_for(volunteer_phone),
     )
     dial.number(
         volunteer_phone,
@@ -100,21 +102,19 @@ def ring_volunteer(
     return response
 
 
-def screening(urls: Urls, words: str, attempt_id: int, tries: int) -> VoiceResponse:
-    """What the volunteer hears: the motive and postcode, 1 to take the call; silence hangs up."""
+def screening(urls: Urls, words: str, again: str, attempt_id: int) -> VoiceResponse:
+    """What the volunteer hears: the motive and postcode, 1 to take the call; two silences hang up.
+
+    A ``<Number url>`` document may only speak, listen and hang up (Twilio: "provide a chance to decline
+    the phone call using <Gather> and <Hangup>"): the second chance is a second <Gather> in the same
+    document, never a <Redirect>, and a voicemail that never presses 1 reaches the <Hangup/>.
+    """
     response = VoiceResponse()
-    gather = response.gather(
-        input="dtmf",
-        num_digits=1,
-        action=urls("/twilio/voice/screen/answer", attempt=attempt_id),
-        method="POST",
-        timeout=6,
-    )
-    say(gather, words)
-    if tries < 2:
-        response.redirect(urls("/twilio/voice/screen", attempt=attempt_id, tries=tries + 1), method="POST")
-    else:
-        response.hangup()
+    action = urls("/twilio/voice/screen/answer", attempt=attempt_id)
+    for prompt in (words, f"{again} {words}"):
+        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST", timeout=6)
+        say(gather, prompt)
+    response.hangup()
     return response
 
 
@@ -144,12 +144,24 @@ def leave_message(urls: Urls, intro: list[str], reference: str, max_seconds: int
     return response
 
 
-def transfer(intro: list[str], phone: str, caller_id: str | None) -> VoiceResponse:
-    """Say where the caller is sent and put them through to that number."""
+def transfer(urls: Urls, intro: list[str], phone: str, caller_id: str | None) -> VoiceResponse:
+    """Say where the caller is sent and put them through to that number; its action says whether it connected."""
     response = VoiceResponse()
     for words in intro:
         say(response, words)
-    response.dial(phone, caller_id=caller_id, timeout=30)
+    dial = response.dial(
+        action=urls("/twilio/voice/transfer"),
+        method="POST",
+        caller_id=caller_id,
+        timeout=30,
+        **ring_tone_for(phone),
+    )
+    dial.number(
+        phone,
+        status_callback=urls("/twilio/voice/transfer/status"),
+        status_callback_event="answered",
+        status_callback_method="POST",
+    )
     return response
 
 

@@ -24,7 +24,7 @@ from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
-from orientation.phones import try_e164
+from orientation.phones import spoken_digits, try_e164
 from orientation.runtime import Runtime, db, runtime
 from orientation.services import callbacks, messaging, territories
 from orientation.services import requests as svc
@@ -57,6 +57,8 @@ KEPT_PARAMS = (
 # What every callback of a kind carries; a signed post without it is not one of Twilio's (400).
 _REQUIRED: dict[str, tuple[str, ...]] = {"sms.incoming": ("MessageSid", "From", "To")}
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# Webhooks answering on a volunteer's leg (a <Number url> document: say, gather and hang up only).
+_SCREENING_KINDS = frozenset({"voice.screen", "voice.screen_answer"})
 # The events table itself, for Core statements (see `webhook`).
 _EVENTS = cast(Table, Event.__table__)
 
@@ -188,6 +190,9 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     return twiml_response(stored)
                 log.exception("webhook %s failed", kind)
                 _journal(f"{kind}: {type(exc).__name__}")
+                if kind in _SCREENING_KINDS:
+                    # A volunteer's <Number url> leg may not <Record>: say the problem and hang up their leg.
+                    return twiml_response(technical_problem())
                 if kind.startswith("voice"):
                     return twiml_response(fallback_answer(rt.config.public_base_url))
                 return twiml_response(twiml.empty())
@@ -400,7 +405,8 @@ def postcode(ctx: Ctx) -> str:
     step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
     if step.ask_again:
         svc.note_menu_miss(ctx.session, req, ctx.now, "postcode")
-        return str(twiml.ask_postcode(ctx.urls, [say("postcode_not_understood")], say("postcode"), tries + 1))
+        again = [say("postcode_not_understood")]
+        return str(twiml.ask_postcode(ctx.urls, again, say("postcode_speech"), tries + 1))
     if req.status not in lifecycle.WAITING:
         return str(twiml.speak_and_hang_up([say("goodbye")]))
     svc.set_postcode(ctx.session, req, territory, step.postcode, ctx.now)
@@ -411,10 +417,16 @@ def postcode(ctx: Ctx) -> str:
         neighbour = _neighbour(ctx.session, territory, step.postcode)
         if neighbour is not None:
             name, phone = neighbour
-            svc.close_with_outcome(ctx.session, req, "out_of_territory", ctx.now)
-            words = say("out_of_territory_transfer", postcode=" ".join(step.postcode), neighbour=name, phone=phone)
-            return str(twiml.transfer([words], phone, caller_id=territory.main_number))
-        intro.append(say("out_of_territory_continue", postcode=" ".join(step.postcode)))
+            # Not out_of_territory yet: only once the transfer connected (its status callback or action).
+            svc.add_event(ctx.session, req, "transfer.started", ctx.now, {"neighbour": name})
+            words = say(
+                "out_of_territory_transfer",
+                postcode=prompts.spoken_postcode(step.postcode),
+                neighbour=name,
+                phone=spoken_digits(phone),
+            )
+            return str(twiml.transfer(ctx.urls, [words], phone, caller_id=territory.main_number))
+        intro.append(say("out_of_territory_continue", postcode=prompts.spoken_postcode(step.postcode)))
     intro.append(say("searching"))
     return _route(ctx, req, territory, intro)
 
@@ -425,6 +437,46 @@ def _neighbour(session: Session, territory: Territory, postcode: str) -> tuple[s
         if other.main_number:
             known.append((other.name, other.main_number, list(other.postcodes or [])))
     return flow.neighbour_for(postcode, known)
+
+
+@bp.post("/voice/transfer/status")
+@webhook("voice.transfer_status")
+def transfer_status(ctx: Ctx) -> str:
+    """The neighbouring CPTS answered the transferred caller: the request is out of territory now."""
+    req = svc.request_by_call(ctx.session, ctx.form.get("ParentCallSid"), lock=True, with_territory=False)
+    if req is not None:
+        ctx.request = req
+        if (ctx.form.get("CallStatus") or "").lower() == "in-progress":
+            _transferred(ctx, req)
+    return twiml.empty()
+
+
+def _transferred(ctx: Ctx, req: Request) -> None:
+    if req.status in lifecycle.WAITING:
+        svc.close_with_outcome(ctx.session, req, "out_of_territory", ctx.now)
+
+
+@bp.post("/voice/transfer")
+@webhook("voice.transfer")
+def transfer(ctx: Ctx) -> str:
+    """The transfer to a neighbouring CPTS is over: connected, or back to the message step."""
+    found = _current_request(ctx)
+    if found is None:
+        return twiml.empty()
+    req, territory = found
+    say = _say(territory)
+    if (ctx.form.get("DialCallStatus") or "").lower() == "completed":
+        _transferred(ctx, req)
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    if (ctx.form.get("CallStatus") or "").lower() in TERMINAL_CALL_STATUSES:
+        svc.call_ended(ctx.session, req, ctx.form.get("CallStatus", "completed"), ctx.now)
+        return twiml.empty()
+    if req.status not in lifecycle.WAITING:
+        return str(twiml.speak_and_hang_up([say("goodbye")]))
+    neighbour = _neighbour(ctx.session, territory, req.postcode or "")
+    intro = [say("transfer_failed", neighbour=neighbour[0])] if neighbour else []
+    svc.add_event(ctx.session, req, "transfer.failed", ctx.now, {"dial_status": ctx.form.get("DialCallStatus")})
+    return _nobody_available(ctx, req, territory, intro)
 
 
 @bp.post("/voice/dial")
@@ -444,12 +496,16 @@ def dial(ctx: Ctx) -> str:
         # The patient hung up while this volunteer's phone rang or screened: nobody refused anything.
         attempt.result = "cancelled"
         attempt.ended_at = ctx.now
-    if attempt.ended_at is None or attempt.result in (None, "accepted", "declined"):
+    # An accepted ring the leg's status callback or the call's final status already settled is not judged
+    # again, and its outcome request is not sent twice.
+    conversation_open = attempt.result == "accepted" and attempt.ended_at is None
+    if attempt.ended_at is None or attempt.result in (None, "declined"):
         result = svc.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
     else:
         result = attempt.result or "failed"
     if result == "accepted":
-        _ask_outcome(ctx, req, territory, attempt)
+        if conversation_open:
+            _ask_outcome(ctx, req, territory, attempt)
         return str(twiml.speak_and_hang_up([say("goodbye")]))
     if caller_gone:
         # The patient hung up while the volunteer's phone rang: Twilio still posts the action.
@@ -490,9 +546,13 @@ def screen(ctx: Ctx) -> str:
         return str(twiml.speak_and_hang_up([say("screening_gone")]))
     if attempt.leg_call_sid is None:
         attempt.leg_call_sid = ctx.form.get("CallSid")
-    where = say("screening_postcode", postcode=" ".join(req.postcode)) if req.postcode else say("screening_no_postcode")
+    where = (
+        say("screening_postcode", postcode=prompts.spoken_postcode(req.postcode))
+        if req.postcode
+        else say("screening_no_postcode")
+    )
     words = say("screening", territory=territory.name, motive=prompts.motive_label(req.motive), postcode=where)
-    return str(twiml.screening(ctx.urls, words, attempt.id, ctx.arg_int("tries", 1)))
+    return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
 
 
 @bp.post("/voice/screen/answer")
@@ -564,8 +624,13 @@ def status(ctx: Ctx) -> str:
     """Call status callback, of the patient's call or of a volunteer's leg (with ?attempt=)."""
     call_status = (ctx.form.get("CallStatus") or "").lower()
     if "attempt" in ctx.args:
-        # A volunteer's leg: only its CallSid is kept, so the request need not be loaded nor locked.
+        # A volunteer's leg: its CallSid is kept, without loading nor locking the request for the early events.
         ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
+        if ctx.request_id is not None and call_status in TERMINAL_CALL_STATUSES:
+            # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
+            attempt = _attempt(ctx)
+            if attempt is not None and svc.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
+                _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
         return twiml.empty()
     # The patient's call: nothing here reads the territory, so it is not loaded with the request.
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
@@ -574,6 +639,10 @@ def status(ctx: Ctx) -> str:
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
+            for attempt in list(req.attempts):
+                # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
+                if attempt.kind == "live" and svc.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
+                    _ask_outcome(ctx, req, req.territory, attempt)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
     return twiml.empty()
 

@@ -28,7 +28,7 @@ from callflows import prompts
 from orientation import lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.db import transaction
-from orientation.models import Attempt, OutboxMessage, Request, Territory
+from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 from orientation.runtime import Runtime
 from orientation.services import messaging
@@ -91,8 +91,24 @@ def callback_settings(settings: dict[str, Any] | None) -> CallbackSettings:
     )
 
 
-def patient_reached(dial_status: str | None, dial_seconds: int | None) -> bool:
-    """True when the dialled patient answered and talked: a completed <Dial> that lasted at least a second."""
+# AnsweredBy values of Twilio's answering machine detection that are not a person.
+_MACHINE_PREFIX = "machine"
+_FAX = "fax"
+
+
+def answered_by_machine(answered_by: str | None) -> bool:
+    """True when machine detection says a voicemail or a fax answered (not "human", nor "unknown")."""
+    value = (answered_by or "").lower()
+    return value.startswith(_MACHINE_PREFIX) or value == _FAX
+
+
+def patient_reached(
+    dial_status: str | None, dial_seconds: int | None, answered_by: str | None = None, bridged: bool | None = None
+) -> bool:
+    """True when the dialled patient answered and talked: a completed <Dial> that lasted at least a second,
+    answered by a person (Twilio's `completed` also covers a voicemail) and bridged to the volunteer."""
+    if answered_by_machine(answered_by) or bridged is False:
+        return False
     return (dial_status or "").lower() == "completed" and (dial_seconds or 0) > 0
 
 
@@ -232,6 +248,7 @@ class DialOutcome:
     result: str
     failed_calls: int
     notices: tuple[OutboxMessage, ...] = ()
+    voicemail: bool = False
 
 
 def patient_dialled(
@@ -241,8 +258,13 @@ def patient_dialled(
     dial_seconds: int | None,
     now: datetime,
     live: bool,
+    answered_by: str | None = None,
+    bridged: bool | None = None,
 ) -> DialOutcome:
-    """Judge the <Dial> to the patient and move the request on: connected, next round, or unreachable."""
+    """Judge the <Dial> to the patient and move the request on: connected, next round, or unreachable.
+
+    A voicemail (machine detection's `answered_by`) is not the patient: it counts as a missed call.
+    """
     request = attempt.request
     if attempt.result != "accepted" or attempt.ended_at is not None:
         return DialOutcome("settled", request.callback_attempts)
@@ -255,7 +277,7 @@ def patient_dialled(
         # Closed meanwhile (by the coordinator): keep what the dial said, change nothing else.
         svc.add_event(session, request, "callback.dialled", now, {"attempt": attempt.id, "dial_status": status})
         return DialOutcome("settled", request.callback_attempts)
-    if patient_reached(status, dial_seconds):
+    if patient_reached(status, dial_seconds, answered_by, bridged):
         request.callback_done_at = now
         request.volunteer_id = attempt.volunteer_id
         request.connected_at = request.connected_at or now
@@ -275,18 +297,89 @@ def patient_dialled(
     request.callback_attempts += 1
     policy = callback_settings(request.territory.settings)
     decision = after_missed_patient(request.callback_attempts, policy.max_attempts)
-    svc.add_event(
-        session,
-        request,
-        "callback.not_reached",
-        now,
-        {"attempt": attempt.id, "dial_status": status, "failed_calls": request.callback_attempts},
-    )
+    voicemail = answered_by_machine(answered_by)
+    payload = {"attempt": attempt.id, "dial_status": status, "failed_calls": request.callback_attempts}
+    if voicemail:
+        payload["answered_by"] = (answered_by or "").lower()
+    svc.add_event(session, request, "callback.not_reached", now, payload)
     if decision == "unreachable":
         notices = close_unreachable(session, request, now, live)
-        return DialOutcome("unreachable", request.callback_attempts, notices)
+        return DialOutcome("unreachable", request.callback_attempts, notices, voicemail)
     request.next_callback_at = now + policy.spacing
-    return DialOutcome("retry", request.callback_attempts)
+    return DialOutcome("retry", request.callback_attempts, voicemail=voicemail)
+
+
+# ---------------------------------------------------------------- the patient's leg of a call-back
+
+
+@dataclass(frozen=True)
+class PatientLeg:
+    """What the patient leg's own callbacks told of a call-back's <Dial>: answered, by whom, how it ended."""
+
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    status: str | None = None
+    seconds: int | None = None
+
+
+def note_patient_leg(
+    session: Session,
+    attempt: Attempt,
+    call_status: str | None,
+    answered_by: str | None,
+    seconds: int | None,
+    now: datetime,
+) -> None:
+    """Keep what the patient's leg reported (its <Number url> fetch or status callbacks) on the timeline."""
+    status = (call_status or "").lower()
+    payload: dict[str, Any] = {"attempt": attempt.id}
+    if answered_by:
+        payload["answered_by"] = answered_by.lower()
+    if status in OFFER_RESULT_FOR_STATUS:
+        svc.add_event(session, attempt.request, "callback.patient_leg_ended", now, {**payload, "status": status,
+                      "seconds": seconds})  # fmt: skip
+    elif status == "in-progress":
+        svc.add_event(session, attempt.request, "callback.patient_answered", now, payload)
+
+
+def patient_leg(session: Session, attempt: Attempt) -> PatientLeg:
+    """Read back what the patient leg's callbacks reported for this attempt (its first answer, any verdict)."""
+    kinds = ("callback.patient_answered", "callback.patient_leg_ended")
+    rows = session.scalars(
+        select(Event).where(Event.request_id == attempt.request_id, Event.kind.in_(kinds)).order_by(Event.id)
+    )
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    status: str | None = None
+    seconds: int | None = None
+    for event in rows:
+        payload = event.payload or {}
+        if payload.get("attempt") != attempt.id:
+            continue
+        # A machine verdict from any of the leg's callbacks wins over a later "unknown" or none.
+        if payload.get("answered_by") and not answered_by_machine(answered_by):
+            answered_by = payload["answered_by"]
+        if event.kind == "callback.patient_answered":
+            answered_at = answered_at or event.at
+        else:
+            status = payload.get("status")
+            seconds = payload.get("seconds")
+    return PatientLeg(answered_at, answered_by, status, seconds)
+
+
+def volunteer_hung_up(session: Session, attempt: Attempt, now: datetime, live: bool) -> DialOutcome | None:
+    """The volunteer's call ended while the patient was dialled and no <Dial> action came: judge it from
+    the patient leg's own reports. A volunteer hanging up before the patient answered is not the patient's
+    miss (passed on). None when the attempt was already settled."""
+    if attempt.result != "accepted" or attempt.ended_at is not None:
+        return None
+    leg = patient_leg(session, attempt)
+    if leg.answered_at is None and leg.status != "completed":
+        return patient_dialled(session, attempt, "canceled", 0, now, live)
+    seconds = leg.seconds
+    if seconds is None and leg.answered_at is not None:
+        seconds = int((now - leg.answered_at).total_seconds())
+    return patient_dialled(session, attempt, "completed", seconds, now, live, leg.answered_by)
 
 
 def close_unreachable(session: Session, request: Request, now: datetime, live: bool) -> tuple[OutboxMessage, ...]:

@@ -413,6 +413,29 @@ def finish_attempt(
     return result
 
 
+def settle_accepted(session: Session, attempt: Attempt, now: datetime, source: str) -> bool:
+    """The conversation of an accepted ring is over: finish it once, whichever callback told us first.
+
+    The <Dial> action is not the only news of it: when the caller hangs up, Twilio's session ends without
+    it, and the volunteer leg's status callback or the call's final status tell us instead. True when this
+    call finished the attempt (the caller then sends the outcome request, exactly once).
+    """
+    if attempt.result != "accepted" or attempt.ended_at is not None:
+        return False
+    attempt.ended_at = now
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
+    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
+        volunteer.on_call_request_id = None
+    add_event(
+        session,
+        attempt.request,
+        "attempt.finished",
+        now,
+        {"attempt": attempt.id, "result": "accepted", "source": source},
+    )
+    return True
+
+
 def to_callback(session: Session, request: Request, now: datetime) -> bool:
     """Nobody could take the call: the request waits for a call back. True when this changed anything."""
     if request.status == "callback_pending":

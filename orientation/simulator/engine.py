@@ -7,14 +7,22 @@ simulator page and the tests drive it with the same inputs.
 Where Twilio's behaviour is not obvious, this is what we do (checked against Twilio's TwiML docs):
 - ``<Gather>`` without ``action`` posts to the current document's URL; on timeout it falls through to
   the next verb, or posts to ``action`` with no ``Digits`` when ``actionOnEmptyResult="true"``.
+- A ``<Number url>`` (screening) document may only hold ``<Say>``, ``<Play>``, ``<Pause>``, ``<Gather>``
+  and ``<Hangup>``; any other verb is a TwiML error and the leg is hung up, never bridged.
 - ``<Record>`` with nothing recorded (duration 0) does not request ``action`` and goes on; a caller
   hanging up while recording posts ``Digits=hangup`` and the answer is not executed.
 - ``<Dial>`` posts its ``action`` when the dialed leg ends, with ``DialCallStatus``, ``DialCallSid``,
   ``DialCallDuration`` (seconds since the leg answered, 0 if it never did) and ``DialBridged``. A leg
   that answered then hung up during screening reports ``completed`` with ``DialBridged=false``.
-- The caller hanging up during a ``<Dial>``: ringing legs are ``canceled``, answered ones ``completed``;
-  the ``action`` is still requested, with ``CallStatus=completed`` and ``DialCallStatus=canceled`` when
-  no leg had answered (``completed`` otherwise), and its answer is ignored.
+- The caller hanging up during a ``<Dial>``: ringing legs are ``canceled``, answered ones ``completed``,
+  and each leg's ``statusCallback`` hears it. Twilio's ``<Dial>`` page says the action continues the call
+  "after the dialed party hangs up"; when the caller hangs up the session ends. By default no action is
+  requested then; ``dial_action_after_hangup=True`` plays the other reading (the action is requested
+  with ``CallStatus=completed``, ``DialCallStatus=canceled`` when no leg had answered, ``completed``
+  otherwise, and its answer ignored), so the app is tested against both.
+- ``<Number machineDetection>``: the answering party (``leg_answer(answered_by=...)``) is reported as
+  ``AnsweredBy`` on the ``<Number url>`` request (``answered_by_in="url"``, the default) or on the leg's
+  status callbacks (``answered_by_in="status"``), the two places Twilio's pages point to.
 - A fetch that fails (non-2xx, unreachable, not TwiML) is an application error: the fallback URL is
   tried when one is given (with ``ErrorCode`` and ``ErrorUrl``), otherwise the call ends. A failed
   screening document hangs up the volunteer's leg only.
@@ -46,6 +54,11 @@ HTTP_RETRIEVAL_FAILURE = "11200"
 DOCUMENT_PARSE_FAILURE = "12100"
 CALLBACK_FAILURE = "15003"
 LOOP_GUARD = "loop"
+# What a <Number url> (screening) document may hold: Twilio's <Number> page lets it "play or say information
+# to the called party, or provide a chance to decline the phone call using <Gather> and <Hangup>".
+SCREENING_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Hangup"})
+SCREENING_GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
+SCREENING_VERB_ERROR = "12200"  # Twilio's "Schema validation warning": the document holds a verb it cannot run
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,8 @@ class _Leg:
     status: str = "ringing"  # ringing, answered, bridged, then one of _LEG_FINAL
     answered_at: float | None = None
     sequence: int = 0
+    machine_detection: bool = False
+    answered_by: str | None = None
 
 
 @dataclass
@@ -147,6 +162,8 @@ class VoiceCall:
         clock: Callable[[], datetime] | None = None,
         fallback_url: str | None = None,
         new_sid: Callable[[str], str] = _new_sid,
+        dial_action_after_hangup: bool = False,
+        answered_by_in: str = "url",
     ) -> None:
         self.transport = transport
         self.voice_url = voice_url
@@ -175,6 +192,8 @@ class VoiceCall:
         self._leg_doc: _Doc | None = None
         self._leg_gather: tuple[ET.Element, str] | None = None
         self._sequence = 0
+        self.dial_action_after_hangup = dial_action_after_hangup
+        self.answered_by_in = answered_by_in
 
     # ----------------------------------------------------------------- inputs of the caller
 
@@ -268,22 +287,24 @@ class VoiceCall:
         self._end_call("completed")
         return self.events[mark:]
 
-    def hangup(self) -> list[Event]:
-        """The caller hangs up, whatever the line was doing."""
+    def hangup(self, after_seconds: int = 0) -> list[Event]:
+        """The caller hangs up, whatever the line was doing (``after_seconds`` of it: a conversation's length)."""
         if self.state == "record":
             return self.hangup_during_record()
         mark = self._begin("gather", "dial_leg", "leg_gather", "bridged")
+        self._elapsed += max(after_seconds, 0)
         self._emit("hangup", "caller hung up")
         self._call_status = "completed"
         if self._dial is not None:
-            self._abort_dial(post_action=True)
+            self._abort_dial(post_action=self.dial_action_after_hangup)
         self._end_call("completed")
         return self.events[mark:]
 
     # ------------------------------------------------------------ inputs of a dialed volunteer
 
-    def leg_answer(self, number: str | None = None) -> list[Event]:
-        """The dialed volunteer picks up; a <Number url> screening document then runs on their leg."""
+    def leg_answer(self, number: str | None = None, answered_by: str = "human") -> list[Event]:
+        """The dialed party picks up (``answered_by``: human, machine_start, fax… for machine detection);
+        a <Number url> document then runs on their leg."""
         self._check("dial_leg")
         leg = self._ringing_leg(number)
         mark = self._begin("dial_leg")
@@ -294,12 +315,17 @@ class VoiceCall:
                 self._leg_final(other, "canceled")
         leg.status = "answered"
         leg.answered_at = self._elapsed
+        if leg.machine_detection:
+            leg.answered_by = answered_by
         self._emit("leg_answered", leg.number, party="volunteer", leg_sid=leg.sid)
         self._leg_callback(leg, "answered", "in-progress")
         if leg.url is None:
             self._bridge(leg)
             return self.events[mark:]
-        doc = self._fetch(leg.url, self._leg_params(leg, "in-progress"), "volunteer", leg)
+        params = self._leg_params(leg, "in-progress")
+        if leg.answered_by is not None and self.answered_by_in == "url":
+            params["AnsweredBy"] = leg.answered_by
+        doc = self._fetch(leg.url, params, "volunteer", leg)
         if doc is None:
             self._leg_final(leg, "completed")
             self._finish_dial(leg, "completed", bridged=False)
@@ -667,6 +693,7 @@ class VoiceCall:
                         url=urljoin(doc_url, url) if url else None,
                         status_callback=urljoin(doc_url, callback) if callback else None,
                         callback_events=frozenset(events),
+                        machine_detection=noun.get("machineDetection") in ("Enable", "DetectMessageEnd"),
                     )
                 )
             else:
@@ -713,7 +740,11 @@ class VoiceCall:
         return self.events[mark:]
 
     def _run_leg(self, leg: _Leg) -> None:
-        """Run the screening document on the volunteer's leg until it waits, hangs up or ends."""
+        """Run the screening document on the volunteer's leg until it waits, hangs up or ends.
+
+        A ``<Number url>`` document may only say, play, pause, gather and hang up: any other verb is a
+        TwiML error that hangs up the leg unbridged (the caller's call goes on with the <Dial> action).
+        """
         while self.state == "running":
             assert self._leg_doc is not None
             if not self._guard("volunteer"):
@@ -722,26 +753,23 @@ class VoiceCall:
             if verb is None:
                 self._bridge(leg)
                 return
-            if self._simple_verb(verb, "volunteer", leg.sid):
+            if verb.tag not in SCREENING_VERBS or (
+                verb.tag == "Gather" and any(child.tag not in SCREENING_GATHER_CHILDREN for child in verb)
+            ):
+                message = f"<{verb.tag}> is not allowed in a <Number url> document"
+                self._emit("error", message, {"code": SCREENING_VERB_ERROR, "url": self._leg_doc.url}, "volunteer",
+                           leg.sid)  # fmt: skip
+                self._leg_final(leg, "completed")
+                self._finish_dial(leg, "completed", bridged=False)
+            elif self._simple_verb(verb, "volunteer", leg.sid):
                 continue
-            if verb.tag == "Gather":
+            elif verb.tag == "Gather":
                 self._leg_gather = (verb, self._leg_doc.url)
                 self._wait("leg_gather", self._gather_event(verb, self._leg_doc.url, "volunteer", leg.sid))
-            elif verb.tag in ("Hangup", "Reject"):
+            else:  # <Hangup>
                 self._emit("hangup", "the screening hangs up", party="volunteer", leg_sid=leg.sid)
                 self._leg_final(leg, "completed")
                 self._finish_dial(leg, "completed", bridged=False)
-            elif verb.tag == "Redirect":
-                url = urljoin(self._leg_doc.url, _text(verb))
-                self._emit("redirect", url, party="volunteer", leg_sid=leg.sid)
-                doc = self._fetch(url, self._leg_params(leg, "in-progress"), "volunteer", leg)
-                if doc is None:
-                    self._leg_final(leg, "completed")
-                    self._finish_dial(leg, "completed", bridged=False)
-                else:
-                    self._leg_doc = doc
-            else:
-                self._emit("unsupported", verb.tag, dict(verb.attrib), "volunteer", leg.sid)
 
     def _bridge(self, leg: _Leg) -> None:
         leg.status = "bridged"
@@ -759,6 +787,8 @@ class VoiceCall:
             "Timestamp": format_datetime(self.now()),
         }
         leg.sequence += 1
+        if leg.answered_by is not None and self.answered_by_in == "status":
+            params["AnsweredBy"] = leg.answered_by
         if event == "completed":
             params["CallDuration"] = str(self._leg_duration(leg))
         self._callback(leg.status_callback, params, "volunteer")

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, OutboxMessage, Request
+from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
-from tests.conftest import PARIS
-from tests.functional.twilio_client import call, said
+from tests.conftest import PARIS, PUBLIC_BASE_URL
+from tests.functional.twilio_client import call, said, transport
+from volunteers.models import Volunteer
 
 
 def _request(session: Session) -> Request:
@@ -43,7 +45,7 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
     patient.leg_answer()
     assert patient.state == "leg_gather"
     screening = said(patient, "volunteer")
-    assert "visite à domicile" in screening and "7 5 0 2 0" in screening and "Tapez 1" in screening
+    assert "visite à domicile" in screening and "75 0 20" in screening and "Tapez 1" in screening
 
     patient.leg_press("1")
     assert patient.state == "bridged"
@@ -109,6 +111,28 @@ def test_volunteers_are_rung_one_at_a_time_until_one_presses_one(
     assert "Nous en cherchons un autre" in said(patient)
     dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
     assert dial_posts[2].params["DialCallStatus"] == "completed" and dial_posts[2].params["DialBridged"] == "false"
+
+
+def test_a_silent_volunteer_hears_the_request_twice_in_one_screening_document_and_is_never_bridged(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_silence()
+    assert patient.state == "leg_gather"  # the second <Gather> of the same document, not a new fetch
+    patient.leg_silence()  # a voicemail never presses 1
+
+    assert "bridged" not in [e.kind for e in patient.events]
+    assert [e for e in patient.events if e.kind == "error"] == []
+    screens = [x for x in patient.exchanges if x.url.split("?")[0].endswith("/twilio/voice/screen")]
+    assert len(screens) == 1
+    assert said(patient, "volunteer").count("visite à domicile") == 2
+    assert [a.result for a in session.scalars(select(Attempt))] == ["no_answer"]
 
 
 def test_busy_and_failed_legs_are_recorded_and_the_hunt_goes_on(
@@ -235,12 +259,13 @@ def test_a_caller_who_hangs_up_in_the_menu_leaves_an_abandoned_request(
     assert abandoned.status == "abandoned" and abandoned.outcome == "abandoned"
 
 
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
 def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_volunteer_cannot_take_it(
-    app: Flask, session: Session, clock: FrozenClock
+    app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
+    patient = call(app, dial_action_after_hangup=action_after_hangup)
     patient.start()
     patient.press("2")
     patient.press("75020")
@@ -249,6 +274,82 @@ def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_voluntee
     abandoned = _request(session)
     assert abandoned.status == "abandoned"
     assert [a.result for a in abandoned.attempts] == ["cancelled"]
+
+
+def _connected(app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool) -> tuple[VoiceCall, int]:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    patient = call(app, dial_action_after_hangup=action_after_hangup)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    assert patient.state == "bridged"
+    return patient, volunteer.id
+
+
+def _outcome_requests(session: Session) -> list[OutboxMessage]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")))
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
+def test_a_caller_who_hangs_up_during_the_conversation_leaves_a_connected_request_and_one_outcome_request(
+    app: Flask, session: Session, clock: FrozenClock, action_after_hangup: bool
+) -> None:
+    patient, volunteer_id = _connected(app, session, clock, action_after_hangup)
+    clock.advance(seconds=240)
+    patient.hangup(after_seconds=240)
+
+    dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
+    assert len(dial_posts) == (1 if action_after_hangup else 0)
+    final = _request(session)
+    assert final.status == "connected" and final.volunteer_id == volunteer_id and final.outcome is None
+    [attempt] = final.attempts
+    assert attempt.result == "accepted" and attempt.ended_at == clock()
+    [sms] = _outcome_requests(session)
+    assert "P20-2026-000001" in (sms.body or "")
+    freed = session.get(Volunteer, volunteer_id)
+    assert freed is not None and freed.on_call_request_id is None
+    finished = [e.payload for e in final.events if e.kind == "attempt.finished"]
+    assert len(finished) == 1
+
+
+def test_the_outcome_request_is_sent_once_when_the_leg_status_and_the_call_status_come_after_the_dial_action(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient, _ = _connected(app, session, clock, action_after_hangup=False)
+    patient.end_bridge(duration=120)
+    assert len(_outcome_requests(session)) == 1
+    # Late or reordered callbacks of the same leg and call (new sequence numbers, so not duplicates).
+    leg_status = next(x for x in patient.exchanges if "/twilio/status?attempt=" in x.url)
+    late = {**leg_status.params, "CallStatus": "completed", "SequenceNumber": "9", "CallDuration": "120"}
+    assert transport(app).post(leg_status.url, late)[0] == 200
+    final_status = [x for x in patient.exchanges if x.url.endswith("/twilio/status")][-1]
+    assert transport(app).post(final_status.url, {**final_status.params, "SequenceNumber": "9"})[0] == 200
+
+    assert len(_outcome_requests(session)) == 1
+    assert _request(session).status == "connected"
+
+
+def test_the_dial_action_alone_still_ends_the_conversation_when_no_status_callback_arrives(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient, _ = _connected(app, session, clock, action_after_hangup=False)
+    dial_url = next(x for x in patient.exchanges if x.url.split("?")[0].endswith("/twilio/voice/screen")).url
+    attempt_id = dial_url.split("attempt=")[1].split("&")[0]
+    params = {
+        **patient.exchanges[0].params,
+        "CallStatus": "in-progress",
+        "DialCallStatus": "completed",
+        "DialCallDuration": "60",
+        "DialBridged": "true",
+    }
+    status, body = transport(app).post(f"{PUBLIC_BASE_URL}/twilio/voice/dial?attempt={attempt_id}", params)
+    assert status == 200 and "<Hangup" in body
+    assert len(_outcome_requests(session)) == 1
+    assert _request(session).attempts[0].ended_at is not None
 
 
 def test_silence_twice_at_the_menu_goes_on_as_orientation(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -294,9 +395,7 @@ def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, sessio
     assert request.postcode == "69001" and request.in_territory is False
 
 
-def test_a_postcode_covered_by_a_neighbour_is_transferred_there(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def _transferring(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall:
     factories.territory(
         session,
         clock(),
@@ -308,9 +407,59 @@ def test_a_postcode_covered_by_a_neighbour_is_transferred_there(
     patient.press("93100")
     assert patient.state == "dial_leg" and patient.waiting_for is not None
     assert patient.waiting_for.text == "+33199000002"
-    assert "CPTS Voisine" in said(patient)
-    request = _request(session)
-    assert request.outcome == "out_of_territory" and request.in_territory is False
+    return patient
+
+
+def test_a_postcode_covered_by_a_neighbour_is_transferred_there_and_is_out_of_territory_once_connected(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    patient = _transferring(app, session, clock)
+    assert "CPTS Voisine" in said(patient) and "01 99 00 00 02" in said(patient) and "93 1 0 0" in said(patient)
+    dial = patient.events[-2] if patient.events[-1].kind == "leg_ringing" else None
+    assert dial is not None and dial.kind == "dial" and dial.attrs.get("ringTone") == "fr"
+    ringing = _request(session)
+    assert ringing.outcome is None and ringing.in_territory is False and ringing.status == "in_menu"
+
+    patient.leg_answer()
+    connected = _request(session)
+    assert connected.outcome == "out_of_territory" and connected.status == "closed"
+    patient.end_bridge(duration=90)
+    assert _request(session).outcome == "out_of_territory"
+
+
+@pytest.mark.parametrize("unreached", ["leg_busy", "leg_no_answer", "leg_fail"])
+def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_message_step(
+    app: Flask, session: Session, clock: FrozenClock, unreached: str
+) -> None:
+    patient = _transferring(app, session, clock)
+    getattr(patient, unreached)()
+
+    assert patient.state == "record"
+    assert "La CPTS Voisine ne répond pas" in said(patient)
+    waiting = _request(session)
+    assert waiting.outcome is None and waiting.status == "callback_pending"
+    patient.record(duration=15)
+    assert _request(session).had_message
+
+
+def test_the_postcode_is_asked_by_keys_and_may_be_said_in_french_words_on_the_second_try(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    assert patient.waiting_for is not None and patient.waiting_for.attrs["input"] == "dtmf"
+    with pytest.raises(InvalidInput):
+        patient.speak("soixante-quinze zéro vingt")
+    patient.silence()
+    assert patient.waiting_for is not None and patient.waiting_for.attrs["input"] == "dtmf speech"
+    assert "ou dites-les" in said(patient)
+    patient.speak("soixante-quinze zéro vingt")
+
+    assert patient.state == "dial_leg"
+    assert _request(session).postcode == "75020"
 
 
 def test_no_postcode_after_two_tries_continues_without_one(app: Flask, session: Session, clock: FrozenClock) -> None:

@@ -68,7 +68,7 @@ def _sms_to(fake: FakeTwilioRest, number: str) -> list[str]:
     return [r.form["Body"] for r in fake.requests_to("/Messages.json", "POST") if r.form["To"] == number]
 
 
-def _answer(app: Flask, placed: RecordedRequest) -> VoiceCall:
+def _answer(app: Flask, placed: RecordedRequest, **engine: Any) -> VoiceCall:
     """Twilio's side of an outgoing call: the volunteer picks up and Twilio fetches the call's Url."""
     leg = VoiceCall(
         transport(app),
@@ -76,6 +76,7 @@ def _answer(app: Flask, placed: RecordedRequest) -> VoiceCall:
         from_=placed.form["From"],
         to=placed.form["To"],
         status_callback_url=placed.form.get("StatusCallback"),
+        **engine,
     )
     leg.start()
     return leg
@@ -132,10 +133,13 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
     refusing = offer.form["To"]
     assert refusing in (first.phone, second.phone)
 
-    # The volunteer hears the request and the patient's message, and passes.
+    # The volunteer hears a notice with nothing personal, presses 1, then the request and the message; passes.
     leg = _answer(live_app, offer)
+    notice = "Ligne d'orientation CPTS Paris 20 : un patient attend un rappel. Tapez 1 pour écouter la demande."
+    assert said(leg) == notice
+    leg.press("1")
     heard = said(leg)
-    assert "rappel d'un patient" in heard and "visite à domicile" in heard and "7 5 0 2 0" in heard
+    assert "Rappel d'un patient" in heard and "visite à domicile" in heard and "75 0 20" in heard
     assert "Tapez 1 pour rappeler le patient, 2 pour passer" in heard
     assert [e.text for e in leg.events if e.kind == "play"] == [waiting.recording_url]
     leg.press("2")
@@ -147,6 +151,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
     accepting = second_offer.form["To"]
     assert {refusing, accepting} == {first.phone, second.phone}
     leg = _answer(live_app, second_offer)
+    leg.press("1")
     leg.press("1")
     assert leg.state == "dial_leg" and leg.waiting_for is not None and leg.waiting_for.text == PATIENT
     dial = ET.fromstring(leg.exchanges[-1].body).find("Dial")
@@ -195,6 +200,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
         assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
         leg = _answer(live_app, _calls(fake)[-1])
         leg.press("1")
+        leg.press("1")
         leg.leg_no_answer()
         pending = _request(session)
         assert pending.callback_attempts == round_number
@@ -226,7 +232,9 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     _message_left_by_nobody_answering(live_app)
     clock.advance(minutes=1)
     callbacks.work_callbacks(_rt(live_app), clock())
-    _answer(live_app, _calls(fake)[0]).press("2")
+    first = _answer(live_app, _calls(fake)[0])
+    first.press("1")
+    first.press("2")
     second = _answer(live_app, _calls(fake)[1])
     second.silence()
     second.silence()  # twice without a key: a voicemail; the round is over
@@ -237,6 +245,97 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     clock.advance(minutes=45)
     assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
     assert len(_calls(fake)) == 3
+
+
+def _offer_answered(live_app: Flask, fake: FakeTwilioRest, clock: FrozenClock, **engine: Any) -> VoiceCall:
+    """A message left, the clock's offer answered by the volunteer, who presses 1, hears the request and 1."""
+    _message_left_by_nobody_answering(live_app)
+    clock.advance(minutes=5)
+    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    leg = _answer(live_app, _calls(fake)[-1], **engine)
+    leg.press("1")
+    leg.press("1")
+    assert leg.state == "dial_leg" and leg.waiting_for is not None and leg.waiting_for.text == PATIENT
+    return leg
+
+
+def test_a_voicemail_answering_the_offer_records_nothing_personal(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 30})
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    _message_left_by_nobody_answering(live_app)
+    callbacks.work_callbacks(_rt(live_app), clock())
+    voicemail = _answer(live_app, _calls(fake)[0])
+    voicemail.silence()
+    voicemail.silence()
+
+    heard = said(voicemail)
+    assert "un patient attend un rappel" in heard
+    assert "visite" not in heard and "75" not in heard and "message" not in heard
+    assert [e for e in voicemail.events if e.kind == "play"] == []
+    assert [a.result for a in _request(session).attempts if a.kind == "callback"] == ["no_answer"]
+
+
+@pytest.mark.parametrize("answered_by_in", ["url", "status"])
+def test_a_voicemail_answering_the_patient_is_not_reached_and_the_volunteer_is_told(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock, answered_by_in: str
+) -> None:
+    territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 30})
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    leg = _offer_answered(live_app, fake, clock, answered_by_in=answered_by_in)
+    dial = ET.fromstring(leg.exchanges[-1].body).find("Dial")
+    assert dial is not None and dial.get("ringTone") == "fr"
+    number = dial.find("Number")
+    assert number is not None and number.get("machineDetection") == "Enable"
+
+    leg.leg_answer(answered_by="machine_start")
+    if leg.state == "bridged":  # AnsweredBy came with the status callback only: the volunteer hears the greeting
+        clock.advance(seconds=20)
+        leg.end_bridge(duration=20)
+
+    assert "Un répondeur a décroché" in said(leg) and "Nous le rappellerons plus tard" in said(leg)
+    pending = _request(session)
+    assert pending.status == "callback_pending" and pending.callback_attempts == 1
+    assert pending.connected_at is None and pending.callback_done_at is None
+    missed = session.scalars(select(Event).where(Event.kind == "callback.not_reached")).one()
+    assert missed.payload["answered_by"] == "machine_start"
+    assert [b for b in _sms_to(fake, leg.to) if "répondez 1" in b] == []
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
+def test_a_volunteer_who_hangs_up_during_the_call_back_conversation_leaves_a_reached_patient_and_one_outcome_request(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock, action_after_hangup: bool
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    leg = _offer_answered(live_app, fake, clock, dial_action_after_hangup=action_after_hangup)
+    leg.leg_answer()
+    assert leg.state == "bridged"
+    clock.advance(seconds=180)
+    leg.hangup(after_seconds=180)  # the volunteer (the parent call of a call-back) hangs up
+
+    assert len([x for x in leg.exchanges if "/twilio/callback/dialed" in x.url]) == (1 if action_after_hangup else 0)
+    reached = _request(session)
+    assert reached.status == "connected" and reached.volunteer_id == volunteer.id
+    assert reached.callback_attempts == 0
+    assert len([b for b in _sms_to(fake, volunteer.phone) if "répondez 1" in b]) == 1
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True], ids=["no_dial_action", "dial_action"])
+def test_a_volunteer_who_hangs_up_while_the_patient_rings_is_not_counted_against_the_patient(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock, action_after_hangup: bool
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
+    leg = _offer_answered(live_app, fake, clock, dial_action_after_hangup=action_after_hangup)
+    leg.hangup()
+
+    pending = _request(session)
+    assert pending.status == "callback_pending" and pending.callback_attempts == 0
+    assert [a.result for a in pending.attempts if a.kind == "callback"] == ["accepted", None]
+    assert len(_calls(fake)) == 2  # handed at once to the other volunteer on duty
 
 
 def test_a_volunteer_who_does_not_pick_up_passes_the_request_to_the_next_one(

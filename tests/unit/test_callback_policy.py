@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callflows import twiml
-from callflows.callback_views import dial_patient_twiml, offer_twiml
+from callflows.callback_views import details_twiml, dial_patient_twiml, offer_twiml
 from callflows.prompts import PROMPTS, placeholders
 from orientation.services.callbacks import (
     DEFAULT_MAX_ATTEMPTS,
@@ -89,22 +89,50 @@ def test_the_status_callback_of_an_offer_names_the_same_attempt() -> None:
     assert status_url_for(url) == f"{BASE}/twilio/callback/status?attempt=42"
 
 
-def test_the_offer_reads_the_request_plays_the_message_and_waits_for_one_key() -> None:
-    body = offer_twiml(twiml.Urls(BASE), 7, ["Demande.", "Voici son message.", "Tapez 1."], "https://rec/RE1", 1)
+def test_the_offer_first_says_only_a_neutral_notice_and_waits_for_one_key() -> None:
+    body = offer_twiml(twiml.Urls(BASE), 7, "Un patient attend un rappel. Tapez 1.", 1)
     root = ET.fromstring(body)
     gather = root.find("Gather")
 
     assert gather is not None and gather.get("numDigits") == "1" and gather.get("input") == "dtmf"
-    assert gather.get("action") == f"{BASE}/twilio/callback/answer?attempt=7"
-    assert [child.tag for child in gather] == ["Say", "Say", "Play", "Say"]
-    assert gather.find("Play") is not None and gather.findtext("Play") == "https://rec/RE1"
+    assert gather.get("action") == f"{BASE}/twilio/callback/details?attempt=7"
+    assert [child.tag for child in gather] == ["Say"]
     assert root.findtext("Redirect") == f"{BASE}/twilio/callback/offer?attempt=7&tries=2"
 
 
-def test_an_offer_without_a_message_plays_nothing() -> None:
-    body = offer_twiml(twiml.Urls(BASE), 7, ["Demande.", "Pas de message.", "Tapez 1."], None, 2)
+def test_the_details_read_the_request_play_the_message_and_wait_for_one_key() -> None:
+    body = details_twiml(twiml.Urls(BASE), 7, ["Demande.", "Voici son message.", "Tapez 1."], "https://rec/RE1")
+    root = ET.fromstring(body)
+    gather = root.find("Gather")
 
-    assert "<Play" not in body and "tries=3" in body
+    assert gather is not None and gather.get("action") == f"{BASE}/twilio/callback/answer?attempt=7"
+    assert [child.tag for child in gather] == ["Say", "Say", "Play", "Say"]
+    assert gather.findtext("Play") == "https://rec/RE1"
+    assert root.findtext("Redirect") == f"{BASE}/twilio/callback/answer?attempt=7"
+
+
+def test_details_without_a_message_play_nothing() -> None:
+    body = details_twiml(twiml.Urls(BASE), 7, ["Demande.", "Pas de message.", "Tapez 1."], None)
+
+    assert "<Play" not in body
+
+
+@pytest.mark.parametrize(
+    ("answered_by", "bridged", "reached"),
+    [
+        ("human", None, True),
+        ("unknown", True, True),
+        (None, None, True),
+        ("machine_start", None, False),
+        ("machine_end_beep", True, False),
+        ("fax", None, False),
+        ("human", False, False),
+    ],
+)
+def test_a_completed_dial_answered_by_a_voicemail_or_never_bridged_is_not_a_reached_patient(
+    answered_by: str | None, bridged: bool | None, reached: bool
+) -> None:
+    assert patient_reached("completed", 30, answered_by, bridged) is reached
 
 
 def test_the_patient_is_dialled_with_the_lines_number_as_caller_id() -> None:
@@ -115,6 +143,12 @@ def test_the_patient_is_dialled_with_the_lines_number_as_caller_id() -> None:
     assert dial is not None and dial.get("callerId") == "+33199000001"
     assert dial.get("action") == f"{BASE}/twilio/callback/dialed?attempt=9"
     assert dial.findtext("Number") == "+33611223344"
+    assert dial.get("ringTone") == "fr"
+    number = dial.find("Number")
+    assert number is not None and number.get("machineDetection") == "Enable"
+    assert number.get("url") == f"{BASE}/twilio/callback/patient?attempt=9"
+    assert number.get("statusCallback") == f"{BASE}/twilio/callback/patient/status?attempt=9"
+    assert number.get("statusCallbackEvent") == "answered completed"
 
 
 def _say_calls() -> list[tuple[str, frozenset[str]]]:

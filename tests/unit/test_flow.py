@@ -211,6 +211,25 @@ def test_a_spoken_postcode_is_read_from_its_digits(speech: str) -> None:
     assert parse_postcode(None, speech) == "75020"
 
 
+@pytest.mark.parametrize(
+    ("speech", "postcode"),
+    [
+        ("soixante-quinze zéro vingt", "75020"),
+        ("Soixante-Quinze, zéro, vingt.", "75020"),
+        ("quatre-vingt-treize cent", "93100"),
+        ("soixante-quinze mille vingt", "75020"),
+        ("soixante-neuf zéro zéro un", "69001"),
+        ("treize zéro zéro huit", "13008"),
+        ("sept cinq zéro deux zéro", "75020"),
+        ("quatre-vingt-dix-neuf zéro vingt et un", "99021"),
+        ("c'est le soixante-dix-sept cent", "77100"),
+        ("nonante-deux zéro dix", "92010"),
+    ],
+)
+def test_a_postcode_said_in_french_words_is_read_as_its_digits(speech: str, postcode: str) -> None:
+    assert parse_postcode(None, speech) == postcode
+
+
 def test_typed_digits_win_over_speech() -> None:
     assert parse_postcode("93100", "75 020") == "93100"
 
@@ -221,7 +240,7 @@ def test_a_wrong_number_of_typed_digits_falls_back_on_speech() -> None:
 
 @pytest.mark.parametrize(
     ("digits", "speech"),
-    [("7502", None), ("750201", None), (None, "75 02"), (None, "soixante-quinze zéro vingt"), (None, None), ("", "")],
+    [("7502", None), ("750201", None), (None, "75 02"), (None, "soixante-quinze vingt"), (None, None), ("", "")],
 )
 def test_too_few_or_too_many_digits_give_no_postcode(digits: str | None, speech: str | None) -> None:
     assert parse_postcode(digits, speech) is None

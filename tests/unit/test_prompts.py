@@ -16,6 +16,7 @@ from callflows.prompts import (
     PromptError,
     motive_label,
     placeholders,
+    spoken_postcode,
     spoken_reference,
     spoken_time,
     spoken_when,
@@ -131,6 +132,20 @@ def test_no_prompt_leaves_a_brace_once_filled(key: str) -> None:
     assert "}" not in said
     assert said == said.strip()
     assert "  " not in said
+
+
+@pytest.mark.parametrize(
+    ("postcode", "spoken"),
+    [
+        ("75020", "75 0 20"),
+        ("69001", "69 0 0 1"),
+        ("93100", "93 1 0 0"),
+        ("05000", "0 5 0 0 0"),
+        ("2A004", "2 A 0 0 4"),
+    ],
+)
+def test_a_postcode_is_spoken_in_pairs_the_french_way(postcode: str, spoken: str) -> None:
+    assert spoken_postcode(postcode) == spoken
 
 
 def test_an_unknown_prompt_key_is_an_error() -> None:

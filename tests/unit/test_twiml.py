@@ -43,11 +43,10 @@ def all_documents() -> list[VoiceResponse]:
         twiml.menu(URLS, ["Bonjour.", "Urgence : 15."], "Tapez 1.", tries=1),
         twiml.ask_postcode(URLS, ["Vous avez choisi."], "Le code postal.", tries=2),
         twiml.ring_volunteer(URLS, ["Merci de patienter."], 7, "+33612345678", "+33140000020", 20),
-        twiml.screening(URLS, "Demande de visite.", 7, tries=1),
-        twiml.screening(URLS, "Demande de visite.", 7, tries=2),
+        twiml.screening(URLS, "Demande de visite.", "Je répète.", 7),
         twiml.bridge("Vous êtes mis en relation."),
         twiml.leave_message(URLS, ["Aucun professionnel."], "P20-2026-000123"),
-        twiml.transfer(["Nous vous transférons."], "+33140000093", "+33140000020"),
+        twiml.transfer(URLS, ["Nous vous transférons."], "+33140000093", "+33140000020"),
         twiml.speak_and_hang_up(["Au revoir."]),
         twiml.redirect(URLS("/twilio/voice/menu", attempt=1), ["Un instant."]),
     ]
@@ -126,6 +125,14 @@ def test_the_postcode_gathers_five_keys_or_speech_and_comes_back_on_silence() ->
     assert root.findtext("Redirect") == gather.get("action")
 
 
+def test_the_postcode_is_first_asked_by_keys_only() -> None:
+    root = parse(twiml.ask_postcode(URLS, ["Vous avez choisi."], "Le code postal.", tries=1))
+
+    gather = root.find("Gather")
+    assert gather is not None and gather.get("input") == "dtmf" and gather.get("numDigits") == "5"
+    assert gather.get("speechTimeout") is None
+
+
 # ---------------------------------------------------------------- ringing a volunteer
 
 
@@ -170,24 +177,25 @@ def test_every_ring_points_its_callbacks_at_its_own_attempt(attempt_id: int, rin
 # ---------------------------------------------------------------- screening
 
 
-def test_screening_asks_one_key_and_tries_once_more_on_silence() -> None:
-    root = parse(twiml.screening(URLS, "Demande de visite.", 7, tries=1))
+def test_screening_gives_two_chances_to_press_one_then_hangs_up_without_a_redirect() -> None:
+    root = parse(twiml.screening(URLS, "Demande de visite.", "Je répète.", 7))
 
-    assert verbs(root) == ["Gather", "Redirect"]
-    gather = root.find("Gather")
-    assert gather is not None
-    assert gather.get("numDigits") == "1"
-    assert gather.get("input") == "dtmf"
-    assert gather.get("action") == f"{BASE}/twilio/voice/screen/answer?attempt=7"
-    assert gather.findtext("Say") == "Demande de visite."
-    assert path(root.findtext("Redirect", "")) == f"{BASE}/twilio/voice/screen"
-    assert query(root.findtext("Redirect", "")) == {"attempt": ["7"], "tries": ["2"]}
+    assert verbs(root) == ["Gather", "Gather", "Hangup"]
+    first, second = root.findall("Gather")
+    for gather in (first, second):
+        assert gather.get("numDigits") == "1"
+        assert gather.get("input") == "dtmf"
+        assert gather.get("action") == f"{BASE}/twilio/voice/screen/answer?attempt=7"
+        assert [child.tag for child in gather] == ["Say"]
+    assert first.findtext("Say") == "Demande de visite."
+    assert second.findtext("Say") == "Je répète. Demande de visite."
 
 
-def test_screening_hangs_up_after_the_second_silence() -> None:
-    root = parse(twiml.screening(URLS, "Demande de visite.", 7, tries=2))
+def test_a_screening_document_holds_only_what_a_number_url_may_run() -> None:
+    root = parse(twiml.screening(URLS, "Demande de visite.", "Je répète.", 7))
 
-    assert verbs(root) == ["Gather", "Hangup"]
+    allowed = {"Say", "Play", "Pause", "Gather", "Hangup"}
+    assert {element.tag for element in root.iter()} - {"Response"} <= allowed
 
 
 # ---------------------------------------------------------------- the end of a call
@@ -210,11 +218,25 @@ def test_leaving_a_message_records_with_both_callbacks_then_notes_an_empty_one()
     assert query(root.findtext("Redirect", "")) == {"ref": ["P20-2026-000123"], "empty": ["1"]}
 
 
-def test_a_transfer_says_where_then_dials_the_number() -> None:
-    root = parse(twiml.transfer(["Nous vous transférons."], "+33140000093", "+33140000020"))
+def test_a_transfer_says_where_then_dials_the_number_with_an_action_and_a_french_ringback() -> None:
+    root = parse(twiml.transfer(URLS, ["Nous vous transférons."], "+33140000093", "+33140000020"))
 
     assert verbs(root) == ["Say", "Dial"]
-    assert root.findtext("Dial") == "+33140000093"
+    dial = root.find("Dial")
+    assert dial is not None and dial.findtext("Number") == "+33140000093"
+    assert dial.get("action") == f"{BASE}/twilio/voice/transfer"
+    assert dial.get("ringTone") == "fr"
+    number = dial.find("Number")
+    assert number is not None and number.get("statusCallback") == f"{BASE}/twilio/voice/transfer/status"
+    assert number.get("statusCallbackEvent") == "answered"
+
+
+@pytest.mark.parametrize(("number", "tone"), [("+33612345678", "fr"), ("+32470123456", None), ("+14155550100", None)])
+def test_only_dials_to_french_numbers_ask_for_the_french_ringback(number: str, tone: str | None) -> None:
+    root = parse(twiml.ring_volunteer(URLS, [], 3, number, "+33140000020", 20))
+
+    dial = root.find("Dial")
+    assert dial is not None and dial.get("ringTone") == tone
 
 
 def test_speaking_and_hanging_up_says_every_line_then_hangs_up() -> None:

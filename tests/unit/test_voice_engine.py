@@ -73,6 +73,16 @@ def make_app(posted: Posted) -> Flask:
             )
         if choice == "3":
             return twiml('<Gather input="speech" language="fr-FR"><Say>Dites votre demande.</Say></Gather>')
+        if choice == "6":
+            return twiml(
+                '<Dial action="dial-done"><Number url="screen" machineDetection="Enable" statusCallback="/leg-status" '
+                f'statusCallbackEvent="answered completed">{VOLUNTEER}</Number></Dial>'
+            )
+        if choice == "5":
+            return twiml(
+                '<Dial action="dial-done" timeout="20"><Number url="screen-redirect" statusCallback="/leg-status">'
+                f"{VOLUNTEER}</Number></Dial>"
+            )
         if choice == "7":
             return Response("<Response><Say>oops</Response>", mimetype="text/xml")
         if choice == "8":
@@ -87,6 +97,12 @@ def make_app(posted: Posted) -> Flask:
             '<Gather numDigits="1" action="/screen-choice" timeout="10">'
             "<Say>Demande de médecin, tapez 1 pour prendre l'appel.</Say></Gather>"
             "<Say>Pas de réponse, au revoir.</Say><Hangup/>"
+        )
+
+    @app.post("/screen-redirect")
+    def screen_redirect() -> Response:
+        return twiml(
+            '<Gather numDigits="1" action="/screen-choice"><Say>Tapez 1.</Say></Gather><Redirect>/screen</Redirect>'
         )
 
     @app.post("/screen-choice")
@@ -270,6 +286,21 @@ def test_a_volunteer_who_declines_in_screening_makes_the_dial_report_completed_w
     assert posts_to(posted, "/status")[0]["CallStatus"] == "completed"
 
 
+def test_a_screening_document_with_a_redirect_is_a_twiml_error_and_the_leg_is_never_bridged(new_call, posted):
+    call = new_call()
+    call.start()
+    call.press("5")
+    call.leg_answer()
+    call.leg_silence()
+
+    errors = [e for e in call.events if e.kind == "error"]
+    assert [(e.party, e.attrs["code"]) for e in errors] == [("volunteer", "12200")]
+    assert "bridged" not in kinds(call)
+    assert posts_to(posted, "/screen") == []  # the <Redirect> was never followed
+    (dial,) = posts_to(posted, "/dial-done")
+    assert pick(dial, "DialCallStatus", "DialBridged") == ("completed", "false")
+
+
 def test_a_volunteer_who_accepts_is_bridged_and_the_dial_action_reports_the_conversation(new_call, posted):
     call = new_call()
     call.start()
@@ -321,7 +352,7 @@ def test_an_unreached_volunteer_is_reported_to_the_dial_action(new_call, posted,
     assert call.state == "ended"
 
 
-def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_still_tells_the_dial_action(
+def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_ends_the_session_without_action(
     new_call, posted
 ):
     call = new_call()
@@ -330,23 +361,63 @@ def test_a_caller_hanging_up_while_the_volunteer_rings_cancels_the_leg_and_still
     call.hangup()
 
     assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "canceled"
-    (dial,) = posts_to(posted, "/dial-done")
-    assert pick(dial, "CallStatus", "DialCallStatus", "DialBridged") == ("completed", "canceled", "false")
-    assert "Personne n'est disponible." not in said(call)  # the caller is gone: the answer is ignored
+    assert posts_to(posted, "/dial-done") == []  # "the Twilio session ends"
     assert posts_to(posted, "/status")[0]["CallStatus"] == "completed"
     assert call.state == "ended"
 
 
-def test_a_caller_hanging_up_during_the_conversation_reports_a_bridged_dial(new_call, posted):
-    call = new_call()
+def test_the_other_reading_still_tells_the_dial_action_of_a_hang_up_and_ignores_its_answer(new_call, posted):
+    call = new_call(dial_action_after_hangup=True)
+    call.start()
+    call.press("1")
+    call.hangup()
+
+    (dial,) = posts_to(posted, "/dial-done")
+    assert pick(dial, "CallStatus", "DialCallStatus", "DialBridged") == ("completed", "canceled", "false")
+    assert "Personne n'est disponible." not in said(call)  # the caller is gone: the answer is ignored
+    assert call.state == "ended"
+
+
+@pytest.mark.parametrize("action_after_hangup", [False, True])
+def test_a_caller_hanging_up_during_the_conversation_completes_the_leg_and_ends_the_call(
+    new_call, posted, action_after_hangup
+):
+    call = new_call(dial_action_after_hangup=action_after_hangup)
     call.start()
     call.press("1")
     call.leg_answer()
     call.leg_press("1")
     call.hangup()
 
-    (dial,) = posts_to(posted, "/dial-done")
-    assert (dial["DialCallStatus"], dial["DialBridged"]) == ("completed", "true")
+    assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "completed"
+    dials = posts_to(posted, "/dial-done")
+    if action_after_hangup:
+        assert [(d["DialCallStatus"], d["DialBridged"]) for d in dials] == [("completed", "true")]
+    else:
+        assert dials == []
+    assert posts_to(posted, "/status")[-1]["CallStatus"] == "completed"
+
+
+@pytest.mark.parametrize("where", ["url", "status"])
+def test_machine_detection_reports_who_answered_on_the_number_url_or_its_status_callbacks(new_call, posted, where):
+    call = new_call(answered_by_in=where)
+    call.start()
+    call.press("6")
+    call.leg_answer(answered_by="machine_start")
+
+    screen = posts_to(posted, "/screen")[0]
+    answered = [p for p in posts_to(posted, "/leg-status") if p["CallStatus"] == "in-progress"]
+    assert screen.get("AnsweredBy") == ("machine_start" if where == "url" else None)
+    assert [p.get("AnsweredBy") for p in answered] == ["machine_start" if where == "status" else None]
+
+
+def test_without_machine_detection_no_answered_by_is_sent(new_call, posted):
+    call = new_call(answered_by_in="url")
+    call.start()
+    call.press("1")
+    call.leg_answer(answered_by="machine_start")
+
+    assert "AnsweredBy" not in posts_to(posted, "/screen")[0]
 
 
 def test_silence_on_the_menu_falls_through_to_the_next_verbs(new_call, posted):
