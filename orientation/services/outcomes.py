@@ -21,6 +21,7 @@ from callflows.sms_replies import (
 )
 from directory.models import DirectoryEntry
 from orientation.models import Request
+from orientation.services import audit
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
 
@@ -55,9 +56,9 @@ def awaiting_outcome(session: Session, volunteer: Volunteer) -> list[Request]:
 
 
 def apply_sms_reply(
-    session: Session, volunteer: Volunteer, reply: OutcomeReply, now: datetime
+    session: Session, volunteer: Volunteer, reply: OutcomeReply, now: datetime, message_sid: str | None = None
 ) -> tuple[str, dict[str, str]]:
-    """Set the outcome a volunteer texted; returns the prompt key of the answer and its values."""
+    """Set the outcome a volunteer texted (audited with the SMS's SID); returns the answer's prompt key and values."""
     open_requests = awaiting_outcome(session, volunteer)
     chosen = pick_request(reply, [r.reference for r in open_requests])
     if isinstance(chosen, NoOpenRequest):
@@ -69,7 +70,10 @@ def apply_sms_reply(
         return "sms_outcome_which", {"references": ", ".join(references), "example": references[0]}
     request = next(r for r in open_requests if r.reference == chosen)
     outcome = OUTCOME_FOR_CODE[reply.code]
-    svc.close_with_outcome(session, request, outcome, now, actor=f"volunteer:{volunteer.id}")
+    actor = f"volunteer:{volunteer.id}"
+    svc.close_with_outcome(session, request, outcome, now, actor=actor)
+    details = {"via": "sms", "outcome": outcome, "message_sid": message_sid}
+    audit.record(session, actor, "outcome", request, now, details)
     return "sms_outcome_saved", {"reference": request.reference, "outcome": outcome}
 
 
