@@ -94,8 +94,12 @@ class _ClockSigner(TimestampSigner):
         return int(self._now().timestamp())
 
 
-def _serializer(secret_key: str, salt: str, now: datetime) -> URLSafeTimedSerializer:
+def signed_serializer(secret_key: str, salt: str, now: datetime) -> URLSafeTimedSerializer:
+    """A URL-safe, timestamped serializer signed with the app's secret, its time read from `now`."""
     return URLSafeTimedSerializer(secret_key, salt=salt, signer=_ClockSigner, signer_kwargs={"now": lambda: now})
+
+
+_serializer = signed_serializer
 
 
 @dataclass(frozen=True)

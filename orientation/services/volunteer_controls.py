@@ -8,9 +8,10 @@ a pause leaves a motive without anyone while the line is open. The caller commit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,11 +20,17 @@ from orientation.calendar import french_public_holidays
 from orientation.models import OutboxMessage, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 from orientation.services import audit, messaging, territories
+from orientation.services.outcomes import TOKEN_PARAM, FormLinkError, signed_serializer
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.pause_rules import INACTIVE, PauseDecision, decide_pause
 from volunteers.services import rota_snapshot, territory_calendar, volunteer_rota
 from volunteers.sms import WEEKDAYS_FR
+
+PAGE_PATH = "/benevole"
+# Sent with every shift reminder, so a fresh one always arrives well before this.
+PAGE_LINK_LIFETIME = timedelta(days=30)
+_PAGE_SALT = "orientation.volunteer-page"
 
 # How a command came, as the audit log and the coordinator's SMS say it.
 VIA_LABELS = {"sms": "par SMS", "page": "sur sa page", "voice": "par téléphone"}
@@ -36,6 +43,37 @@ class Steered:
     applied: bool
     decision: PauseDecision | None = None
     queued: list[OutboxMessage] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the signed link to a volunteer's private page
+
+
+def page_token(secret_key: str, volunteer_id: int, now: datetime) -> str:
+    """A URL-safe token, signed and timestamped, naming the volunteer whose private page it opens."""
+    return str(signed_serializer(secret_key, _PAGE_SALT, now).dumps([volunteer_id]))
+
+
+def read_page_token(secret_key: str, token: str, now: datetime) -> int:
+    """The volunteer id of a page token; FormLinkError when altered, foreign or older than PAGE_LINK_LIFETIME."""
+    try:
+        payload = signed_serializer(secret_key, _PAGE_SALT, now).loads(
+            token, max_age=int(PAGE_LINK_LIFETIME.total_seconds())
+        )
+    except SignatureExpired as exc:
+        raise FormLinkError(expired=True) from exc
+    except BadSignature as exc:
+        raise FormLinkError(expired=False) from exc
+    if not (isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], int)):
+        raise FormLinkError(expired=False)
+    return payload[0]
+
+
+def page_link(public_base_url: str, secret_key: str, volunteer_id: int, now: datetime) -> str:
+    """The absolute URL of a volunteer's private page, its token in the query string (kept out of access logs)."""
+    return f"{public_base_url.rstrip('/')}{PAGE_PATH}?{TOKEN_PARAM}={page_token(secret_key, volunteer_id, now)}"
+
+
+# ---------------------------------------------------------------- pause and available
 
 
 def actor(volunteer: Volunteer) -> str:
