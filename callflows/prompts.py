@@ -145,7 +145,12 @@ PROMPTS: dict[str, str] = {
         "Commandes : PAUSE (ne plus recevoir d'appels), DISPO (en recevoir à nouveau), "
         "ROTA (vos prochaines permanences), ou le code 1, 2 ou 3 après un appel."
     ),
-    "sms_paused": "Vous ne recevrez plus d'appels jusqu'à DISPO ou la fin de votre permanence.",
+    "sms_paused": "Vous ne recevrez plus d'appels jusqu'à {until}, fin de votre permanence. DISPO pour les reprendre.",
+    "sms_paused_next": (
+        "Vous n'êtes pas de permanence maintenant : votre prochaine permanence est suspendue jusqu'à {until}. "
+        "DISPO pour l'annuler."
+    ),
+    "sms_pause_no_shift": "Aucune permanence en cours ni à venir à votre nom : il n'y a rien à suspendre.",
     "sms_available": "Vous recevez à nouveau les appels pendant vos permanences.",
     "sms_rota": "Vos prochaines permanences : {shifts}.",
     "sms_rota_none": "Aucune permanence prévue pour vous.",
@@ -157,6 +162,28 @@ PROMPTS: dict[str, str] = {
     "sms_gaps_summary": "{territory} : {count} créneau(x) sans volontaire dans les {days} jours : {gaps}.",
     "sms_gaps_more": "et {count} autre(s)",
     "sms_outcome_link": "Pour préciser qui a pris le patient : {link}",
+    # A volunteer's own pause (SMS, private page, voice menu) that leaves motives without anyone, line open.
+    "sms_pause_uncovered": (
+        "{territory} : {volunteer} s'est mis en pause {via} jusqu'à {until}. "
+        "Plus personne de disponible pour : {motives}."
+    ),
+    "sms_volunteer_page_link": "Vos permanences et la pause : {link}",
+    # The short menu a volunteer hears when they call the line from their registered mobile.
+    "volunteer_menu": (
+        "Vous appelez depuis le portable d'un bénévole de la ligne. "
+        "Pour suspendre vos appels, tapez 1. Pour les reprendre, tapez 2. "
+        "Pour entendre vos prochaines permanences, tapez 3. Pour continuer comme un patient, tapez 9."
+    ),
+    "volunteer_menu_not_understood": "Je n'ai pas compris votre choix.",
+    "volunteer_paused": "Vos appels sont suspendus jusqu'à {until}, fin de votre permanence.",
+    "volunteer_paused_next": (
+        "Vous n'êtes pas de permanence maintenant. Votre prochaine permanence est suspendue jusqu'à {until}."
+    ),
+    "volunteer_no_shift": "Vous n'avez aucune permanence en cours ni à venir : il n'y a rien à suspendre.",
+    "volunteer_available": "Vous recevez à nouveau les appels pendant vos permanences.",
+    "volunteer_shifts": "Vos prochaines permanences : {shifts}.",
+    "volunteer_no_shifts": "Aucune permanence n'est prévue pour vous.",
+    "volunteer_goodbye": "Merci, au revoir.",
     "sms_callback_unreachable": (
         "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable "
         "après {attempts} rappels."

@@ -28,6 +28,7 @@ from orientation.phones import spoken_digits, try_e164
 from orientation.runtime import Runtime, db, runtime
 from orientation.services import callbacks, messaging, territories
 from orientation.services import requests as svc
+from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply, form_link
 from volunteers import sms as volunteer_sms
 from volunteers.models import Volunteer
@@ -342,6 +343,10 @@ def voice(ctx: Ctx) -> str:
     call_sid = ctx.form.get("CallSid")
     if territory is None or not call_sid:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
+    from callflows import volunteer_line  # imported here: it imports this module (its routes join bp)
+
+    if (volunteer_menu := volunteer_line.offer_menu(ctx, territory)) is not None:
+        return volunteer_menu
     is_open_now, reopens = _line_open(territory, ctx.now)
     then = "in_menu" if is_open_now else None
     req, _ = svc.open_request(ctx.session, territory, call_sid, ctx.form.get("From"), ctx.now, then)
@@ -660,9 +665,12 @@ def sms(ctx: Ctx) -> str:
         return str(answer)
     say = _say(territory)
     sender = try_e164(ctx.form.get("From"), territory.region)
+    # A deactivated volunteer is answered like any other number: their commands change nothing.
     volunteer = (
         ctx.session.scalar(
-            select(Volunteer).where(Volunteer.territory_id == territory.id, Volunteer.phone == sender)
+            select(Volunteer).where(
+                Volunteer.territory_id == territory.id, Volunteer.phone == sender, Volunteer.active.is_(True)
+            )
         )
         if sender
         else None
@@ -671,17 +679,22 @@ def sms(ctx: Ctx) -> str:
         answer.message(say("sms_not_volunteer", territory=territory.name))
         return str(answer)
     command = sms_replies.parse_volunteer_sms(ctx.form.get("Body") or "")
+    sid = ctx.form.get("MessageSid")
     if isinstance(command, sms_replies.OutcomeReply):
-        key, values = apply_sms_reply(ctx.session, volunteer, command, ctx.now)
+        key, values = apply_sms_reply(ctx.session, volunteer, command, ctx.now, message_sid=sid)
         if "outcome" in values:
             values["outcome"] = prompts.OUTCOME_LABELS[values["outcome"]]
             ctx.request = svc.request_by_reference(ctx.session, values["reference"])
         answer.message(say(key, **values))
     elif isinstance(command, sms_replies.Pause):
-        volunteer_sms.pause(ctx.session, volunteer, territory, ctx.now)
-        answer.message(say("sms_paused"))
+        steered = controls.pause(
+            ctx.session, volunteer, territory, ctx.now, via="sms", live=ctx.rt.live_messaging, message_sid=sid
+        )
+        ctx.queued.extend(steered.queued)
+        key, values = controls.pause_answer(steered, ctx.now, _tz(territory), spoken=False)
+        answer.message(say(key, **values))
     elif isinstance(command, sms_replies.Available):
-        volunteer_sms.available(volunteer)
+        controls.available(ctx.session, volunteer, territory, ctx.now, via="sms", message_sid=sid)
         answer.message(say("sms_available"))
     elif isinstance(command, sms_replies.Rota):
         shifts = volunteer_sms.next_shifts_text(volunteer, territory, ctx.now)
@@ -712,6 +725,6 @@ def fallback_recorded() -> Response:
 
 def register(app: Any) -> None:
     """Attach the Twilio webhooks to the app (CSRF does not apply: signatures protect them)."""
-    from callflows import callback_views  # noqa: F401  (its routes join this blueprint before registration)
+    from callflows import callback_views, volunteer_line  # noqa: F401  (their routes join this blueprint first)
 
     app.register_blueprint(bp)

@@ -46,12 +46,14 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
     from orientation.api import register as register_api
     from orientation.console import register as register_console
     from orientation.outcome_form import register as register_outcome_form
+    from orientation.volunteer_page import register as register_volunteer_page
     from volunteers.views import register as register_ical
 
     twilio_views.register(app)
     register_api(app)
     register_console(app)
     register_outcome_form(app)
+    register_volunteer_page(app)
     register_ical(app)
 
     protection.limit_blueprints(app, limiter, config)

@@ -114,6 +114,9 @@ class Request(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_entry_id: Mapped[int | None] = mapped_column(Integer)
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # Who set the outcome and who wrote the note (an audit actor): a volunteer's link changes only their own.
+    outcome_by: Mapped[str | None] = mapped_column(String(120))
+    outcome_note_by: Mapped[str | None] = mapped_column(String(120))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

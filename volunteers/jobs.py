@@ -19,6 +19,7 @@ from callflows import prompts
 from orientation.models import Territory
 from orientation.runtime import Runtime
 from orientation.services.messaging import dispatch, queue_sms
+from orientation.services.volunteer_controls import page_link
 from volunteers.models import SentReminder, Volunteer
 from volunteers.reminders import day_label, gaps_summary_entries, reminder_settings, reminders_due
 from volunteers.services import coverage_gaps_by_motive, load_rota_between, territory_calendar
@@ -121,6 +122,9 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
                     start=f"{start:%H:%M}",
                     end=f"{end_local:%H:%M}",
                 )
+                # Their private page (pause, shifts, calendar): the way that works when SMS replies cannot.
+                link = page_link(rt.config.public_base_url, rt.config.secret_key, volunteer.id, now)
+                body = f"{body} {say('sms_volunteer_page_link', link=link)}"
                 message_id = _record_once(
                     session,
                     territory,

@@ -1,47 +1,40 @@
-"""What volunteers do by SMS to the line's number: PAUSE, DISPO, ROTA."""
+"""A volunteer's next shifts as an SMS writes them (ROTA, the private page); pause and DISPO are in
+orientation.services.volunteer_controls."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
 from orientation.models import Territory
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import territory_calendar, volunteer_rota
 
-_WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
-def pause(session: Session, volunteer: Volunteer, territory: Territory, now: datetime) -> None:
-    """Out of routing until DISPO or the end of the shift the volunteer is on now."""
+def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> list[rota_mod.Occurrence]:
+    """The volunteer's next `count` shifts starting at or after `now` (replacements they take included)."""
+    session = object_session(volunteer)
+    if session is None:
+        raise ValueError("next_shifts needs a volunteer loaded from a session")
     holidays, tz = territory_calendar(territory)
-    # The volunteer's own rota, replacements they take included: pausing during one ends with it.
-    rota = volunteer_rota(session, volunteer)
-    current = [o for o in rota.on_duty(now, holidays, tz) if o.volunteer_id == volunteer.id]
-    volunteer.paused = True
-    volunteer.paused_until = max(o.ends_at for o in current) if current else None
+    return rota_mod.next_shifts(volunteer_rota(session, volunteer), volunteer.id, now, count, holidays, tz)
 
 
-def available(volunteer: Volunteer) -> None:
-    """Back in routing during shifts."""
-    volunteer.paused = False
-    volunteer.paused_until = None
+def shift_text(shift: rota_mod.Occurrence, tz: ZoneInfo) -> str:
+    """One shift as an SMS or a page writes it: "mar. 1/12 09:00–12:00"."""
+    start, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
+    return f"{WEEKDAYS_FR[start.weekday()]} {start.day}/{start.month} {start:%H:%M}–{end:%H:%M}"
 
 
 def next_shifts_text(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> str | None:
     """The volunteer's next shifts in French ("mar. 1/12 09:00–12:00, …"), None when there are none."""
-    session = object_session(volunteer)
-    if session is None:
-        raise ValueError("next_shifts_text needs a volunteer loaded from a session")
-    holidays, tz = territory_calendar(territory)
-    rota = volunteer_rota(session, volunteer)
-    shifts = rota_mod.next_shifts(rota, volunteer.id, now, count, holidays, tz)
+    shifts = next_shifts(volunteer, territory, now, count)
     if not shifts:
         return None
-    parts = []
-    for shift in shifts:
-        start, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
-        parts.append(f"{_WEEKDAYS_FR[start.weekday()]} {start.day}/{start.month} {start:%H:%M}–{end:%H:%M}")
-    return ", ".join(parts)
+    tz = ZoneInfo(territory.timezone)
+    return ", ".join(shift_text(shift, tz) for shift in shifts)

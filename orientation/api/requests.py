@@ -161,6 +161,7 @@ def patch_request(reference: str) -> Response:
         found.outcome_entry_id = data.directory_entry_id
     if "note" in body:
         found.outcome_note = data.note
+        found.outcome_note_by = actor
     if "outcome" in body:
         if data.outcome is None:
             raise unprocessable({"outcome": "cannot be cleared; set another outcome"})

@@ -2,8 +2,12 @@
 
 The volunteer who took a request sets its outcome (1 pris en charge, 2 orienté ailleurs, 3 sans suite) and
 names the professional or structure that took the patient, searched in the directory as they type. The
-link is the key (signed with SECRET_KEY, valid FORM_LINK_LIFETIME); each page carries a signed nonce bound
-to the link that the post must send back, so a post is only accepted from a page this app served for it.
+link is the key (signed with SECRET_KEY, valid FORM_LINK_LIFETIME) and travels in the query string
+(``/issue?t=…``) so access logs, which keep paths only, never hold a working one; each page carries a signed
+nonce bound to the link that the post must send back, so a post is only accepted from a page this app
+served for it. The link is the volunteer's: it stops when they are deactivated, shows and changes only what
+they set (never the coordinator's note, nor an outcome the coordinator or the API set), and every page
+shown and every change is in the audit log as ``volunteer:ID``.
 The blueprint is named "outcome_links": the console's CSRF protection exempts it by that name.
 """
 
@@ -18,7 +22,7 @@ from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from callflows.prompts import MOTIVE_LABELS, OUTCOME_LABELS
 from orientation.models import Request
 from orientation.runtime import db, runtime
-from orientation.services import outcomes
+from orientation.services import audit, outcomes
 
 bp = Blueprint(
     "outcome_links",
@@ -58,10 +62,15 @@ def _now() -> datetime:
     return runtime().clock()
 
 
-def _granted(token: str) -> tuple[Request, int]:
-    """The request this link is for, and the volunteer it was sent to; refuses expired or foreign links."""
+def _token() -> str:
+    # Tokens are ~60 URL-safe characters; anything much longer is not one (and needs no signature check).
+    return (request.args.get(outcomes.TOKEN_PARAM) or "")[:200]
+
+
+def _granted() -> tuple[Request, int]:
+    """The request this link is for, and the volunteer it was sent to; refuses expired, foreign or stopped links."""
     try:
-        grant = outcomes.read_form_token(runtime().config.secret_key, token, _now())
+        grant = outcomes.read_form_token(runtime().config.secret_key, _token(), _now())
     except outcomes.FormLinkError as exc:
         if exc.expired:
             raise _Refused(
@@ -70,12 +79,21 @@ def _granted(token: str) -> tuple[Request, int]:
                 "Répondez au SMS par 1, 2 ou 3, ou contactez la coordination de la CPTS.",
             ) from exc
         raise _Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
-    found = outcomes.granted_request(db(), grant)
+    session = db()
+    if outcomes.granted_volunteer(session, grant) is None:
+        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+    found = outcomes.granted_request(session, grant)
     if found is None:
         raise _Refused(
             409,
             "Cette demande n'est plus modifiable par ce lien",
             "Elle a été attribuée à quelqu'un d'autre ou n'est pas terminée. Contactez la coordination.",
+        )
+    if not outcomes.outcome_is_theirs(found.outcome, found.outcome_by, grant.volunteer_id):
+        raise _Refused(
+            409,
+            "L'issue de cette demande a été fixée par la coordination",
+            "Ce lien ne permet plus de la modifier. Pour toute correction, contactez la coordination.",
         )
     return found, grant.volunteer_id
 
@@ -86,8 +104,9 @@ def _entry_choice(entry: Any) -> dict[str, Any]:
     return {"id": entry.id, "name": entry.name, "what": what, "where": where}
 
 
-def _form(token: str, found: Request, status: int = 200, **extra: Any) -> Response:
+def _form(token: str, found: Request, volunteer_id: int, status: int = 200, **extra: Any) -> Response:
     session = db()
+    note_is_theirs = outcomes.note_is_theirs(found.outcome_note, found.outcome_note_by, volunteer_id)
     territory = found.territory
     tz = ZoneInfo(territory.timezone)
     current_entry = None
@@ -119,26 +138,41 @@ def _form(token: str, found: Request, status: int = 200, **extra: Any) -> Respon
         current_entry=current_entry,
         query=query,
         results=results,
-        note=found.outcome_note or "" if note is None else note,
+        # The coordinator's note is theirs: never shown on, nor changed through, a volunteer's link.
+        note_is_theirs=note_is_theirs,
+        note=(found.outcome_note or "" if note_is_theirs else "") if note is None else note,
         **extra,
     )
 
 
-@bp.get("/<token>")
-def show(token: str) -> Response:
+def _audit_read(found: Request, volunteer_id: int) -> None:
+    """Keep in the audit log that the volunteer's link showed the request (the caller commits)."""
+    actor = outcomes.volunteer_actor(volunteer_id)
+    audit.record(db(), actor, "read", found, _now(), {"via": "outcome_form"})
+
+
+@bp.get("")
+def show() -> Response:
     """The form, with the current outcome and entry (and the directory's answers to `q`, if given)."""
-    found, _ = _granted(token)
-    return _form(token, found)
+    found, volunteer_id = _granted()
+    _audit_read(found, volunteer_id)
+    db().commit()
+    return _form(_token(), found, volunteer_id)
 
 
-@bp.post("/<token>")
-def save(token: str) -> Response:
+@bp.post("")
+def save() -> Response:
     """Save the outcome, the directory entry and the note; every change goes to the timeline as the volunteer's."""
-    found, volunteer_id = _granted(token)
+    found, volunteer_id = _granted()
+    token = _token()
+    session = db()
     if request.form.get("search"):
         # "Chercher" without JavaScript: show the directory's answers, keep what was typed, save nothing.
-        return _form(token, found, chosen_outcome=request.form.get("outcome"), note=request.form.get("note", ""))
-    session = db()
+        _audit_read(found, volunteer_id)
+        session.commit()
+        return _form(
+            token, found, volunteer_id, chosen_outcome=request.form.get("outcome"), note=request.form.get("note", "")
+        )
     secret = runtime().config.secret_key
     now = _now()
     if not outcomes.nonce_is_valid(secret, token, request.form.get("nonce", ""), now):
@@ -157,12 +191,14 @@ def save(token: str) -> Response:
             errors["directory_entry_id"] = "Ce professionnel ou cette structure n'est pas dans l'annuaire."
         else:
             entry_id = int(raw_entry)
-    note = request.form.get("note", "").strip()
-    if len(note) > NOTE_MAX:
+    # A note the coordinator wrote is not the volunteer's to change: whatever is posted for it is ignored.
+    may_note = outcomes.note_is_theirs(found.outcome_note, found.outcome_note_by, volunteer_id)
+    note = request.form.get("note", "").strip() if may_note else None
+    if note is not None and len(note) > NOTE_MAX:
         errors["note"] = f"La note dépasse {NOTE_MAX} caractères."
     if errors:
-        return _form(token, found, 422, errors=errors, chosen_outcome=outcome, note=note)
-    actor = f"volunteer:{volunteer_id}"
+        return _form(token, found, volunteer_id, 422, errors=errors, chosen_outcome=outcome, note=note)
+    actor = outcomes.volunteer_actor(volunteer_id)
     changed = outcomes.set_outcome(
         session, found, now, actor, outcome=outcome, entry_id=entry_id, change_entry=change_entry, note=note
     )
@@ -170,14 +206,16 @@ def save(token: str) -> Response:
         from orientation.services.requests import add_event
 
         add_event(session, found, "outcome.form", now, {"changed": changed}, actor)
+        action = "outcome" if "outcome" in changed else "edit"
+        audit.record(session, actor, action, found, now, {"via": "outcome_form", "fields": changed})
     session.commit()
-    return _form(token, found, saved=True)
+    return _form(token, found, volunteer_id, saved=True)
 
 
-@bp.get("/<token>/annuaire")
-def search(token: str) -> Response:
+@bp.get("/annuaire")
+def search() -> Response:
     """Search-as-you-type: directory entries of the request's territory matching `q` (JSON)."""
-    found, _ = _granted(token)
+    found, _ = _granted()
     query = (request.args.get("q") or "").strip()[:100]
     items = (
         [_entry_choice(e) for e in outcomes.find_directory_entries(db(), found.territory_id, query)]
@@ -188,6 +226,23 @@ def search(token: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# Links sent before the token moved to the query string (/issue/<token>). Answered with a clear page and
+# never honoured: such a token already sits in some access log, and honouring it would let whoever reads
+# that log set the outcome. The volunteer can still reply by SMS or ask the coordination.
+@bp.route("/<path:old_token>", methods=["GET", "POST"])
+def old_link(old_token: str) -> Response:
+    """A link of the old form: a French page saying it no longer works, and what to do instead."""
+    return _page(
+        "outcome_form/refused.html",
+        410,
+        title="Ce lien n'est plus valable",
+        detail=(
+            "Les liens des SMS ont changé. Répondez au SMS par 1, 2 ou 3, ou contactez la coordination "
+            "de la CPTS pour indiquer la suite donnée."
+        ),
+    )
 
 
 def register(app: Flask) -> None:

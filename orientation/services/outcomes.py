@@ -21,6 +21,7 @@ from callflows.sms_replies import (
 )
 from directory.models import DirectoryEntry
 from orientation.models import Request
+from orientation.services import audit
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
 
@@ -29,7 +30,9 @@ VOLUNTEER_OUTCOMES = tuple(OUTCOME_FOR_CODE[code] for code in sorted(OUTCOME_FOR
 FORM_LINK_LIFETIME = timedelta(days=7)
 # A form page must be sent back within this time: the nonce it carries expires with it.
 FORM_NONCE_LIFETIME = timedelta(hours=12)
-FORM_PATH = "/issue/"
+# The token travels in the query string: access logs (gunicorn, nginx) keep paths, not query strings.
+FORM_PATH = "/issue"
+TOKEN_PARAM = "t"  # noqa: S105 - the name of a query parameter
 _TOKEN_SALT = "orientation.outcome-form"  # noqa: S105 - a salt, public by design
 _NONCE_SALT = "orientation.outcome-form.nonce"
 
@@ -55,9 +58,9 @@ def awaiting_outcome(session: Session, volunteer: Volunteer) -> list[Request]:
 
 
 def apply_sms_reply(
-    session: Session, volunteer: Volunteer, reply: OutcomeReply, now: datetime
+    session: Session, volunteer: Volunteer, reply: OutcomeReply, now: datetime, message_sid: str | None = None
 ) -> tuple[str, dict[str, str]]:
-    """Set the outcome a volunteer texted; returns the prompt key of the answer and its values."""
+    """Set the outcome a volunteer texted (audited with the SMS's SID); returns the answer's prompt key and values."""
     open_requests = awaiting_outcome(session, volunteer)
     chosen = pick_request(reply, [r.reference for r in open_requests])
     if isinstance(chosen, NoOpenRequest):
@@ -69,7 +72,10 @@ def apply_sms_reply(
         return "sms_outcome_which", {"references": ", ".join(references), "example": references[0]}
     request = next(r for r in open_requests if r.reference == chosen)
     outcome = OUTCOME_FOR_CODE[reply.code]
-    svc.close_with_outcome(session, request, outcome, now, actor=f"volunteer:{volunteer.id}")
+    actor = f"volunteer:{volunteer.id}"
+    svc.close_with_outcome(session, request, outcome, now, actor=actor)
+    details = {"via": "sms", "outcome": outcome, "message_sid": message_sid}
+    audit.record(session, actor, "outcome", request, now, details)
     return "sms_outcome_saved", {"reference": request.reference, "outcome": outcome}
 
 
@@ -88,8 +94,12 @@ class _ClockSigner(TimestampSigner):
         return int(self._now().timestamp())
 
 
-def _serializer(secret_key: str, salt: str, now: datetime) -> URLSafeTimedSerializer:
+def signed_serializer(secret_key: str, salt: str, now: datetime) -> URLSafeTimedSerializer:
+    """A URL-safe, timestamped serializer signed with the app's secret, its time read from `now`."""
     return URLSafeTimedSerializer(secret_key, salt=salt, signer=_ClockSigner, signer_kwargs={"now": lambda: now})
+
+
+_serializer = signed_serializer
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,8 @@ def read_form_token(secret_key: str, token: str, now: datetime) -> FormGrant:
 
 def form_link(public_base_url: str, secret_key: str, request_id: int, volunteer_id: int, now: datetime) -> str:
     """The absolute URL of the outcome form of one request for one volunteer (no login: the link is the key)."""
-    return f"{public_base_url.rstrip('/')}{FORM_PATH}{form_token(secret_key, request_id, volunteer_id, now)}"
+    token = form_token(secret_key, request_id, volunteer_id, now)
+    return f"{public_base_url.rstrip('/')}{FORM_PATH}?{TOKEN_PARAM}={token}"
 
 
 def form_nonce(secret_key: str, token: str, now: datetime) -> str:
@@ -162,6 +173,27 @@ def granted_request(session: Session, grant: FormGrant) -> Request | None:
     if request.status not in ("connected", "closed"):
         return None
     return request
+
+
+def granted_volunteer(session: Session, grant: FormGrant) -> Volunteer | None:
+    """The volunteer a link was sent to, while they are active: a deactivated volunteer's links stop."""
+    volunteer = session.get(Volunteer, grant.volunteer_id)
+    return volunteer if volunteer is not None and volunteer.active else None
+
+
+def volunteer_actor(volunteer_id: int) -> str:
+    """The audit and timeline name of a volunteer acting through their link or their SMS."""
+    return f"volunteer:{volunteer_id}"
+
+
+def outcome_is_theirs(outcome: str | None, outcome_by: str | None, volunteer_id: int) -> bool:
+    """True when the volunteer may still set the outcome: none yet, or the one they set themselves (pure)."""
+    return outcome is None or outcome_by == volunteer_actor(volunteer_id)
+
+
+def note_is_theirs(note: str | None, note_by: str | None, volunteer_id: int) -> bool:
+    """True when the volunteer may see and change the note: none yet, or the one they wrote (pure)."""
+    return not note or note_by == volunteer_actor(volunteer_id)
 
 
 # ---------------------------------------------------------------- the directory, as the form searches it
@@ -209,6 +241,7 @@ def set_outcome(
         changed.append("directory_entry")
     if note is not None and note != (request.outcome_note or ""):
         request.outcome_note = note or None
+        request.outcome_note_by = actor
         # The note itself may hold health data: the timeline says that it changed, not what it says.
         svc.add_event(session, request, "outcome.note", now, {"length": len(note)}, actor)
         changed.append("note")

@@ -213,8 +213,10 @@ def close_with_outcome(
         raise ValueError(f"unknown outcome {outcome}")
     previous = request.outcome
     request.outcome = outcome
+    request.outcome_by = actor
     if note is not None:
         request.outcome_note = note
+        request.outcome_note_by = actor
     add_event(session, request, "outcome", now, {"from": previous, "to": outcome}, actor)
     change_status(session, request, "closed", now, actor)
 

@@ -170,7 +170,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
 
     # The outcome SMS (with the form's link) left through Twilio; the volunteer answers 1.
     [asked] = [body for body in _sms_to(fake, accepting) if "répondez 1" in body]
-    assert reached.reference in asked and f"{PUBLIC_BASE_URL}/issue/" in asked
+    assert reached.reference in asked and f"{PUBLIC_BASE_URL}/issue?t=" in asked
     assert "pris en charge" in send_sms(live_app, accepting, "1")
 
     after = _figures(live_app, session, clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,7 +25,7 @@ from tests.functional.twilio_client import call, send_sms
 from volunteers.models import Volunteer
 
 PATIENT = "+33611223344"
-_LINK = re.compile(re.escape(PUBLIC_BASE_URL) + r"(/issue/[A-Za-z0-9_.\-]+)")
+_LINK = re.compile(re.escape(PUBLIC_BASE_URL) + r"(/issue\?t=[A-Za-z0-9_.\-]+)")
 _NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
@@ -72,6 +73,11 @@ def _link(session: Session, volunteer: Volunteer) -> str:
     return found.group(1)
 
 
+def _search_url(link: str, query: str) -> str:
+    """The directory search of a form link: the same token, on the /issue/annuaire path."""
+    return link.replace("/issue?", "/issue/annuaire?") + "&" + urlencode({"q": query})
+
+
 def _nonce(page: TestResponse) -> str:
     found = _NONCE.search(page.get_data(as_text=True))
     assert found is not None
@@ -101,7 +107,7 @@ def test_the_outcome_sms_carries_a_link_to_a_page_that_names_the_request_without
 ) -> None:
     _, _, link = _setup(app, session, clock)
     sms = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "outcome_request")).one()
-    assert "répondez 1 pris en charge" in (sms.body or "") and f"{PUBLIC_BASE_URL}/issue/" in (sms.body or "")
+    assert "répondez 1 pris en charge" in (sms.body or "") and f"{PUBLIC_BASE_URL}/issue?t=" in (sms.body or "")
     page = app.test_client().get(link)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -180,11 +186,11 @@ def test_search_as_you_type_finds_entries_of_the_territory_whatever_the_accents(
     elsewhere = other_territory(session, clock())
     _entry(session, elsewhere, clock, "Maison de santé Belleville Lyon")
     client = app.test_client()
-    found = client.get(f"{link}/annuaire", query_string={"q": "SANTE bellev"}).get_json()["items"]
+    found = client.get(_search_url(link, "SANTE bellev")).get_json()["items"]
     assert [item["id"] for item in found] == [wanted.id]
     assert found[0]["name"] == "Maison de santé Belleville" and "Paris" in found[0]["where"]
-    assert client.get(f"{link}/annuaire", query_string={"q": "m"}).get_json() == {"items": []}
-    assert client.get(f"{link}/annuaire", query_string={"q": "100% _"}).get_json() == {"items": []}
+    assert client.get(_search_url(link, "m")).get_json() == {"items": []}
+    assert client.get(_search_url(link, "100% _")).get_json() == {"items": []}
 
 
 def test_the_search_button_without_javascript_lists_answers_and_saves_nothing(
@@ -210,7 +216,7 @@ def test_an_expired_link_is_refused_in_french_and_changes_nothing(
     assert client.get(link).status_code == 410
     late = client.post(link, data={"nonce": _nonce(page), "outcome": "matched"})
     assert late.status_code == 410 and "expiré" in late.get_data(as_text=True)
-    assert client.get(f"{link}/annuaire", query_string={"q": "santé"}).status_code == 410
+    assert client.get(_search_url(link, "santé")).status_code == 410
     assert _request(session).outcome is None
 
 
@@ -219,14 +225,14 @@ def test_an_altered_link_or_one_signed_with_another_secret_is_unknown(
 ) -> None:
     _, volunteer, link = _setup(app, session, clock)
     client = app.test_client()
-    token = link.rsplit("/", 1)[1]
+    token = link.rsplit("=", 1)[1]
     altered = link[:-1] + ("A" if link[-1] != "A" else "B")
     assert client.get(altered).status_code == 404
     assert client.post(altered, data={"outcome": "matched"}).status_code == 404
     from orientation.services.outcomes import form_token
 
     foreign = form_token("another-secret", _request(session).id, volunteer.id, clock())
-    assert foreign != token and client.get(f"/issue/{foreign}").status_code == 404
+    assert foreign != token and client.get(f"/issue?t={foreign}").status_code == 404
     assert _request(session).outcome is None
 
 
@@ -278,3 +284,102 @@ def test_a_link_stops_working_once_the_request_is_no_longer_the_volunteers(
 
 def test_the_link_lasts_seven_days() -> None:
     assert timedelta(days=7) == FORM_LINK_LIFETIME
+
+
+# ---------------------------------------------------------------- the link is the volunteer's (issue 13.5)
+
+
+def test_an_outcome_the_coordinator_set_is_not_the_links_to_change(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    _, _, link = _setup(app, session, clock)
+    client = app.test_client()
+    page = client.get(link)
+    reference = _request(session).reference
+    assert api(app, session, clock()).patch(f"/requests/{reference}", {"outcome": "no_solution"}).status_code == 200
+    refused = client.get(link)
+    assert refused.status_code == 409 and "fixée par la coordination" in refused.get_data(as_text=True)
+    late = client.post(link, data={"nonce": _nonce(page), "outcome": "matched"})
+    assert late.status_code == 409
+    assert client.get(_search_url(link, "santé")).status_code == 409
+    saved = _request(session)
+    assert saved.outcome == "no_solution" and saved.outcome_by.startswith("token:")
+
+
+def test_the_coordinators_note_is_neither_shown_nor_changed_through_the_link(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    _, _, link = _setup(app, session, clock)
+    reference = _request(session).reference
+    secret = "Patiente suivie par l'assistante sociale"
+    assert api(app, session, clock()).patch(f"/requests/{reference}", {"note": secret}).status_code == 200
+    client = app.test_client()
+    page = client.get(link)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "assistante sociale" not in html and 'name="note"' not in html
+    assert "déjà écrit une note" in html
+    saved_page = client.post(link, data={"nonce": _nonce(page), "outcome": "matched", "note": "écrasée"})
+    assert saved_page.status_code == 200
+    saved = _request(session)
+    assert saved.outcome == "matched" and saved.outcome_note == secret
+
+
+def test_a_volunteers_own_note_comes_back_on_their_page(app: Flask, session: Session, clock: FrozenClock) -> None:
+    _, volunteer, link = _setup(app, session, clock)
+    _post(app.test_client(), link, outcome="matched", note="RDV jeudi")
+    assert _request(session).outcome_note_by == f"volunteer:{volunteer.id}"
+    assert "RDV jeudi" in app.test_client().get(link).get_data(as_text=True)
+
+
+def test_a_deactivated_volunteers_link_stops_and_changes_nothing(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    _, volunteer, link = _setup(app, session, clock)
+    client = app.test_client()
+    page = client.get(link)
+    gone = session.get(Volunteer, volunteer.id)
+    assert gone is not None
+    gone.active = False
+    session.commit()
+    refused = client.get(link)
+    assert refused.status_code == 403 and "plus actif" in refused.get_data(as_text=True)
+    assert client.post(link, data={"nonce": _nonce(page), "outcome": "matched"}).status_code == 403
+    assert _request(session).outcome is None
+
+
+def test_pages_shown_and_changes_made_through_the_link_are_audited_as_the_volunteers(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    from orientation.models import AuditEntry
+
+    _, volunteer, link = _setup(app, session, clock)
+    _post(app.test_client(), link, outcome="oriented", note="vu")
+    session.expire_all()
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    actor = f"volunteer:{volunteer.id}"
+    reference = _request(session).reference
+    assert [(e.actor, e.action, e.reference, e.details.get("via")) for e in entries] == [
+        (actor, "read", reference, "outcome_form"),
+        (actor, "outcome", reference, "outcome_form"),
+    ]
+    assert entries[1].details["fields"] == ["outcome", "note"] and "vu" not in str(entries[1].details)
+
+
+def test_the_working_token_is_never_in_the_path_and_old_path_links_get_a_clear_page(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    _, _, link = _setup(app, session, clock)
+    path, _, query = link.partition("?")
+    token = query.removeprefix("t=")
+    assert path == "/issue" and token not in path
+    client = app.test_client()
+    old = client.get(f"/issue/{token}")
+    assert old.status_code == 410 and "Répondez au SMS" in old.get_data(as_text=True)
+    assert old.headers["Cache-Control"] == "no-store"
+    page = client.get(link)
+    assert client.post(f"/issue/{token}", data={"nonce": _nonce(page), "outcome": "matched"}).status_code == 410
+    assert client.get(f"/issue/{token}/annuaire?q=sante").status_code == 410
+    assert _request(session).outcome is None
+    script = client.get("/issue/static/outcome_form.js")
+    script.close()
+    assert script.status_code == 200  # the form's own script is not taken for an old link

@@ -17,6 +17,8 @@ from orientation.services.outcomes import (
     form_nonce,
     form_token,
     nonce_is_valid,
+    note_is_theirs,
+    outcome_is_theirs,
     read_form_token,
 )
 
@@ -64,11 +66,46 @@ def test_a_token_of_another_secret_is_refused() -> None:
         read_form_token(SECRET, form_token("another secret", 1, 2, NOW), NOW)
 
 
-def test_the_link_is_absolute_under_issue() -> None:
+def test_the_link_is_absolute_with_its_token_in_the_query_string_not_the_path() -> None:
     link = form_link("https://line.example.org/", SECRET, 1, 2, NOW)
 
-    assert link.startswith("https://line.example.org/issue/")
-    assert read_form_token(SECRET, link.rsplit("/", 1)[1], NOW) == FormGrant(1, 2)
+    path, _, query = link.partition("?")
+    # Access logs keep paths, not query strings: the working token must not be in the path.
+    assert path == "https://line.example.org/issue" and query.startswith("t=")
+    assert read_form_token(SECRET, query.removeprefix("t="), NOW) == FormGrant(1, 2)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "outcome_by", "theirs"),
+    [
+        (None, None, True),
+        ("matched", "volunteer:2", True),
+        ("matched", "volunteer:3", False),
+        ("oriented", "user:1", False),
+        ("no_solution", "token:reporting", False),
+        ("matched", None, False),
+    ],
+)
+def test_a_volunteer_may_change_no_outcome_or_their_own_only(
+    outcome: str | None, outcome_by: str | None, theirs: bool
+) -> None:
+    assert outcome_is_theirs(outcome, outcome_by, 2) is theirs
+
+
+@pytest.mark.parametrize(
+    ("note", "note_by", "theirs"),
+    [
+        (None, None, True),
+        ("", "user:1", True),
+        ("RDV", "volunteer:2", True),
+        ("RDV", "user:1", False),
+        ("RDV", None, False),
+    ],
+)
+def test_a_volunteer_sees_and_changes_no_note_but_their_own(
+    note: str | None, note_by: str | None, theirs: bool
+) -> None:
+    assert note_is_theirs(note, note_by, 2) is theirs
 
 
 def test_a_nonce_belongs_to_one_token_and_expires() -> None:

@@ -48,7 +48,9 @@
     var query = input.value.trim();
     if (query.length < 2) { return; }
     var ticket = ++latest;
-    fetch(url + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+    // The search URL already carries the link's token in its query string.
+    var join = url.indexOf("?") < 0 ? "?" : "&";
+    fetch(url + join + "q=" + encodeURIComponent(query), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : { items: [] }; })
       .then(function (body) { if (ticket === latest) { show(body.items || [], query); } })
       .catch(function () { /* offline: the Chercher button still works */ });

@@ -1,0 +1,146 @@
+"""A volunteer's private page, by a signed link sent with their shift reminders (no login).
+
+For volunteers who cannot answer the line's SMS (French rules often forbid replies to automated texts): their
+next shifts, "pause now" / "available again" under the same rule as the SMS commands (bounded by the shift,
+coordinator told when a motive is left bare, audited as ``volunteer:ID`` with ``via: page``), and their
+iCalendar subscription. The token is in the query string (``/benevole?t=…``) so access logs never hold it;
+each page carries a signed nonce bound to the link that a post must send back (no cross-site post can
+pause anyone). The blueprint is named "links": the console's CSRF protection exempts it by that name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, render_template, request
+
+from orientation.models import Territory
+from orientation.runtime import db, runtime
+from orientation.services import messaging, outcomes
+from orientation.services import volunteer_controls as controls
+from volunteers.models import Volunteer
+from volunteers.sms import next_shifts, shift_text
+
+bp = Blueprint("links", __name__, url_prefix=controls.PAGE_PATH, template_folder="templates")
+
+SHIFTS_SHOWN = 6
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+@bp.errorhandler(_Refused)
+def _refused(error: _Refused) -> Response:
+    return _page("outcome_form/refused.html", error.status, title=error.title, detail=error.detail)
+
+
+def _page(template: str, status: int = 200, **values: Any) -> Response:
+    response = Response(render_template(template, **values), status=status, mimetype="text/html")
+    # The link is a key: never cached, never sent on as a Referer, never indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _now() -> datetime:
+    return runtime().clock()
+
+
+def _token() -> str:
+    return (request.args.get(outcomes.TOKEN_PARAM) or "")[:200]
+
+
+def _volunteer() -> tuple[Volunteer, Territory]:
+    """The active volunteer this link was sent to, and their territory; refuses anything else in French."""
+    try:
+        volunteer_id = controls.read_page_token(runtime().config.secret_key, _token(), _now())
+    except outcomes.FormLinkError as exc:
+        if exc.expired:
+            raise _Refused(410, "Ce lien a expiré", "Le prochain SMS de rappel vous en apportera un nouveau.") from exc
+        raise _Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+    session = db()
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None or not volunteer.active:
+        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+    territory = session.get(Territory, volunteer.territory_id)
+    if territory is None:
+        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+    return volunteer, territory
+
+
+def _render(volunteer: Volunteer, territory: Territory, status: int = 200, **extra: Any) -> Response:
+    now = _now()
+    tz = ZoneInfo(territory.timezone)
+    config = runtime().config
+    token = _token()
+    paused = controls.is_paused_now(volunteer, now)
+    ical = f"{config.public_base_url.rstrip('/')}/ical/{volunteer.ical_secret}.ics"
+    return _page(
+        "volunteer_page/page.html",
+        status,
+        token=token,
+        nonce=outcomes.form_nonce(config.secret_key, token, now),
+        volunteer=volunteer,
+        territory=territory,
+        paused=paused,
+        paused_until=(
+            controls.written_until(volunteer.paused_until, now, tz) if paused and volunteer.paused_until else None
+        ),
+        shifts=[shift_text(s, tz) for s in next_shifts(volunteer, territory, now, SHIFTS_SHOWN)],
+        ical_url=ical,
+        webcal_url="webcal://" + ical.split("://", 1)[-1],
+        **extra,
+    )
+
+
+@bp.get("")
+def show() -> Response:
+    """The volunteer's next shifts, their pause, the pause / available button and their calendar link."""
+    volunteer, territory = _volunteer()
+    return _render(volunteer, territory)
+
+
+@bp.post("")
+def act() -> Response:
+    """Pause now or be available again, under the same rule as the SMS commands."""
+    volunteer, territory = _volunteer()
+    rt = runtime()
+    now = _now()
+    if not outcomes.nonce_is_valid(rt.config.secret_key, _token(), request.form.get("nonce", ""), now):
+        raise _Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et recommencez.")
+    action = request.form.get("action", "")
+    session = db()
+    tz = ZoneInfo(territory.timezone)
+    if action == "pause":
+        steered = controls.pause(session, volunteer, territory, now, via="page", live=rt.live_messaging)
+        decision = steered.decision
+        if decision is None or decision.until is None:
+            message = "Aucune permanence en cours ni à venir à votre nom : il n'y a rien à suspendre."
+        elif decision.current:
+            message = f"Vos appels sont suspendus jusqu'à {controls.written_until(decision.until, now, tz)}."
+        else:
+            until = controls.written_until(decision.until, now, tz)
+            message = f"Votre prochaine permanence est suspendue jusqu'à {until}."
+    elif action == "available":
+        steered = controls.available(session, volunteer, territory, now, via="page")
+        message = "Vous recevez à nouveau les appels pendant vos permanences."
+    else:
+        return _render(volunteer, territory, 422, error="Choisissez « Suspendre » ou « Disponible ».")
+    session.commit()
+    if steered.queued:
+        # The coordinator's SMS: sent now when possible, else by the clock's outbox job on its next pass.
+        messaging.dispatch(rt.sessions, rt.sender, [m.id for m in steered.queued])
+    return _render(volunteer, territory, done=message)
+
+
+def register(app: Flask) -> None:
+    """Attach the volunteers' private pages (their link is built by volunteer_controls.page_link)."""
+    app.register_blueprint(bp)
