@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -95,11 +94,6 @@ def idempotency_key(path: str, query: str, form: MultiDict[str, str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def technical_problem() -> str:
-    """What a caller hears when something broke: never Twilio's "application error"."""
-    return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
-
-
 def fallback_answer(base_url: str) -> str:
     """The technical-problem message, and a message for a call back that goes to the journal, not the database."""
     return str(
@@ -174,18 +168,17 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     session.flush()
                     session.execute(_EVENTS.insert().values(row))
                 session.commit()
-            except IntegrityError:
-                # The same callback came before (a retry) or raced us and won: answer what it answered.
-                session.rollback()
-                stored = _stored_answer(session, key)
-                return twiml_response(stored if stored is not None else technical_problem())
             except Exception as exc:
                 session.rollback()
                 stored = _stored_answer(session, key)
                 if stored is not None:
-                    # A duplicate replayed against a state that has moved on may fail where the first did
-                    # not; it changes nothing and gets the first answer.
+                    # The same callback came before (a retry) or raced us and won: whether it ran into the
+                    # unique idempotency key or failed against a state that has moved on, it changes nothing
+                    # and gets the first answer.
                     return twiml_response(stored)
+                # Not a duplicate: any other failure, an IntegrityError included (another unique column, such
+                # as a reference already taken), must not lose the call. It goes to the journal, and the
+                # caller may leave a message; the replay brings the call into the database.
                 log.exception("webhook %s failed", kind)
                 _journal(f"{kind}: {type(exc).__name__}")
                 if kind.startswith("voice"):
