@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
-from orientation.models import Neighbour, Territory, TerritoryNumber
+from orientation.models import Neighbour, Request, Territory, TerritoryNumber
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}
+PREFIX_LENGTH = 6  # territories.reference_prefix is a String(6)
 
 
 def default_prefix(name: str) -> str:
@@ -21,7 +24,47 @@ def default_prefix(name: str) -> str:
     prefix = ""
     for word in words:
         prefix += word if word.isdigit() else word[0]
-    return (prefix or "REQ")[:6]
+    return (prefix or "REQ")[:PREFIX_LENGTH]
+
+
+class PrefixTaken(ValueError):
+    """The reference prefix already numbers another territory's requests."""
+
+
+def prefix_candidates(base: str) -> Iterator[str]:
+    """The prefix, then numbered variants that still fit: "B", "B2", "B3"…, "ABCDEF" → "ABCDE2"."""
+    base = base.upper()
+    yield base
+    for n in range(2, 10**PREFIX_LENGTH):
+        suffix = str(n)
+        if len(suffix) >= PREFIX_LENGTH:
+            break
+        yield base[: PREFIX_LENGTH - len(suffix)] + suffix
+
+
+def free_prefix(base: str, is_taken: Callable[[str], bool]) -> str:
+    """The first candidate of `base` that is not taken (pure: the caller says what is taken)."""
+    for candidate in prefix_candidates(base):
+        if not is_taken(candidate):
+            return candidate
+    raise PrefixTaken(base)
+
+
+def prefix_in_use(session: Session, prefix: str, territory_id: int | None = None) -> bool:
+    """True when another territory has the prefix (any case), or its requests' references start with it.
+
+    Old references count too: a prefix another territory gave up still numbers its past requests, and the
+    references of the two would collide (requests.reference is unique).
+    """
+    upper = prefix.upper()
+    held = select(Territory.id).where(func.upper(Territory.reference_prefix) == upper)
+    # References are "PREFIX-YEAR-NUMBER" and a prefix holds no "-", so "B-…" are B's, never B2's.
+    numbered = select(Request.id).where(func.upper(Request.reference).startswith(f"{upper}-", autoescape=True))
+    if territory_id is not None:
+        held = held.where(Territory.id != territory_id)
+        numbered = numbered.where(Request.territory_id != territory_id)
+    with session.no_autoflush:
+        return session.scalar(held.limit(1)) is not None or session.scalar(numbered.limit(1)) is not None
 
 
 class NumberTaken(ValueError):
@@ -36,14 +79,34 @@ def numbers_in_use(session: Session, numbers: list[str], territory_id: int | Non
     return list(session.scalars(query))
 
 
+def _flush_claiming_prefix(session: Session, territory: Territory) -> None:
+    """Flush; a prefix taken by a concurrent writer meanwhile (the unique index says so) is PrefixTaken."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if prefix_in_use(session, territory.reference_prefix, territory.id):
+            raise PrefixTaken(territory.reference_prefix) from exc
+        raise
+
+
 def create_territory(session: Session, data: dict[str, Any], now: datetime) -> Territory:
-    """A new territory from validated data; raises NumberTaken when a number already serves a line."""
+    """A new territory from validated data; raises NumberTaken or PrefixTaken when another line has them.
+
+    Without a prefix, the first free one derived from the name is taken ("B", then "B2"…).
+    """
     taken = numbers_in_use(session, data["phone_numbers"])
     if taken:
         raise NumberTaken(", ".join(taken))
+    prefix = data.get("reference_prefix")
+    if prefix:
+        if prefix_in_use(session, prefix):
+            raise PrefixTaken(prefix)
+    else:
+        prefix = free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
     territory = Territory(
         name=data["name"],
-        reference_prefix=data.get("reference_prefix") or default_prefix(data["name"]),
+        reference_prefix=prefix,
         opening_hours=data.get("opening_hours") or "24/7",
         postcodes=list(data.get("postcodes") or []),
         languages=list(data.get("languages") or ["fr"]),
@@ -60,12 +123,17 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
         for n in data.get("neighbours") or []
     ]
     session.add(territory)
-    session.flush()
+    _flush_claiming_prefix(session, territory)
     return territory
 
 
 def update_territory(session: Session, territory: Territory, data: dict[str, Any]) -> Territory:
-    """Change the given fields of a territory (validated data, only the keys present)."""
+    """Change the given fields of a territory (validated data, only the keys present).
+
+    Raises NumberTaken or PrefixTaken, having changed nothing, when another line has them.
+    """
+    if data.get("reference_prefix") and prefix_in_use(session, data["reference_prefix"], territory.id):
+        raise PrefixTaken(data["reference_prefix"])
     if "phone_numbers" in data:
         taken = numbers_in_use(session, data["phone_numbers"], territory.id)
         if taken:
@@ -92,7 +160,7 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
             Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
             for n in data["neighbours"]
         ]
-    session.flush()
+    _flush_claiming_prefix(session, territory)
     return territory
 
 
