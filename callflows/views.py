@@ -18,7 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from callflows import flow, prompts, sms_replies, twiml
-from callflows.security import is_valid_signature, signed_url
+from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
@@ -89,9 +89,13 @@ def twiml_response(body: str) -> Response:
 
 
 def idempotency_key(path: str, query: str, form: MultiDict[str, str]) -> str:
-    """The same callback (a retry, a duplicate) gives the same key whatever the parameter order."""
-    parts = [path, query] + [f"{k}={v}" for k in sorted(form) for v in sorted(form.getlist(k))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    """One key per signed content: a retry, a duplicate or any replay its signature still covers is the same callback.
+
+    Keyed on exactly what X-Twilio-Signature covers (the public base URL aside, the same for every post):
+    parameters that differ only where the signature does not look (their order, a value repeated, a
+    name/value boundary moved) are a replay of the same post, never a new one.
+    """
+    return hashlib.sha256(signed_content(signed_url("", path, query), form).encode()).hexdigest()
 
 
 def fallback_answer(base_url: str) -> str:
