@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from orientation.models import Neighbour, Request, Territory, TerritoryNumber
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}
 PREFIX_LENGTH = 6  # territories.reference_prefix is a String(6)
+_CREATE_TRIES = 3  # a default prefix raced by simultaneous creations is chosen again, this many times at most
 
 
 def default_prefix(name: str) -> str:
@@ -79,14 +81,20 @@ def numbers_in_use(session: Session, numbers: list[str], territory_id: int | Non
     return list(session.scalars(query))
 
 
-def _flush_claiming_prefix(session: Session, territory: Territory) -> None:
-    """Flush; a prefix taken by a concurrent writer meanwhile (the unique index says so) is PrefixTaken."""
+@contextmanager
+def _claiming_prefix(session: Session, prefix: str, territory_id: int | None) -> Iterator[None]:
+    """Flush the changes made inside in a savepoint, undone with PrefixTaken if the prefix was taken meanwhile.
+
+    Another writer may commit the same prefix between our look and our INSERT: the unique index refuses ours.
+    """
     try:
+        # The changes are made inside: begin_nested() flushes what was pending before its SAVEPOINT.
         with session.begin_nested():
+            yield
             session.flush()
     except IntegrityError as exc:
-        if prefix_in_use(session, territory.reference_prefix, territory.id):
-            raise PrefixTaken(territory.reference_prefix) from exc
+        if prefix_in_use(session, prefix, territory_id):
+            raise PrefixTaken(prefix) from exc
         raise
 
 
@@ -98,12 +106,10 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
     taken = numbers_in_use(session, data["phone_numbers"])
     if taken:
         raise NumberTaken(", ".join(taken))
-    prefix = data.get("reference_prefix")
-    if prefix:
-        if prefix_in_use(session, prefix):
-            raise PrefixTaken(prefix)
-    else:
-        prefix = free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
+    given = data.get("reference_prefix")
+    if given and prefix_in_use(session, given):
+        raise PrefixTaken(given)
+    prefix = given or free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
     territory = Territory(
         name=data["name"],
         reference_prefix=prefix,
@@ -122,9 +128,18 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
         Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
         for n in data.get("neighbours") or []
     ]
-    session.add(territory)
-    _flush_claiming_prefix(session, territory)
-    return territory
+    tries = 1
+    while True:
+        try:
+            with _claiming_prefix(session, territory.reference_prefix, None):
+                session.add(territory)
+            return territory
+        except PrefixTaken:
+            if given or tries == _CREATE_TRIES:
+                raise
+            # Another territory took the same default at the same moment: take the next free one.
+            tries += 1
+            territory.reference_prefix = free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
 
 
 def update_territory(session: Session, territory: Territory, data: dict[str, Any]) -> Territory:
@@ -138,6 +153,13 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
         taken = numbers_in_use(session, data["phone_numbers"], territory.id)
         if taken:
             raise NumberTaken(", ".join(taken))
+    with _claiming_prefix(session, data.get("reference_prefix") or territory.reference_prefix, territory.id):
+        _apply_changes(territory, data)
+    return territory
+
+
+def _apply_changes(territory: Territory, data: dict[str, Any]) -> None:
+    if "phone_numbers" in data:
         # Keep the rows of numbers that stay, so the unique phone never appears twice mid-flush.
         kept = {n.phone: n for n in territory.numbers if n.phone in data["phone_numbers"]}
         territory.numbers = [kept.get(p) or TerritoryNumber(phone=p) for p in data["phone_numbers"]]
@@ -160,8 +182,6 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
             Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
             for n in data["neighbours"]
         ]
-    _flush_claiming_prefix(session, territory)
-    return territory
 
 
 def main_number(session: Session, territory: Territory) -> str | None:
