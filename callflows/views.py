@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from callflows import flow, prompts, sms_replies, twiml
-from callflows.security import is_valid_signature, signed_url
+from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
@@ -93,14 +92,13 @@ def twiml_response(body: str) -> Response:
 
 
 def idempotency_key(path: str, query: str, form: MultiDict[str, str]) -> str:
-    """The same callback (a retry, a duplicate) gives the same key whatever the parameter order."""
-    parts = [path, query] + [f"{k}={v}" for k in sorted(form) for v in sorted(form.getlist(k))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    """One key per signed content: a retry, a duplicate or any replay its signature still covers is the same callback.
 
-
-def technical_problem() -> str:
-    """What a caller hears when something broke: never Twilio's "application error"."""
-    return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
+    Keyed on exactly what X-Twilio-Signature covers (the public base URL aside, the same for every post):
+    parameters that differ only where the signature does not look (their order, a value repeated, a
+    name/value boundary moved) are a replay of the same post, never a new one.
+    """
+    return hashlib.sha256(signed_content(signed_url("", path, query), form).encode()).hexdigest()
 
 
 def fallback_answer(base_url: str) -> str:
@@ -177,18 +175,17 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     session.flush()
                     session.execute(_EVENTS.insert().values(row))
                 session.commit()
-            except IntegrityError:
-                # The same callback came before (a retry) or raced us and won: answer what it answered.
-                session.rollback()
-                stored = _stored_answer(session, key)
-                return twiml_response(stored if stored is not None else technical_problem())
             except Exception as exc:
                 session.rollback()
                 stored = _stored_answer(session, key)
                 if stored is not None:
-                    # A duplicate replayed against a state that has moved on may fail where the first did
-                    # not; it changes nothing and gets the first answer.
+                    # The same callback came before (a retry) or raced us and won: whether it ran into the
+                    # unique idempotency key or failed against a state that has moved on, it changes nothing
+                    # and gets the first answer.
                     return twiml_response(stored)
+                # Not a duplicate: any other failure, an IntegrityError included (another unique column, such
+                # as a reference already taken), must not lose the call. It goes to the journal, and the
+                # caller may leave a message; the replay brings the call into the database.
                 log.exception("webhook %s failed", kind)
                 _journal(f"{kind}: {type(exc).__name__}")
                 if kind in _SCREENING_KINDS:

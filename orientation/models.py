@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,11 @@ class Territory(Base):
     def main_number(self) -> str | None:
         """The first number of the line (caller ID of outgoing calls and SMS)."""
         return self.numbers[0].phone if self.numbers else None
+
+
+# Two territories with one prefix would number requests alike (requests.reference is unique), so the
+# second one's calls could not be recorded: a prefix is unique whatever its case (migration 0010).
+Index("uq_territories_reference_prefix_upper", func.upper(Territory.reference_prefix), unique=True)
 
 
 class TerritoryNumber(Base):

@@ -27,6 +27,9 @@ def territory(session: Session, now: datetime, **overrides: Any) -> Territory:
         "postcodes": ["75019", "75020"],
         "opening_hours": "24/7",
     }
+    if "name" in overrides and "reference_prefix" not in overrides:
+        # Another territory beside the first: its own prefix, from its name (prefixes are unique).
+        del data["reference_prefix"]
     data.update(overrides)
     created = create_territory(session, data, now)
     session.commit()

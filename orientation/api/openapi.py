@@ -35,6 +35,9 @@ ERRORS = {
     "422": _json(_ref("ValidationErrors"), "Bad input: one message per field"),
 }
 
+# Reference prefixes are unique across the instance (any case): another territory's is refused.
+PREFIX_TAKEN = _json(_ref("ValidationErrors"), "reference_prefix already used by another territory")
+
 
 def _body(name: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
@@ -261,7 +264,7 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Create a territory",
                     "requestBody": _body("TerritoryIn"),
-                    "responses": {"201": _json(_ref("Territory"), "Created"), **ERRORS},
+                    "responses": {"201": _json(_ref("Territory"), "Created"), "409": PREFIX_TAKEN, **ERRORS},
                 },
             },
             "/territories/{territory_id}": {
@@ -270,7 +273,7 @@ def document() -> dict[str, Any]:
                 "patch": {
                     "summary": "Change a territory",
                     "requestBody": _body("TerritoryPatch"),
-                    "responses": {"200": _json(_ref("Territory")), **ERRORS},
+                    "responses": {"200": _json(_ref("Territory")), "409": PREFIX_TAKEN, **ERRORS},
                 },
             },
             "/volunteers": {

@@ -104,9 +104,10 @@ class TerritoryIn(BaseModel):
     @field_validator("reference_prefix")
     @classmethod
     def _prefix(cls, value: str | None) -> str | None:
-        if value is not None and not _PREFIX.match(value):
+        # Prefixes are unique whatever their case, so "b" is taken as "B" (and refused if "B" is used).
+        if value is not None and not _PREFIX.match(value.upper()):
             raise ValueError("1 to 6 capital letters or digits")
-        return value
+        return None if value is None else value.upper()
 
     @field_validator("holiday_subdivision")
     @classmethod

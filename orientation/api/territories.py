@@ -5,12 +5,17 @@ from __future__ import annotations
 from flask import Response, jsonify
 from sqlalchemy import select
 
-from orientation.api import bp, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api import ApiError, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import TerritoryIn, TerritoryPatch, parse
 from orientation.models import Territory
 from orientation.runtime import db, now
-from orientation.services.territories import NumberTaken, create_territory, update_territory
+from orientation.services.territories import NumberTaken, PrefixTaken, create_territory, update_territory
+
+
+def prefix_conflict(exc: PrefixTaken) -> ApiError:
+    """409: the prefix numbers another territory's requests (two lines cannot share references)."""
+    return ApiError(409, {"errors": {"reference_prefix": f"already used by another territory: {exc}"}})
 
 
 def get_territory(territory_id: int) -> Territory:
@@ -32,6 +37,8 @@ def create() -> tuple[Response, int]:
         territory = create_territory(session, data.model_dump(), now())
     except NumberTaken as exc:
         raise unprocessable({"phone_numbers": f"already used by another line: {exc}"}) from exc
+    except PrefixTaken as exc:
+        raise prefix_conflict(exc) from exc
     session.commit()
     return jsonify(out.territory(territory)), 201
 
@@ -69,5 +76,7 @@ def patch(territory_id: int) -> Response:
         update_territory(session, territory, changes)
     except NumberTaken as exc:
         raise unprocessable({"phone_numbers": f"already used by another line: {exc}"}) from exc
+    except PrefixTaken as exc:
+        raise prefix_conflict(exc) from exc
     session.commit()
     return jsonify(out.territory(territory))

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
-from orientation.models import Neighbour, Territory, TerritoryNumber
+from orientation.models import Neighbour, Request, Territory, TerritoryNumber
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}
+PREFIX_LENGTH = 6  # territories.reference_prefix is a String(6)
+_CREATE_TRIES = 3  # a default prefix raced by simultaneous creations is chosen again, this many times at most
 
 
 def default_prefix(name: str) -> str:
@@ -21,7 +26,47 @@ def default_prefix(name: str) -> str:
     prefix = ""
     for word in words:
         prefix += word if word.isdigit() else word[0]
-    return (prefix or "REQ")[:6]
+    return (prefix or "REQ")[:PREFIX_LENGTH]
+
+
+class PrefixTaken(ValueError):
+    """The reference prefix already numbers another territory's requests."""
+
+
+def prefix_candidates(base: str) -> Iterator[str]:
+    """The prefix, then numbered variants that still fit: "B", "B2", "B3"…, "ABCDEF" → "ABCDE2"."""
+    base = base.upper()
+    yield base
+    for n in range(2, 10**PREFIX_LENGTH):
+        suffix = str(n)
+        if len(suffix) >= PREFIX_LENGTH:
+            break
+        yield base[: PREFIX_LENGTH - len(suffix)] + suffix
+
+
+def free_prefix(base: str, is_taken: Callable[[str], bool]) -> str:
+    """The first candidate of `base` that is not taken (pure: the caller says what is taken)."""
+    for candidate in prefix_candidates(base):
+        if not is_taken(candidate):
+            return candidate
+    raise PrefixTaken(base)
+
+
+def prefix_in_use(session: Session, prefix: str, territory_id: int | None = None) -> bool:
+    """True when another territory has the prefix (any case), or its requests' references start with it.
+
+    Old references count too: a prefix another territory gave up still numbers its past requests, and the
+    references of the two would collide (requests.reference is unique).
+    """
+    upper = prefix.upper()
+    held = select(Territory.id).where(func.upper(Territory.reference_prefix) == upper)
+    # References are "PREFIX-YEAR-NUMBER" and a prefix holds no "-", so "B-…" are B's, never B2's.
+    numbered = select(Request.id).where(func.upper(Request.reference).startswith(f"{upper}-", autoescape=True))
+    if territory_id is not None:
+        held = held.where(Territory.id != territory_id)
+        numbered = numbered.where(Request.territory_id != territory_id)
+    with session.no_autoflush:
+        return session.scalar(held.limit(1)) is not None or session.scalar(numbered.limit(1)) is not None
 
 
 class NumberTaken(ValueError):
@@ -36,14 +81,38 @@ def numbers_in_use(session: Session, numbers: list[str], territory_id: int | Non
     return list(session.scalars(query))
 
 
+@contextmanager
+def _claiming_prefix(session: Session, prefix: str, territory_id: int | None) -> Iterator[None]:
+    """Flush the changes made inside in a savepoint, undone with PrefixTaken if the prefix was taken meanwhile.
+
+    Another writer may commit the same prefix between our look and our INSERT: the unique index refuses ours.
+    """
+    try:
+        # The changes are made inside: begin_nested() flushes what was pending before its SAVEPOINT.
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        if prefix_in_use(session, prefix, territory_id):
+            raise PrefixTaken(prefix) from exc
+        raise
+
+
 def create_territory(session: Session, data: dict[str, Any], now: datetime) -> Territory:
-    """A new territory from validated data; raises NumberTaken when a number already serves a line."""
+    """A new territory from validated data; raises NumberTaken or PrefixTaken when another line has them.
+
+    Without a prefix, the first free one derived from the name is taken ("B", then "B2"…).
+    """
     taken = numbers_in_use(session, data["phone_numbers"])
     if taken:
         raise NumberTaken(", ".join(taken))
+    given = data.get("reference_prefix")
+    if given and prefix_in_use(session, given):
+        raise PrefixTaken(given)
+    prefix = given or free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
     territory = Territory(
         name=data["name"],
-        reference_prefix=data.get("reference_prefix") or default_prefix(data["name"]),
+        reference_prefix=prefix,
         opening_hours=data.get("opening_hours") or "24/7",
         postcodes=list(data.get("postcodes") or []),
         languages=list(data.get("languages") or ["fr"]),
@@ -59,17 +128,38 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
         Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
         for n in data.get("neighbours") or []
     ]
-    session.add(territory)
-    session.flush()
-    return territory
+    tries = 1
+    while True:
+        try:
+            with _claiming_prefix(session, territory.reference_prefix, None):
+                session.add(territory)
+            return territory
+        except PrefixTaken:
+            if given or tries == _CREATE_TRIES:
+                raise
+            # Another territory took the same default at the same moment: take the next free one.
+            tries += 1
+            territory.reference_prefix = free_prefix(default_prefix(data["name"]), lambda p: prefix_in_use(session, p))
 
 
 def update_territory(session: Session, territory: Territory, data: dict[str, Any]) -> Territory:
-    """Change the given fields of a territory (validated data, only the keys present)."""
+    """Change the given fields of a territory (validated data, only the keys present).
+
+    Raises NumberTaken or PrefixTaken, having changed nothing, when another line has them.
+    """
+    if data.get("reference_prefix") and prefix_in_use(session, data["reference_prefix"], territory.id):
+        raise PrefixTaken(data["reference_prefix"])
     if "phone_numbers" in data:
         taken = numbers_in_use(session, data["phone_numbers"], territory.id)
         if taken:
             raise NumberTaken(", ".join(taken))
+    with _claiming_prefix(session, data.get("reference_prefix") or territory.reference_prefix, territory.id):
+        _apply_changes(territory, data)
+    return territory
+
+
+def _apply_changes(territory: Territory, data: dict[str, Any]) -> None:
+    if "phone_numbers" in data:
         # Keep the rows of numbers that stay, so the unique phone never appears twice mid-flush.
         kept = {n.phone: n for n in territory.numbers if n.phone in data["phone_numbers"]}
         territory.numbers = [kept.get(p) or TerritoryNumber(phone=p) for p in data["phone_numbers"]]
@@ -92,8 +182,6 @@ def update_territory(session: Session, territory: Territory, data: dict[str, Any
             Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
             for n in data["neighbours"]
         ]
-    session.flush()
-    return territory
 
 
 def main_number(session: Session, territory: Territory) -> str | None:
