@@ -101,6 +101,11 @@ def idempotency_key(path: str, query: str, form: MultiDict[str, str]) -> str:
     return hashlib.sha256(signed_content(signed_url("", path, query), form).encode()).hexdigest()
 
 
+def technical_problem() -> str:
+    """What a volunteer's leg hears when something broke: the message, then hang up (no <Record> there)."""
+    return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
+
+
 def fallback_answer(base_url: str) -> str:
     """The technical-problem message, and a message for a call back that goes to the journal, not the database."""
     return str(
