@@ -42,6 +42,7 @@ class _State:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recordings: set[str] = field(default_factory=set)
     deleted_recordings: set[str] = field(default_factory=set)
 
 
@@ -123,6 +124,13 @@ class FakeTwilioRest:
             }
         return sid
 
+    def add_recording(self, sid: str | None = None) -> str:
+        """Keep a recording in the fake account (as a <Record> would) and return its RE sid."""
+        sid = sid or self._sid("RE")
+        with self._lock:
+            self.state.recordings.add(sid)
+        return sid
+
     def fail_next(self, status: int = 500, code: int = 20500, message: str = "Internal Server Error") -> None:
         """Answer the next request with this Twilio-shaped error, whatever it asks."""
         with self._lock:
@@ -181,9 +189,12 @@ class FakeTwilioRest:
                 number.update({_snake(key): value for key, value in form.items()})
                 number["date_updated"] = DATE
             return 200, number
-        if found := re.fullmatch(r"/Recordings/(RE[0-9a-f]{32})\.json", rest):
-            if method != "DELETE" or found[1] in self.state.deleted_recordings:
+        if found := re.fullmatch(r"/Recordings/(RE[0-9a-fA-F]{32})\.json", rest):
+            # Twilio's Recording resource: DELETE answers 204 with no body; a sid the account does not hold
+            # (never made, or deleted already) is a 404 like any unknown resource (docs/twilio-contract.md).
+            if method != "DELETE" or found[1] not in self.state.recordings:
                 return _not_found(path)
+            self.state.recordings.discard(found[1])
             self.state.deleted_recordings.add(found[1])
             return 204, None
         return _not_found(path)
