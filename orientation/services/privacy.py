@@ -48,6 +48,8 @@ RETENTION_ACTOR = "retention"
 SPOKEN_KEYS = ("SpeechResult",)
 # Deletes one recording at the provider by its sid; raises an exception with `.status` (404: not there).
 RecordingDeleter = Callable[[str], None]
+# Consecutive refusals after which a run stops asking Twilio (the next run starts again).
+GIVE_UP_AFTER = 3
 # What the `recording.deleted` event says happened at Twilio.
 AT_TWILIO_DELETED = "deleted"
 AT_TWILIO_GONE = "already_gone"
@@ -121,22 +123,29 @@ def delete_recordings(
     `delete` is None without a Twilio account (demo): there is nothing at Twilio, and the event says so. A
     failure other than 404 keeps the sid, so the next retention run tries again; it is logged without data.
     """
-    deleted = left = 0
+    deleted = left = failures = 0
     for request in requests:
         sid = request.recording_sid
         if not sid:
             continue
         if delete is None:
             at_twilio = AT_TWILIO_NO_ACCOUNT
+        elif failures >= GIVE_UP_AFTER:
+            # Twilio is down or refusing: waiting 15 s per recording would hold the batch's transaction for
+            # hours. The rest keep their sids for the next run.
+            left += 1
+            continue
         else:
             try:
                 delete(sid)
                 at_twilio = AT_TWILIO_DELETED
+                failures = 0
             except Exception as exc:
-                if getattr(exc, "status", None) != 404:
-                    status = getattr(exc, "status", None)
+                status = getattr(exc, "status", None)
+                if status != 404:
                     log.warning("recording of request %s not deleted at Twilio (HTTP %s)", request.id, status)
                     left += 1
+                    failures += 1
                     continue
                 at_twilio = AT_TWILIO_GONE
         request.recording_sid = None

@@ -127,6 +127,25 @@ def test_a_deletion_twilio_refuses_keeps_the_sid_and_the_next_run_deletes_it(
     assert event.payload == {"reason": "retry", "at_twilio": "deleted"}
 
 
+def test_a_run_stops_asking_twilio_after_three_refusals_in_a_row_and_the_next_run_deletes_them_all(
+    session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
+) -> None:
+    now = clock()
+    territory = factories.territory(session, now)
+    sids = {_with_recording(session, _closed_call(session, territory, now - relativedelta(months=13)), fake)
+            for _ in range(5)}  # fmt: skip
+    for _ in range(privacy.GIVE_UP_AFTER):
+        fake.fail_next(status=503, code=20503, message="Service Unavailable")
+    rt = _runtime(config, engine, clock, fake)
+
+    assert privacy.pseudonymise_expired(rt, now) == 5
+    assert len(fake.requests_to(".json", "DELETE")) == privacy.GIVE_UP_AFTER
+    assert fake.state.recordings == sids
+
+    privacy.pseudonymise_expired(rt, now + timedelta(days=1))
+    assert fake.state.recordings == set() and fake.state.deleted_recordings == sids
+
+
 def test_a_recording_twilio_no_longer_has_counts_as_deleted(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
