@@ -2,9 +2,9 @@
 
 PostgreSQL cannot store a NUL character (the query fails: a 500), a CR/LF in a redirect target breaks the
 response, and other C0 controls have no business in a URL or a form. One check, for every request but the
-Twilio webhooks (signed, answered by their own error path so that a call is never dropped): the path and the
-query string hold no C0 control at all; form fields and JSON texts may hold tab, CR and LF (multi-line notes),
-nothing else of C0. The console answers 400 in French, the API 422 naming the field.
+Twilio webhooks (signed, answered by their own error path so that a call is never dropped): the path holds no
+C0 control at all, a query value a tab at most (no line break); form fields and JSON texts may hold tab, CR
+and LF (multi-line notes), nothing else of C0. The console answers 400 in French, the API 422 naming the field.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-# Every C0 control and DEL; and the same without tab, LF, CR for texts that may span lines.
+# Every C0 control and DEL in a path; a query may hold a tab (pasted from a spreadsheet into a search box,
+# browsers keep it), never a line break; texts that may span lines (form fields, JSON) hold tab, LF, CR too.
 _IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_IN_ARG = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WEBHOOK_PREFIX = "/twilio/"
 API_PREFIX = "/api/"
@@ -55,7 +57,7 @@ def refused_field(
     if _IN_LINE.search(path):
         return "path"
     for name, value in args:
-        if _IN_LINE.search(name) or _IN_LINE.search(value):
+        if _IN_LINE.search(name) or _IN_ARG.search(value):
             return name
     for name, value in form:
         if _IN_LINE.search(name) or _IN_TEXT.search(value):

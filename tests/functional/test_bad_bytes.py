@@ -184,6 +184,7 @@ def test_another_territorys_reference_is_answered_like_an_unknown_one_without_lo
         ("/t/1", [], [], None, None),
         ("/t/1\x00", [], [], None, "path"),
         ("/t/1", [("q", "a\nb")], [], None, "q"),
+        ("/t/1", [("q", "Dupont\t")], [], None, None),
         ("/t/1", [("q\x7f", "a")], [], None, "q\x7f"),
         ("/t/1", [], [("note", "a\r\nb\tc")], None, None),
         ("/t/1", [], [("note", "a\x0bb")], None, "note"),
