@@ -201,8 +201,20 @@ def _scrub_line(raw: str, e164: str, calls: set[str], forget: set[str]) -> str |
 
 def _scrub_file(file: Path, e164: str, calls: set[str], forget: set[str]) -> int:
     """Rewrite one file under its lock, replacing it whole (a crash leaves the old file or the new, never half)."""
-    with open(file, "rb") as current:
+    while True:
+        try:
+            current = open(file, "rb")  # noqa: SIM115 - closed below, after the lock is checked
+        except FileNotFoundError:
+            return 0  # discarded once replayed: nothing left to scrub
         fcntl.flock(current.fileno(), fcntl.LOCK_EX)
+        try:
+            still_there = os.stat(file).st_ino == os.fstat(current.fileno()).st_ino
+        except FileNotFoundError:
+            still_there = False
+        if still_there:
+            break
+        current.close()  # another erasure replaced it while this one waited: read the new file
+    with current:
         lines = current.read().decode("utf-8", errors="replace").splitlines()
         changed = 0
         out: list[str] = []
