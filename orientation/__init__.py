@@ -38,9 +38,10 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
     )
     app.teardown_appcontext(close_db)
     logging.getLogger("orientation").setLevel(logging.INFO)
-    from orientation import protection
+    from orientation import edge, protection
 
     limiter = protection.install(app, config)
+    edge.install(app)
 
     from callflows import views as twilio_views
     from orientation.api import register as register_api

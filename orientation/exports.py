@@ -7,7 +7,6 @@ functions `aci_csv` and `requests_csv` are what the console's export page calls 
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orientation import stats
+from orientation import spreadsheet, stats
 from orientation.models import Request, Territory
 from orientation.phones import mask
 
@@ -160,7 +159,7 @@ def aci_rows_for(session: Session, territory: Territory, since: datetime, until:
 def aci_csv(session: Session, territory: Territory, since: datetime, until: datetime, out: TextIO) -> int:
     """Write the ACI CSV (header + one line per month × commune × motive); returns the number of lines."""
     rows = aci_rows_for(session, territory, since, until)
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(ACI_COLUMNS)
     for row in rows:
         writer.writerow([format_cell(column, row.get(column)) for column in ACI_COLUMNS])
@@ -180,7 +179,13 @@ def request_lines(session: Session, territory: Territory, since: datetime, until
     found = _requests(session, territory, since, until)
     entry_ids = {r.outcome_entry_id for r in found if r.outcome_entry_id is not None}
     entries = (
-        dict(session.execute(select(DirectoryEntry.id, DirectoryEntry.name).where(DirectoryEntry.id.in_(entry_ids))))
+        # Not dict(result): a Result has .keys(), so dict() takes it for a mapping and fails.
+        {
+            entry_id: name
+            for entry_id, name in session.execute(
+                select(DirectoryEntry.id, DirectoryEntry.name).where(DirectoryEntry.id.in_(entry_ids))
+            ).all()
+        }
         if entry_ids
         else {}
     )
@@ -217,7 +222,7 @@ def request_lines(session: Session, territory: Territory, since: datetime, until
 
 def requests_csv(session: Session, territory: Territory, since: datetime, until: datetime, out: TextIO) -> int:
     """Write the request log CSV; returns the number of requests."""
-    writer = csv.writer(out)
+    writer = spreadsheet.writer(out)
     writer.writerow(REQUEST_COLUMNS)
     count = 0
     for line in request_lines(session, territory, since, until):

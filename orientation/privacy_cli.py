@@ -6,10 +6,15 @@ import getpass
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from orientation.phones import InvalidPhone, mask, to_e164
+
+if TYPE_CHECKING:
+    from orientation.config import Config
+    from orientation.services.privacy import RecordingDeleter
 
 
 @click.group("privacy")
@@ -22,6 +27,18 @@ def _number(raw: str) -> str:
         return to_e164(raw)
     except InvalidPhone as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _recording_deleter(config: Config) -> RecordingDeleter | None:
+    """Twilio's Recording DELETE with the configured account; None without one (demo: nothing at Twilio)."""
+    if not config.has_twilio_credentials:
+        return None
+    from callflows.telephony import TwilioTelephony
+
+    telephony = TwilioTelephony(
+        config.twilio_account_sid or "", config.twilio_auth_token or "", config.twilio_api_base_url
+    )
+    return telephony.delete_recording
 
 
 def _actor() -> str:
@@ -60,14 +77,15 @@ def privacy_export(number: str, output: Path | None) -> None:
 @click.argument("number")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_erase(number: str, yes: bool) -> None:
-    """Erase NUMBER's data now (number, notes, messages, recordings' links), keeping the figures."""
+    """Erase NUMBER's data now (voice messages at Twilio, number, notes, messages, journal), keeping the figures."""
     from orientation.cli import _now, _sessions
     from orientation.config import from_environment
     from orientation.db import transaction
     from orientation.services.privacy import erase_person, erasure_preview
 
     e164 = _number(number)
-    secret_key = from_environment().secret_key
+    config = from_environment()
+    secret_key = config.secret_key
     sessions = _sessions()
     with sessions() as session:
         preview = erasure_preview(session, secret_key, e164)
@@ -79,8 +97,21 @@ def privacy_erase(number: str, yes: bool) -> None:
         )
     # Run even when nothing is held: the audit log keeps that the request was made and answered.
     with transaction(sessions) as session:
-        done = erase_person(session, secret_key, e164, _now(), _actor())
+        done = erase_person(
+            session, secret_key, e164, _now(), _actor(), _recording_deleter(config), config.journal_dir
+        )
     click.echo(f"erased: {done.requests} requests, {done.messages} messages of {mask(e164)}")
+    if done.recordings:
+        where = "at Twilio" if config.has_twilio_credentials else "(no Twilio account: nothing stored at Twilio)"
+        click.echo(f"voice messages deleted {where}: {done.recordings - done.recordings_left}")
+    if done.recordings_left:
+        click.echo(
+            f"warning: Twilio did not delete {done.recordings_left} voice messages now; "
+            "the nightly retention job tries again (or run `orientation privacy pseudonymise`)",
+            err=True,
+        )
+    if done.journal_lines:
+        click.echo(f"journal: {done.journal_lines} lines rewritten without the number")
     if preview.volunteer_ids:
         ids = ", ".join(str(i) for i in preview.volunteer_ids)
         click.echo(f"note: {mask(e164)} is also volunteer {ids}; remove them in the console or the API if asked")
@@ -119,5 +150,6 @@ def privacy_pseudonymise() -> None:
     from orientation.config import from_environment
     from orientation.services.privacy import pseudonymise_all
 
-    done = pseudonymise_all(_sessions(), from_environment().secret_key, _now())
+    config = from_environment()
+    done = pseudonymise_all(_sessions(), config.secret_key, _now(), _recording_deleter(config))
     click.echo(f"{done} requests pseudonymised")

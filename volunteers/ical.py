@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from volunteers.rota import PARIS, Occurrence
 
@@ -56,8 +56,10 @@ def shifts_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Permanences – {line_name}")
-    calendar.add("x-wr-caldesc", f"Permanences de {volunteer_name} – {line_name}")
+    # X- properties are not known to be text: without vText a newline in a name is not escaped (and the
+    # library refuses to write it), a ";" or "," not either. Typed as text, the library escapes them (RFC 5545).
+    calendar.add("x-wr-calname", vText(f"Permanences – {line_name}"))
+    calendar.add("x-wr-caldesc", vText(f"Permanences de {volunteer_name} – {line_name}"))
     stamp = now.astimezone(UTC)
     # Occurrences are expanded, not RRULEs: cancellations and replacements are then exact in every client.
     for occurrence in sorted(occurrences, key=lambda o: (o.starts_at, o.ends_at, occurrence_uid(o, tz))):

@@ -22,11 +22,12 @@ FEED_AHEAD = timedelta(days=180)
 
 @bp.get("/ical/<secret>.ics")
 def feed(secret: str) -> Response:
-    """The volunteer's shifts from 30 days ago to 180 days ahead; 404 for an unknown secret."""
+    """The volunteer's shifts from 30 days ago to 180 days ahead; 404 for an unknown secret or a deactivated one."""
     session = db()
     # Secrets are 32 URL-safe characters; anything much longer is not one (and needs no database trip).
     volunteer = session.scalar(select(Volunteer).where(Volunteer.ical_secret == secret)) if len(secret) <= 64 else None
-    if volunteer is None:
+    if volunteer is None or not volunteer.active:
+        # A deactivated volunteer's feed stops: their calendar app must not keep showing the rota.
         abort(404)
     territory = session.get(Territory, volunteer.territory_id)
     if territory is None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from orientation.api.schemas import MAX_ID, field_errors
+from orientation.edge import API_MESSAGE, json_field
 from orientation.runtime import db
 from orientation.services.tokens import find_token
 
@@ -80,38 +81,26 @@ def id_arg(name: str) -> int | None:
     return int(raw)
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """The first field (dotted path) whose text holds a NUL character, which PostgreSQL cannot store."""
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        inner = f"{path}.{key}" if path else str(key)
-        if "\x00" in str(key):
-            return inner
-        found = _nul_path(item, inner)
-        if found is not None:
-            return found
-    return None
-
-
 def json_body() -> Any:
     """The request's JSON body, or a 422 when it is not JSON."""
     try:
         body = request.get_json(silent=True)
-        nul = _nul_path(body)
+        # Checked at the edge already (orientation.edge); kept here for the API's own tests and callers.
+        refused = json_field(body)
     except RecursionError:  # nested hundreds deep: no client of this API sends that
         raise unprocessable({"body": "the JSON is nested too deeply"}) from None
     if body is None:
         raise unprocessable({"body": "a JSON object is expected (Content-Type: application/json)"})
-    if nul is not None:
-        raise unprocessable({nul: "text cannot contain NUL characters"})
+    if refused is not None:
+        raise unprocessable({refused: API_MESSAGE})
     return body
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # API answers hold callers' requests and timelines: no browser, proxy or client cache keeps them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.errorhandler(ApiError)
@@ -147,6 +136,7 @@ def register(app: Flask) -> None:
         if request.path.startswith(bp.url_prefix or "/api/"):
             response = jsonify({"error": error.description})
             response.status_code = error.code or 500
+            response.headers["Cache-Control"] = "no-store"
             return response
         return error
 

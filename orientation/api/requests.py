@@ -111,6 +111,10 @@ def get_request(reference: str, lock: bool = False) -> Request:
         .where(Request.reference == reference)
         .options(selectinload(Request.events), selectinload(Request.attempts))
     )
+    if scope() is not None:
+        # Visibility in the query itself: another territory's reference costs what an unknown one does (no
+        # timeline loaded), so the answer's timing does not tell which references exist elsewhere.
+        query = query.where(Request.territory_id == scope())
     if lock:
         # A volunteer's SMS may set the outcome at the same moment: the second writer sees the first.
         query = query.with_for_update(of=Request).execution_options(populate_existing=True)

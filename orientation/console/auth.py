@@ -16,6 +16,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only a path of this site: never an absolute URL an attacker could slip into ?next=."""
     if not target:
         return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None  # a CR/LF would split the Location header (a 500), a NUL or a tab is no path of ours
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None

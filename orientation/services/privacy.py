@@ -5,6 +5,10 @@ Twilio), the words the caller said to the menu, the TwiML answers (which may nam
 sent about it. Pseudonymising clears all of that and keeps what the figures read (motive, status, outcome,
 times, postcode), so the statistics are the same before and after.
 
+The voice message itself lives at Twilio: it is deleted there first (Twilio's Recording resource, DELETE), and
+only then is its sid forgotten; a deletion Twilio refuses leaves the sid on the request, and the next retention
+run tries again. A 404 means it is gone already. Without a Twilio account (demo) nothing was ever stored there.
+
 The number is replaced by a keyed pseudonym (HMAC-SHA256 with SECRET_KEY) in `caller_pseudonym`: the same
 caller gets the same pseudonym, so returning callers can still be counted, and a person asking for their data
 can still be found by their number. Erasure on request goes further and clears the pseudonym too.
@@ -15,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,11 +28,12 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from orientation import lifecycle
+from orientation import journal, lifecycle
 from orientation.db import transaction
 from orientation.models import AuditEntry, OutboxMessage, Request, Territory
 from orientation.phones import mask
 from orientation.services import audit
+from orientation.services import requests as svc
 from volunteers.models import Volunteer
 
 if TYPE_CHECKING:
@@ -41,6 +46,14 @@ BATCH = 500
 RETENTION_ACTOR = "retention"
 # Keys of a timeline entry's payload that hold what the caller said (the menu's speech recognition).
 SPOKEN_KEYS = ("SpeechResult",)
+# Deletes one recording at the provider by its sid; raises an exception with `.status` (404: not there).
+RecordingDeleter = Callable[[str], None]
+# Consecutive refusals after which a run stops asking Twilio (the next run starts again).
+GIVE_UP_AFTER = 3
+# What the `recording.deleted` event says happened at Twilio.
+AT_TWILIO_DELETED = "deleted"
+AT_TWILIO_GONE = "already_gone"
+AT_TWILIO_NO_ACCOUNT = "no_account"
 # An outbox row's number cannot be NULL: an empty one says "cleared" (phones.mask shows it as unknown).
 CLEARED_NUMBER = ""
 
@@ -74,7 +87,7 @@ def _scrub(session: Session, request: Request, now: datetime, replacement: str |
     request.caller = None
     request.caller_pseudonym = replacement
     request.outcome_note = None
-    request.recording_sid = None
+    # The sid stays until Twilio has deleted the message (delete_recordings); the link to play it goes now.
     request.recording_url = None
     request.pseudonymised_at = now
     for event in request.events:
@@ -97,6 +110,54 @@ def _clear_message(message: OutboxMessage, number: str | None) -> None:
         message.status = "expired"
 
 
+def delete_recordings(
+    session: Session,
+    requests: Iterable[Request],
+    delete: RecordingDeleter | None,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> tuple[int, int]:
+    """Delete the requests' voice messages at Twilio, then forget their sids; returns (deleted, left).
+
+    `delete` is None without a Twilio account (demo): there is nothing at Twilio, and the event says so. A
+    failure other than 404 keeps the sid, so the next retention run tries again; it is logged without data.
+    """
+    deleted = left = failures = 0
+    for request in requests:
+        sid = request.recording_sid
+        if not sid:
+            continue
+        if delete is None:
+            at_twilio = AT_TWILIO_NO_ACCOUNT
+        elif failures >= GIVE_UP_AFTER:
+            # Twilio is down or refusing: waiting 15 s per recording would hold the batch's transaction for
+            # hours. The rest keep their sids for the next run.
+            left += 1
+            continue
+        else:
+            try:
+                delete(sid)
+                at_twilio = AT_TWILIO_DELETED
+                failures = 0
+            except Exception as exc:
+                status = getattr(exc, "status", None)
+                if status != 404:
+                    log.warning("recording of request %s not deleted at Twilio (HTTP %s)", request.id, status)
+                    left += 1
+                    failures += 1
+                    continue
+                at_twilio = AT_TWILIO_GONE
+        request.recording_sid = None
+        request.recording_url = None
+        payload: dict[str, Any] = {"reason": reason, "at_twilio": at_twilio}
+        if at_twilio == AT_TWILIO_NO_ACCOUNT:
+            payload["detail"] = "no Twilio account (demo): nothing was stored at Twilio"
+        svc.add_event(session, request, "recording.deleted", now, payload, actor=actor)
+        deleted += 1
+    return deleted, left
+
+
 def _due(territory: Territory, now: datetime) -> tuple[ColumnElement[bool], ...]:
     """The conditions on a territory's requests that retention has reached."""
     return (
@@ -108,8 +169,13 @@ def _due(territory: Territory, now: datetime) -> tuple[ColumnElement[bool], ...]
     )
 
 
-def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: int = BATCH) -> int:
-    """Pseudonymise up to `batch` requests past their territory's retention period; returns how many."""
+def pseudonymise_due(
+    session: Session, secret_key: str, now: datetime, delete: RecordingDeleter | None, batch: int = BATCH
+) -> int:
+    """Pseudonymise up to `batch` requests past their territory's retention period; returns how many.
+
+    Their voice messages are deleted at Twilio first (`delete`, None without an account).
+    """
     done = 0
     for territory in session.scalars(select(Territory).order_by(Territory.id)):
         if done >= batch:
@@ -121,6 +187,7 @@ def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: in
             .limit(batch - done)
             .options(selectinload(Request.events))
         ).all()
+        delete_recordings(session, due, delete, now, RETENTION_ACTOR, "retention")
         for request in due:
             _scrub(session, request, now, pseudonym(secret_key, request.caller) if request.caller else None)
             audit.record(
@@ -138,21 +205,51 @@ def pseudonymise_due(session: Session, secret_key: str, now: datetime, batch: in
 
 def pseudonymise_expired(rt: Runtime, now: datetime) -> int:
     """Clock job: pseudonymise every request past retention, a batch per transaction; returns how many."""
-    return pseudonymise_all(rt.sessions, rt.config.secret_key, now)
+    return pseudonymise_all(rt.sessions, rt.config.secret_key, now, getattr(rt.sender, "delete_recording", None))
 
 
-def pseudonymise_all(sessions: sessionmaker[Session], secret_key: str, now: datetime) -> int:
-    """Pseudonymise every request past retention, committing a batch at a time (a long backlog holds no lock)."""
+def pseudonymise_all(
+    sessions: sessionmaker[Session], secret_key: str, now: datetime, delete: RecordingDeleter | None
+) -> int:
+    """Pseudonymise every request past retention, committing a batch at a time (a long backlog holds no lock).
+
+    Recordings Twilio refused to delete on an earlier run (erasure or retention) are tried again first.
+    """
+    retried, left = retry_recordings(sessions, now, delete)
     total = 0
     while True:
         with transaction(sessions) as session:
-            count = pseudonymise_due(session, secret_key, now)
+            count = pseudonymise_due(session, secret_key, now, delete)
         total += count
         if count < BATCH:
             break
-    if total:
-        log.info("retention: %d requests pseudonymised", total)
+    if total or retried or left:
+        log.info("retention: %d requests pseudonymised, %d recordings deleted late, %d left", total, retried, left)
     return total
+
+
+def retry_recordings(
+    sessions: sessionmaker[Session], now: datetime, delete: RecordingDeleter | None
+) -> tuple[int, int]:
+    """Delete at Twilio the recordings of requests already pseudonymised or erased; returns (deleted, left)."""
+    deleted = left = 0
+    last_id = 0
+    while True:
+        with transaction(sessions) as session:
+            pending = session.scalars(
+                select(Request)
+                .where(
+                    Request.pseudonymised_at.is_not(None),
+                    Request.recording_sid.is_not(None),
+                    Request.id > last_id,
+                )
+                .order_by(Request.id)
+                .limit(BATCH)
+            ).all()
+            if not pending:
+                return deleted, left
+            done, failed = delete_recordings(session, pending, delete, now, RETENTION_ACTOR, "retry")
+            deleted, left, last_id = deleted + done, left + failed, pending[-1].id
 
 
 def due_count(session: Session, territory: Territory, now: datetime) -> int:
@@ -283,6 +380,9 @@ class Erasure:
     messages: int
     still_open: int
     volunteer_ids: tuple[int, ...]
+    recordings: int = 0  # voice messages held at Twilio
+    recordings_left: int = 0  # of those, how many Twilio refused to delete now (retried by the retention job)
+    journal_lines: int = 0  # lines of the local journal that named the number
 
 
 def erasure_preview(session: Session, secret_key: str, e164: str) -> Erasure:
@@ -291,25 +391,72 @@ def erasure_preview(session: Session, secret_key: str, e164: str) -> Erasure:
     messages = _messages_of(session, e164, [r.id for r in found])
     volunteers = session.scalars(select(Volunteer.id).where(Volunteer.phone == e164)).all()
     open_ = sum(1 for r in found if r.status not in lifecycle.FINAL)
-    return Erasure(len(found), len(messages), open_, tuple(volunteers))
+    recordings = sum(1 for r in found if r.recording_sid)
+    return Erasure(len(found), len(messages), open_, tuple(volunteers), recordings)
 
 
-def erase_person(session: Session, secret_key: str, e164: str, now: datetime, actor: str) -> Erasure:
-    """Clear a caller's data now (number, pseudonym, notes, messages), keeping the figures; audited.
+def erase_person(
+    session: Session,
+    secret_key: str,
+    e164: str,
+    now: datetime,
+    actor: str,
+    delete: RecordingDeleter | None,
+    journal_dir: str | None = None,
+) -> Erasure:
+    """Clear a caller's data now (recordings at Twilio, number, pseudonym, notes, messages, journal lines),
+    keeping the figures; audited.
 
     A volunteer record with that number is left alone (it is reported): it is how the line reaches them, and
     removing a volunteer is the coordinator's decision, in the console or the API.
     """
     preview = erasure_preview(session, secret_key, e164)
     found = requests_of(session, secret_key, e164)
+    deleted, left = delete_recordings(session, found, delete, now, actor, "erasure")
+    # Messages left while the database was down, which only the local journal knows of yet.
+    held = {r.recording_sid for r in found}
+    journaled = [sid for sid in journal.recordings_of(journal_dir, e164) if sid not in held] if journal_dir else []
+    gone = _delete_journaled(journaled, delete)
+    lines = journal.scrub(journal_dir, e164, forget=gone) if journal_dir else 0
+    deleted, left = deleted + len(gone), left + len(journaled) - len(gone)
     for request in found:
         _scrub(session, request, now, None)
     # Messages to the number that no request holds any more (or never held).
     for message in session.scalars(select(OutboxMessage).where(OutboxMessage.to_number == e164)):
         _clear_message(message, e164)
-    _audit_person(session, actor, "erase", found, now, {"number": mask(e164), "requests": len(found)})
+    details: dict[str, Any] = {"number": mask(e164), "requests": len(found), "recordings_deleted": deleted}
+    if left:
+        details["recordings_left"] = left
+    if lines:
+        details["journal_lines"] = lines
+    _audit_person(session, actor, "erase", found, now, details)
     session.flush()
-    return preview
+    return Erasure(
+        preview.requests,
+        preview.messages,
+        preview.still_open,
+        preview.volunteer_ids,
+        recordings=deleted + left,
+        recordings_left=left,
+        journal_lines=lines,
+    )
+
+
+def _delete_journaled(sids: Sequence[str], delete: RecordingDeleter | None) -> list[str]:
+    """Delete at Twilio recordings only the journal knows of; returns the sids that are gone (404 included)."""
+    if delete is None:
+        return list(sids)  # no Twilio account: nothing is stored there
+    gone: list[str] = []
+    for sid in sids:
+        try:
+            delete(sid)
+        except Exception as exc:
+            if getattr(exc, "status", None) != 404:
+                # The journal line keeps the sid: its replay brings it to a request that retention deletes.
+                log.warning("a journaled recording was not deleted at Twilio (HTTP %s)", getattr(exc, "status", None))
+                continue
+        gone.append(sid)
+    return gone
 
 
 def _audit_person(

@@ -37,11 +37,21 @@ class _Failure:
     message: str
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A non-JSON answer (a recording's audio, a redirect)."""
+
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class _State:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recordings: set[str] = field(default_factory=set)
     deleted_recordings: set[str] = field(default_factory=set)
 
 
@@ -59,6 +69,9 @@ class FakeTwilioRest:
         self.requests: list[RecordedRequest] = []
         self.state = _State()
         self._failures: list[_Failure] = []
+        # When set, a recording's media is a redirect to this base + the same path (short-lived storage).
+        self.media_location: str | None = None
+        self.media = b"ID3-fake-mp3"
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -123,6 +136,13 @@ class FakeTwilioRest:
             }
         return sid
 
+    def add_recording(self, sid: str | None = None) -> str:
+        """Keep a recording in the fake account (as a <Record> would) and return its RE sid."""
+        sid = sid or self._sid("RE")
+        with self._lock:
+            self.state.recordings.add(sid)
+        return sid
+
     def fail_next(self, status: int = 500, code: int = 20500, message: str = "Internal Server Error") -> None:
         """Answer the next request with this Twilio-shaped error, whatever it asks."""
         with self._lock:
@@ -181,9 +201,19 @@ class FakeTwilioRest:
                 number.update({_snake(key): value for key, value in form.items()})
                 number["date_updated"] = DATE
             return 200, number
-        if found := re.fullmatch(r"/Recordings/(RE[0-9a-f]{32})\.json", rest):
-            if method != "DELETE" or found[1] in self.state.deleted_recordings:
+        if found := re.fullmatch(r"/Recordings/(RE[0-9a-fA-F]{32})\.mp3", rest):
+            if method != "GET" or found[1] not in self.state.recordings:
                 return _not_found(path)
+            if self.media_location is not None:
+                # Twilio may send the media from short-lived storage on another host (docs/twilio-contract.md).
+                return 302, Raw(headers=(("Location", self.media_location + path),))
+            return 200, Raw(self.media, "audio/mpeg")
+        if found := re.fullmatch(r"/Recordings/(RE[0-9a-fA-F]{32})\.json", rest):
+            # Twilio's Recording resource: DELETE answers 204 with no body; a sid the account does not hold
+            # (never made, or deleted already) is a 404 like any unknown resource (docs/twilio-contract.md).
+            if method != "DELETE" or found[1] not in self.state.recordings:
+                return _not_found(path)
+            self.state.recordings.discard(found[1])
             self.state.deleted_recordings.add(found[1])
             return 204, None
         return _not_found(path)
@@ -300,10 +330,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode("utf-8") if length else ""
         form = dict(parse_qsl(body, keep_blank_values=True))
         status, payload = self.owner.handle(self.command, self.path, form, self.headers.get("Authorization"))
-        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        raw = payload if isinstance(payload, Raw) else None
+        if raw is not None:
+            data, content_type = raw.body, raw.content_type
+        else:
+            data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+            content_type = None if payload is None else "application/json"
         self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
+        for name, value in raw.headers if raw is not None else ():
+            self.send_header(name, value)
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

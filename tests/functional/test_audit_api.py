@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
+from orientation.edge import API_MESSAGE
 from orientation.models import AuditEntry
 from orientation.services import audit
 from tests import factories
@@ -142,10 +143,12 @@ def test_bad_filters_are_422_and_odd_references_match_nothing(app: Flask, sessio
     assert admin.get("/audit", {"until": "9999-12-31T23:59:59-05:00"}).status_code == 422
     assert admin.get("/audit", {"limit": "9" * 5000}).status_code == 422
     assert admin.get("/audit", {"limit": "-1"}).status_code == 422
-    for odd in ("\x00", "P" * 5000, request.reference + "\x00"):
-        response = admin.get("/audit", {"reference": odd})
-        assert response.status_code == 200
-        assert response.get_json()["items"] == []
+    response = admin.get("/audit", {"reference": "P" * 5000})
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+    # A NUL is refused at the edge (orientation.edge), before any query: a 422 naming the parameter.
+    for odd in ("\x00", request.reference + "\x00"):
+        assert admin.get("/audit", {"reference": odd}).get_json() == {"errors": {"reference": API_MESSAGE}}
     assert "/audit" in admin.get("/openapi.json").get_json()["paths"]
 
 

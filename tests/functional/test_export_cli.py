@@ -154,7 +154,8 @@ def test_the_requests_export_lists_the_period_with_masked_callers(
     assert result.exit_code == 0, result.output
     rows = _rows(result.output)
     assert len(rows) == 6 and all(r["reference"].startswith(f"{territory.reference_prefix}-2026-") for r in rows)
-    assert "+33611223344" not in result.output and {r["caller"] for r in rows} == {"+33 •• •• •• 44"}
+    # Masked, and written as text: a cell starting with "+" would be read as a formula (orientation.spreadsheet).
+    assert "+33611223344" not in result.output and {r["caller"] for r in rows} == {"'+33 •• •• •• 44"}
     first = rows[0]
     assert first["created_at"] == "2026-11-03T09:00:00+01:00" and first["commune"] == "Paris"
     assert (first["outcome"], first["seconds_to_answer"], first["status"]) == ("matched", "10", "closed")

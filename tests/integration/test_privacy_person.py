@@ -59,7 +59,7 @@ def test_the_export_still_finds_requests_whose_number_retention_replaced(session
     now = clock()
     territory = factories.territory(session, now)
     old = _closed_call(session, territory, now - relativedelta(months=14))
-    assert privacy.pseudonymise_due(session, SECRET, now) == 1
+    assert privacy.pseudonymise_due(session, SECRET, now, None) == 1
     session.commit()
 
     document = privacy.export_person(session, SECRET, CALLER, now, ACTOR)
@@ -89,7 +89,7 @@ def test_erasing_a_number_clears_it_everywhere_and_keeps_the_figures(session: Se
     recent = _closed_call(session, territory, now - timedelta(days=3))
     old = _closed_call(session, territory, now - relativedelta(months=14))
     other = _closed_call(session, territory, now - timedelta(days=3), caller=OTHER_CALLER)
-    assert privacy.pseudonymise_due(session, SECRET, now) == 1  # `old` now only has a pseudonym
+    assert privacy.pseudonymise_due(session, SECRET, now, None) == 1  # `old` now only has a pseudonym
     queue_sms(
         session,
         to=CALLER,
@@ -104,7 +104,7 @@ def test_erasing_a_number_clears_it_everywhere_and_keeps_the_figures(session: Se
     before = figures_for(session, None, None, None)
 
     preview = privacy.erasure_preview(session, SECRET, CALLER)
-    done = privacy.erase_person(session, SECRET, CALLER, now, ACTOR)
+    done = privacy.erase_person(session, SECRET, CALLER, now, ACTOR, None)
     session.commit()
     session.expire_all()
 
@@ -129,7 +129,7 @@ def test_erasing_a_number_nobody_holds_is_still_kept_in_the_audit_log(session: S
     now = clock()
     factories.territory(session, now)
 
-    done = privacy.erase_person(session, SECRET, "+33612000000", now, ACTOR)
+    done = privacy.erase_person(session, SECRET, "+33612000000", now, ACTOR, None)
     session.commit()
 
     assert (done.requests, done.messages) == (0, 0)

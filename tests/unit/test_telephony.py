@@ -107,13 +107,21 @@ def test_configuring_a_number_outside_the_account_says_so_without_spelling_the_n
 
 
 def test_a_recording_is_deleted_once_and_a_second_delete_is_a_not_found_error(fake, telephony):
-    recording = "RE" + "b" * 32
+    recording = fake.add_recording("RE" + "b" * 32)
     telephony.delete_recording(recording)
     with pytest.raises(TelephonyError) as raised:
         telephony.delete_recording(recording)
 
     assert [r.method for r in fake.requests_to(f"/Recordings/{recording}.json")] == ["DELETE", "DELETE"]
     assert (raised.value.status, raised.value.code) == (404, 20404)
+
+
+def test_deleting_a_recording_the_account_never_held_is_a_not_found_error(fake, telephony):
+    with pytest.raises(TelephonyError) as raised:
+        telephony.delete_recording("RE" + "c" * 32)
+
+    assert (raised.value.status, raised.value.code) == (404, 20404)
+    assert fake.state.deleted_recordings == set()
 
 
 def test_wrong_credentials_become_a_telephony_error_with_twilios_code(fake):

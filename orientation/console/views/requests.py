@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from orientation import lifecycle
+from orientation import lifecycle, spreadsheet
 from orientation.console import adapters, recordings
 from orientation.console.ids import parse_id
 from orientation.console.models import User
@@ -85,7 +84,7 @@ def requests_csv(territory_id: int) -> Response:
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
+        writer = spreadsheet.writer(buffer, delimiter=";")
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()
         # Its own session, closed when the last row is sent: the request's own is gone by then.
