@@ -18,8 +18,14 @@ def _sender(config: Config) -> Any:
     if not config.has_twilio_credentials:
         return None
     from callflows.telephony import TwilioTelephony
+    from callflows.views import placed_call_fallback_url
 
-    return TwilioTelephony(config.twilio_account_sid or "", config.twilio_auth_token or "", config.twilio_api_base_url)
+    return TwilioTelephony(
+        config.twilio_account_sid or "",
+        config.twilio_auth_token or "",
+        config.twilio_api_base_url,
+        fallback_url=placed_call_fallback_url(config.public_base_url),
+    )
 
 
 def create_app(config: Config | None = None, clock: Clock | None = None, sender: Any = None) -> Flask:
