@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -43,8 +42,11 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
         sender=sender if sender is not None else _sender(config),
     )
     app.teardown_appcontext(close_db)
-    logging.getLogger("orientation").setLevel(logging.INFO)
-    from orientation import protection
+    from orientation import logs, protection
+
+    # Under gunicorn as under `orientation run`: the product's lines on stderr, one per event (README "Logs").
+    logs.configure(config.log_format, config.log_level)
+    logs.install(app)
 
     limiter = protection.install(app, config)
 
