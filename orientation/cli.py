@@ -224,17 +224,18 @@ def jobs_list() -> None:
 @click.argument("job_id", metavar="ID")
 def jobs_run(job_id: str) -> None:
     """Run the job ID once, now, and print its result (e.g. `orientation jobs run dispatch_outbox`)."""
-    from orientation import logs
     from orientation.scheduler import execute, job_by_id
 
     try:
         spec = job_by_id(job_id)
     except KeyError as exc:
         raise click.UsageError(exc.args[0]) from None
-    app = _app()
-    logs.configure(app.extensions["orientation"].config.log_format)
-    run = execute(spec, app.extensions["orientation"])
-    app.extensions["orientation"].engine.dispose()
+    app = _app()  # also sends the job's log lines to stderr (ORIENTATION_LOG_FORMAT)
+    runtime = app.extensions["orientation"]
+    try:
+        run = execute(spec, runtime)
+    finally:
+        runtime.engine.dispose()
     if not run.ok:
         raise click.ClickException(f"job {spec.id} failed after {run.seconds:.3f} s: {run.error} (see the log above)")
     click.echo(f"job {spec.id}: {run.result} ({run.seconds:.3f} s)")

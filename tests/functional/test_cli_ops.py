@@ -116,9 +116,9 @@ def test_flask_routes_and_shell_come_with_the_command(tmp_path: Path, database_u
     assert "/twilio/voice" in routes.output and "/api/v1/requests" in routes.output
     for command in ("shell", "routes", "run", "jobs", "db", "clock", "twilio", "directory", "rota", "user"):
         assert f"  {command} " in helped.output, command
-    # Our `run` (with its --host/--port and the outbox notice), not Flask's.
-    assert "--port" in run(["run", "--help"], tmp_path).output
-    assert "Orientation on http" not in helped.output
+    # Our `run` (the development server with our defaults and notices), not Flask's.
+    ours = run(["run", "--help"], tmp_path).output
+    assert "Serve the app with the development server" in ours and "--cert" not in ours
 
 
 def test_fallback_twiml_prints_a_static_french_document_for_a_twiml_bin(tmp_path: Path) -> None:
