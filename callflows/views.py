@@ -125,7 +125,8 @@ def _journal(reason: str) -> None:
 
 @bp.before_request
 def verify_signature() -> Response | None:
-    """403 for any post not signed by Twilio with our auth token (nothing is recorded)."""
+    """403 for any post not signed by Twilio with our auth token (nothing is recorded); the fallback answers
+    French instead."""
     config = runtime().config
     form = request.mimetype == "application/x-www-form-urlencoded"
     url = signed_url(config.public_base_url, request.path, request.query_string.decode("latin-1"))
