@@ -92,6 +92,11 @@ PROMPTS: dict[str, str] = {
         "Nous vous rappellerons au numéro d'où vous appelez."
     ),
     "fallback_thanks": "Votre message est enregistré. Nous vous rappellerons. Au revoir.",
+    # A call the line placed (a call-back offer to a volunteer) when its own instructions failed.
+    "fallback_placed_call": (
+        "Ligne d'orientation de la CPTS : un problème technique interrompt cet appel. "
+        "La demande reste en attente et vous sera proposée à nouveau. Au revoir."
+    ),
     # What the volunteer hears before accepting (screening).
     "screening": (
         "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "

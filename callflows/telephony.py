@@ -101,11 +101,15 @@ def _last_digits(phone_number: str) -> str:
 class TwilioTelephony:
     """Telephony through Twilio's REST API."""
 
-    def __init__(self, account_sid: str, auth_token: str, api_base_url: str | None = None) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, api_base_url: str | None = None, fallback_url: str | None = None
+    ) -> None:
         http_client = (
             RebasedHttpClient(api_base_url, timeout=15) if api_base_url else TwilioHttpClient(timeout=15)
         )
         self._client = Client(account_sid, auth_token, http_client=http_client)
+        # Where Twilio asks for TwiML when a placed call's own URL fails (see docs/twilio-contract.md, Fallback).
+        self.fallback_url = fallback_url
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
         """Send an SMS from a number, or from a Messaging Service when ``from_`` is an MG sid."""
@@ -124,6 +128,9 @@ class TwilioTelephony:
         callback: dict[str, str] = (
             {"status_callback": status_callback, "status_callback_method": "POST"} if status_callback else {}
         )
+        if self.fallback_url:
+            # Without it, a volunteer whose call-back offer fails hears Twilio's English "application error".
+            callback.update(fallback_url=self.fallback_url, fallback_method="POST")
         with _translated("place a call"):
             call = self._client.calls.create(
                 to=to, from_=from_, url=url, method="POST", timeout=timeout, **callback

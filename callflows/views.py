@@ -106,6 +106,11 @@ def technical_problem() -> str:
     return str(twiml.speak_and_hang_up([prompts.text("technical_problem")]))
 
 
+def placed_call_fallback_url(base_url: str) -> str:
+    """The fallback URL of the calls the product places (call-back offers): the volunteer is told, in French."""
+    return f"{base_url}/twilio/fallback?call=placed"
+
+
 def fallback_answer(base_url: str) -> str:
     """The technical-problem message, and a message for a call back that goes to the journal, not the database."""
     return str(
@@ -126,14 +131,19 @@ def _journal(reason: str) -> None:
 
 @bp.before_request
 def verify_signature() -> Response | None:
-    """403 for any post not signed by Twilio with our auth token (nothing is recorded)."""
+    """403 for any post not signed by Twilio with our auth token (nothing is recorded); the fallback answers
+    French instead."""
     config = runtime().config
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return Response("Unsupported content type", status=415)
+    form = request.mimetype == "application/x-www-form-urlencoded"
     url = signed_url(config.public_base_url, request.path, request.query_string.decode("latin-1"))
-    if not is_valid_signature(config.webhook_auth_tokens, url, request.form, request.headers.get("X-Twilio-Signature")):
-        return Response("Forbidden", status=403)
-    return None
+    signature = request.headers.get("X-Twilio-Signature")
+    if form and is_valid_signature(config.webhook_auth_tokens, url, request.form, signature):
+        return None
+    log.warning("unsigned post to %s refused: check PUBLIC_BASE_URL and TWILIO_AUTH_TOKEN", request.path)
+    if request.endpoint == "twilio.fallback":
+        # Twilio's last resort for a caller: whatever is wrong with the post, they hear French (nothing is kept).
+        return twiml_response(technical_problem())
+    return Response("Forbidden", status=403) if form else Response("Unsupported content type", status=415)
 
 
 def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response]]:
@@ -715,6 +725,9 @@ def sms(ctx: Ctx) -> str:
 def fallback() -> Response:
     """Twilio's fallback URL: a useful French message and a message for a call back, without the database."""
     _journal(f"fallback {request.form.get('ErrorCode', '')}".strip())
+    if request.args.get("call") == "placed":
+        # A call the product placed (a call-back offer): the volunteer is told; there is no patient to record.
+        return twiml_response(str(twiml.speak_and_hang_up([prompts.text("fallback_placed_call")])))
     return twiml_response(fallback_answer(runtime().config.public_base_url))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -18,8 +17,14 @@ def _sender(config: Config) -> Any:
     if not config.has_twilio_credentials:
         return None
     from callflows.telephony import TwilioTelephony
+    from callflows.views import placed_call_fallback_url
 
-    return TwilioTelephony(config.twilio_account_sid or "", config.twilio_auth_token or "", config.twilio_api_base_url)
+    return TwilioTelephony(
+        config.twilio_account_sid or "",
+        config.twilio_auth_token or "",
+        config.twilio_api_base_url,
+        fallback_url=placed_call_fallback_url(config.public_base_url),
+    )
 
 
 def create_app(config: Config | None = None, clock: Clock | None = None, sender: Any = None) -> Flask:
@@ -37,8 +42,11 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
         sender=sender if sender is not None else _sender(config),
     )
     app.teardown_appcontext(close_db)
-    logging.getLogger("orientation").setLevel(logging.INFO)
-    from orientation import edge, protection
+    from orientation import edge, logs, protection
+
+    # Under gunicorn as under `orientation run`: the product's lines on stderr, one per event (README "Logs").
+    logs.configure(config.log_format, config.log_level)
+    logs.install(app)
 
     limiter = protection.install(app, config)
     edge.install(app)

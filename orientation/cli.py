@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
+from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from orientation.config import from_environment
 from orientation.db import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -25,12 +30,21 @@ def _now() -> datetime:
     return system_clock()
 
 
-@click.group()
+def _app() -> Flask:
+    """The app the commands that need one use (`shell`, `routes`, `jobs run`), on the CLI's clock."""
+    from orientation import create_app
+
+    return create_app(clock=lambda: _now())
+
+
+# A FlaskGroup brings Flask's `shell` and `routes` (its `run` is replaced by ours below). Our own commands
+# build what they need themselves, without an app context, as before: hence with_appcontext=False.
+@click.group(cls=FlaskGroup, create_app=_app, add_version_option=False, load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """Orientation, the patient line of a CPTS."""
 
 
-@main.command()
+@main.command(with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
@@ -45,7 +59,7 @@ def run(host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
-@main.group()
+@main.group(cls=click.Group)
 def db() -> None:
     """Database schema."""
 
@@ -61,7 +75,7 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-@main.group()
+@main.group(cls=click.Group)
 def demo() -> None:
     """Demo data."""
 
@@ -79,7 +93,7 @@ def demo_load() -> None:
     click.echo(f"console: {base}/connexion  login: {email}  password: {password}  (simulator: {base}/simulateur)")
 
 
-@main.group()
+@main.group(cls=click.Group)
 def token() -> None:
     """API tokens."""
 
@@ -101,14 +115,20 @@ def token_create(name: str, territory_id: int | None) -> None:
     click.echo(value)
 
 
-@main.group()
+@main.group(cls=click.Group)
 def twilio() -> None:
     """Twilio configuration."""
 
 
 @twilio.command("configure-number")
 @click.argument("number")
-def twilio_configure(number: str) -> None:
+@click.option(
+    "--fallback-url",
+    default=None,
+    help="The voice fallback URL (\"primary handler fails\"), e.g. a TwiML Bin holding `orientation twilio "
+    "fallback-twiml`; default: this deployment's /twilio/fallback.",
+)
+def twilio_configure(number: str, fallback_url: str | None) -> None:
     """Point a Twilio number's voice, status, messaging and fallback URLs at this deployment."""
     from callflows.telephony import TelephonyError, TwilioTelephony
     from orientation.phones import InvalidPhone, to_e164
@@ -132,14 +152,22 @@ def twilio_configure(number: str) -> None:
             voice_url=f"{base}/twilio/voice",
             status_callback=f"{base}/twilio/status",
             sms_url=f"{base}/twilio/sms",
-            fallback_url=f"{base}/twilio/fallback",
+            fallback_url=fallback_url or f"{base}/twilio/fallback",
         )
     except TelephonyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{e164} ({sid}) now calls {base}/twilio/voice")
 
 
-@main.command("simulate-call")
+@twilio.command("fallback-twiml")
+def twilio_fallback_twiml() -> None:
+    """Print the TwiML of the French technical-problem message, for a TwiML Bin used as the fallback URL."""
+    from callflows.views import technical_problem
+
+    click.echo(technical_problem())
+
+
+@main.command("simulate-call", with_appcontext=False)
 @click.option("--url", "target", default="http://127.0.0.1:5000", show_default=True, help="The running app.")
 @click.option("--to", "to", default=None, help="The line's number (default: the demo line).")
 @click.option("--from", "from_", default="+33611223344", show_default=True, help="The caller's number.")
@@ -152,7 +180,7 @@ def simulate_call(target: str, to: str | None, from_: str) -> None:
     sys.exit(play(target, config, to or DEMO_NUMBER, from_))
 
 
-@main.group()
+@main.group(cls=click.Group)
 def journal() -> None:
     """The local journal of calls taken while the database was down."""
 
@@ -169,12 +197,48 @@ def journal_replay() -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(with_appcontext=False)
 def clock() -> None:
-    """Run the scheduler (the one clock process; jobs are kept in the database)."""
+    """Run the scheduler (the one clock process; its jobs are fixed in code, see `orientation jobs list`)."""
     from orientation.scheduler import run_clock
 
     run_clock(from_environment())
+
+
+@main.group(cls=click.Group)
+def jobs() -> None:
+    """The clock's jobs, listed or run once by hand."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """Each job of the clock process: its id, when it runs (Europe/Paris) and what it does."""
+    from orientation.scheduler import JOBS, describe, describe_trigger
+
+    width = max(len(spec.id) for spec in JOBS)
+    for spec in JOBS:
+        click.echo(f"{spec.id:<{width}}  {describe_trigger(spec.trigger):<18}  {describe(spec)}")
+
+
+@jobs.command("run")
+@click.argument("job_id", metavar="ID")
+def jobs_run(job_id: str) -> None:
+    """Run the job ID once, now, and print its result (e.g. `orientation jobs run dispatch_outbox`)."""
+    from orientation.scheduler import execute, job_by_id
+
+    try:
+        spec = job_by_id(job_id)
+    except KeyError as exc:
+        raise click.UsageError(exc.args[0]) from None
+    app = _app()  # also sends the job's log lines to stderr (ORIENTATION_LOG_FORMAT)
+    runtime = app.extensions["orientation"]
+    try:
+        run = execute(spec, runtime)
+    finally:
+        runtime.engine.dispose()
+    if not run.ok:
+        raise click.ClickException(f"job {spec.id} failed after {run.seconds:.3f} s: {run.error} (see the log above)")
+    click.echo(f"job {spec.id}: {run.result} ({run.seconds:.3f} s)")
 
 
 def _register_domain_commands() -> None:

@@ -33,6 +33,8 @@ class Config:
     rate_limit_api: str = "600 per minute"
     rate_limit_sms: str = "20 per minute"
     rate_limit_login: str = "10 per minute"
+    log_format: str = "text"
+    log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +71,18 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+LOG_FORMATS = ("text", "json", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise RuntimeError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+
+
 def from_environment(env: dict[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (PRODUCT.md §6)."""
     env = dict(os.environ if env is None else env)
@@ -103,4 +117,6 @@ def from_environment(env: dict[str, str] | None = None) -> Config:
         rate_limit_api=env.get("ORIENTATION_RATE_LIMIT_API") or "600 per minute",
         rate_limit_sms=env.get("ORIENTATION_RATE_LIMIT_SMS") or "20 per minute",
         rate_limit_login=env.get("ORIENTATION_RATE_LIMIT_LOGIN") or "10 per minute",
+        log_format=_choice(env, "ORIENTATION_LOG_FORMAT", LOG_FORMATS, "text"),
+        log_level=_choice(env, "ORIENTATION_LOG_LEVEL", LOG_LEVELS, "INFO"),
     )

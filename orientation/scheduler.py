@@ -1,10 +1,15 @@
-"""The clock process: APScheduler 3 with jobs kept in the database, one active instance at a time."""
+"""The clock process: APScheduler 3 running the jobs fixed in code, one active instance at a time.
+
+The jobs are added again at every start, so the scheduler keeps them in memory (nothing to pickle or
+store); the advisory lock (a file lock on SQLite) lets only one clock process work at a time.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import importlib
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from orientation import logs
 from orientation.config import Config
 from orientation.db import make_engine, make_session_factory
 from orientation.runtime import Runtime
@@ -70,18 +76,55 @@ def job_runtime() -> Runtime:
     return runtime
 
 
-def run_job(path: str) -> None:
-    """Run the job `module:function`, called as function(runtime, now): how APScheduler invokes every job.
+@dataclass(frozen=True)
+class JobRun:
+    """What one run of a job gave: its result (a count, for every job so far) or its error, and how long it took."""
+
+    job_id: str
+    result: Any
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the job returned instead of raising."""
+        return self.error is None
+
+
+def job_function(spec: JobSpec) -> Any:
+    """The function a job runs, imported from its `module:function` path."""
+    module_name, _, function_name = spec.path.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def describe(spec: JobSpec) -> str:
+    """What a job does: the first line of its function's docstring, without its "Job:" label."""
+    doc = (job_function(spec).__doc__ or "").strip().splitlines()
+    first = doc[0] if doc else spec.path
+    return re.sub(r"^(Clock job|Job): ", "", first)
+
+
+def execute(spec: JobSpec, rt: Runtime) -> JobRun:
+    """Run one job once, now: function(runtime, now), logged with its duration and result; never raises.
 
     Jobs are plain functions of the runtime and an instant, so tests call them directly with a frozen clock.
     """
-    module_name, _, function_name = path.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name)
-    rt = job_runtime()
-    try:
-        function(rt, rt.clock())
-    except Exception:
-        log.exception("job %s failed", path)
+    started = time.perf_counter()
+    with logs.scope(job=spec.id):
+        try:
+            result = job_function(spec)(rt, rt.clock())
+        except Exception as exc:
+            seconds = time.perf_counter() - started
+            log.exception("job %s failed after %.3f s (%s)", spec.id, seconds, type(exc).__name__)
+            return JobRun(spec.id, None, seconds, type(exc).__name__)
+        seconds = time.perf_counter() - started
+        log.info("job %s done in %.3f s: %s", spec.id, seconds, result)
+    return JobRun(spec.id, result, seconds)
+
+
+def run_job(job_id: str) -> None:
+    """Run the job of that id in the clock process's app: how APScheduler invokes every job."""
+    execute(job_by_id(job_id), job_runtime())
 
 
 def dispatch_outbox(rt: Runtime, now: datetime) -> int:
@@ -100,7 +143,7 @@ class JobSpec:
     trigger: dict[str, Any]
 
 
-# Every job of the clock process. Add a line here to schedule a new one.
+# Every job of the clock process (and of `orientation jobs`). Add a line here to schedule a new one.
 JOBS: list[JobSpec] = [
     JobSpec("dispatch_outbox", "orientation.scheduler:dispatch_outbox", {"trigger": "interval", "seconds": 60}),
     JobSpec("rota_reminders", "volunteers.jobs:send_shift_reminders", {"trigger": "cron", "minute": "*/5"}),
@@ -113,12 +156,28 @@ JOBS: list[JobSpec] = [
 ]
 
 
+def job_by_id(job_id: str) -> JobSpec:
+    """The job of that id; KeyError names the known ones."""
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise KeyError(f"no job {job_id!r}; the jobs are: {', '.join(spec.id for spec in JOBS)}")
+
+
+def describe_trigger(trigger: dict[str, Any]) -> str:
+    """A job's schedule in a few words: "every 60 s", "cron minute=*/5" (Europe/Paris)."""
+    kind = trigger.get("trigger")
+    fields = " ".join(f"{k}={v}" for k, v in trigger.items() if k != "trigger")
+    if kind == "interval" and set(trigger) == {"trigger", "seconds"}:
+        return f"every {trigger['seconds']} s"
+    return f"{kind} {fields}".strip()
+
+
 def run_clock(config: Config, stop_after: float | None = None) -> int:
     """Run the scheduler until interrupted; a second clock process waits as a stand-by."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(config.log_format, config.log_level)
     engine = make_engine(config.database_url)
     make_session_factory(engine)
     started = time.monotonic()
@@ -126,16 +185,13 @@ def run_clock(config: Config, stop_after: float | None = None) -> int:
         with single_instance(engine, str(Path(config.journal_dir).parent)) as acquired:
             if acquired:
                 log.info("clock: holding the lock, starting the scheduler")
-                scheduler = BlockingScheduler(
-                    jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="clock_jobs")},
-                    timezone="Europe/Paris",
-                )
+                # The default job store, in memory: the jobs come from JOBS at every start.
+                scheduler = BlockingScheduler(timezone="Europe/Paris")
                 for job in JOBS:
                     scheduler.add_job(
                         run_job,
-                        args=[job.path],
+                        args=[job.id],
                         id=job.id,
-                        replace_existing=True,
                         coalesce=True,
                         max_instances=1,
                         misfire_grace_time=300,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from orientation import lifecycle
+from orientation import lifecycle, logs
 from orientation.models import Attempt, Event, Request, Territory, TerritoryNumber
 from orientation.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
@@ -27,7 +27,10 @@ def territory_for_number(session: Session, called: str | None) -> Territory | No
     number = try_e164(called)
     if number is None:
         return None
-    return session.scalars(select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == number)).first()
+    territory = session.scalars(select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == number)).first()
+    if territory is not None:
+        logs.bind(territory_id=territory.id)
+    return territory
 
 
 def add_event(
@@ -99,7 +102,14 @@ def open_request(
 
 
 def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:
-    return session.scalars(_loading(query, lock, with_territory)).first()
+    return _bound(session.scalars(_loading(query, lock, with_territory)).first())
+
+
+def _bound(request: Request | None) -> Request | None:
+    # The webhook's log lines from here on name the territory (logs.bind does nothing outside a web request).
+    if request is not None:
+        logs.bind(territory_id=request.territory_id)
+    return request
 
 
 def _loading(query: Select[Request], lock: bool, with_territory: bool) -> Select[Request]:
@@ -125,7 +135,7 @@ def request_by_call(
     it unless `with_territory` is False, for a caller that never reads it)."""
     if not call_sid:
         return None
-    return session.scalars(_by_call(lock, with_territory), {"call_sid": call_sid}).first()
+    return _bound(session.scalars(_by_call(lock, with_territory), {"call_sid": call_sid}).first())
 
 
 def request_by_reference(session: Session, reference: str, lock: bool = False) -> Request | None:

@@ -249,6 +249,24 @@ def test_json_records_carry_the_line_where_their_legal_entity_starts() -> None:
     assert '"numFinessPm" : "010000156"' in "\n".join(lines[start : start + 12])
 
 
+def test_line_numbers_stay_exact_across_the_reading_chunks_of_a_large_flow() -> None:
+    # The legal entities of the sample, repeated until the flow spans several 1 MB reading chunks.
+    entities = json.loads(read(DAILY))["pmej"]
+    repeated = [entity for _ in range(40) for entity in entities]
+    data = json.dumps({"pmej": repeated}, indent=2, ensure_ascii=False).encode()
+    assert len(data) > 3 * 1024 * 1024
+    lines = data.decode().splitlines()
+    # Where each legal entity starts, found independently: the line before its first key.
+    starts = [number for number, line in enumerate(lines, 1) if line.strip().startswith('"informationsGeneralesPMEJ"')]
+
+    items = [i for i in parse(data, include_closed=True) if isinstance(i, DirectoryRecord)]
+
+    assert len(items) == 27 * 40
+    seen = sorted({int(i.raw_ref["line"]) for i in items if i.raw_ref is not None})
+    assert set(seen) <= {start - 1 for start in starts}
+    assert seen[-1] == starts[-1] - 1 and len(seen) > 40
+
+
 def test_schema_style_json_with_coded_objects_is_read() -> None:
     document = {
         "gcc": {"gccId": "1"},
