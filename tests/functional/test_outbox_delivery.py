@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -331,3 +331,12 @@ def test_an_offer_call_that_never_reached_twilio_is_passed_on_after_the_stale_de
     attempts = session.scalars(select(Attempt).where(Attempt.kind == "callback").order_by(Attempt.id))
     results = [a.result for a in attempts]
     assert results == ["no_answer", None]
+
+
+def test_the_migration_adds_the_sender_and_delivery_columns(engine: Engine) -> None:
+    territories = {c["name"]: c for c in inspect(engine).get_columns("territories")}
+    assert territories["sms_sender"]["nullable"] and territories["sms_replies"]["nullable"]
+    outbox = {c["name"]: c for c in inspect(engine).get_columns("outbox")}
+    assert {"error_code", "next_attempt_at", "status_callback"} <= set(outbox)
+    assert outbox["attempts"]["nullable"] is False
+    assert getattr(outbox["from_number"]["type"], "length", None) == 34  # holds a Messaging Service SID
