@@ -58,13 +58,14 @@ _REPORTED = {
 }
 
 
-def judge(http_status: int | None, code: int | None, maybe_created: bool = False) -> Verdict:
-    """Permanent (never retry), transient (retry later) or uncertain (Twilio may have acted, nobody said)."""
+def judge(http_status: int | None, code: int | None, maybe_created: bool = False, channel: str = "sms") -> Verdict:
+    """Permanent (never retry), transient (retry later) or uncertain (a call Twilio may have placed: never again)."""
     if code in PERMANENT_CODES:
         return "permanent"
     if http_status is None:
         # No answer from Twilio: refused connections never reached it; a timeout may hide a created resource.
-        return "uncertain" if maybe_created else "transient"
+        # A call placed twice rings a volunteer twice; an SMS sent twice is a lesser harm than a lost one.
+        return "uncertain" if maybe_created and channel == "call" else "transient"
     if http_status == 429 or http_status >= 500:
         return "transient"
     if http_status in (401, 403):

@@ -162,10 +162,8 @@ def _failed(session: Session, message: OutboxMessage, exc: Exception, now: datet
     code = getattr(exc, "code", None)
     message.error = (type(exc).__name__ + ": " + str(exc))[:300]
     message.error_code = code if isinstance(code, int) else None
-    verdict = delivery.judge(getattr(exc, "status", None), message.error_code, getattr(exc, "maybe_created", False))
-    if verdict == "uncertain" and message.channel == "sms":
-        # A second SMS is a lesser harm than a lost outcome request or reminder: send it again.
-        verdict = "transient"
+    maybe_created = bool(getattr(exc, "maybe_created", False))
+    verdict = delivery.judge(getattr(exc, "status", None), message.error_code, maybe_created, message.channel)
     log.warning("outbox message %s not sent (%s): %s", message.id, verdict, type(exc).__name__)
     if verdict == "transient":
         message.next_attempt_at = delivery.next_attempt_at(message.attempts, now)

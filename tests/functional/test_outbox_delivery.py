@@ -175,6 +175,21 @@ def test_after_the_last_try_a_transient_failure_is_final_and_on_the_timeline(
     assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 0
 
 
+def test_an_sms_whose_answer_was_lost_is_sent_again_at_the_next_try(
+    live_app: Flask, fake: FakeTwilioRest, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    fake.drop_next(carried_out=True)
+    _connected_call(live_app)
+    row = _outcome_sms(session)
+    assert (row.status, row.attempts, row.error_code) == ("queued", 1, None)
+    clock.advance(minutes=1)
+    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 1
+    # Twilio had taken the first: the volunteer may get the text twice, never zero times.
+    assert len(fake.state.messages) == 2 and _outcome_sms(session).status == "sent"
+
+
 def test_the_client_tells_a_lost_answer_from_a_connection_never_made(fake: FakeTwilioRest) -> None:
     telephony = TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url)
     fake.drop_next()

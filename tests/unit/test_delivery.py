@@ -26,9 +26,13 @@ def test_another_refusal_of_the_request_is_permanent() -> None:
     assert delivery.judge(404, 20404) == "permanent"
 
 
-def test_no_answer_is_transient_when_twilio_was_never_reached_and_uncertain_when_it_may_have_acted() -> None:
-    assert delivery.judge(None, None, maybe_created=False) == "transient"
-    assert delivery.judge(None, None, maybe_created=True) == "uncertain"
+def test_a_call_without_an_answer_is_uncertain_only_when_twilio_may_have_placed_it() -> None:
+    assert delivery.judge(None, None, maybe_created=False, channel="call") == "transient"
+    assert delivery.judge(None, None, maybe_created=True, channel="call") == "uncertain"
+
+
+def test_an_sms_without_an_answer_is_sent_again_rather_than_lost() -> None:
+    assert delivery.judge(None, None, maybe_created=True, channel="sms") == "transient"
 
 
 def test_retries_back_off_from_one_minute_to_at_most_thirty_then_stop() -> None:
