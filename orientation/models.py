@@ -193,10 +193,12 @@ class OutboxMessage(Base):
     """An SMS or call the line sends: kept here, and handed to Twilio when credentials are set."""
 
     __tablename__ = "outbox"
+    # Migration 0012: the dispatcher's due rows, and a request's messages (a call-back's status callback).
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(40), default="")
     to_number: Mapped[str] = mapped_column(String(20))
