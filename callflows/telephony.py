@@ -199,7 +199,5 @@ def _never_sent(error: OSError) -> bool:
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return True
     # requests wraps urllib3's MaxRetryError, whose reason says whether the connection was ever made.
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(error.args[0] if error.args else None, NewConnectionError) or isinstance(
-        reason, NewConnectionError
-    )
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, NewConnectionError) or isinstance(getattr(cause, "reason", None), NewConnectionError)
