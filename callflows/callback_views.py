@@ -128,6 +128,7 @@ def callback_offer(ctx: Ctx) -> str:
     request = attempt.request
     territory = request.territory
     say = _say(territory)
+    callbacks.call_placed(ctx.session, attempt, ctx.form.get("CallSid"))
     if not callbacks.still_offered(attempt):
         return _goodbye(say("callback_gone"))
     callbacks.answered(attempt, ctx.form.get("CallSid"))
@@ -269,6 +270,8 @@ def callback_status(ctx: Ctx) -> str:
     attempt = _attempt(ctx)
     call_status = (ctx.form.get("CallStatus") or "").lower()
     result = callbacks.OFFER_RESULT_FOR_STATUS.get(call_status)
+    if attempt is not None:
+        callbacks.call_placed(ctx.session, attempt, ctx.form.get("CallSid"))
     if attempt is None or result is None:
         return twiml.empty()
     callbacks.answered(attempt, ctx.form.get("CallSid"))

@@ -131,6 +131,8 @@ PROMPTS: dict[str, str] = {
     "sms_outcome_request": (
         "{reference} {motive} {postcode} — répondez 1 pris en charge, 2 orienté ailleurs, 3 sans suite."
     ),
+    # When the line's SMS come from a sender that cannot be answered (orientation.sms_sender): the link only.
+    "sms_outcome_request_link": "{reference} {motive} {postcode} — indiquez la suite donnée : {link}",
     "sms_not_volunteer": (
         "Ce numéro est celui de la ligne d'orientation {territory}. Pour toute demande, appelez-le. "
         "Urgence vitale : 15."
@@ -156,6 +158,10 @@ PROMPTS: dict[str, str] = {
         "DISPO pour l'annuler."
     ),
     "sms_pause_no_shift": "Aucune permanence en cours ni à venir à votre nom : il n'y a rien à suspendre.",
+    "sms_replies_off": (
+        "Les réponses par SMS ne sont pas traitées sur cette ligne. Après un appel, utilisez le lien reçu ; "
+        "pour vos permanences, appelez la ligne depuis votre mobile."
+    ),
     "sms_available": "Vous recevez à nouveau les appels pendant vos permanences.",
     "sms_rota": "Vos prochaines permanences : {shifts}.",
     "sms_rota_none": "Aucune permanence prévue pour vous.",
@@ -163,6 +169,10 @@ PROMPTS: dict[str, str] = {
     "sms_shift_reminder": (
         "{territory} : rappel, vous êtes de permanence {day} de {start} à {end}. "
         "Empêchement : prévenez la coordination. Pendant la permanence, PAUSE suspend les appels."
+    ),
+    "sms_shift_reminder_no_reply": (
+        "{territory} : rappel, vous êtes de permanence {day} de {start} à {end}. "
+        "Empêchement : prévenez la coordination."
     ),
     "sms_gaps_summary": "{territory} : {count} créneau(x) sans volontaire dans les {days} jours : {gaps}.",
     "sms_gaps_more": "et {count} autre(s)",

@@ -11,19 +11,30 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
+
+from orientation.sms_sender import message_sender_params
 
 
 class TelephonyError(Exception):
-    """Twilio refused or could not be reached; the message is safe to log (no number, no body)."""
+    """Twilio refused or could not be reached; the message is safe to log (no number, no body).
 
-    def __init__(self, message: str, status: int | None = None, code: int | None = None) -> None:
+    ``maybe_created``: no answer came after the request was sent (a read timeout, a dropped connection), so
+    Twilio may have created the message or call anyway. False when Twilio answered, or was never reached.
+    """
+
+    def __init__(
+        self, message: str, status: int | None = None, code: int | None = None, maybe_created: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.maybe_created = maybe_created
 
 
 class Telephony(Protocol):
@@ -112,10 +123,8 @@ class TwilioTelephony:
         self.fallback_url = fallback_url
 
     def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str:
-        """Send an SMS from a number, or from a Messaging Service when ``from_`` is an MG sid."""
-        sender: dict[str, str] = (
-            {"messaging_service_sid": from_} if from_.startswith("MG") else {"from_": from_}
-        )
+        """Send an SMS from a number or alphanumeric ID, or from a Messaging Service when ``from_`` is an MG sid."""
+        sender = message_sender_params(from_)
         callback: dict[str, str] = {"status_callback": status_callback} if status_callback else {}
         with _translated("send an SMS"):
             message = self._client.messages.create(to=to, body=body, **sender, **callback)
@@ -185,4 +194,17 @@ def _translated(operation: str) -> Iterator[None]:
         raise TelephonyError(f"Twilio refused to {operation} (HTTP {status})", status=status) from None
     except OSError as error:  # requests' exceptions derive from OSError
         reason = error.__class__.__name__
-        raise TelephonyError(f"Twilio could not be reached to {operation} ({reason})") from None
+        maybe = not _never_sent(error)
+        detail = "no answer" if maybe else "not reached"
+        raise TelephonyError(
+            f"Twilio could not be reached to {operation} ({reason}, {detail})", maybe_created=maybe
+        ) from None
+
+
+def _never_sent(error: OSError) -> bool:
+    """True when the request cannot have reached Twilio: the connection itself was never made."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    # requests wraps urllib3's MaxRetryError, whose reason says whether the connection was ever made.
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, NewConnectionError) or isinstance(getattr(cause, "reason", None), NewConnectionError)

@@ -19,13 +19,13 @@ from werkzeug.datastructures import MultiDict
 
 from callflows import flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
-from orientation import journal, lifecycle
+from orientation import delivery, journal, lifecycle
 from orientation.calendar import french_public_holidays
 from orientation.models import Attempt, Event, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.phones import spoken_digits, try_e164
 from orientation.runtime import Runtime, db, runtime
-from orientation.services import callbacks, messaging, territories
+from orientation.services import messaging, territories
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply, form_link
@@ -50,12 +50,16 @@ KEPT_PARAMS = (
     "CallDuration",
     "AnsweredBy",
     "ErrorCode",
+    "MessageStatus",
     "SequenceNumber",
     "CallbackSource",
     "Direction",
 )
 # What every callback of a kind carries; a signed post without it is not one of Twilio's (400).
-_REQUIRED: dict[str, tuple[str, ...]] = {"sms.incoming": ("MessageSid", "From", "To")}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "sms.incoming": ("MessageSid", "From", "To"),
+    "sms.status": ("MessageSid", "MessageStatus"),
+}
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 # Webhooks answering on a volunteer's leg (a <Number url> document: say, gather and hang up only).
 _SCREENING_KINDS = frozenset({"voice.screen", "voice.screen_answer"})
@@ -233,16 +237,10 @@ def _stored_answer(session: Session, key: str) -> str | None:
 def _send(rt: Runtime, ids: list[int]) -> None:
     """Hand the SMS and calls a webhook committed to Twilio; a call-back offer gets its status callback."""
     try:
-        messaging.dispatch(rt.sessions, rt.sender, ids, status_callback=_status_callback)
+        messaging.dispatch(rt.sessions, rt.sender, ids, now=rt.clock(), base_url=rt.config.public_base_url)
     except Exception:
         # Still queued: the clock's outbox job sends them on its next pass.
         log.exception("outbox dispatch after a webhook failed")
-
-
-def _status_callback(message: messaging.OutboxMessage) -> str | None:
-    if message.purpose == callbacks.OFFER_PURPOSE and message.url:
-        return callbacks.status_url_for(message.url)
-    return None
 
 
 # ---------------------------------------------------------------- helpers over the current call
@@ -272,7 +270,7 @@ def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> No
     message = messaging.queue_sms(
         ctx.session,
         to=to,
-        from_=territories.main_number(ctx.session, territory),
+        from_=territories.sms_from(territory, ctx.session),
         body=body,
         purpose=purpose,
         now=ctx.now,
@@ -537,15 +535,18 @@ def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt)
     volunteer = svc.volunteer_by_id(ctx.session, attempt.volunteer_id)
     if volunteer is None:
         return
-    body = _say(territory)(
-        "sms_outcome_request",
-        reference=req.reference,
-        motive=prompts.motive_label(req.motive),
-        postcode=req.postcode or "",
-    )
+    say = _say(territory)
     config = ctx.rt.config
     link = form_link(config.public_base_url, config.secret_key, req.id, volunteer.id, ctx.now)
-    body = f"{body} {_say(territory)('sms_outcome_link', link=link)}"
+    motive = prompts.motive_label(req.motive)
+    if territory.replies_by_sms:
+        asked = say("sms_outcome_request", reference=req.reference, motive=motive, postcode=req.postcode or "")
+        body = f"{asked} {say('sms_outcome_link', link=link)}"
+    else:
+        # The sender cannot be answered (alphanumeric ID, Messaging Service): no codes to reply, the link only.
+        body = say(
+            "sms_outcome_request_link", reference=req.reference, motive=motive, postcode=req.postcode or "", link=link
+        )
     _sms(ctx, territory, volunteer.phone, " ".join(body.split()), "outcome_request")
 
 
@@ -711,11 +712,37 @@ def sms(ctx: Ctx) -> str:
     elif isinstance(command, sms_replies.Rota):
         shifts = volunteer_sms.next_shifts_text(volunteer, territory, ctx.now)
         answer.message(say("sms_rota", shifts=shifts) if shifts else say("sms_rota_none"))
+    elif not territory.replies_by_sms:
+        # The line's SMS cannot be answered: no list of SMS commands, the ways that work instead.
+        answer.message(say("sms_replies_off"))
     elif isinstance(command, sms_replies.Help):
         answer.message(say("sms_help"))
     else:
         answer.message(say("sms_not_understood"))
     return str(answer)
+
+
+@bp.post("/sms-status")
+@webhook("sms.status")
+def sms_status(ctx: Ctx) -> str:
+    """Twilio's delivery report of an SMS the line sent: recorded on its outbox row and the request's timeline."""
+    message = ctx.session.get(messaging.OutboxMessage, ctx.arg_int("outbox", 0), with_for_update=True)
+    sid = ctx.form.get("MessageSid")
+    if message is None or message.channel != "sms" or message.provider_sid not in (None, sid):
+        return str(MessagingResponse())
+    message.provider_sid = sid
+    new = delivery.after_report(message.status, ctx.form.get("MessageStatus") or "")
+    if new is None:
+        return str(MessagingResponse())
+    message.status = new
+    code = ctx.form.get("ErrorCode") or ""
+    if new in ("undelivered", "failed") and code.isdigit():
+        message.error_code = int(code)
+    if new in delivery.FINAL_STATUSES:
+        # The raw report joins the request's technical events; its meaning joins the timeline.
+        ctx.request_id = message.request_id
+        messaging.record_fate(ctx.session, message, ctx.now)
+    return str(MessagingResponse())
 
 
 # ---------------------------------------------------------------- when the app or the database is down

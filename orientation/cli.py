@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import FlaskGroup
@@ -128,10 +128,26 @@ def twilio() -> None:
     help="The voice fallback URL (\"primary handler fails\"), e.g. a TwiML Bin holding `orientation twilio "
     "fallback-twiml`; default: this deployment's /twilio/fallback.",
 )
-def twilio_configure(number: str, fallback_url: str | None) -> None:
+@click.option(
+    "--sms-sender",
+    default=None,
+    help=(
+        "Who the line's SMS come from: an E.164 number, an alphanumeric sender ID (3-11 letters, digits, "
+        "spaces) or a Messaging Service SID (MG…); an empty string for the line's own number."
+    ),
+)
+@click.option(
+    "--sms-replies/--no-sms-replies",
+    default=None,
+    help="Whether the SMS ask volunteers to answer by SMS (default: yes for a number, no otherwise).",
+)
+def twilio_configure(
+    number: str, fallback_url: str | None, sms_sender: str | None, sms_replies: bool | None
+) -> None:
     """Point a Twilio number's voice, status, messaging and fallback URLs at this deployment."""
     from callflows.telephony import TelephonyError, TwilioTelephony
     from orientation.phones import InvalidPhone, to_e164
+    from orientation.sms_sender import InvalidSender, parse_sender
 
     config = from_environment()
     if not config.has_twilio_credentials:
@@ -142,6 +158,16 @@ def twilio_configure(number: str, fallback_url: str | None) -> None:
         e164 = to_e164(number)
     except InvalidPhone as exc:
         raise click.ClickException(str(exc)) from exc
+    sms: dict[str, Any] = {}
+    if sms_sender is not None:
+        try:
+            sms["sms_sender"] = parse_sender(sms_sender)
+        except InvalidSender as exc:
+            raise click.ClickException(f"--sms-sender: {exc}") from exc
+    if sms_replies is not None:
+        sms["sms_replies"] = sms_replies
+    if sms and _territory_of(e164) is None:
+        raise click.ClickException(f"{e164} is no line's number here: add it to a territory first")
     telephony = TwilioTelephony(
         config.twilio_account_sid or "", config.twilio_auth_token or "", config.twilio_api_base_url
     )
@@ -157,6 +183,32 @@ def twilio_configure(number: str, fallback_url: str | None) -> None:
     except TelephonyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{e164} ({sid}) now calls {base}/twilio/voice")
+    if sms:
+        _save_sms_settings(e164, sms)
+
+
+def _territory_of(e164: str) -> int | None:
+    """The id of the territory this number reaches, if any."""
+    from orientation.services.requests import territory_for_number
+
+    with _sessions()() as session:
+        territory = territory_for_number(session, e164)
+        return territory.id if territory is not None else None
+
+
+def _save_sms_settings(e164: str, changes: dict[str, Any]) -> None:
+    """Record the line's SMS sender and replies setting, and say what the SMS will be like."""
+    from orientation.services.requests import territory_for_number
+    from orientation.services.territories import update_territory
+
+    with _sessions()() as session:
+        territory = territory_for_number(session, e164)
+        assert territory is not None  # checked before Twilio was touched
+        update_territory(session, territory, changes)
+        session.commit()
+        sender = territory.sms_sender or "the line's number"
+        replies = "ask for SMS answers" if territory.replies_by_sms else "carry the form link only (no SMS answers)"
+        click.echo(f"{territory.name}: SMS from {sender}; they {replies}")
 
 
 @twilio.command("fallback-twiml")

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orientation.db import Base, UTCDateTime
+from orientation.sms_sender import replies_on
 
 
 class Territory(Base):
@@ -41,6 +42,10 @@ class Territory(Base):
     max_wait_seconds: Mapped[int] = mapped_column(Integer, default=240)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0012: who the SMS come from (None: the line's number; see orientation.sms_sender), and whether
+    # they may ask for an SMS answer (None: the sender's default, true only for a number).
+    sms_sender: Mapped[str | None] = mapped_column(String(34))
+    sms_replies: Mapped[bool | None] = mapped_column(Boolean)
 
     numbers: Mapped[list[TerritoryNumber]] = relationship(
         back_populates="territory", cascade="all, delete-orphan", order_by="TerritoryNumber.id"
@@ -53,6 +58,11 @@ class Territory(Base):
     def main_number(self) -> str | None:
         """The first number of the line (caller ID of outgoing calls and SMS)."""
         return self.numbers[0].phone if self.numbers else None
+
+    @property
+    def replies_by_sms(self) -> bool:
+        """Whether the line's SMS may ask volunteers to answer by SMS (sms_replies, else the sender's default)."""
+        return replies_on(self.sms_sender, self.sms_replies)
 
 
 # Two territories with one prefix would number requests alike (requests.reference is unique), so the
@@ -192,20 +202,30 @@ class OutboxMessage(Base):
     """An SMS or call the line sends: kept here, and handed to Twilio when credentials are set."""
 
     __tablename__ = "outbox"
+    # Migration 0012: the dispatcher's due rows, and a request's messages (a call-back's status callback).
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(40), default="")
     to_number: Mapped[str] = mapped_column(String(20))
-    from_number: Mapped[str | None] = mapped_column(String(20))
+    # A number, an alphanumeric sender ID or a Messaging Service SID (34 characters): see orientation.sms_sender.
+    from_number: Mapped[str | None] = mapped_column(String(34))
     body: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(500))
+    # orientation.delivery: stored, queued, sent, delivered, undelivered, failed, uncertain.
     status: Mapped[str] = mapped_column(String(16), default="stored")
     provider_sid: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0012: Twilio's error code of a failed send or delivery, the tries made and when the next may be,
+    # and the status callback of a call, kept with the row so that a call placed again still reports.
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_callback: Mapped[str | None] = mapped_column(String(500))
 
 
 class ApiToken(Base):

@@ -131,7 +131,7 @@ def dispatch_outbox(rt: Runtime, now: datetime) -> int:
     """Job: send SMS and calls still queued (a provider error earlier, or queued by another process)."""
     from orientation.services.messaging import dispatch
 
-    return dispatch(rt.sessions, rt.sender)
+    return dispatch(rt.sessions, rt.sender, now=now, base_url=rt.config.public_base_url)
 
 
 @dataclass(frozen=True)

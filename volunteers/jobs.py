@@ -19,6 +19,7 @@ from callflows import prompts
 from orientation.models import Territory
 from orientation.runtime import Runtime
 from orientation.services.messaging import dispatch, queue_sms
+from orientation.services.territories import sms_from
 from orientation.services.volunteer_controls import page_link
 from volunteers.models import SentReminder, Volunteer
 from volunteers.reminders import day_label, gaps_summary_entries, reminder_settings, reminders_due
@@ -54,7 +55,7 @@ def _record_once(
             message = queue_sms(
                 session,
                 to=to,
-                from_=territory.main_number,
+                from_=sms_from(territory),
                 body=body,
                 purpose=f"rota_{kind}",
                 now=now,
@@ -116,7 +117,7 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
                 start = reminder.occurrence.starts_at.astimezone(tz)
                 end_local = reminder.occurrence.ends_at.astimezone(tz)
                 body = say(
-                    "sms_shift_reminder",
+                    "sms_shift_reminder" if territory.replies_by_sms else "sms_shift_reminder_no_reply",
                     territory=territory.name,
                     day=day_label(start, today),
                     start=f"{start:%H:%M}",
@@ -142,7 +143,7 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
         session.commit()
     if queued:
         log.info("rota: %d shift reminder(s) queued", len(queued))
-        dispatch(rt.sessions, rt.sender, queued)
+        dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
     return len(queued)
 
 
@@ -190,5 +191,5 @@ def send_gaps_summary(rt: Runtime, now: datetime) -> int:
         session.commit()
     if queued:
         log.info("rota: %d gap summary(ies) queued", len(queued))
-        dispatch(rt.sessions, rt.sender, queued)
+        dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
     return len(queued)

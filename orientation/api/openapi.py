@@ -86,6 +86,11 @@ def _schemas() -> dict[str, Any]:
             "coordinator_phone": NULLABLE_STR,
             "ring_seconds": {"type": "integer"},
             "max_wait_seconds": {"type": "integer"},
+            "sms_sender": {
+                "type": ["string", "null"],
+                "description": "null: the line's number; else an E.164 number, an alphanumeric ID or an MG sid",
+            },
+            "sms_replies": {"type": "boolean", "description": "whether the line's SMS ask for SMS answers"},
             "neighbours": {"type": "array", "items": {"type": "object"}},
             "created_at": NULLABLE_DATETIME,
         },

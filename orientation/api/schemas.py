@@ -12,6 +12,7 @@ from orientation import lifecycle
 from orientation.calendar import validate_subdivision
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
+from orientation.sms_sender import InvalidSender, parse_sender
 from volunteers.professions import PROFESSIONS
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -73,6 +74,25 @@ class TerritoryIn(BaseModel):
     ring_seconds: int = Field(default=20, ge=5, le=60)
     max_wait_seconds: int = Field(default=240, ge=30, le=1800)
     neighbours: list[NeighbourIn] = Field(default_factory=list)
+    sms_sender: str | None = Field(
+        default=None,
+        description=(
+            "Who the line's SMS come from: null (the line's own number), an E.164 number, an alphanumeric sender "
+            "ID (3-11 letters, digits, spaces, at least one letter) or a Messaging Service SID (MG + 32 hex)"
+        ),
+    )
+    sms_replies: bool | None = Field(
+        default=None,
+        description="Whether SMS may ask volunteers to answer by SMS; null: true for a number, false otherwise",
+    )
+
+    @field_validator("sms_sender")
+    @classmethod
+    def _sms_sender(cls, value: str | None) -> str | None:
+        try:
+            return parse_sender(value)
+        except InvalidSender as exc:
+            raise ValueError(str(exc)) from exc
 
     @field_validator("phone_numbers")
     @classmethod

@@ -29,6 +29,8 @@ def territory(t: Territory) -> dict[str, Any]:
         "coordinator_phone": t.coordinator_phone,
         "ring_seconds": t.ring_seconds,
         "max_wait_seconds": t.max_wait_seconds,
+        "sms_sender": t.sms_sender,
+        "sms_replies": t.replies_by_sms,
         "neighbours": [{"name": n.name, "phone": n.phone, "postcodes": list(n.postcodes)} for n in t.neighbours],
         "created_at": iso(t.created_at),
     }

@@ -149,7 +149,7 @@ def trigger_callback(session: Session, request: Request, now: datetime, actor: s
 
 def dispatch_callback_offers(rt: Any) -> None:
     """Place at once the call to the volunteer a triggered call-back offered (when Twilio is configured)."""
-    callbacks.dispatch_offers(rt.sessions, rt.sender)
+    callbacks.dispatch_offers(rt.sessions, rt.sender, now=rt.clock(), base_url=rt.config.public_base_url)
 
 
 # ---------------------------------------------------------------------------------- volunteers

@@ -15,6 +15,7 @@ from orientation.models import Territory
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.services.territories import NumberTaken, update_territory
+from orientation.sms_sender import InvalidSender, parse_sender
 
 # The prompts a coordinator may reword: what the patient hears and the SMS they get. The volunteers'
 # screening and the SMS codes stay fixed, since volunteers learn them once for every territory.
@@ -39,6 +40,8 @@ SAMPLE_VALUES: dict[str, str] = {
     "phone": "01 99 00 00 02",
 }
 _POSTCODE = re.compile(r"^\d{5}$")
+# The form's choice for SMS replies: automatic (by sender), yes, no.
+SMS_REPLIES_CHOICES: dict[str, bool | None] = {"auto": None, "oui": True, "non": False}
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -127,6 +130,14 @@ def parse_line(form: MultiDict[str, str], territory: Territory, may_edit_numbers
         data["opening_hours"] = str(parse_opening_hours(hours)) if hours else "24/7"
     except OpeningHoursError as exc:
         errors["opening_hours"] = f"Horaires illisibles : {exc}"
+    try:
+        data["sms_sender"] = parse_sender(form.get("sms_sender"), territory.region)
+    except InvalidSender:
+        errors["sms_sender"] = (
+            "Expéditeur invalide : laissez vide (numéro de la ligne), ou un numéro, un nom de 3 à 11 lettres, "
+            "chiffres ou espaces (au moins une lettre), ou un identifiant de Messaging Service (MG…)."
+        )
+    data["sms_replies"] = SMS_REPLIES_CHOICES.get(form.get("sms_replies", "auto"))
     if errors:
         raise FormErrors(errors)
     if data.get("opening_hours") and hours:

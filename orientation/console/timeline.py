@@ -11,6 +11,31 @@ from orientation.console.web import ATTEMPT_RESULTS, MOTIVES, OUTCOMES, STATUSES
 TECHNICAL_PREFIXES = ("voice.", "call.status", "recording.status", "sms.")
 
 
+# What each outgoing message was for (OutboxMessage.purpose), and what became of it (outbox.* events).
+MESSAGE_PURPOSES = {
+    "outcome_request": "demande d'issue au volontaire",
+    "patient_callback": "confirmation au patient",
+    "callback_alert": "alerte de rappel à la coordination",
+    "callback_unreachable": "avis de patient injoignable",
+    "callback_offer": "appel de proposition de rappel",
+}
+MESSAGE_FATES = {
+    "delivered": "remis",
+    "undelivered": "non remis",
+    "failed": "en échec",
+    "uncertain": "sans réponse de Twilio (non relancé)",
+}
+
+
+def describe_message(payload: Mapping[str, Any], fate: str) -> str:
+    """An outgoing SMS or call and what became of it, with Twilio's error code when there is one."""
+    what = "Appel" if payload.get("channel") == "call" else "SMS"
+    purpose = str(payload.get("purpose") or "")
+    text = f"{what} « {MESSAGE_PURPOSES.get(purpose, purpose)} » {MESSAGE_FATES.get(fate, fate)}"
+    code = payload.get("error_code")
+    return f"{text} (erreur Twilio {code})" if code else text
+
+
 def is_technical(kind: str) -> bool:
     """True for the raw record of a Twilio callback."""
     return kind.startswith(TECHNICAL_PREFIXES)
@@ -66,6 +91,8 @@ def describe(kind: str, payload: Mapping[str, Any], volunteers: Mapping[int, str
         return "Rappel demandé par la coordination"
     if kind == "call.ended":
         return "Fin de l'appel"
+    if kind.startswith("outbox."):
+        return describe_message(p, kind.removeprefix("outbox."))
     if kind.startswith("sms"):
         return "SMS"
     return kind

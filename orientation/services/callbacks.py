@@ -33,6 +33,7 @@ from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_
 from orientation.runtime import Runtime
 from orientation.services import messaging
 from orientation.services import requests as svc
+from orientation.services.territories import sms_from
 from volunteers.models import Volunteer
 from volunteers.services import ring_candidates
 
@@ -192,18 +193,36 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
     attempt, volunteer = claimed.attempt, claimed.volunteer
     volunteer.last_offered_at = now
     svc.add_event(session, request, "callback.offered", now, {"attempt": attempt.id, "volunteer_id": volunteer.id})
+    url = offer_url(base_url, attempt.id)
     call = messaging.queue_call(
         session,
         to=volunteer.phone,
         from_=territory.main_number,
-        url=offer_url(base_url, attempt.id),
+        url=url,
         purpose=OFFER_PURPOSE,
         now=now,
         territory_id=territory.id,
         request_id=request.id,
         live=live,
+        status_callback=status_url_for(url),
     )
     return Offer(attempt=attempt, volunteer=volunteer, call=call)
+
+
+def call_placed(session: Session, attempt: Attempt, call_sid: str | None) -> None:
+    """Twilio called back about the offer call: if its create had got no answer ("uncertain"), it was placed."""
+    marker = f"?attempt={attempt.id}"
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.request_id == attempt.request_id,
+            OutboxMessage.purpose == OFFER_PURPOSE,
+            OutboxMessage.status == "uncertain",
+        )
+    )
+    for row in rows:
+        if (row.url or "").endswith(marker):
+            row.status = "sent"
+            row.provider_sid = row.provider_sid or call_sid
 
 
 def still_offered(attempt: Attempt) -> bool:
@@ -401,7 +420,7 @@ def close_unreachable(session: Session, request: Request, now: datetime, live: b
     message = messaging.queue_sms(
         session,
         to=territory.coordinator_phone,
-        from_=territory.main_number,
+        from_=sms_from(territory),
         body=body,
         purpose="callback_unreachable",
         now=now,
@@ -448,9 +467,14 @@ def trigger_now(
 
 
 def dispatch_offers(
-    sessions: sessionmaker[Session], sender: messaging.Sender | None, ids: Sequence[int] | None = None
+    sessions: sessionmaker[Session],
+    sender: messaging.Sender | None,
+    ids: Sequence[int] | None = None,
+    *,
+    now: datetime,
+    base_url: str | None = None,
 ) -> int:
-    """Place queued offer calls (those named, or all), each with its status callback so a miss goes on at once."""
+    """Place queued offer calls (those named, or all), each with the status callback queued with it."""
     if sender is None:
         return 0
     if ids is None:
@@ -466,7 +490,7 @@ def dispatch_offers(
             )
     if not ids:
         return 0
-    return messaging.dispatch(sessions, sender, ids, status_callback=lambda m: status_url_for(m.url or ""))
+    return messaging.dispatch(sessions, sender, ids, now=now, base_url=base_url)
 
 
 def _settle_stale(session: Session, request: Request, now: datetime, live: bool) -> list[OutboxMessage]:
@@ -509,8 +533,9 @@ def work_callbacks(rt: Runtime, now: datetime) -> int:
                 continue
             if offer_next(session, request, now, rt.config.public_base_url, live) is not None:
                 offered += 1
-    messaging.dispatch(rt.sessions, rt.sender, notices)
-    dispatch_offers(rt.sessions, rt.sender)
+    base_url = rt.config.public_base_url
+    messaging.dispatch(rt.sessions, rt.sender, notices, now=now, base_url=base_url)
+    dispatch_offers(rt.sessions, rt.sender, now=now, base_url=base_url)
     return offered
 
 

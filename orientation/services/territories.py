@@ -120,6 +120,8 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
         coordinator_phone=data.get("coordinator_phone"),
         ring_seconds=data.get("ring_seconds") or 20,
         max_wait_seconds=data.get("max_wait_seconds") or 240,
+        sms_sender=data.get("sms_sender"),
+        sms_replies=data.get("sms_replies"),
         settings=dict(data.get("settings") or {}),
         created_at=now,
     )
@@ -173,6 +175,8 @@ def _apply_changes(territory: Territory, data: dict[str, Any]) -> None:
         "coordinator_phone",
         "ring_seconds",
         "max_wait_seconds",
+        "sms_sender",
+        "sms_replies",
         "settings",
     ):
         if key in data:
@@ -193,3 +197,10 @@ def main_number(session: Session, territory: Territory) -> str | None:
     first = select(numbers.c.phone).where(numbers.c.territory_id == territory.id).order_by(numbers.c.id).limit(1)
     with session.no_autoflush:
         return session.execute(first).scalar()
+
+
+def sms_from(territory: Territory, session: Session | None = None) -> str | None:
+    """Who the line's SMS come from: its SMS sender when set, else its own number."""
+    if territory.sms_sender:
+        return territory.sms_sender
+    return main_number(session, territory) if session is not None else territory.main_number

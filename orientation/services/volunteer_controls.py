@@ -226,7 +226,7 @@ def _tell_coordinator(
     return messaging.queue_sms(
         session,
         to=territory.coordinator_phone,
-        from_=territories.main_number(session, territory),
+        from_=territories.sms_from(territory, session),
         body=body,
         purpose="pause_alert",
         now=now,

@@ -137,7 +137,9 @@ def act() -> Response:
     session.commit()
     if steered.queued:
         # The coordinator's SMS: sent now when possible, else by the clock's outbox job on its next pass.
-        messaging.dispatch(rt.sessions, rt.sender, [m.id for m in steered.queued])
+        messaging.dispatch(
+            rt.sessions, rt.sender, [m.id for m in steered.queued], now=rt.clock(), base_url=rt.config.public_base_url
+        )
     return _render(volunteer, territory, done=message)
 
 

@@ -16,6 +16,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 DATE = "Mon, 02 Mar 2026 10:00:00 +0000"  # fixed: the fake never reads the wall clock
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Twilio's alphanumeric sender ID: up to 11 ASCII letters, digits and spaces, not digits only.
+_ALPHANUMERIC = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+_MESSAGING_SERVICE = re.compile(r"MG[0-9a-fA-F]{32}")
+DROPPED = 0  # handle()'s status for "close the connection without answering"
 _ACCOUNT_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})(?P<rest>/.*)$")
 
 
@@ -53,6 +57,7 @@ class _State:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     recordings: set[str] = field(default_factory=set)
     deleted_recordings: set[str] = field(default_factory=set)
+    status_callbacks: dict[str, str | None] = field(default_factory=dict)
 
 
 def _snake(name: str) -> str:
@@ -72,6 +77,8 @@ class FakeTwilioRest:
         # When set, a recording's media is a redirect to this base + the same path (short-lived storage).
         self.media_location: str | None = None
         self.media = b"ID3-fake-mp3"
+        self._failing_numbers: dict[str, _Failure] = {}
+        self._drops: list[bool] = []
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -148,6 +155,41 @@ class FakeTwilioRest:
         with self._lock:
             self._failures.append(_Failure(status, code, message))
 
+    def fail_for(self, to: str, code: int, status: int = 400, message: str = "") -> None:
+        """Refuse every message or call created to ``to`` with this Twilio error, as Twilio refuses a bad number."""
+        with self._lock:
+            self._failing_numbers[to] = _Failure(status, code, message or f"Error {code}")
+
+    def drop_next(self, carried_out: bool = True) -> None:
+        """Close the next request's connection without answering: after doing its work, or before (both happen)."""
+        with self._lock:
+            self._drops.append(carried_out)
+
+    def status_report(self, sid: str, status: str, error_code: int | None = None) -> tuple[str, dict[str, str]]:
+        """The status callback Twilio posts for a message it created: (its StatusCallback URL, the form)."""
+        with self._lock:
+            message = self.state.messages[sid]
+            message["status"] = status
+            message["error_code"] = error_code
+        url = self.state.status_callbacks.get(sid)
+        assert url, "the message was created without a StatusCallback"
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": message["to"],
+        }
+        if message.get("from"):
+            form["From"] = message["from"]
+        if message.get("messaging_service_sid"):
+            form["MessagingServiceSid"] = message["messaging_service_sid"]
+        if error_code is not None:
+            form["ErrorCode"] = str(error_code)
+        return url, form
+
     def requests_to(self, suffix: str, method: str | None = None) -> list[RecordedRequest]:
         """The recorded requests whose path ends with ``suffix`` (and with that method, if given)."""
         return [r for r in self.requests if r.path.endswith(suffix) and method in (None, r.method)]
@@ -175,7 +217,12 @@ class FakeTwilioRest:
             match = _ACCOUNT_PATH.match(split.path)
             if match is None or match["account"] != self.account_sid:
                 return _not_found(split.path)
-            return self._route(method, match["rest"], split.path, query, form)
+            drop = self._drops.pop(0) if self._drops else None
+            if drop is False:
+                return DROPPED, None
+            answer = self._route(method, match["rest"], split.path, query, form)
+            # Dropped after the work: Twilio may have created the call before the client stopped waiting.
+            return (DROPPED, None) if drop else answer
 
     def _route(
         self, method: str, rest: str, path: str, query: dict[str, str], form: dict[str, str]
@@ -225,10 +272,19 @@ class FakeTwilioRest:
         if not _E164.fullmatch(to):
             # Twilio's message repeats the number: the client must not pass it on.
             return 400, _error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            return 400, _error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message")
+        service = form.get("MessagingServiceSid")
+        if service is not None and not _MESSAGING_SERVICE.fullmatch(service):
+            return 400, _error(400, 21705, "The Messaging Service is invalid")
+        sender = form.get("From")
+        if sender is not None and not (_E164.fullmatch(sender) or _ALPHANUMERIC.fullmatch(sender)):
+            return 400, _error(400, 21606, "The 'From' phone number provided is not a valid message-capable number")
         if not form.get("Body") and not form.get("MediaUrl"):
             return 400, _error(400, 21602, "Message body is required.")
-        if not form.get("From") and not form.get("MessagingServiceSid"):
-            return 400, _error(400, 21603, "A 'From' phone number is required.")
+        if to in self._failing_numbers:
+            failure = self._failing_numbers[to]
+            return failure.status, _error(failure.status, failure.code, failure.message)
         sid = self._sid("SM")
         message = {
             "sid": sid,
@@ -250,6 +306,8 @@ class FakeTwilioRest:
             "uri": self._uri(f"Messages/{sid}.json"),
         }
         self.state.messages[sid] = message
+        # Not a property of Twilio's resource: kept aside, where Twilio keeps it.
+        self.state.status_callbacks[sid] = form.get("StatusCallback")
         return 201, message
 
     def _create_call(self, form: dict[str, str]) -> tuple[int, Any]:
@@ -260,6 +318,9 @@ class FakeTwilioRest:
             return 400, _error(400, 21603, "A 'From' phone number is required.")
         if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):
             return 400, _error(400, 21205, "Url parameter is required.")
+        if to in self._failing_numbers:
+            failure = self._failing_numbers[to]
+            return failure.status, _error(failure.status, failure.code, failure.message)
         sid = self._sid("CA")
         call = {
             "sid": sid,
@@ -278,6 +339,7 @@ class FakeTwilioRest:
             "uri": self._uri(f"Calls/{sid}.json"),
         }
         self.state.calls[sid] = call
+        self.state.status_callbacks[sid] = form.get("StatusCallback")
         return 201, call
 
     def _list_numbers(self, query: dict[str, str]) -> tuple[int, Any]:
@@ -330,6 +392,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode("utf-8") if length else ""
         form = dict(parse_qsl(body, keep_blank_values=True))
         status, payload = self.owner.handle(self.command, self.path, form, self.headers.get("Authorization"))
+        if status == DROPPED:
+            self.close_connection = True
+            return
         raw = payload if isinstance(payload, Raw) else None
         if raw is not None:
             data, content_type = raw.body, raw.content_type
