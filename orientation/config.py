@@ -33,6 +33,9 @@ class Config:
     rate_limit_api: str = "600 per minute"
     rate_limit_sms: str = "20 per minute"
     rate_limit_login: str = "10 per minute"
+    # Where flask-limiter counts: "memory://" counts in each process; "redis://host:6379" shares the counts.
+    ratelimit_storage_uri: str = "memory://"
+    session_idle_minutes: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +72,15 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _minutes(value: str | None, default: int, name: str) -> int:
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12 * 60:
+        raise RuntimeError(f"{name} must be a number of minutes from 1 to 720, not {value!r}")
+    return int(text)
+
+
 def from_environment(env: dict[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (PRODUCT.md §6)."""
     env = dict(os.environ if env is None else env)
@@ -103,4 +115,8 @@ def from_environment(env: dict[str, str] | None = None) -> Config:
         rate_limit_api=env.get("ORIENTATION_RATE_LIMIT_API") or "600 per minute",
         rate_limit_sms=env.get("ORIENTATION_RATE_LIMIT_SMS") or "20 per minute",
         rate_limit_login=env.get("ORIENTATION_RATE_LIMIT_LOGIN") or "10 per minute",
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        session_idle_minutes=_minutes(
+            env.get("ORIENTATION_SESSION_IDLE_MINUTES"), 30, "ORIENTATION_SESSION_IDLE_MINUTES"
+        ),
     )

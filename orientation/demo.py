@@ -117,7 +117,7 @@ def demo_coordinator(session: Session, territory: Territory, now: datetime) -> t
             session, DEMO_COORDINATOR_EMAIL, password, "coordinator", territory.id, now, name="Coordination démo"
         )
     else:
-        set_password(account, password)
+        set_password(session, account, password)
         account.active = True
     session.flush()
     return DEMO_COORDINATOR_EMAIL, password

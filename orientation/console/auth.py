@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
+from orientation.console import messages
+from orientation.console import sessions as console_sessions
 from orientation.console.accounts import authenticate
-from orientation.console.web import bp, format_datetime
+from orientation.console.web import bp, format_datetime, idle_limit
 from orientation.runtime import db, now
 
 
@@ -24,35 +26,39 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def login() -> Response | str:
-    """The login form; five failures from one address lock that account there for a quarter of an hour."""
+    """The login form; five failures lock the account, twenty lock the address, for a quarter of an hour."""
     error = None
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:1024]
         result = authenticate(db(), email, password, request.remote_addr or "", now())
-        db().commit()
         if result.user is not None:
             session.clear()  # a fresh session on login: nothing set before it survives (session fixation)
+            session["sid"] = console_sessions.start(db(), result.user.id, now(), idle_limit())
+            db().commit()
             login_user(result.user)
             session.permanent = True
             target = _safe_next(request.args.get("next")) or url_for("console.home")
             return redirect(target)  # type: ignore[return-value]
+        db().commit()
         if result.locked_until is not None:
-            error = (
-                "Trop d'essais infructueux : ce compte est bloqué depuis cette adresse jusqu'à "
-                f"{format_datetime(result.locked_until)[-5:]}. Réessayez plus tard."
-            )
+            template = messages.ACCOUNT_LOCKED if result.locked == "account" else messages.ADDRESS_LOCKED
+            error = template.format(until=format_datetime(result.locked_until)[-5:])
         else:
-            error = "Adresse e-mail ou mot de passe incorrect."
+            error = messages.LOGIN_FAILED
     status = 401 if error else 200
     return Response(render_template("console/login.html", error=error, email=email, territory=None), status)
 
 
 @bp.post("/deconnexion")
 def logout() -> Response:
-    """Log out (a POST with its CSRF token, so no link on another site can do it)."""
+    """Log out, ending the session server-side (a POST with its CSRF token, so no link on another site can do it)."""
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        console_sessions.end(db(), session_id)
+        db().commit()
     logout_user()
     session.clear()
-    flash("Vous êtes déconnecté.", "success")
+    flash(messages.LOGGED_OUT, "success")
     return redirect(url_for("console.login"))  # type: ignore[return-value]
