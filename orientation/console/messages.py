@@ -9,6 +9,13 @@ ACCOUNT_LOCKED = (
 )
 ADDRESS_LOCKED = "Trop d'essais infructueux depuis cette adresse : réessayez après {until}."
 LOGGED_OUT = "Vous êtes déconnecté."
+# The console's change-password page.
+PASSWORD_CHANGE = {
+    "done": "Mot de passe changé. Vos autres sessions sont fermées.",
+    "current_wrong": "Mot de passe actuel incorrect.",
+    "differ": "Les deux saisies du nouveau mot de passe ne sont pas identiques.",
+    "refused": "Nouveau mot de passe refusé : {reason}",
+}
 SESSION_ENDED = "Votre session a pris fin (inactivité, déconnexion ou mot de passe changé) : reconnectez-vous."
 
 # Why a new password is refused (CLI and console; shown as is).

@@ -228,3 +228,58 @@ def test_a_new_login_clears_the_accounts_dead_sessions(
     assert len(rows) == 1 and rows[0].created_at == clock()
     user = session.scalar(select(User))
     assert user is not None and rows[0].user_id == user.id
+
+
+def _change(client: FlaskClient, current: str, new: str, confirm: str | None = None) -> tuple[int, str]:
+    token = csrf_token(client, "/compte/mot-de-passe")
+    response = client.post(
+        "/compte/mot-de-passe",
+        data={"current": current, "new": new, "confirm": new if confirm is None else confirm, "csrf_token": token},
+    )
+    return response.status_code, html.unescape(response.get_data(as_text=True))
+
+
+def test_changing_ones_password_in_the_console_ends_the_other_sessions_and_keeps_this_one(
+    app: Flask, session: Session, home: str
+) -> None:
+    client, phone = login(app, "coord@example.org"), login(app, "coord@example.org")
+    thief = _copy(client, app)
+
+    status, _ = _change(client, PASSWORD, NEW_PASSWORD)
+
+    assert status == 302
+    assert "Mot de passe changé" in html.unescape(client.get(home).get_data(as_text=True))
+    assert not _opens(phone, home) and not _opens(thief, home)  # the copy of the old cookie too
+    assert _live_sessions(session) == 1
+    assert _login_status(app, PASSWORD) == 401
+    assert _opens(login(app, "coord@example.org", NEW_PASSWORD), home)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        (PASSWORD, "motdepasse2026", None, "Nouveau mot de passe refusé : mot de passe trop facile à deviner"),
+        (PASSWORD, "court", None, "trop court (au moins 12 caractères)"),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "ne sont pas identiques"),
+        ("not my password", NEW_PASSWORD, None, "Mot de passe actuel incorrect."),
+    ],
+)
+def test_a_refused_password_change_says_why_and_changes_nothing(
+    app: Flask, session: Session, home: str, current: str, new: str, confirm: str | None, message: str
+) -> None:
+    client, phone = login(app, "coord@example.org"), login(app, "coord@example.org")
+
+    status, page = _change(client, current, new, confirm)
+
+    assert status == 400 and message in page
+    assert _opens(client, home) and _opens(phone, home)
+    assert _opens(login(app, "coord@example.org"), home)
+
+
+def test_wrong_current_passwords_count_towards_the_account_lockout(app: Flask, home: str) -> None:
+    client = login(app, "coord@example.org")
+    for _ in range(5):
+        _change(client, "not my password", NEW_PASSWORD)
+    status, page = _change(client, PASSWORD, NEW_PASSWORD)
+    assert status == 400 and "ce compte est bloqué" in page
+    assert _login_status(app, PASSWORD) == 401
