@@ -290,3 +290,24 @@ def test_the_user_create_command_hashes_the_password_with_argon2(
         main, ["user", "create", "c@example.org", "--role", "coordinator", "--password", "x" * 12], env=env
     )
     assert refused.exit_code != 0 and "territoire" in refused.output
+
+
+def test_the_user_create_command_refuses_a_weak_password_and_says_why_in_french(
+    session: Session, clock: FrozenClock, database_url: str
+) -> None:
+    from orientation.cli import main
+
+    territory = factories.territory(session, clock())
+    runner = CliRunner()
+    args = ["user", "create", "marie.curie@example.org", "--role", "coordinator", "--territory", str(territory.id)]
+    for weak, why in (
+        ("curie-marie-75", "il reprend votre adresse e-mail ou votre nom"),
+        ("bonjour123456", "trop facile à deviner"),
+        ("Xk9#mP2!qL", "trop court (au moins 12 caractères)"),
+    ):
+        refused = runner.invoke(
+            main, [*args, "--name", "Marie Curie", "--password", weak], env={"DATABASE_URL": database_url}
+        )
+        assert refused.exit_code == 1 and why in refused.output, refused.output
+    session.expire_all()
+    assert session.scalar(select(User).where(User.email == "marie.curie@example.org")) is None
