@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from unidecode import unidecode
-from zxcvbn import zxcvbn
 
 from orientation.console import messages
 
@@ -57,6 +56,9 @@ def _with_unaccented(words: Iterable[str]) -> list[str]:
 
 
 def _score(password: str, inputs: list[str]) -> dict[str, Any]:
+    # Imported here: its dictionaries take a quarter of a second to load, needed only when a password is set.
+    from zxcvbn import zxcvbn
+
     with _ZXCVBN_LOCK:
         return dict(zxcvbn(password[:_ZXCVBN_MAX], user_inputs=inputs))
 
