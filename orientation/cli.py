@@ -103,16 +103,53 @@ def token() -> None:
 @click.option("--territory", "territory_id", type=int, default=None, help="Limit the token to one territory.")
 def token_create(name: str, territory_id: int | None) -> None:
     """Create an API token; the token is printed alone on the last line."""
-    from orientation.models import Territory
-    from orientation.services.tokens import create_token
+    from sqlalchemy.exc import IntegrityError
 
-    with transaction(_sessions()) as session:
-        if territory_id is not None and session.get(Territory, territory_id) is None:
-            raise click.ClickException(f"no territory {territory_id}")
-        value = create_token(session, name, territory_id, _now())
+    from orientation.models import Territory
+    from orientation.services.tokens import TokenError, create_token
+
+    try:
+        with transaction(_sessions()) as session:
+            if territory_id is not None and session.get(Territory, territory_id) is None:
+                raise click.ClickException(f"no territory {territory_id}")
+            value = create_token(session, name, territory_id, _now())
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except IntegrityError as exc:  # the same name created at the same moment by another command
+        raise click.ClickException(f"the name {name!r} is already used; choose another") from exc
     scope = f"territory {territory_id}" if territory_id is not None else "all territories"
     click.echo(f"token {name!r} for {scope} (shown once, keep it):")
     click.echo(value)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List the API tokens (never their secrets): name, scope, creation, revocation."""
+    from orientation.services.tokens import list_tokens
+
+    with transaction(_sessions()) as session:
+        tokens = list_tokens(session)
+        if not tokens:
+            click.echo("no API token")
+        for item in tokens:
+            scope = f"territory {item.territory_id}" if item.territory_id is not None else "all territories"
+            state = f"revoked {item.revoked_at:%Y-%m-%d %H:%M} UTC" if item.revoked_at else "live"
+            click.echo(f"{item.name}\t{scope}\tcreated {item.created_at:%Y-%m-%d %H:%M} UTC\t{state}")
+
+
+@token.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke the API token NAME: every request with it answers 401 from now on."""
+    from orientation.services.tokens import TokenError, revoke_token
+
+    try:
+        with transaction(_sessions()) as session:
+            revoked = revoke_token(session, name, _now())
+            when = revoked.revoked_at
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"token {name!r} revoked (since {when:%Y-%m-%d %H:%M} UTC)")
 
 
 @main.group(cls=click.Group)

@@ -35,6 +35,9 @@ class Config:
     rate_limit_login: str = "10 per minute"
     log_format: str = "text"
     log_level: str = "INFO"
+    # Where flask-limiter counts: "memory://" counts in each process; "redis://host:6379" shares the counts.
+    ratelimit_storage_uri: str = "memory://"
+    session_idle_minutes: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,6 +84,13 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: s
         if value.lower() == choice.lower():
             return choice
     raise RuntimeError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+def _minutes(value: str | None, default: int, name: str) -> int:
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12 * 60:
+        raise RuntimeError(f"{name} must be a number of minutes from 1 to 720, not {value!r}")
+    return int(text)
 
 
 def from_environment(env: dict[str, str] | None = None) -> Config:
@@ -119,4 +129,8 @@ def from_environment(env: dict[str, str] | None = None) -> Config:
         rate_limit_login=env.get("ORIENTATION_RATE_LIMIT_LOGIN") or "10 per minute",
         log_format=_choice(env, "ORIENTATION_LOG_FORMAT", LOG_FORMATS, "text"),
         log_level=_choice(env, "ORIENTATION_LOG_LEVEL", LOG_LEVELS, "INFO"),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        session_idle_minutes=_minutes(
+            env.get("ORIENTATION_SESSION_IDLE_MINUTES"), 30, "ORIENTATION_SESSION_IDLE_MINUTES"
+        ),
     )

@@ -100,24 +100,29 @@ def territory_volunteers(session: Session, territory_id: int) -> list[Any]:
 DEMO_COORDINATOR_EMAIL = "coordination@demo.cpts"
 
 
+def demo_password() -> str:
+    """A fresh random password for the demo account (72 random bits: strong by any measure)."""
+    import secrets
+
+    return "demo-" + secrets.token_urlsafe(9)
+
+
 def demo_coordinator(session: Session, territory: Territory, now: datetime) -> tuple[str, str]:
     """Create the demo territory's coordinator account, or give it a new password; returns (email, password).
 
     A fresh random password on every `demo load`: the demo can be shown on a public server without a
     well-known password opening it.
     """
-    import secrets
-
     from orientation.console.accounts import create_user, find_user, set_password
 
-    password = "demo-" + secrets.token_urlsafe(9)
+    password = demo_password()
     account = find_user(session, DEMO_COORDINATOR_EMAIL)
     if account is None:
         create_user(
             session, DEMO_COORDINATOR_EMAIL, password, "coordinator", territory.id, now, name="Coordination démo"
         )
     else:
-        set_password(account, password)
+        set_password(session, account, password)
         account.active = True
     session.flush()
     return DEMO_COORDINATOR_EMAIL, password

@@ -51,8 +51,19 @@ def install(app: Flask, config: Config) -> Limiter:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
-    # One limiter per app: tests build many apps, and counters must not leak between them.
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    # One limiter per app: tests build many apps, and counters must not leak between them. With "memory://"
+    # each worker process counts alone (the effective limit multiplies by the workers); RATELIMIT_STORAGE_URI
+    # pointing at Redis makes every process share one count. A Redis outage must not fail texts to the line or
+    # logins: errors are swallowed and each process counts in memory until Redis is back.
+    shared = not config.ratelimit_storage_uri.startswith("memory://")
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=config.ratelimit_storage_uri,
+        headers_enabled=True,
+        swallow_errors=shared,
+        in_memory_fallback_enabled=shared,
+    )
     app.extensions["limiter"] = limiter
 
     @limiter.request_filter

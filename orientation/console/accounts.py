@@ -1,4 +1,4 @@
-"""Console accounts: argon2 password hashes, account creation, and logins throttled per account and address."""
+"""Console accounts: argon2 password hashes, account changes, and logins throttled per account and per address."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from orientation.console import sessions
 from orientation.console.models import ROLES, LoginThrottle, User
+from orientation.console.passwords import MIN_LENGTH, weakness
 
+# Five failures for one account, from wherever, lock that account: spreading guesses over many addresses
+# no longer helps. The price, someone knowing an e-mail can keep its owner out for a quarter of an hour at a
+# time, is bounded (the lock ends by itself, an administrator's reset-password ends it at once).
 MAX_FAILURES = 5
+# One address may mistype more (an office behind one NAT), but not try passwords on account after account.
+MAX_FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()
@@ -66,8 +73,9 @@ def create_user(
         raise AccountError("un coordinateur appartient à un territoire (--territory)")
     if role == "admin":
         territory_id = None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD_LENGTH} caractères)")
+    problem = weakness(password, email, name)
+    if problem is not None:
+        raise AccountError(problem)
     if find_user(session, email) is not None:
         raise AccountError(f"le compte {email} existe déjà")
     user = User(
@@ -84,11 +92,25 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Replace an account's password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD_LENGTH} caractères)")
+def set_password(session: Session, user: User, password: str) -> int:
+    """Replace an account's password, end all its sessions and lift its lockout; returns the sessions ended."""
+    problem = weakness(password, user.email, user.name)
+    if problem is not None:
+        raise AccountError(problem)
     user.password_hash = hash_password(password)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    return sessions.end_all(session, user.id)
+
+
+def disable(session: Session, user: User) -> int:
+    """Disable an account: it can no longer log in and its sessions end now; returns the sessions ended."""
+    user.active = False
+    return sessions.end_all(session, user.id)
+
+
+def enable(user: User) -> None:
+    """Let a disabled account log in again."""
+    user.active = True
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -96,28 +118,34 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def throttle_key(email: str, address: str) -> str:
-    """The counter's key: a hash, so the table keeps no address or email in clear."""
-    return hashlib.sha256(f"{normalise_email(email)}\n{address}".encode()).hexdigest()
+def account_key(email: str) -> str:
+    """The account's failure counter key: a hash, so the table keeps no e-mail in clear."""
+    return hashlib.sha256(f"account\n{normalise_email(email)}".encode()).hexdigest()
+
+
+def address_key(address: str) -> str:
+    """The address's failure counter key: a hash, so the table keeps no address in clear."""
+    return hashlib.sha256(f"address\n{address}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    """What a login attempt gave: the account, or why not (locked until when)."""
+    """What a login attempt gave: the account, or why not (locked until when, and whether the account or
+    the address is locked)."""
 
     user: User | None
     locked_until: datetime | None = None
+    locked: str | None = None  # "account" or "address"
 
 
-def locked_until(session: Session, email: str, address: str, now: datetime) -> datetime | None:
-    """When the lockout of this account and address ends, or None when it may try."""
-    row = session.get(LoginThrottle, throttle_key(email, address))
+def _lock_end(session: Session, key: str, now: datetime) -> datetime | None:
+    row = session.get(LoginThrottle, key)
     if row is not None and row.locked_until is not None and row.locked_until > now:
         return row.locked_until
     return None
 
 
-def _record_failure(session: Session, key: str, now: datetime) -> datetime | None:
+def _record_failure(session: Session, key: str, limit: int, now: datetime) -> datetime | None:
     row = session.get(LoginThrottle, key)
     if row is None or now - row.first_failure_at > FAILURE_WINDOW or (row.locked_until and row.locked_until <= now):
         # A fresh window: failures long ago (or before a lockout that is over) do not add up forever.
@@ -126,22 +154,32 @@ def _record_failure(session: Session, key: str, now: datetime) -> datetime | Non
             session.add(row)
         row.failures, row.first_failure_at, row.locked_until = 0, now, None
     row.failures += 1
-    if row.failures >= MAX_FAILURES:
+    if row.failures >= limit:
         row.locked_until = now + LOCKOUT
     return row.locked_until
 
 
 def authenticate(session: Session, email: str, password: str, address: str, now: datetime) -> LoginResult:
-    """Check a login; failures are counted per account and address, and a locked pair is refused outright."""
-    key = throttle_key(email, address)
-    until = locked_until(session, email, address, now)
-    if until is not None:
-        return LoginResult(None, until)
+    """Check a login; failures count per account and per address, and a locked one is refused outright."""
+    by_account, by_address = account_key(email), address_key(address)
+    account_lock = _lock_end(session, by_account, now)
+    if account_lock is not None:
+        return LoginResult(None, account_lock, "account")
+    address_lock = _lock_end(session, by_address, now)
+    if address_lock is not None:
+        return LoginResult(None, address_lock, "address")
     user = find_user(session, email)
     valid = check_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        return LoginResult(None, _record_failure(session, key, now))
-    row = session.get(LoginThrottle, key)
+        # Unknown e-mails are counted like real ones: the answers never tell which accounts exist.
+        account_lock = _record_failure(session, by_account, MAX_FAILURES, now)
+        address_lock = _record_failure(session, by_address, MAX_FAILURES_PER_ADDRESS, now)
+        if account_lock is not None:
+            return LoginResult(None, account_lock, "account")
+        return LoginResult(None, address_lock, "address" if address_lock else None)
+    # Success clears the account's count, not the address's: logging in to one's own account between
+    # guesses must not reset the count of an address trying other accounts.
+    row = session.get(LoginThrottle, by_account)
     if row is not None:
         session.delete(row)
     if _hasher.check_needs_rehash(user.password_hash):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from orientation.console.models import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from orientation.console.models import User
 
 
 @click.group("user")
@@ -36,3 +43,77 @@ def user_create(email: str, role: str, territory_id: int | None, name: str | Non
             raise click.ClickException(str(exc)) from exc
         scope = "all territories" if created.territory_id is None else f"territory {created.territory_id}"
         click.echo(f"user {created.email} ({created.role}, {scope}) created, id {created.id}")
+
+
+def _account(session: Session, email: str) -> User:
+    from orientation.console.accounts import find_user
+
+    found = find_user(session, email)
+    if found is None:
+        raise click.ClickException(f"no account {email}")
+    return found
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the console accounts: e-mail, role, territory, state, last login."""
+    from sqlalchemy import select
+
+    from orientation.cli import _sessions
+    from orientation.console.models import User
+    from orientation.db import transaction
+
+    with transaction(_sessions()) as session:
+        for account in session.scalars(select(User).order_by(User.email)):
+            scope = "all territories" if account.territory_id is None else f"territory {account.territory_id}"
+            state = "active" if account.active else "disabled"
+            last = f"{account.last_login_at:%Y-%m-%d %H:%M} UTC" if account.last_login_at else "never"
+            click.echo(f"{account.email}\t{account.role}\t{scope}\t{state}\tlast login {last}")
+
+
+@user.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Disable an account: it cannot log in any more, and its open sessions end at once."""
+    from orientation.cli import _sessions
+    from orientation.console.accounts import disable
+    from orientation.db import transaction
+
+    with transaction(_sessions()) as session:
+        account = _account(session, email)
+        ended = disable(session, account)
+        click.echo(f"user {account.email} disabled, {ended} session(s) ended")
+
+
+@user.command("enable")
+@click.argument("email")
+def user_enable(email: str) -> None:
+    """Let a disabled account log in again."""
+    from orientation.cli import _sessions
+    from orientation.console.accounts import enable
+    from orientation.db import transaction
+
+    with transaction(_sessions()) as session:
+        account = _account(session, email)
+        enable(account)
+        click.echo(f"user {account.email} enabled")
+
+
+@user.command("reset-password")
+@click.argument("email")
+@click.option("--password", default=None, help="Asked for (hidden) when not given.")
+def user_reset_password(email: str, password: str | None) -> None:
+    """Give an account a new password: its sessions end and its lockout is lifted."""
+    from orientation.cli import _sessions
+    from orientation.console.accounts import AccountError, set_password
+    from orientation.db import transaction
+
+    with transaction(_sessions()) as session:
+        account = _account(session, email)
+        if password is None:
+            password = click.prompt("Nouveau mot de passe", hide_input=True, confirmation_prompt=True)
+        try:
+            ended = set_password(session, account, password)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"password of {account.email} changed, {ended} session(s) ended")

@@ -57,12 +57,28 @@ class User(Base):
         return self.is_admin or self.territory_id == territory_id
 
 
+class ConsoleSession(Base):
+    """A logged-in browser: its cookie carries a random id whose digest is the key here.
+
+    Kept in the database so that every web process sees a logout, a password change or a disabled account at
+    once, and so that inactivity is measured where a copied cookie cannot reset it.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class LoginThrottle(Base):
-    """Failed logins per account and address: past a few, that pair is locked out for a while."""
+    """Failed logins per account or per address: past a few, that account (or address) is locked for a while."""
 
     __tablename__ = "login_throttles"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of email and IP, no raw address
+    # sha256 of "account\n<email>" or "address\n<IP>": the table keeps no address or email in clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from callflows.prompts import MONTHS_FR, OUTCOME_LABELS, WEEKDAYS_FR
+from orientation.console import messages
+from orientation.console import sessions as console_sessions
 from orientation.console.models import User
 from orientation.models import Territory
-from orientation.runtime import db, runtime
+from orientation.runtime import db, now, runtime
 
 bp = Blueprint(
     "console",
@@ -61,12 +63,28 @@ WEEKDAYS = WEEKDAYS_FR
 MONTHS = MONTHS_FR
 
 
+def idle_limit() -> timedelta:
+    """How long a session may stay unused (ORIENTATION_SESSION_IDLE_MINUTES)."""
+    return timedelta(minutes=runtime().config.session_idle_minutes)
+
+
 def load_user(user_id: str) -> User | None:
-    """flask-login's loader: the account of the session, if it still exists and is active."""
-    if not user_id.isdigit():
+    """flask-login's loader: the account of the session, if its server-side session is live and it is active.
+
+    The signed cookie alone proves nothing: it must name a session row that logout, a password change or a
+    disabled account has not deleted, and that inactivity or age has not ended.
+    """
+    session_id = session.get("sid")
+    if not (user_id.isascii() and user_id.isdigit()) or not isinstance(session_id, str):
         return None
-    user = db().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    live = console_sessions.resume(db(), session_id, now(), idle_limit())
+    user = db().get(User, live.user_id) if live is not None and live.user_id == int(user_id) else None
+    db().commit()  # the noted activity, or the ended session's removal
+    if user is None or not user.active:
+        session.pop("sid", None)
+        g.session_ended = True
+        return None
+    return user
 
 
 def user() -> User:
@@ -85,6 +103,8 @@ def login_wall() -> Response | None:
     """Every console page but the login page needs a logged-in account."""
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
+    if g.pop("session_ended", False):
+        flash(messages.SESSION_ENDED, "info")
     return redirect(url_for("console.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
 
 

@@ -8,19 +8,30 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from orientation.models import Territory
+from orientation.models import ApiToken, Territory
 from orientation.services.tokens import create_token
 from tests import factories
 
 PREFIX = "/api/v1"
 
 
+def free_name(session: Session, name: str) -> str:
+    """The name, or NAME-2, NAME-3… when taken: tests make several tokens under one default name, and names are
+    unique."""
+    taken = set(session.scalars(select(ApiToken.name)))
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    return candidate
+
+
 def make_token(session: Session, now: datetime, name: str = "coordination", territory_id: int | None = None) -> str:
     """A new API token, committed, as `orientation token create` makes it; returns its clear value."""
-    value = create_token(session, name, territory_id, now)
+    value = create_token(session, free_name(session, name), territory_id, now)
     session.commit()
     return value
 

@@ -150,6 +150,44 @@ def test_token_create_for_an_unknown_territory_fails_and_makes_no_token(
     assert session.scalars(select(ApiToken)).first() is None
 
 
+def test_token_create_with_a_used_name_fails_clearly_and_makes_no_second_token(
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    assert run(["token", "create", "admin"], tmp_path, database_url).exit_code == 0
+
+    again = run(["token", "create", "admin"], tmp_path, database_url)
+    assert again.exit_code == 1
+    assert "'admin' is already used by a live token" in again.output
+    assert run(["token", "revoke", "admin"], tmp_path, database_url).exit_code == 0
+    revoked = run(["token", "create", "admin"], tmp_path, database_url)
+    assert revoked.exit_code == 1 and "already used by a revoked token" in revoked.output
+    assert len(session.scalars(select(ApiToken)).all()) == 1
+
+
+def test_token_revoke_ends_the_token_at_once_and_token_list_shows_it_revoked(
+    app: Flask, session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock
+) -> None:
+    territory = factories.territory(session, frozen_cli())
+    paris = _last_line(run(["token", "create", "paris20", "--territory", str(territory.id)], tmp_path, database_url))
+    admin = _last_line(run(["token", "create", "admin"], tmp_path, database_url))
+    assert anonymous(app, paris).get("/territories").status_code == 200
+    frozen_cli.advance(hours=2)
+
+    revoked = run(["token", "revoke", "paris20"], tmp_path, database_url)
+
+    assert revoked.exit_code == 0, revoked.output
+    assert anonymous(app, paris).get("/territories").status_code == 401
+    assert anonymous(app, admin).get("/territories").status_code == 200  # the other token lives on
+    listing = run(["token", "list"], tmp_path, database_url).output.splitlines()
+    assert listing == [
+        f"paris20\tterritory {territory.id}\tcreated 2026-11-24 09:00 UTC\trevoked 2026-11-24 11:00 UTC",
+        "admin\tall territories\tcreated 2026-11-24 09:00 UTC\tlive",
+    ]
+    assert paris not in "\n".join(listing) and admin not in "\n".join(listing)
+    unknown = run(["token", "revoke", "nobody"], tmp_path, database_url)
+    assert unknown.exit_code == 1 and "no token named 'nobody'" in unknown.output
+
+
 # ----------------------------------------------------------------------------------------------- demo
 
 

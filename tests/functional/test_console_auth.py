@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import html
+
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from orientation import create_app
 from orientation.clock import FrozenClock
-from orientation.console.accounts import MAX_FAILURES, check_password
+from orientation.config import Config
+from orientation.console.accounts import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, check_password
 from orientation.console.models import User
 from tests import factories
 from tests.functional.console_client import PASSWORD, account, csrf_token, login
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """The app's configuration without flask-limiter's login limit in the way: these tests count the lockout."""
+    return config.with_overrides(rate_limit_login="1000 per minute")
 
 
 def _try(app: Flask, email: str, password: str, address: str = "10.0.0.1") -> int:
@@ -76,20 +88,100 @@ def test_twilio_webhooks_and_the_api_are_not_asked_for_a_csrf_token(app: Flask) 
     assert client.post("/api/v1/territories", json={}).status_code == 401
 
 
-def test_five_failures_lock_the_account_from_that_address_until_the_lockout_ends(
+def test_five_failures_lock_the_account_from_every_address_until_the_lockout_ends(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
     account(session, clock())
     for _ in range(MAX_FAILURES):
-        assert _try(app, "coord@example.org", "wrong password") == 401
-    # Locked: even the right password is refused from that address…
-    assert _try(app, "coord@example.org", PASSWORD) == 401
-    # …but not from another one, and the lock ends after a quarter of an hour.
-    assert _try(app, "coord@example.org", PASSWORD, address="10.0.0.2") == 302
+        assert _try(app, "coord@example.org", "wrong password", address="127.0.0.1") == 401
+    # Locked: the right password is refused, from that address and from any other one…
+    assert _try(app, "coord@example.org", PASSWORD, address="127.0.0.1") == 401
+    assert _try(app, "coord@example.org", PASSWORD, address="127.0.0.2") == 401
+    # …until a quarter of an hour has passed.
     clock.advance(minutes=14)
-    assert _try(app, "coord@example.org", PASSWORD) == 401
+    assert _try(app, "coord@example.org", PASSWORD, address="127.0.0.2") == 401
     clock.advance(minutes=1, seconds=1)
+    assert _try(app, "coord@example.org", PASSWORD, address="127.0.0.2") == 302
+
+
+def test_failures_spread_over_many_addresses_still_lock_the_account(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    for n in range(MAX_FAILURES):
+        assert _try(app, "coord@example.org", "wrong password", address=f"127.0.0.{10 + n}") == 401
+    client = app.test_client()
+    response = client.post(
+        "/connexion",
+        data={"email": "coord@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": "127.0.0.2"},
+    )
+    assert response.status_code == 401
+    assert "ce compte est bloqué jusqu'à" in html.unescape(response.get_data(as_text=True))
+
+
+def test_an_address_trying_many_accounts_is_locked_but_other_addresses_are_not(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    # One wrong password on each of many accounts: no account reaches its limit, the address does.
+    for n in range(MAX_FAILURES_PER_ADDRESS):
+        assert _try(app, f"guess{n}@example.org", "wrong password", address="127.0.0.1") == 401
+    client = app.test_client()
+    refused = client.post(
+        "/connexion",
+        data={"email": "coord@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert refused.status_code == 401
+    assert "depuis cette adresse" in refused.get_data(as_text=True)
+    assert _try(app, "coord@example.org", PASSWORD, address="127.0.0.2") == 302
+
+
+def test_behind_a_proxy_the_lockout_counts_the_forwarded_client_address(
+    config: Config, clock: FrozenClock, engine: Engine, session: Session
+) -> None:
+    app = create_app(config.with_overrides(proxy_hops=1), clock=clock)
+    try:
+        account(session, clock())
+        for n in range(MAX_FAILURES_PER_ADDRESS):
+            client = app.test_client()
+            client.post(
+                "/connexion",
+                data={"email": f"guess{n}@example.org", "password": "wrong", "csrf_token": csrf_token(client)},
+                headers={"X-Forwarded-For": "203.0.113.7"},
+            )
+
+        def status(forwarded_for: str) -> int:
+            client = app.test_client()
+            return client.post(
+                "/connexion",
+                data={"email": "coord@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+                headers={"X-Forwarded-For": forwarded_for},
+            ).status_code
+
+        # Every request comes from the proxy (127.0.0.1): only the forwarded address tells clients apart.
+        assert status("203.0.113.7") == 401
+        assert status("203.0.113.8") == 302
+    finally:
+        app.extensions["orientation"].engine.dispose()
+
+
+def test_a_successful_login_clears_the_account_count_but_not_the_address_count(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    account(session, clock())
+    for _ in range(MAX_FAILURES - 1):
+        assert _try(app, "coord@example.org", "wrong password") == 401
     assert _try(app, "coord@example.org", PASSWORD) == 302
+    # The account starts afresh: four more failures do not lock it.
+    for _ in range(MAX_FAILURES - 1):
+        assert _try(app, "coord@example.org", "wrong password") == 401
+    assert _try(app, "coord@example.org", PASSWORD) == 302
+    # The address kept its eight failures: twelve more on other accounts lock it.
+    for n in range(MAX_FAILURES_PER_ADDRESS - 2 * (MAX_FAILURES - 1)):
+        assert _try(app, f"guess{n}@example.org", "wrong password") == 401
+    assert _try(app, "coord@example.org", PASSWORD) == 401
 
 
 def test_failures_spread_over_more_than_the_window_do_not_lock(
@@ -198,3 +290,24 @@ def test_the_user_create_command_hashes_the_password_with_argon2(
         main, ["user", "create", "c@example.org", "--role", "coordinator", "--password", "x" * 12], env=env
     )
     assert refused.exit_code != 0 and "territoire" in refused.output
+
+
+def test_the_user_create_command_refuses_a_weak_password_and_says_why_in_french(
+    session: Session, clock: FrozenClock, database_url: str
+) -> None:
+    from orientation.cli import main
+
+    territory = factories.territory(session, clock())
+    runner = CliRunner()
+    args = ["user", "create", "marie.curie@example.org", "--role", "coordinator", "--territory", str(territory.id)]
+    for weak, why in (
+        ("curie-marie-75", "il reprend votre adresse e-mail ou votre nom"),
+        ("bonjour123456", "trop facile à deviner"),
+        ("Xk9#mP2!qL", "trop court (au moins 12 caractères)"),
+    ):
+        refused = runner.invoke(
+            main, [*args, "--name", "Marie Curie", "--password", weak], env={"DATABASE_URL": database_url}
+        )
+        assert refused.exit_code == 1 and why in refused.output, refused.output
+    session.expire_all()
+    assert session.scalar(select(User).where(User.email == "marie.curie@example.org")) is None

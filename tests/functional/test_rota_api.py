@@ -13,8 +13,8 @@ from werkzeug.test import TestResponse
 
 from orientation.clock import FrozenClock
 from orientation.models import Attempt, Request
-from orientation.services.tokens import create_token
 from tests import factories
+from tests.functional.api_client import make_token
 
 
 class Api:
@@ -38,9 +38,7 @@ class Api:
 
 
 def _api(app: Flask, session: Session, now: datetime, territory_id: int | None = None) -> Api:
-    token = create_token(session, "rota", territory_id, now)
-    session.commit()
-    return Api(app.test_client(), token)
+    return Api(app.test_client(), make_token(session, now, "rota", territory_id))
 
 
 def _rota(api: Api, territory_id: int, start: str, end: str) -> list[dict[str, Any]]:
