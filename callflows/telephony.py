@@ -73,7 +73,7 @@ def rebase_url(url: str, api_base_url: str | None) -> str:
     return urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + parts.path, parts.query, ""))
 
 
-class RebasedHttpClient(TwilioHttpClient):
+class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type information
     """The official HTTP client, with Twilio's hosts swapped for a configurable base (staging, tests)."""
 
     def __init__(self, api_base_url: str, **kwargs: Any) -> None:

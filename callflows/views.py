@@ -21,7 +21,7 @@ from callflows import flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import delivery, journal, lifecycle
 from orientation.calendar import french_public_holidays
-from orientation.models import Attempt, Event, Request, Territory
+from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.phones import spoken_digits, try_e164
 from orientation.runtime import Runtime, db, runtime
@@ -80,7 +80,7 @@ class Ctx:
     request: Request | None = None
     # The request's id when the handler did not need to load the request itself.
     request_id: int | None = None
-    queued: list[messaging.OutboxMessage] = field(default_factory=list)
+    queued: list[OutboxMessage] = field(default_factory=list)
 
     def arg_int(self, name: str, default: int) -> int:
         """An integer from the query string (our own URLs), or the default."""
@@ -726,7 +726,7 @@ def sms(ctx: Ctx) -> str:
 @webhook("sms.status")
 def sms_status(ctx: Ctx) -> str:
     """Twilio's delivery report of an SMS the line sent: recorded on its outbox row and the request's timeline."""
-    message = ctx.session.get(messaging.OutboxMessage, ctx.arg_int("outbox", 0), with_for_update=True)
+    message = ctx.session.get(OutboxMessage, ctx.arg_int("outbox", 0), with_for_update=True)
     sid = ctx.form.get("MessageSid")
     if message is None or message.channel != "sms" or message.provider_sid not in (None, sid):
         return str(MessagingResponse())

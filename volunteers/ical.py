@@ -75,4 +75,4 @@ def shifts_calendar(
         event.add("description", "\n".join(lines))
         event.add("transp", "OPAQUE")
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
