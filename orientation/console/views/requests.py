@@ -15,7 +15,7 @@ from orientation.console import adapters, recordings
 from orientation.console.callback_status import callback_status
 from orientation.console.ids import parse_id
 from orientation.console.models import User
-from orientation.console.queries import filtered, parse_filters
+from orientation.console.queries import BACKLOG, filtered, parse_filters
 from orientation.console.timeline import describe, fold_reads, is_technical
 from orientation.console.timeline import label as event_label
 from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, format_datetime, territory_or_404
@@ -53,7 +53,7 @@ def requests_log(territory_id: int) -> str:
     filters = parse_filters(request.args)
     for message in filters.errors:
         flash(message, "error")
-    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone), now())
     session = db()
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -70,6 +70,7 @@ def requests_log(territory_id: int) -> str:
         pages=pages,
         names=_volunteer_names(territory.id),
         mask=mask,
+        BACKLOG=BACKLOG,
     )
 
 
@@ -78,7 +79,7 @@ def requests_csv(territory_id: int) -> Response:
     """The filtered log as CSV (UTF-8 with BOM for spreadsheet software; numbers masked)."""
     territory = territory_or_404(territory_id)
     filters = parse_filters(request.args)
-    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone), now())
     names = _volunteer_names(territory.id)
     adapters.record_export(db(), territory.id, now(), actor(), filters.args())
     db().commit()
