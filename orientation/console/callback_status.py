@@ -58,8 +58,13 @@ def callback_status(
     settings: Mapping[str, Any] | None,
     now: datetime,
     volunteers: Mapping[int, str],
+    open_periods: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> CallbackStatus:
-    """The call-back's state at `now`: the block's figures, and the button's label or the reason it is off."""
+    """The call-back's state at `now`: the block's figures, and the button's label or the reason it is off.
+
+    `open_periods` (the line's opening intervals from `now` on, when known) move the next round to the line's
+    reopening: the clock job offers call-backs during opening hours only.
+    """
     policy = callback_settings(dict(settings or {}))
     mine = [a for a in attempts if a.kind == "callback"]
     current = next((a for a in mine if a.result is None or (a.result == "accepted" and a.ended_at is None)), None)
@@ -77,7 +82,9 @@ def callback_status(
         state = "unreachable"
     else:
         state = "none"
-    next_round = request.next_callback_at if state == "waiting" else None
+    next_round = None
+    if state == "waiting":
+        next_round = _next_round(max(now, request.next_callback_at or now), open_periods)
     due = state == "waiting" and (next_round is None or next_round <= now)
     reason = _refusal(request, current, volunteers)
     if status == "callback_pending":
@@ -98,6 +105,16 @@ def callback_status(
         reason=reason,
         button=button,
     )
+
+
+def _next_round(earliest: datetime, open_periods: Sequence[tuple[datetime, datetime]] | None) -> datetime | None:
+    """The first instant from `earliest` on when the line is open (`earliest` itself when hours are unknown)."""
+    if open_periods is None:
+        return earliest
+    for start, end in sorted(open_periods):
+        if end > earliest:
+            return max(start, earliest)
+    return None
 
 
 def _refusal(request: Any, current: AttemptLike | None, volunteers: Mapping[int, str]) -> str | None:

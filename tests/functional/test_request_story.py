@@ -84,7 +84,9 @@ def test_with_nobody_on_duty_the_button_says_when_the_next_round_is(
     html = client.get(page).get_data(as_text=True)
     assert "Aucun bénévole de permanence ne peut rappeler maintenant : prochain tour" in html
     assert "Rappel lancé" not in html
-    assert 'data-state="waiting"' in html and 'id="next-round"' in html
+    # The policy's spacing (an hour by default) after the round that found nobody; the line is open 24/7.
+    assert "prochain tour mar. 24 nov. 11:00." in html
+    assert 'data-state="waiting"' in html and 'id="next-round">mar. 24 nov. 11:00<' in html
     assert "Tour de rappel terminé sans bénévole" in html
 
 

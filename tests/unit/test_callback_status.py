@@ -98,3 +98,25 @@ def test_a_patient_reached_by_a_call_back_is_shown_reached() -> None:
     done = attempt(1, clock() - timedelta(minutes=3), "accepted", ended=True)
     status = callback_status(request, [done], SETTINGS, clock(), NAMES)
     assert status.state == "reached" and status.can_trigger is True and status.passed == ()
+
+
+def test_a_round_due_while_the_line_is_closed_waits_for_its_reopening() -> None:
+    clock = FrozenClock(datetime(2026, 11, 24, 19, 30, tzinfo=UTC))
+    request = waiting(clock, next_callback_at=clock() - timedelta(minutes=5))
+    tomorrow = clock() + timedelta(hours=12)
+    periods = [(tomorrow, tomorrow + timedelta(hours=10))]
+    status = callback_status(request, [], SETTINGS, clock(), NAMES, periods)
+    assert status.next_round_at == tomorrow and not status.round_due
+    open_now = [(clock() - timedelta(hours=1), clock() + timedelta(hours=1))]
+    now_status = callback_status(request, [], SETTINGS, clock(), NAMES, open_now)
+    assert now_status.next_round_at == clock() and now_status.round_due
+
+
+def test_a_next_round_after_closing_time_moves_to_the_next_opening() -> None:
+    clock = FrozenClock(datetime(2026, 11, 24, 17, 30, tzinfo=UTC))
+    request = waiting(clock, next_callback_at=clock() + timedelta(hours=1))
+    today = (clock() - timedelta(hours=9), clock() + timedelta(minutes=30))
+    tomorrow = (clock() + timedelta(hours=14), clock() + timedelta(hours=26))
+    status = callback_status(request, [], SETTINGS, clock(), NAMES, [tomorrow, today])
+    assert status.next_round_at == tomorrow[0]
+    assert callback_status(request, [], SETTINGS, clock(), NAMES).next_round_at == clock() + timedelta(hours=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,8 @@ from volunteers.models import Volunteer
 from volunteers.professions import PROFESSIONS
 
 PAGE_SIZE = 50
+# How far the request page looks for the line's reopening (the next call-back round waits for it).
+OPENING_LOOKAHEAD = timedelta(days=14)
 CSV_COLUMNS = (
     "reference",
     "created_at",
@@ -188,7 +191,15 @@ def request_page(territory_id: int, reference: str) -> str:
         technical=technical,
         reads=reads,
         transferred_to=transfers[-1] if transfers else None,
-        callback=callback_status(found, found.attempts, territory.settings, now(), volunteers),
+        callback=callback_status(
+            found,
+            found.attempts,
+            territory.settings,
+            now(),
+            volunteers,
+            # No interval (hours unreadable, or closed for two weeks): the next round as the request has it.
+            adapters.opening_intervals(territory, now(), now() + OPENING_LOOKAHEAD) or None,
+        ),
         professions=PROFESSIONS,
         volunteers=volunteers,
         caller=mask(found.caller),
