@@ -138,13 +138,16 @@ def set_outcome(
     audit.record(session, actor, "outcome", request, now, {"outcome": outcome, "directory_entry_id": entry_id})
 
 
-def trigger_callback(session: Session, request: Request, now: datetime, actor: str, base_url: str, live: bool) -> bool:
-    """Start a call-back round now; False when the request cannot be called back (on the line, closed, no number)."""
+def trigger_callback(
+    session: Session, request: Request, now: datetime, actor: str, base_url: str, live: bool
+) -> tuple[bool, int | None]:
+    """Start a call-back round now: (True, the volunteer phoned, or None when nobody on duty can be now);
+    (False, None) when the request cannot be called back (on the line, closed, no number)."""
     try:
-        callbacks.trigger_now(session, request, now, actor, base_url, live)
+        offer = callbacks.trigger_now(session, request, now, actor, base_url, live)
     except callbacks.CallbackRefused:
-        return False
-    return True
+        return False, None
+    return True, offer.volunteer.id if offer is not None else None
 
 
 def dispatch_callback_offers(rt: Any) -> None:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from werkzeug.datastructures import MultiDict
 
 from orientation import lifecycle
-from orientation.console.periods import days, parse_day
+from orientation.console.periods import days, parse_day, week_of
 from orientation.models import Request
 
 _POSTCODE = re.compile(r"^\d{5}$")
 _REFERENCE = re.compile(r"^[A-Z0-9]{1,6}-\d{4}-\d{1,9}$")
+# What needs action now, whatever the period: the dashboard counts these and its links filter the log on them
+# (`?suivi=`), with the same conditions, so the figure and the rows it leads to are the same.
+BACKLOG: dict[str, str] = {
+    "rappels": "Rappels en attente, les plus anciens d'abord",
+    "sans_issue": "Mises en relation sans issue depuis plus de 24 h",
+    "injoignables": "Clôturées injoignables cette semaine",
+}
+NO_OUTCOME_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class RequestFilters:
     outcome: str | None = None
     postcode: str | None = None
     reference: str | None = None
+    backlog: str | None = None
     errors: tuple[str, ...] = field(default=())
 
     def args(self) -> dict[str, str]:
@@ -41,6 +50,7 @@ class RequestFilters:
             "issue": self.outcome,
             "cp": self.postcode,
             "ref": self.reference,
+            "suivi": self.backlog,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -77,12 +87,26 @@ def parse_filters(args: MultiDict[str, str]) -> RequestFilters:
         outcome=choice("issue", lifecycle.OUTCOMES, "Issue"),
         postcode=postcode,
         reference=reference,
+        backlog=choice("suivi", tuple(BACKLOG), "Suivi"),
         errors=tuple(errors),
     )
 
 
-def filtered(territory_id: int, filters: RequestFilters, tz: ZoneInfo) -> Select[Request]:
-    """The territory's requests matching the filters, newest first."""
+def backlog_condition(name: str, now: datetime, tz: ZoneInfo) -> ColumnElement[bool]:
+    """The rows of one backlog list at `now` (see BACKLOG)."""
+    if name == "rappels":
+        return Request.status == "callback_pending"
+    if name == "sans_issue":
+        return (Request.status == "connected") & Request.outcome.is_(None) & (
+            Request.connected_at <= now - NO_OUTCOME_AFTER
+        )
+    if name == "injoignables":
+        return (Request.outcome == "unreachable") & (Request.closed_at >= week_of(now, tz).since)
+    raise ValueError(f"unknown backlog {name!r}")
+
+
+def filtered(territory_id: int, filters: RequestFilters, tz: ZoneInfo, now: datetime | None = None) -> Select[Request]:
+    """The territory's requests matching the filters, newest first (a backlog list: oldest first)."""
     query = select(Request).where(Request.territory_id == territory_id)
     if filters.since is not None or filters.until is not None:
         period = days(filters.since or date(2000, 1, 1), filters.until or date(2999, 12, 30), tz)
@@ -100,4 +124,12 @@ def filtered(territory_id: int, filters: RequestFilters, tz: ZoneInfo) -> Select
         query = query.where(Request.postcode == filters.postcode)
     if filters.reference:
         query = query.where(Request.reference == filters.reference)
+    if filters.backlog and now is not None:
+        query = query.where(backlog_condition(filters.backlog, now, tz))
+        if filters.backlog == "rappels":
+            # The patient waiting longest comes first.
+            waiting = func.coalesce(Request.callback_requested_at, Request.created_at)
+            return query.order_by(waiting.asc(), Request.id.asc())
+        if filters.backlog == "sans_issue":
+            return query.order_by(Request.connected_at.asc(), Request.id.asc())
     return query.order_by(Request.created_at.desc(), Request.id.desc())

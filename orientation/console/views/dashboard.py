@@ -6,23 +6,26 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, redirect, render_template, url_for
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orientation import stats
 from orientation.console import chart_data, charts
 from orientation.console.periods import last_weeks, month_of, week_of
+from orientation.console.queries import BACKLOG, RequestFilters, filtered
 from orientation.console.web import MOTIVES, bp, territory_or_404, user, visible_territories
 from orientation.runtime import db, now
 from orientation.services.stats import figures_for
 
 CHART_WEEKS = 12
+OLDEST_SHOWN = 5
 FIGURE_ROWS = (
     ("requests", "Demandes", "count"),
     ("connected", "Mises en relation", "count"),
     ("answer_rate", "Taux de réponse", "rate"),
     ("median_seconds_to_answer", "Délai médian de réponse", "seconds"),
     ("abandoned", "Abandons", "count"),
-    ("callbacks_pending", "Rappels en attente", "count"),
+    ("callbacks_pending", "Rappels en attente (demandes de la période)", "count"),
 )
 
 
@@ -50,6 +53,8 @@ def dashboard(territory_id: int) -> str:
         territory=territory,
         section="dashboard",
         figures=figures,
+        backlog=_backlog(session, territory.id, moment, tz),
+        backlog_labels=BACKLOG,
         figure_rows=FIGURE_ROWS,
         motives=[m for m in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)],
         definition=stats.MATCH_RATE_DEFINITION_FR,
@@ -58,6 +63,17 @@ def dashboard(territory_id: int) -> str:
         charts_weeks=CHART_WEEKS,
         delta_day=timedelta(days=1),
     )
+
+
+def _backlog(session: Session, territory_id: int, moment: datetime, tz: ZoneInfo) -> dict[str, object]:
+    """What needs action now, whatever the period: each list's count, and the oldest call-backs waiting."""
+    counts: dict[str, int] = {}
+    for name in BACKLOG:
+        query = filtered(territory_id, RequestFilters(backlog=name), tz, moment)
+        counts[name] = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    waiting = filtered(territory_id, RequestFilters(backlog="rappels"), tz, moment)
+    oldest = list(session.scalars(waiting.limit(OLDEST_SHOWN)))
+    return {"counts": counts, "oldest": oldest}
 
 
 def _charts(session: Session, territory_id: int, since: datetime, until: datetime, tz: ZoneInfo) -> dict[str, str]:

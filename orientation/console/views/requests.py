@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,17 +13,22 @@ from sqlalchemy import func, select
 
 from orientation import lifecycle, spreadsheet
 from orientation.console import adapters, recordings
+from orientation.console.callback_status import callback_status
 from orientation.console.ids import parse_id
 from orientation.console.models import User
-from orientation.console.queries import filtered, parse_filters
-from orientation.console.timeline import describe, is_technical
-from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, territory_or_404
+from orientation.console.queries import BACKLOG, filtered, parse_filters
+from orientation.console.timeline import describe, fold_reads, is_technical
+from orientation.console.timeline import label as event_label
+from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, format_datetime, territory_or_404
 from orientation.models import Request, Territory
 from orientation.phones import mask
 from orientation.runtime import db, now, runtime
 from volunteers.models import Volunteer
+from volunteers.professions import PROFESSIONS
 
 PAGE_SIZE = 50
+# How far the request page looks for the line's reopening (the next call-back round waits for it).
+OPENING_LOOKAHEAD = timedelta(days=14)
 CSV_COLUMNS = (
     "reference",
     "created_at",
@@ -50,7 +56,7 @@ def requests_log(territory_id: int) -> str:
     filters = parse_filters(request.args)
     for message in filters.errors:
         flash(message, "error")
-    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone), now())
     session = db()
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -67,6 +73,7 @@ def requests_log(territory_id: int) -> str:
         pages=pages,
         names=_volunteer_names(territory.id),
         mask=mask,
+        BACKLOG=BACKLOG,
     )
 
 
@@ -75,7 +82,7 @@ def requests_csv(territory_id: int) -> Response:
     """The filtered log as CSV (UTF-8 with BOM for spreadsheet software; numbers masked)."""
     territory = territory_or_404(territory_id)
     filters = parse_filters(request.args)
-    query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
+    query = filtered(territory.id, filters, ZoneInfo(territory.timezone), now())
     names = _volunteer_names(territory.id)
     adapters.record_export(db(), territory.id, now(), actor(), filters.args())
     db().commit()
@@ -155,14 +162,19 @@ def request_page(territory_id: int, reference: str) -> str:
     adapters.record_read(session, found, now(), actor())
     session.commit()
     volunteers = _volunteer_names(territory.id)
-    events = [e for e in found.events]
+    events = list(found.events)
     actors = _actor_names(territory.id, {e.actor for e in events if e.actor}, volunteers)
+    # Each view, search and save is a read: kept one by one, shown as one line with the readers on demand.
+    reads = fold_reads((e.at, actors.get(e.actor or "", e.actor or "?")) for e in events if e.kind == "read")
     timeline = [
         {"at": e.at, "text": describe(e.kind, e.payload, volunteers), "actor": actors.get(e.actor or "", e.actor)}
         for e in events
-        if not is_technical(e.kind)
+        if not is_technical(e.kind) and e.kind != "read"
     ]
-    technical = [e for e in events if is_technical(e.kind)]
+    technical = [
+        {"at": e.at, "label": event_label(e.kind), "payload": e.payload} for e in events if is_technical(e.kind)
+    ]
+    transfers = [e.payload.get("neighbour") for e in events if e.kind == "transfer.started" and e.payload]
     q = (request.args.get("q") or "").strip()[:100]
     results = adapters.search_directory(session, territory.id, q) if q else []
     current_entry = None
@@ -177,6 +189,18 @@ def request_page(territory_id: int, reference: str) -> str:
         r=found,
         timeline=timeline,
         technical=technical,
+        reads=reads,
+        transferred_to=transfers[-1] if transfers else None,
+        callback=callback_status(
+            found,
+            found.attempts,
+            territory.settings,
+            now(),
+            volunteers,
+            # No interval (hours unreadable, or closed for two weeks): the next round as the request has it.
+            adapters.opening_intervals(territory, now(), now() + OPENING_LOOKAHEAD) or None,
+        ),
+        professions=PROFESSIONS,
         volunteers=volunteers,
         caller=mask(found.caller),
         q=q,
@@ -186,7 +210,6 @@ def request_page(territory_id: int, reference: str) -> str:
         motives=MOTIVES,
         statuses=STATUSES,
         can_set_outcome=found.status not in lifecycle.WAITING,
-        can_call_back=found.caller is not None and found.status not in (*lifecycle.WAITING, "closed"),
         live_audio=runtime().config.has_twilio_credentials,
     )
 
@@ -224,16 +247,34 @@ def request_callback(territory_id: int, reference: str) -> Response:
     """Ask for the patient to be called back now."""
     territory = territory_or_404(territory_id)
     found = _request_or_404(territory, reference)
+    back = redirect(url_for("console.request_page", territory_id=territory.id, reference=found.reference))
     session = db()
     rt = runtime()
-    if adapters.trigger_callback(session, found, now(), actor(), rt.config.public_base_url, rt.live_messaging):
-        session.commit()
-        adapters.dispatch_callback_offers(rt)
-        flash("Rappel demandé : un bénévole de permanence va être appelé pour rappeler le patient.", "success")
-    else:
+    volunteers = _volunteer_names(territory.id)
+    # The button is off while a round is under way; a stale page's post gets the same reason, and nothing changes.
+    status = callback_status(found, found.attempts, territory.settings, now(), volunteers)
+    if not status.can_trigger:
+        flash(f"Rappel impossible : {status.reason}.", "error")
+        return back  # type: ignore[return-value]
+    done, offered_to = adapters.trigger_callback(
+        session, found, now(), actor(), rt.config.public_base_url, rt.live_messaging
+    )
+    if not done:
         session.rollback()
         flash("Cette demande ne peut pas être rappelée (appel en cours, demande close ou numéro inconnu).", "error")
-    return redirect(url_for("console.request_page", territory_id=territory.id, reference=found.reference))  # type: ignore[return-value]
+        return back  # type: ignore[return-value]
+    session.commit()
+    if offered_to is not None:
+        adapters.dispatch_callback_offers(rt)
+        name = volunteers.get(offered_to, "un bénévole de permanence")
+        flash(f"Rappel lancé : {name} est appelé(e) maintenant pour rappeler le patient.", "success")
+    else:
+        flash(
+            "Aucun bénévole de permanence ne peut rappeler maintenant : prochain tour "
+            f"{format_datetime(found.next_callback_at)}.",
+            "error",
+        )
+    return back  # type: ignore[return-value]
 
 
 @bp.get("/t/<int:territory_id>/demandes/<reference>/message.mp3")
