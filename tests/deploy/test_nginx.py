@@ -3,10 +3,13 @@ slow clients that no longer take the line down (issue 13 item 2, issue 18 item 7
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,6 +70,7 @@ def _app_environment(database_url: str, public_base_url: str) -> dict[str, str]:
         # Two request threads in all: the fewer there are, the easier slow clients would hold them all.
         "WEB_CONCURRENCY": "1",
         "ORIENTATION_WEB_THREADS": "2",
+        "ORIENTATION_RATE_LIMIT_LOGIN": "3 per minute",
     }
 
 
@@ -138,6 +142,45 @@ def test_a_token_in_a_query_string_reaches_neither_access_log(stack: Stack) -> N
     assert "GET /healthz HTTP/1.1" in nginx_log and "GET /healthz HTTP/1.0" in gunicorn_log
     assert "secret-link-token" not in nginx_log
     assert "secret-link-token" not in gunicorn_log
+
+
+def _login_status(url: str, forged_address: str) -> int:
+    """Fetch the login form, then POST a wrong password claiming to come from `forged_address`; the status."""
+    with urllib.request.urlopen(f"{url}/connexion", timeout=15) as response:  # noqa: S310
+        page = response.read().decode()
+        # The session cookie is Secure (https PUBLIC_BASE_URL): carried by hand, so plain http to gunicorn works too.
+        cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    request = urllib.request.Request(  # noqa: S310
+        f"{url}/connexion",
+        data=urllib.parse.urlencode(
+            {"csrf_token": token.group(1), "email": "nobody@example.org", "password": "wrong password"}
+        ).encode(),
+        headers={
+            "X-Forwarded-For": forged_address,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "Referer": f"{url}/connexion",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
+
+
+def test_a_forged_x_forwarded_for_does_not_reach_the_app_through_nginx(stack: Stack) -> None:
+    """ORIENTATION_PROXY_HOPS=1 trusts one X-Forwarded-For hop: nginx's, which replaces whatever a client sent."""
+    # Straight to gunicorn (which production binds to loopback only), each forged address is a new client ...
+    direct = [_login_status(stack.gunicorn.url, f"198.51.100.{n}") for n in range(1, 5)]
+    assert direct == [401, 401, 401, 401]  # refused as a wrong password, never as too many tries
+    # ... through nginx they are all the one real client, and the per-address login limit (3 a minute) holds.
+    through_nginx = [_login_status(stack.nginx.url, f"203.0.113.{n}") for n in range(1, 5)]
+    assert through_nginx == [401, 401, 401, 429]
 
 
 class Dribblers:
