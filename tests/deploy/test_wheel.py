@@ -143,12 +143,14 @@ def test_the_installed_command_migrates_an_empty_database_to_every_head(
     assert versions == _heads()
 
 
-def test_the_installed_wheel_serves_healthz_with_gunicorn(
+def test_the_installed_wheel_loads_the_demo_and_serves_healthz_with_gunicorn(
     installed: Installed, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
     env = {"DATABASE_URL": database_url, "ORIENTATION_INSTANCE": str(tmp_path / "instance")}
     installed.run("orientation", "db", "upgrade", env=env)
+    # What `make run` does next, with the runtime dependencies only: nothing of the development lock is needed.
+    assert "CPTS Démo" in installed.run("orientation", "demo", "load", env=env)
     sock = listening_socket()
     process = subprocess.Popen(
         [
