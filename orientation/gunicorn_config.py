@@ -20,3 +20,6 @@ keepalive = 5
 # The path without the query string (%(U)s, not %(r)s): signed links carry their tokens in the query.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
+# gunicorn 27's control socket sits at one path per user (~/.gunicorn): two servers of one user (tests, a
+# benchmark, a second instance) would take it from each other. Nothing here uses it.
+control_socket_disable = True
