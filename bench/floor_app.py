@@ -26,7 +26,7 @@ from callflows.security import is_valid_signature, signed_url
 from callflows.views import KEPT_PARAMS, idempotency_key
 from orientation.models import Event
 
-# The app's own events table (migrations/versions/0001), for Core statements.
+# The app's own events table (orientation/migrations/versions/0001), for Core statements.
 EVENTS = cast(Table, Event.__table__)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Found through the installed package (Alembic's "package:path" form), so a wheel migrates as a checkout does.
+MIGRATIONS = "orientation:migrations"
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
     """An Alembic configuration for the project's migrations and the given database."""
     config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 

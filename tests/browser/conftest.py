@@ -90,13 +90,36 @@ class LiveServer:
 
 
 class _Lazy:
-    """A WSGI callable that forwards to the app, set once the server's port (hence the app's URL) is known."""
+    """A WSGI callable that forwards to the app, set once the server's port (hence the app's URL) is known.
+
+    Each response is read whole and its iterable closed before the first byte goes to the socket. A browser
+    may drop a connection in the middle of a response (Chromium does, for a favicon it no longer wants);
+    the development server then left an open file (a static file's wrapper) to the garbage collector, and
+    its ResourceWarning, an error under `filterwarnings = error`, failed whichever test ran next. Nothing the
+    app opens can outlive its request here, whatever the browser does with the connection.
+    """
 
     app: Flask | None = None
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         assert self.app is not None
-        return self.app(environ, start_response)
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+        written: list[bytes] = []
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            started[:] = [(status, headers)]
+            return written.append  # WSGI's legacy write(): kept in order, before the iterable's parts
+
+        body = self.app(environ, keep)
+        try:
+            content = b"".join([*written, *body])
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        status, headers = started[0]
+        start_response(status, headers)
+        return [content]
 
 
 @pytest.fixture
