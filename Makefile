@@ -26,6 +26,7 @@ lint: install
 # Lint, then the whole suite on SQLite and on a PostgreSQL server this command starts itself.
 test: lint
 	scripts/ensure-chromium.sh
+	scripts/ensure-a11y-tools.sh
 	@set -e; \
 	TEST_DATABASE_URL="$$(scripts/test-postgres.sh | tail -1)"; \
 	export TEST_DATABASE_URL ORIENTATION_REQUIRE_POSTGRES=1 ORIENTATION_REQUIRE_BROWSER=1; \
