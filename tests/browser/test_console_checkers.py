@@ -47,7 +47,7 @@ def _log_in(page: Page, live: LiveServer) -> None:
     page.get_by_label("Adresse e-mail").fill(console_pages.ADMIN)
     page.get_by_label("Mot de passe").fill(console_pages.PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Choisir un territoire")).to_be_visible()
+    expect(page.get_by_role("heading", name="Territoires")).to_be_visible()
 
 
 def _axe(page: Page, source: str) -> list[dict[str, Any]]:
