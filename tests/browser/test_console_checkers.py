@@ -125,10 +125,15 @@ def test_every_console_page_fits_a_360_px_phone_without_sideways_scrolling(
     screenshot(page, "last-page")
     assert {name: px for name, px in too_wide.items() if px > 0} == {}
     assert small_text == {}
-    # The charts were measured, not skipped: the dashboard draws its four at this width.
+    # The charts were measured, not skipped: the dashboard draws its four at this width, each in its region.
     page.goto(f"{live_server.url}/t/{site.territory_id}/")
     expect(page.locator("figure.chart svg text").first).to_be_visible()
+    expect(page.get_by_role("region", name="Demandes par jour et par heure")).to_have_attribute("tabindex", "0")
     screenshot(page, "dashboard")
+    # On a laptop the same charts are neither shrunk below 11 px nor cut: they need no scrolling there.
+    page.set_viewport_size({"width": LAPTOP, "height": 900})
+    assert _small_chart_text(page) == []
+    assert page.evaluate("[...document.querySelectorAll('.chart-scroll')].every(e => e.scrollWidth <= e.clientWidth)")
 
 
 def test_a_table_wider_than_the_phone_scrolls_inside_a_labelled_focusable_region(
