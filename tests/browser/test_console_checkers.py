@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from orientation.clock import FrozenClock
 from tests.browser import console_pages
 from tests.browser.conftest import LiveServer
-from tests.functional.console_client import login
+from tests.functional.console_client import login, post
 
 pytestmark = pytest.mark.browser
 Shot = Callable[[Any, str], Path]
@@ -103,6 +103,20 @@ def test_every_console_page_has_no_serious_axe_violation_at_laptop_and_phone_wid
                 found[f"{name} at {width} px"] = violations
             if width == PHONE:
                 screenshot(page, name)
+    # A form sent back with its errors, as a coordinator on a phone sees it.
+    for name, path, button in (
+        ("benevole-erreurs", f"/t/{site.territory_id}/benevoles/nouveau", "Ajouter le bénévole"),
+        ("fiche-erreurs", f"/t/{site.territory_id}/annuaire/nouvelle", "Ajouter la fiche"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.locator("input[name=name]").fill("Dr Nouveau")
+        page.locator("input[name=phone]").fill("pas un numéro")
+        page.get_by_role("button", name=button).click()
+        expect(page.locator("input[name=phone]")).to_have_attribute("aria-invalid", "true")
+        if violations := _axe(page, source):
+            found[f"{name} at {PHONE} px"] = violations
+        assert _overflow(page) == 0, name
+        screenshot(page, name)
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
 
 
@@ -172,6 +186,13 @@ def test_the_html_of_every_console_page_passes_the_nu_html_checker(
         assert response.status_code in (200, 404), (path, response.status_code)
         files.append(tmp_path / f"{name}.html")
         files[-1].write_bytes(response.data)
+    # Forms sent back with their errors (aria-invalid, messages beside the fields) must be valid HTML too.
+    t = f"/t/{site.territory_id}"
+    for name, path in (("benevole-erreurs", f"{t}/benevoles/nouveau"), ("fiche-erreurs", f"{t}/annuaire/nouvelle")):
+        status, body, _ = post(client, path, {"name": "", "phone": "pas un numéro", "postcode": "7502"})
+        assert status in (200, 422) and "aria-invalid" in body, (path, status)
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_text(body, encoding="utf-8")
     # One run of the checker for every page: the JVM starts once.
     done = subprocess.run(
         [java or "java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", *map(str, files)],
@@ -187,4 +208,4 @@ def test_the_html_of_every_console_page_passes_the_nu_html_checker(
         if m["type"] == "error" or m.get("subType") == "warning"
     ]
     assert problems == [], "\n".join(problems)
-    assert len(files) == len(site.pages) + 1
+    assert len(files) == len(site.pages) + 3
