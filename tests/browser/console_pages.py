@@ -70,7 +70,7 @@ def seed(session: Session, now: datetime) -> ConsolePages:
         created = base - timedelta(hours=5 * number)
         request = Request(
             territory_id=territory.id,
-            reference=f"P20-2026-{number:06d}",
+            reference=f"P20-2025-{number:06d}",  # last year: the line numbers this year's calls
             call_sid=f"CA{number:032d}",
             caller="+33611223344",
             motive=motive,
@@ -116,6 +116,6 @@ def seed(session: Session, now: datetime) -> ConsolePages:
         ("exports", f"{t}/exports"),
         ("journal", "/admin/journal"),
         ("simulateur", "/simulateur"),
-        ("introuvable", f"{t}/demandes/P20-2026-999999"),
+        ("introuvable", f"{t}/demandes/P20-2025-999999"),
     ]
     return ConsolePages(territory.id, pages)

@@ -120,6 +120,26 @@ def test_every_console_page_has_no_serious_axe_violation_at_laptop_and_phone_wid
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
 
 
+def test_a_simulated_call_ringing_a_volunteer_passes_axe_and_fits_a_phone(
+    page: Page, live_server: LiveServer, screenshot: Shot
+) -> None:
+    _need(AXE, "axe-core")
+    source = AXE.read_text(encoding="utf-8")
+    with live_server.sessions() as session:
+        console_pages.seed(session, live_server.clock())
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/simulateur")
+    page.get_by_role("button", name="Appeler la ligne").click()
+    page.get_by_role("button", name="Touche 1").click()
+    for key in "75020":
+        page.get_by_role("button", name=f"Touche {key}").click()
+    expect(page.locator(".vphone.ringing")).to_contain_text("Dr Camille Martin-Lefèvre")
+    assert _axe(page, source) == []
+    assert _overflow(page) == 0
+    screenshot(page, "ringing")
+
+
 def test_every_console_page_fits_a_360_px_phone_without_sideways_scrolling(
     page: Page, live_server: LiveServer, screenshot: Shot
 ) -> None:
