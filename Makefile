@@ -49,6 +49,7 @@ lint: install
 test: lint
 	scripts/ensure-chromium.sh
 	scripts/ensure-nginx.sh
+	scripts/ensure-a11y-tools.sh
 	@set -e; \
 	TEST_DATABASE_URL="$$(scripts/test-postgres.sh | tail -1)"; \
 	export TEST_DATABASE_URL ORIENTATION_REQUIRE_POSTGRES=1 ORIENTATION_REQUIRE_BROWSER=1 ORIENTATION_REQUIRE_NGINX=1; \

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -166,6 +166,11 @@ def format_datetime(moment: datetime | None, with_year: bool = False) -> str:
     return f"{WEEKDAYS_SHORT[value.weekday()]} {value.day} {MONTHS_SHORT[value.month - 1]}{year} {value:%H:%M}"
 
 
+def machine_datetime(moment: datetime) -> str:
+    """A <time datetime> value, UTC to the second: HTML allows three digits of fraction at most."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def format_date(value: Any) -> str:
     """ "mardi 24 novembre 2026"."""
     if value is None:
@@ -210,6 +215,7 @@ def _shared() -> dict[str, Any]:
     return {
         "fmt_dt": format_datetime,
         "fmt_date": format_date,
+        "iso_dt": machine_datetime,
         "fmt_seconds": format_seconds,
         "fmt_rate": format_rate,
         "MOTIVES": MOTIVES,
