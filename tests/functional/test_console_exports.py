@@ -125,7 +125,7 @@ def test_an_administrator_downloads_the_aci_figures_of_any_territory(
 
     response = client.get(f"/t/{lyon.id}/exports/aci.csv?du=2026-11-01&au=2026-11-30")
 
-    assert response.status_code == 200 and response.get_data(as_text=True).startswith("month,commune,motive")
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("\ufeffMois;Commune;Motif;")
     [entry] = _exports(session)
     assert (entry.actor, entry.territory_id) == (f"user:{admin.id}", lyon.id)
 

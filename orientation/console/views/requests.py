@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from orientation.console.ids import parse_id
 from orientation.console.models import User
 from orientation.console.queries import filtered, parse_filters
 from orientation.console.timeline import describe, is_technical
+from orientation.console.views.exports import UNKNOWN_FORMAT, format_args
 from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, territory_or_404
 from orientation.models import Request, Territory
 from orientation.phones import mask
@@ -23,19 +23,6 @@ from orientation.runtime import db, now, runtime
 from volunteers.models import Volunteer
 
 PAGE_SIZE = 50
-CSV_COLUMNS = (
-    "reference",
-    "created_at",
-    "motive",
-    "postcode",
-    "in_territory",
-    "status",
-    "outcome",
-    "volunteer",
-    "caller",
-    "connected_at",
-    "had_message",
-)
 
 
 def _volunteer_names(territory_id: int) -> dict[int, str]:
@@ -72,55 +59,31 @@ def requests_log(territory_id: int) -> str:
 
 @bp.get("/t/<int:territory_id>/demandes.csv")
 def requests_csv(territory_id: int) -> Response:
-    """The filtered log as CSV (UTF-8 with BOM for spreadsheet software; numbers masked)."""
+    """The filtered log as CSV, the columns of `orientation export requests` (French by default; numbers masked)."""
     territory = territory_or_404(territory_id)
     filters = parse_filters(request.args)
+    fmt = spreadsheet.parse_format(request.args.get("format"))
+    if fmt is None:
+        flash(UNKNOWN_FORMAT, "error")
+        back: dict[str, Any] = filters.args()
+        return redirect(url_for("console.requests_log", territory_id=territory.id, **back))  # type: ignore[return-value]
     query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
-    names = _volunteer_names(territory.id)
-    adapters.record_export(db(), territory.id, now(), actor(), filters.args())
+    adapters.record_export(db(), territory.id, now(), actor(), {**filters.args(), **format_args(fmt)})
     db().commit()
     sessions = runtime().sessions
-    tz = ZoneInfo(territory.timezone)
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = spreadsheet.writer(buffer, delimiter=";")
-        writer.writerow(CSV_COLUMNS)
-        yield "\ufeff" + buffer.getvalue()
+    def chunks() -> Iterator[str]:
         # Its own session, closed when the last row is sent: the request's own is gone by then.
         with sessions() as session:
-            yield from _csv_rows(session.scalars(query.execution_options(yield_per=1000)), writer, buffer, names, tz)
+            rows = session.scalars(query.execution_options(yield_per=1000))
+            yield from adapters.request_log_chunks(session, territory, rows, fmt)
 
-    stamp = now().astimezone(tz).strftime("%Y%m%d-%H%M")
+    stamp = now().astimezone(ZoneInfo(territory.timezone)).strftime("%Y%m%d-%H%M")
     return Response(
-        lines(),
-        mimetype="text/csv",
+        chunks(),
+        content_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="demandes-{territory.id}-{stamp}.csv"'},
     )
-
-
-def _csv_rows(
-    rows: Iterable[Request], writer: Any, buffer: io.StringIO, names: dict[int, str], tz: ZoneInfo
-) -> Iterator[str]:
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(
-            (
-                row.reference,
-                row.created_at.astimezone(tz).isoformat(timespec="seconds"),
-                row.motive or "",
-                row.postcode or "",
-                "" if row.in_territory is None else ("oui" if row.in_territory else "non"),
-                row.status,
-                row.outcome or "",
-                names.get(row.volunteer_id, "") if row.volunteer_id else "",
-                mask(row.caller),
-                row.connected_at.astimezone(tz).isoformat(timespec="seconds") if row.connected_at else "",
-                "oui" if row.had_message else "non",
-            )
-        )
-        yield buffer.getvalue()
 
 
 def _request_or_404(territory: Territory, reference: str) -> Request:
