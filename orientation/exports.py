@@ -19,7 +19,7 @@ from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from callflows.prompts import MONTHS_FR
@@ -181,14 +181,23 @@ def commune_of(postcode: str | None, names: dict[str, str]) -> str | None:
 # ---------------------------------------------------------------- the two exports
 
 
-def _requests(session: Session, territory: Territory, since: datetime, until: datetime) -> Iterator[Request]:
-    # A generator: the query runs when the first line is wanted, after log_context's own queries.
-    query = (
+def streamed(session: Session, query: Select[Request]) -> Iterator[Request]:
+    """The requests of a query, fetched a thousand at a time when the first is wanted; the cursor closed at the end."""
+    # A generator: the query runs after log_context's own queries, and a download stopped half-way (the
+    # generator closed) closes PostgreSQL's server-side cursor instead of leaving it to the garbage collector.
+    result = session.scalars(query.execution_options(yield_per=1000))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def _period_query(territory: Territory, since: datetime, until: datetime) -> Select[Request]:
+    return (
         select(Request)
         .where(Request.territory_id == territory.id, Request.created_at >= since, Request.created_at < until)
         .order_by(Request.created_at, Request.id)
     )
-    yield from session.scalars(query.execution_options(yield_per=1000))
 
 
 def aci_rows_for(session: Session, territory: Territory, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -295,7 +304,7 @@ def requests_csv(
 ) -> int:
     """Write the request log CSV of [since, until); returns the number of requests."""
     count = -1
-    for chunk in request_log_chunks(session, territory, _requests(session, territory, since, until), fmt):
+    for chunk in request_log_chunks(session, territory, streamed(session, _period_query(territory, since, until)), fmt):
         out.write(chunk)
         count += 1
     return count

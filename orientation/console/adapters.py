@@ -5,12 +5,12 @@ Pages reach those services only through these functions, so a change of a servic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
@@ -104,10 +104,18 @@ def aci_export(
 
 
 def request_log_chunks(
-    session: Session, territory: Territory, requests: Iterable[Request], fmt: CsvFormat
+    session: Session, territory: Territory, query: Select[Request], fmt: CsvFormat
 ) -> Iterator[str]:
-    """The request log file (the same columns as `orientation export requests`) as streamed text."""
-    return exports.request_log_chunks(session, territory, requests, fmt)
+    """The request log file of a query (the same columns as `orientation export requests`) as streamed text."""
+    return exports.request_log_chunks(session, territory, exports.streamed(session, query), fmt)
+
+
+def entry_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Directory entry id → name, for the entries that still exist among `ids`."""
+    if not ids:
+        return {}
+    rows = session.execute(select(DirectoryEntry.id, DirectoryEntry.name).where(DirectoryEntry.id.in_(ids)))
+    return {entry_id: name for entry_id, name in rows}
 
 
 def audit_entries(

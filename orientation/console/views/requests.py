@@ -68,15 +68,15 @@ def requests_csv(territory_id: int) -> Response:
         back: dict[str, Any] = filters.args()
         return redirect(url_for("console.requests_log", territory_id=territory.id, **back))  # type: ignore[return-value]
     query = filtered(territory.id, filters, ZoneInfo(territory.timezone))
-    adapters.record_export(db(), territory.id, now(), actor(), {**filters.args(), **format_args(fmt)})
+    details = {"file": "requests", **filters.args(), **format_args(fmt)}
+    adapters.record_export(db(), territory.id, now(), actor(), details)
     db().commit()
     sessions = runtime().sessions
 
     def chunks() -> Iterator[str]:
         # Its own session, closed when the last row is sent: the request's own is gone by then.
         with sessions() as session:
-            rows = session.scalars(query.execution_options(yield_per=1000))
-            yield from adapters.request_log_chunks(session, territory, rows, fmt)
+            yield from adapters.request_log_chunks(session, territory, query, fmt)
 
     stamp = now().astimezone(ZoneInfo(territory.timezone)).strftime("%Y%m%d-%H%M")
     return Response(
