@@ -3,7 +3,9 @@
 A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by Excel, LibreOffice
 and Google Sheets: a volunteer named `=HYPERLINK(…)` or a commune `@SUM(…)` in a directory import would run
 on the coordinator's machine when she opens the export. OWASP's advice (CSV Injection) is to prefix such a cell
-with a single quote, which spreadsheets take as "text" and do not show.
+with a single quote, which spreadsheets take as "text". Typed into a cell the quote is hidden; in a CSV opened
+by LibreOffice Calc it stays visible (tests/functional/test_exports_in_libreoffice.py), the price of the
+protection.
 
 That includes numbers that start with `+`: an E.164 number such as `+33611223344` (or a masked one,
 `+33 •• •• •• 44`) is written `'+33…`. A spreadsheet then shows it as written instead of turning it into

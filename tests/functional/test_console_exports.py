@@ -219,3 +219,22 @@ def test_an_unknown_format_downloads_nothing_and_says_which_ones_exist(
     assert aci.mimetype == "text/html" and "Format inconnu" in aci.get_data(as_text=True)
     assert log.status_code == 302 and log.headers["Location"].endswith(f"/t/{territory.id}/demandes?motif=orientation")
     assert _exports(session) == []
+
+
+def test_the_exports_page_links_to_the_machine_form_of_both_files(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    _requests_over_two_months(session, territory)
+
+    page = client.get(f"/t/{territory.id}/exports?du=2026-11-01&au=2026-11-30").get_data(as_text=True)
+    links = {name: re.search(rf'id="{name}" href="([^"]+)"', page) for name in ("aci-rfc4180", "requests-rfc4180")}
+
+    files = {}
+    for name, link in links.items():
+        assert link is not None
+        files[name] = client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert files["aci-rfc4180"].startswith("month,commune,motive,") and "2026-11," in files["aci-rfc4180"]
+    assert files["requests-rfc4180"].startswith("reference,") and files["requests-rfc4180"].count("P20-2026-") == 2

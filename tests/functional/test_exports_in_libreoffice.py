@@ -123,5 +123,7 @@ def test_libreoffice_reads_the_french_request_log_with_its_dates_as_paris_dates(
     assert first["Reçue le"] == ("date", datetime(2026, 10, 31, 23, 30).isoformat())
     assert first["Délai de réponse (s)"] == ("float", "30") and first["Code postal"] == ("float", "75020")
     assert first["Motif"][0] == "string" and first["Statut"][0] == "string"
+    # The formula guard's quote before the masked number is text, and LibreOffice shows it (see spreadsheet.py).
+    assert first["Appelant (masqué)"] == ("string", None) and "'+33 •• •• •• 44" in {t for _, _, t in rows[1]}
     texts = {text for _, _, text in rows[1]}
     assert {"Médecin traitant", "Clôturée", "Pris en charge", "Paris", "non"} <= texts
