@@ -5,12 +5,12 @@ Pages reach those services only through these functions, so a change of a servic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
@@ -20,6 +20,7 @@ from orientation.models import AuditEntry, Request, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
 from orientation.services import audit, callbacks
 from orientation.services import requests as svc
+from orientation.spreadsheet import CsvFormat
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import coverage_gaps_by_motive, load_rota_between, volunteer_loads
@@ -95,9 +96,26 @@ def record_export(session: Session, territory_id: int, now: datetime, actor: str
     audit.record(session, actor, "export", None, now, {"via": "console", **filters}, territory_id=territory_id)
 
 
-def aci_export(session: Session, territory: Territory, since: datetime, until: datetime, out: TextIO) -> int:
+def aci_export(
+    session: Session, territory: Territory, since: datetime, until: datetime, out: TextIO, fmt: CsvFormat
+) -> int:
     """Write the ACI figures of [since, until) as CSV, the same file as `orientation export aci`."""
-    return exports.aci_csv(session, territory, since, until, out)
+    return exports.aci_csv(session, territory, since, until, out, fmt)
+
+
+def request_log_chunks(
+    session: Session, territory: Territory, query: Select[Request], fmt: CsvFormat
+) -> Iterator[str]:
+    """The request log file of a query (the same columns as `orientation export requests`) as streamed text."""
+    return exports.request_log_chunks(session, territory, exports.streamed(session, query), fmt)
+
+
+def entry_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Directory entry id → name, for the entries that still exist among `ids`."""
+    if not ids:
+        return {}
+    rows = session.execute(select(DirectoryEntry.id, DirectoryEntry.name).where(DirectoryEntry.id.in_(ids)))
+    return {entry_id: name for entry_id, name in rows}
 
 
 def audit_entries(

@@ -10,10 +10,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, request, sessi
 from flask_login import current_user
 from sqlalchemy import select
 
-from callflows.prompts import MONTHS_FR, OUTCOME_LABELS, WEEKDAYS_FR
+from callflows.prompts import MONTHS_FR, WEEKDAYS_FR
 from orientation.console import messages
 from orientation.console import sessions as console_sessions
 from orientation.console.models import User
+from orientation.labels import MOTIVES, OUTCOMES, STATUSES
 from orientation.models import Territory
 from orientation.runtime import db, now, runtime
 
@@ -29,24 +30,7 @@ bp = Blueprint(
 PARIS = ZoneInfo("Europe/Paris")
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
-MOTIVES = {
-    "medecin_traitant": "Médecin traitant",
-    "visite_domicile": "Visite à domicile",
-    "soins_non_programmes": "Soins non programmés",
-    "orientation": "Autre orientation",
-    "unknown": "Sans motif",
-}
-STATUSES = {
-    "received": "Reçue",
-    "in_menu": "Au menu",
-    "routing": "Recherche d'un bénévole",
-    "connected": "Mise en relation",
-    "callback_pending": "À rappeler",
-    "closed": "Clôturée",
-    "abandoned": "Abandonnée",
-}
-# The wording of the volunteers' outcome form (callflows.prompts), capitalised for a table cell.
-OUTCOMES = {code: text[0].upper() + text[1:] for code, text in OUTCOME_LABELS.items()}
+# The request codes' labels live in orientation.labels, which the exports share; imported here for the pages.
 ATTEMPT_RESULTS = {
     None: "en cours",
     "accepted": "accepté",

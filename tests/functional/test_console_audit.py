@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from directory.models import DirectoryEntry
 from orientation.clock import FrozenClock
 from orientation.console.views.journal import describe_details, parse_journal_filters
 from orientation.services import audit
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import other_territory
-from tests.functional.console_client import account, login
+from tests.functional.console_client import account, login, post
 from tests.functional.test_console_pages import make_request, text_of
 
 
@@ -37,7 +38,8 @@ def test_the_access_log_lists_a_read_of_a_request_page_made_by_a_coordinator(
     page = login(app, "admin@example.org").get("/admin/journal").get_data(as_text=True)
 
     [row] = _rows(page)
-    assert row == f"mar. 24 nov. 2026 10:00 coord@example.org Lecture {request.reference} CPTS Paris 20 via : console"
+    read = f"mar. 24 nov. 2026 10:00 coord@example.org Lecture {request.reference}"
+    assert row == f"{read} CPTS Paris 20 Par : la console"
     assert f'href="/t/{territory.id}/demandes/{request.reference}"' in page
     assert "+33611223344" not in page
 
@@ -119,9 +121,69 @@ def test_the_access_log_never_shows_a_phone_number(app: Flask, session: Session,
 
 def test_details_and_filters_are_read_without_surprises() -> None:
     assert describe_details({"fields": ["outcome", "note"], "du": "2026-11-01", "entry": None}) == (
-        "fields : outcome, note · du : 2026-11-01 · entry : —"
+        "Champs modifiés : issue, note · Du : 01/11/2026 · entry : —"
     )
-    assert describe_details({"reference": "P20-2026-000123"}) == "reference : P20-2026-000123"
+    assert describe_details({"reference": "P20-2026-000123"}) == "Référence : P20-2026-000123"
     filters = parse_journal_filters({"territoire": "x", "du": "2026-11-30", "au": "2026-11-01", "ref": " p20-1 "})
     assert (filters.territory_id, filters.since, filters.until, filters.reference) == (None, None, None, "P20-1")
     assert len(filters.errors) == 2
+
+
+def test_the_access_log_words_an_outcome_set_in_the_console_in_french_with_the_entrys_name(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), email="coord@example.org", territory_id=territory.id)
+    account(session, clock(), email="admin@example.org", role="admin")
+    request = make_request(session, territory, clock() - timedelta(hours=1), status="connected")
+    entry = DirectoryEntry(
+        territory_id=territory.id,
+        source="manual",
+        kind="structure",
+        name="Cabinet Martin",
+        search_key="cabinet martin",
+        category="other",
+        created_at=clock(),
+        updated_at=clock(),
+    )
+    session.add(entry)
+    session.commit()
+    coordinator = login(app, "coord@example.org")
+    form = {"outcome": "matched", "entry_id": str(entry.id), "note": ""}
+    page = f"/t/{territory.id}/demandes/{request.reference}"
+    assert post(coordinator, page + "/issue", form, page=page)[0] == 302
+    machine = coordinator.get(f"/t/{territory.id}/demandes.csv?motif=medecin_traitant&format=rfc4180")
+    assert machine.status_code == 200 and machine.get_data(as_text=True).startswith("reference,created_at,")
+
+    journal = login(app, "admin@example.org").get("/admin/journal").get_data(as_text=True)
+
+    export, outcome = _rows(journal)[:2]
+    assert outcome.endswith("Issue : pris en charge · Fiche : Cabinet Martin")
+    assert "directory_entry_id" not in journal and "matched" not in journal
+    assert export.endswith(
+        "Par : la console · Fichier : journal des demandes · Motif : médecin traitant"
+        " · Format : RFC 4180 (pour un programme)"
+    )
+
+
+def test_details_name_codes_dates_and_deleted_entries_in_french_and_keep_what_they_do_not_know() -> None:
+    entries = {8: "Cabinet Martin"}
+    words = [
+        ({"outcome": "oriented", "directory_entry_id": 8}, "Issue : orienté ailleurs · Fiche : Cabinet Martin"),
+        ({"outcome": "no_solution", "directory_entry_id": None}, "Issue : sans suite · Fiche : aucune"),
+        ({"directory_entry_id": 9}, "Fiche : n° 9 (supprimée)"),
+        ({"via": "sms", "message_sid": "SM123"}, "Par : SMS · SMS : SM123"),
+        ({"file": "aci", "du": "2026-11-01", "au": "2026-11-30", "lines": "4"}, (
+            "Fichier : chiffres ACI · Du : 01/11/2026 · Au : 30/11/2026 · Lignes : 4"
+        )),
+        ({"statut": "callback_pending", "issue": "unreachable", "cp": "75020"}, (
+            "Statut : à rappeler · Issue : injoignable · Code postal : 75020"
+        )),
+        ({"via": "page", "until": "2026-11-24T17:00:00+00:00", "uncovered": ["visite_domicile"]}, (
+            "Par : la page du bénévole · Jusqu'au : 24/11/2026 18:00 · Motifs sans bénévole : visite à domicile"
+        )),
+        ({"retention_months": 12}, "Durée de conservation : 12 mois"),
+        ({"via": "carrier pigeon", "colour": "blue"}, "Par : carrier pigeon · colour : blue"),
+    ]
+    for details, text in words:
+        assert describe_details(details, entries) == text

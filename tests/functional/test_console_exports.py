@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.console.views.exports import parse_period
-from orientation.exports import aci_csv, period_bounds
+from orientation.exports import aci_csv, period_bounds, requests_csv
 from orientation.models import AuditEntry, Territory
+from orientation.spreadsheet import FRENCH, RFC4180
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import other_territory
@@ -125,7 +126,7 @@ def test_an_administrator_downloads_the_aci_figures_of_any_territory(
 
     response = client.get(f"/t/{lyon.id}/exports/aci.csv?du=2026-11-01&au=2026-11-30")
 
-    assert response.status_code == 200 and response.get_data(as_text=True).startswith("month,commune,motive")
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("\ufeffMois;Commune;Motif;")
     [entry] = _exports(session)
     assert (entry.actor, entry.territory_id) == (f"user:{admin.id}", lyon.id)
 
@@ -166,3 +167,74 @@ def test_the_export_period_is_parsed_from_the_form_with_clear_errors() -> None:
     assert parse_period("2026-13-01", "", today).errors == ("Date illisible (attendu : AAAA-MM-JJ).",)
     assert parse_period("2020-01-01", "2026-11-24", today).errors == ("Période trop longue : trois ans au plus.",)
     assert parse_period("2024-01-01", "2026-11-24", today).errors == ()
+
+
+def test_the_console_request_log_and_the_command_line_export_are_one_file_with_the_same_columns(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    _requests_over_two_months(session, territory)
+    since, until = period_bounds(date(2026, 10, 1), date(2026, 11, 30), ZoneInfo(territory.timezone))
+
+    for form, fmt in (("", FRENCH), ("&format=rfc4180", RFC4180)):
+        response = client.get(f"/t/{territory.id}/demandes.csv?du=2026-10-01&au=2026-11-30{form}")
+        expected = io.StringIO()
+        assert requests_csv(session, territory, since, until, expected, fmt) == 4
+        console, command = response.get_data(as_text=True).splitlines(), expected.getvalue().splitlines()
+        # Same header, same lines; the log lists the newest first, the command the oldest first.
+        assert response.content_type == fmt.media_type
+        assert console[0] == command[0] and sorted(console[1:]) == sorted(command[1:]) and len(console) == 5
+    assert command[0].count(",") == 20 and command[0].startswith("reference,created_at,motive,postcode,commune,")
+
+
+def test_a_download_of_the_request_log_stopped_after_a_few_lines_leaves_nothing_open(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    _requests_over_two_months(session, territory)
+
+    response = client.get(f"/t/{territory.id}/demandes.csv")
+    chunks = iter(response.response)
+    header, first = next(chunks), next(chunks)
+    response.close()  # the browser went away: on PostgreSQL, a server-side cursor was open
+
+    assert bytes(header).startswith("\ufeffRéférence;Reçue le;Motif;".encode())
+    assert bytes(first).count(b";") == 20
+
+
+def test_an_unknown_format_downloads_nothing_and_says_which_ones_exist(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+
+    aci = client.get(f"/t/{territory.id}/exports/aci.csv?format=xlsx", follow_redirects=True)
+    log = client.get(f"/t/{territory.id}/demandes.csv?format=xlsx&motif=orientation", follow_redirects=False)
+
+    assert aci.mimetype == "text/html" and "Format inconnu" in aci.get_data(as_text=True)
+    assert log.status_code == 302 and log.headers["Location"].endswith(f"/t/{territory.id}/demandes?motif=orientation")
+    assert _exports(session) == []
+
+
+def test_the_exports_page_links_to_the_machine_form_of_both_files(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+    _requests_over_two_months(session, territory)
+
+    page = client.get(f"/t/{territory.id}/exports?du=2026-11-01&au=2026-11-30").get_data(as_text=True)
+    links = {name: re.search(rf'id="{name}" href="([^"]+)"', page) for name in ("aci-rfc4180", "requests-rfc4180")}
+
+    files = {}
+    for name, link in links.items():
+        assert link is not None
+        files[name] = client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert files["aci-rfc4180"].startswith("month,commune,motive,") and "2026-11," in files["aci-rfc4180"]
+    assert files["requests-rfc4180"].startswith("reference,") and files["requests-rfc4180"].count("P20-2026-") == 2

@@ -109,7 +109,7 @@ def test_the_request_log_filters_masks_callers_and_exports_csv(
     assert client.get(f"/t/{territory.id}/demandes?cp=75019").get_data(as_text=True).count('data-reference="') == 1
     csv = client.get(f"/t/{territory.id}/demandes.csv?motif=visite_domicile").get_data(as_text=True)
     lines = csv.lstrip("\ufeff").strip().splitlines()
-    assert lines[0].startswith("reference;created_at;motive") and len(lines) == 2
+    assert lines[0].startswith("Référence;Reçue le;Motif") and len(lines) == 2
     assert visit.reference in lines[1] and "+33611223344" not in csv
 
 

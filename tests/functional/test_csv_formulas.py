@@ -70,8 +70,8 @@ def test_the_console_request_log_writes_a_volunteers_formula_name_as_text(
 
     (row,) = _cells(text, ";")
     assert [v for v in row.values() if v.startswith(("=", "@", "+", "-"))] == []
-    assert "'" + LINK in row.values()
-    assert row["caller"] == "'+33 •• •• •• 44"
+    assert row["Bénévole"] == "'" + LINK
+    assert row["Appelant (masqué)"] == "'+33 •• •• •• 44"
 
 
 def test_the_console_aci_figures_write_a_formula_commune_as_text(
@@ -83,10 +83,11 @@ def test_the_console_aci_figures_write_a_formula_commune_as_text(
     account(session, clock(), territory_id=territory.id)
     client = login(app, "coord@example.org")
 
-    text = client.get(f"/t/{territory.id}/exports/aci.csv").get_data(as_text=True)
+    french = client.get(f"/t/{territory.id}/exports/aci.csv").get_data(as_text=True)
+    machine = client.get(f"/t/{territory.id}/exports/aci.csv?format=rfc4180").get_data(as_text=True)
 
-    communes = sorted(row["commune"] for row in _cells(text))
-    assert communes == sorted(["'" + SUM, "'" + MINUS])
+    assert sorted(row["Commune"] for row in _cells(french, ";")) == sorted(["'" + SUM, "'" + MINUS])
+    assert sorted(row["commune"] for row in _cells(machine)) == sorted(["'" + SUM, "'" + MINUS])
 
 
 def test_the_command_line_exports_write_formula_names_and_communes_as_text(
@@ -98,10 +99,13 @@ def test_the_command_line_exports_write_formula_names_and_communes_as_text(
     day = clock().date().isoformat()
     period = ["--territory", str(territory.id), "--from", day, "--to", day]
 
-    requests = _run(["export", "requests", *period], tmp_path, database_url)
-    aci = _run(["export", "aci", *period], tmp_path, database_url)
+    requests = _run(["export", "requests", *period, "--format", "rfc4180"], tmp_path, database_url)
+    aci = _run(["export", "aci", *period, "--format", "rfc4180"], tmp_path, database_url)
+    french = _run(["export", "requests", *period], tmp_path, database_url)
 
-    assert requests.exit_code == 0 and aci.exit_code == 0, requests.output + aci.output
+    assert requests.exit_code == 0 and aci.exit_code == 0 and french.exit_code == 0, requests.output + aci.output
     (row,) = _cells(requests.output)
     assert (row["outcome_entry_name"], row["commune"]) == ("'" + LINK, "'" + SUM)
     assert [r["commune"] for r in _cells(aci.output)] == ["'" + SUM]
+    (row,) = _cells(french.output, ";")
+    assert (row["Fiche de l'issue"], row["Commune"]) == ("'" + LINK, "'" + SUM)

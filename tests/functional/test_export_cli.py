@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from tests.functional.api_client import other_territory
 
 _CLEAN = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL", "ORIENTATION_ENV")
 _sids = iter(range(10**6))
+MACHINE = ["--format", "rfc4180"]
 
 
 def _run(args: list[str], tmp_path: Path, database_url: str) -> Result:
@@ -103,7 +105,7 @@ def test_the_aci_export_counts_per_month_commune_and_motive(
 ) -> None:
     territory = _populate(session, clock)
     result = _run(
-        ["export", "aci", "--territory", str(territory.id), "--from", "2026-10-01", "--to", "2026-11-30"],
+        ["export", "aci", "--territory", str(territory.id), "--from", "2026-10-01", "--to", "2026-11-30", *MACHINE],
         tmp_path,
         database_url,
     )
@@ -129,14 +131,14 @@ def test_the_aci_export_writes_a_file_and_knows_a_territory_by_its_prefix(
     session: Session, clock: FrozenClock, database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
     _populate(session, clock)
-    out = tmp_path / "aci.csv"
+    out = str(tmp_path / "aci.csv")
     result = _run(
-        ["export", "aci", "--territory", "p20", "--from", "2026-12-01", "--to", "2026-12-31", "--out", str(out)],
+        ["export", "aci", "--territory", "p20", "--from", "2026-12-01", "--to", "2026-12-31", *MACHINE, "--out", out],
         tmp_path,
         database_url,
     )
     assert result.exit_code == 0 and "1 lines written" in result.output
-    rows = _rows(out.read_text(encoding="utf-8"))
+    rows = _rows(Path(out).read_text(encoding="utf-8"))
     assert [(r["month"], r["commune"], r["motive"], r["requests"]) for r in rows] == [
         ("2026-12", "Paris", "orientation", "1")
     ]
@@ -147,7 +149,7 @@ def test_the_requests_export_lists_the_period_with_masked_callers(
 ) -> None:
     territory = _populate(session, clock)
     result = _run(
-        ["export", "requests", "--territory", "CPTS Paris 20", "--from", "2026-11-03", "--to", "2026-11-03"],
+        ["export", "requests", "--territory", "CPTS Paris 20", "--from", "2026-11-03", "--to", "2026-11-03", *MACHINE],
         tmp_path,
         database_url,
     )
@@ -172,3 +174,70 @@ def test_an_unknown_territory_or_a_period_ending_before_it_starts_is_an_error(
     backwards = ["--from", "2026-12-01", "--to", "2026-11-01"]
     backwards_result = _run(["export", "aci", "--territory", str(territory.id), *backwards], tmp_path, database_url)
     assert backwards_result.exit_code != 0 and "before its start" in backwards_result.output
+
+
+def _french(data: bytes) -> list[dict[str, str]]:
+    """The file as French spreadsheet software reads it: a BOM first, then `;`-separated UTF-8."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_by_default_the_aci_file_is_written_for_french_spreadsheets(
+    session: Session, clock: FrozenClock, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    _populate(session, clock)
+    out = tmp_path / "aci.csv"
+    period = ["--from", "2026-10-01", "--to", "2026-11-30", "--out", str(out)]
+
+    result = _run(["export", "aci", "--territory", "P20", *period], tmp_path, database_url)
+
+    assert result.exit_code == 0, result.output
+    rows = _french(out.read_bytes())
+    assert [(r["Mois"], r["Commune"], r["Motif"]) for r in rows] == [
+        ("octobre 2026", "Paris", "Médecin traitant"),
+        ("novembre 2026", "93100", "Visite à domicile"),
+        ("novembre 2026", "Paris", "Médecin traitant"),
+        ("novembre 2026", "Paris 19e", "Visite à domicile"),
+        ("novembre 2026", "", "Sans motif"),
+    ]
+    doctor = rows[2]
+    assert (doctor["Demandes"], doctor["Taux de réponse (%)"], doctor["Taux de prise en charge (%)"]) == (
+        "3",
+        "66,7",
+        "50,0",
+    )
+    assert doctor["Délai médian de réponse (s)"] == "30,0" and rows[4]["Délai médian de réponse (s)"] == ""
+
+
+def test_by_default_the_request_log_has_french_labels_and_dates_and_the_machine_form_keeps_codes(
+    session: Session, clock: FrozenClock, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    territory = _populate(session, clock)
+    volunteer = factories.volunteer(session, territory, clock(), name="Dr Anne Martin", profession="sage_femme")
+    first = session.scalars(select(Request).where(Request.territory_id == territory.id).order_by(Request.id)).first()
+    assert first is not None
+    first.volunteer_id = volunteer.id
+    session.commit()
+    period = ["--territory", "P20", "--from", "2026-10-31", "--to", "2026-10-31"]
+
+    french = _run(["export", "requests", *period, "--out", str(tmp_path / "fr.csv")], tmp_path, database_url)
+    machine = _run(["export", "requests", *period, *MACHINE], tmp_path, database_url)
+
+    assert french.exit_code == 0 and machine.exit_code == 0, french.output + machine.output
+    (row,) = _french((tmp_path / "fr.csv").read_bytes())
+    assert row["Référence"] == first.reference and row["Reçue le"] == "31/10/2026 23:30"
+    assert (row["Motif"], row["Statut"], row["Issue"]) == ("Médecin traitant", "Clôturée", "Pris en charge")
+    assert (row["Bénévole"], row["Profession du bénévole"]) == ("Dr Anne Martin", "Sage-femme")
+    assert (row["Message laissé"], row["Mise en relation le"]) == ("non", "31/10/2026 23:30")
+    assert machine.output.startswith("reference,created_at,motive,") and "\ufeff" not in machine.output
+    (coded,) = _rows(machine.output)
+    assert (coded["motive"], coded["status"], coded["outcome"]) == ("medecin_traitant", "closed", "matched")
+    assert (coded["volunteer_profession"], coded["created_at"]) == ("sage_femme", "2026-10-31T23:30:00+01:00")
+
+
+def test_an_unknown_format_is_refused_by_the_command(
+    session: Session, clock: FrozenClock, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    period = ["--territory", "P20", "--from", "2026-10-31", "--to", "2026-10-31"]
+    result = _run(["export", "requests", *period, "--format", "xlsx"], tmp_path, database_url)
+    assert result.exit_code == 2 and "'xlsx' is not one of 'fr', 'rfc4180'" in result.output

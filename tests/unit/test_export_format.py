@@ -7,28 +7,79 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orientation.exports import commune_of, format_cell, period_bounds
+from orientation import spreadsheet
+from orientation.exports import ACI_COLUMNS, REQUEST_COLUMNS, commune_of, headers, period_bounds, render_cell
+from orientation.spreadsheet import FRENCH, RFC4180
 
 PARIS = ZoneInfo("Europe/Paris")
+COLUMNS = {c.code: c for c in (*ACI_COLUMNS, *REQUEST_COLUMNS)}
+# 3 November 2026 08:05 UTC is 09:05 in Paris (winter time); 28 March 2027 01:30 UTC is 03:30 (summer time).
+WINTER = datetime(2026, 11, 3, 8, 5, 59, tzinfo=UTC)
+SUMMER = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("column", "value", "cell"),
+    ("column", "value", "french", "machine"),
     [
-        ("match_rate", None, ""),
-        ("match_rate", 2 / 3, "0.6667"),
-        ("match_rate", 1.0, "1.0000"),
-        ("answer_rate", 0.0, "0.0000"),
-        ("median_seconds_to_answer", 12.25, "12.2"),
-        ("median_callback_delay_seconds", 3600.0, "3600.0"),
-        ("requests", 0, "0"),
-        ("commune", "Paris 20e", "Paris 20e"),
-        ("in_territory", False, "false"),
-        ("had_message", True, "true"),
+        ("match_rate", None, "", ""),
+        ("match_rate", 2 / 3, "66,7", "0.6667"),
+        ("match_rate", 1.0, "100,0", "1.0000"),
+        ("answer_rate", 0.0, "0,0", "0.0000"),
+        ("median_seconds_to_answer", 12.25, "12,2", "12.2"),
+        ("median_callback_delay_seconds", 3600.0, "3600,0", "3600.0"),
+        ("requests", 0, "0", "0"),
+        ("commune", "Paris 20e", "Paris 20e", "Paris 20e"),
+        ("month", "2026-10", "octobre 2026", "2026-10"),
+        ("month", "2027-02", "février 2027", "2027-02"),
+        ("motive", "visite_domicile", "Visite à domicile", "visite_domicile"),
+        ("motive", "unknown", "Sans motif", "unknown"),
+        ("status", "callback_pending", "À rappeler", "callback_pending"),
+        ("outcome", "matched", "Pris en charge", "matched"),
+        ("volunteer_profession", "sage_femme", "Sage-femme", "sage_femme"),
+        # A code the catalogue does not know (yet) is shown as it is rather than lost.
+        ("volunteer_profession", "aromatherapeute", "aromatherapeute", "aromatherapeute"),
+        ("in_territory", False, "non", "false"),
+        ("had_message", True, "oui", "true"),
+        ("created_at", WINTER, "03/11/2026 09:05", "2026-11-03T09:05:59+01:00"),
+        ("closed_at", SUMMER, "28/03/2027 03:30", "2027-03-28T03:30:00+02:00"),
+        ("connected_at", None, "", ""),
     ],
 )
-def test_each_cell_is_written_as_the_report_reads_it(column: str, value: object, cell: str) -> None:
-    assert format_cell(column, value) == cell
+def test_each_cell_is_written_for_french_spreadsheets_or_for_programs(
+    column: str, value: object, french: str, machine: str
+) -> None:
+    assert render_cell(COLUMNS[column], value, FRENCH, PARIS) == french
+    assert render_cell(COLUMNS[column], value, RFC4180, PARIS) == machine
+
+
+def test_the_request_log_has_one_definition_of_its_columns_with_french_headers_and_codes() -> None:
+    french, codes = headers(REQUEST_COLUMNS, FRENCH), headers(REQUEST_COLUMNS, RFC4180)
+
+    assert len(french) == len(codes) == len(set(codes)) == len(set(french)) == 21
+    assert french[:3] == ["Référence", "Reçue le", "Motif"] and codes[:3] == ["reference", "created_at", "motive"]
+    assert "Profession du bénévole" in french and "volunteer_profession" in codes
+
+
+def test_the_french_file_starts_with_a_bom_and_uses_semicolons_and_the_machine_file_neither() -> None:
+    rows = [["Paris; 20e", "=1+1", "12,5"]]
+    french = "".join(spreadsheet.chunks(FRENCH, ["a", "b", "c"], rows))
+    machine = "".join(spreadsheet.chunks(RFC4180, ["a", "b", "c"], rows))
+
+    assert french == '\ufeffa;b;c\r\n"Paris; 20e";\'=1+1;12,5\r\n'
+    assert machine == 'a,b,c\r\nParis; 20e,\'=1+1,"12,5"\r\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "name"), [(None, "fr"), ("", "fr"), (" FR ", "fr"), ("rfc4180", "rfc4180"), ("RFC4180", "rfc4180")]
+)
+def test_the_form_is_french_unless_rfc4180_is_asked_for(text: str | None, name: str) -> None:
+    found = spreadsheet.parse_format(text)
+    assert found is not None and found.name == name
+
+
+@pytest.mark.parametrize("text", ["csv", "excel", "rfc-4180", "fr;"])
+def test_an_unknown_form_is_refused_rather_than_guessed(text: str) -> None:
+    assert spreadsheet.parse_format(text) is None
 
 
 def test_a_period_covers_whole_local_days_across_the_autumn_clock_change() -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from orientation import spreadsheet
 from orientation.console import adapters
 from orientation.console.periods import parse_day
 from orientation.console.web import actor, bp, territory_or_404
@@ -18,6 +19,12 @@ from orientation.runtime import db, now
 # The ACI figures are computed over every request of the period in memory: three years covers any report
 # (and a comparison with the previous ones) while keeping one download from loading the whole history.
 MAX_DAYS = 3 * 366
+UNKNOWN_FORMAT = "Format inconnu : « fr » (tableur, par défaut) ou « rfc4180 » (pour un programme)."
+
+
+def format_args(fmt: spreadsheet.CsvFormat) -> dict[str, str]:
+    """The form as a query-string argument: none for the default (French), so links and the audit stay short."""
+    return {} if fmt.french else {"format": fmt.name}
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,10 @@ def exports_aci(territory_id: int) -> Response:
     territory = territory_or_404(territory_id)
     tz = ZoneInfo(territory.timezone)
     period = _period(tz)
-    if period.errors:
-        for message in period.errors:
+    fmt = spreadsheet.parse_format(request.args.get("format"))
+    errors = period.errors if fmt is not None else (*period.errors, UNKNOWN_FORMAT)
+    if errors or fmt is None:
+        for message in errors:
             flash(message, "error")
         back = url_for(
             "console.exports_page", territory_id=territory.id, du=request.args.get("du"), au=request.args.get("au")
@@ -83,10 +92,11 @@ def exports_aci(territory_id: int) -> Response:
     since, until = period_bounds(period.start, period.end, tz)
     session = db()
     out = io.StringIO()
-    lines = adapters.aci_export(session, territory, since, until, out)
-    adapters.record_export(session, territory.id, now(), actor(), {"file": "aci", **period.args(), "lines": str(lines)})
+    lines = adapters.aci_export(session, territory, since, until, out, fmt)
+    details = {"file": "aci", **period.args(), "lines": str(lines), **format_args(fmt)}
+    adapters.record_export(session, territory.id, now(), actor(), details)
     session.commit()
     name = f"aci-{territory.id}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        out.getvalue(), content_type=fmt.media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, render_template, request
 from sqlalchemy import select
 
-from orientation.console import adapters
+from orientation.console import adapters, journal_details
 from orientation.console.ids import parse_id
 from orientation.console.models import User
 from orientation.console.periods import days, parse_day
@@ -87,14 +87,10 @@ def mask_phones(text: str) -> str:
     return _PHONE.sub(lambda match: mask(match.group(0)), text)
 
 
-def describe_details(details: Mapping[str, Any]) -> str:
-    """An entry's details on one line ("via : console · du : 2026-11-01"), numbers masked."""
-    parts = []
-    for key, value in details.items():
-        if isinstance(value, list | tuple):
-            value = ", ".join(str(item) for item in value)
-        parts.append(f"{key} : {'—' if value is None else value}")
-    return mask_phones(" · ".join(parts))
+def describe_details(details: Mapping[str, Any], entries: Mapping[int, str] | None = None) -> str:
+    """An entry's details on one line in French ("Issue : pris en charge · Fiche : Cabinet Martin"), numbers
+    masked; `entries` names the directory entries the details point to."""
+    return mask_phones(journal_details.describe_details(details, entries or {}, PARIS))
 
 
 def _actor_names(actors: Iterable[str]) -> dict[str, str]:
@@ -134,6 +130,7 @@ def audit_log() -> str:
     territories = visible_territories()
     territory_names = {t.id: t.name for t in territories}
     actors = _actor_names({e.actor for e in shown})
+    entries = adapters.entry_names(db(), set().union(*(journal_details.entry_ids(e.details or {}) for e in shown)))
     rows = [
         {
             **as_dict(entry),
@@ -144,7 +141,7 @@ def audit_log() -> str:
             if entry.territory_id is not None
             else "—",
             "linkable": entry.territory_id in territory_names and entry.reference is not None,
-            "details_text": describe_details(entry.details or {}),
+            "details_text": describe_details(entry.details or {}, entries),
         }
         for entry in shown
     ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from orientation.console.models import User
 from orientation.console.queries import BACKLOG, filtered, parse_filters
 from orientation.console.timeline import describe, fold_reads, is_technical
 from orientation.console.timeline import label as event_label
+from orientation.console.views.exports import UNKNOWN_FORMAT, format_args
 from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, format_datetime, territory_or_404
 from orientation.models import Request, Territory
 from orientation.phones import mask
@@ -29,19 +29,6 @@ from volunteers.professions import PROFESSIONS
 PAGE_SIZE = 50
 # How far the request page looks for the line's reopening (the next call-back round waits for it).
 OPENING_LOOKAHEAD = timedelta(days=14)
-CSV_COLUMNS = (
-    "reference",
-    "created_at",
-    "motive",
-    "postcode",
-    "in_territory",
-    "status",
-    "outcome",
-    "volunteer",
-    "caller",
-    "connected_at",
-    "had_message",
-)
 
 
 def _volunteer_names(territory_id: int) -> dict[int, str]:
@@ -79,55 +66,31 @@ def requests_log(territory_id: int) -> str:
 
 @bp.get("/t/<int:territory_id>/demandes.csv")
 def requests_csv(territory_id: int) -> Response:
-    """The filtered log as CSV (UTF-8 with BOM for spreadsheet software; numbers masked)."""
+    """The filtered log as CSV, the columns of `orientation export requests` (French by default; numbers masked)."""
     territory = territory_or_404(territory_id)
     filters = parse_filters(request.args)
+    fmt = spreadsheet.parse_format(request.args.get("format"))
+    if fmt is None:
+        flash(UNKNOWN_FORMAT, "error")
+        back: dict[str, Any] = filters.args()
+        return redirect(url_for("console.requests_log", territory_id=territory.id, **back))  # type: ignore[return-value]
     query = filtered(territory.id, filters, ZoneInfo(territory.timezone), now())
-    names = _volunteer_names(territory.id)
-    adapters.record_export(db(), territory.id, now(), actor(), filters.args())
+    details = {"file": "requests", **filters.args(), **format_args(fmt)}
+    adapters.record_export(db(), territory.id, now(), actor(), details)
     db().commit()
     sessions = runtime().sessions
-    tz = ZoneInfo(territory.timezone)
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = spreadsheet.writer(buffer, delimiter=";")
-        writer.writerow(CSV_COLUMNS)
-        yield "\ufeff" + buffer.getvalue()
+    def chunks() -> Iterator[str]:
         # Its own session, closed when the last row is sent: the request's own is gone by then.
         with sessions() as session:
-            yield from _csv_rows(session.scalars(query.execution_options(yield_per=1000)), writer, buffer, names, tz)
+            yield from adapters.request_log_chunks(session, territory, query, fmt)
 
-    stamp = now().astimezone(tz).strftime("%Y%m%d-%H%M")
+    stamp = now().astimezone(ZoneInfo(territory.timezone)).strftime("%Y%m%d-%H%M")
     return Response(
-        lines(),
-        mimetype="text/csv",
+        chunks(),
+        content_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="demandes-{territory.id}-{stamp}.csv"'},
     )
-
-
-def _csv_rows(
-    rows: Iterable[Request], writer: Any, buffer: io.StringIO, names: dict[int, str], tz: ZoneInfo
-) -> Iterator[str]:
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(
-            (
-                row.reference,
-                row.created_at.astimezone(tz).isoformat(timespec="seconds"),
-                row.motive or "",
-                row.postcode or "",
-                "" if row.in_territory is None else ("oui" if row.in_territory else "non"),
-                row.status,
-                row.outcome or "",
-                names.get(row.volunteer_id, "") if row.volunteer_id else "",
-                mask(row.caller),
-                row.connected_at.astimezone(tz).isoformat(timespec="seconds") if row.connected_at else "",
-                "oui" if row.had_message else "non",
-            )
-        )
-        yield buffer.getvalue()
 
 
 def _request_or_404(territory: Territory, reference: str) -> Request:
