@@ -75,7 +75,14 @@ _TOKEN = re.compile(
 
 
 class OpeningHoursError(ValueError):
-    """An opening-hours value outside the supported subset; the message names the offending part."""
+    """An opening-hours value outside the supported subset; the message names the offending part.
+
+    `str()` is the English message (API, logs); `french` says the same to a coordinator in the console.
+    """
+
+    def __init__(self, message: str, french: str) -> None:
+        super().__init__(message)
+        self.french = french
 
 
 @dataclass(frozen=True)
@@ -144,10 +151,17 @@ def _parse_time(text: str, rule: str, *, is_end: bool) -> int:
     limit = 48 if is_end else 23
     if len(hours) != 2 or len(minutes) != 2 or int(minutes) > 59 or int(hours) > limit:
         bound = "00:00 to 48:00" if is_end else "00:00 to 23:59"
-        raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})")
+        borne = "de 00:00 à 48:00" if is_end else "de 00:00 à 23:59"
+        raise OpeningHoursError(
+            f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})",
+            f"heure « {text} » invalide dans « {rule} » : écrivez HH:MM avec deux chiffres pour l'heure ({borne})",
+        )
     value = int(hours) * 60 + int(minutes)
     if is_end and value > 2 * _MINUTES_PER_DAY:
-        raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: an end time is 48:00 at most")
+        raise OpeningHoursError(
+            f"invalid time {text!r} in rule {rule!r}: an end time is 48:00 at most",
+            f"heure « {text} » invalide dans « {rule} » : une fin est au plus 48:00",
+        )
     return value
 
 
@@ -155,7 +169,8 @@ def _weekday(token: _Token, rule: str) -> int:
     name = token.text.upper()
     if token.kind != "word" or name not in _WEEKDAYS:
         raise OpeningHoursError(
-            f"expected a weekday (Mo, Tu, We, Th, Fr, Sa, Su) but found {token.text!r} in rule {rule!r}"
+            f"expected a weekday (Mo, Tu, We, Th, Fr, Sa, Su) but found {token.text!r} in rule {rule!r}",
+            f"jour attendu (Mo, Tu, We, Th, Fr, Sa, Su : lundi à dimanche) au lieu de « {token.text} » dans « {rule} »",
         )
     return _WEEKDAYS.index(name)
 
@@ -164,17 +179,24 @@ def _unexpected(token: _Token, rule: str) -> OpeningHoursError:
     if token.kind == "word":
         return OpeningHoursError(
             f"unsupported {token.text!r} in rule {rule!r}: expected days (Mo-Su, PH), "
-            "times like 08:00-12:00, or off/closed/open"
+            "times like 08:00-12:00, or off/closed/open",
+            f"« {token.text} » n'est pas compris dans « {rule} » : écrivez des jours (Mo-Su, PH pour les jours "
+            "fériés), des plages comme 08:00-12:00, ou off (fermé) / open (ouvert)",
         )
     if token.kind == "time":
         return OpeningHoursError(
-            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', e.g. 08:00-12:00,14:00-18:00"
+            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', e.g. 08:00-12:00,14:00-18:00",
+            f"« {token.text} » inattendu dans « {rule} » : séparez les plages par une virgule, "
+            "par exemple 08:00-12:00,14:00-18:00",
         )
     if token.text[:1].isdigit():
         return OpeningHoursError(
-            f"unexpected {token.text!r} in rule {rule!r}: write times as HH:MM-HH:MM, e.g. 08:00-12:00"
+            f"unexpected {token.text!r} in rule {rule!r}: write times as HH:MM-HH:MM, e.g. 08:00-12:00",
+            f"« {token.text} » inattendu dans « {rule} » : écrivez les plages HH:MM-HH:MM, par exemple 08:00-12:00",
         )
-    return OpeningHoursError(f"unexpected {token.text!r} in rule {rule!r}")
+    return OpeningHoursError(
+        f"unexpected {token.text!r} in rule {rule!r}", f"« {token.text} » inattendu dans « {rule} »"
+    )
 
 
 class _RuleParser:
@@ -191,7 +213,9 @@ class _RuleParser:
     def take(self) -> _Token:
         token = self.peek()
         if token is None:
-            raise OpeningHoursError(f"rule {self.rule!r} ends too early")
+            raise OpeningHoursError(
+                f"rule {self.rule!r} ends too early", f"la règle « {self.rule} » s'arrête trop tôt"
+            )
         self.pos += 1
         return token
 
@@ -235,7 +259,11 @@ class _RuleParser:
             if not self.starts_day(self.peek()):
                 after = self.peek()
                 found = "nothing" if after is None else repr(after.text)
-                raise OpeningHoursError(f"expected a day after ',' but found {found} in rule {self.rule!r}")
+                trouve = "rien" if after is None else f"« {after.text} »"
+                raise OpeningHoursError(
+                    f"expected a day after ',' but found {found} in rule {self.rule!r}",
+                    f"jour attendu après la virgule au lieu de {trouve} dans « {self.rule} »",
+                )
 
     @staticmethod
     def starts_day(token: _Token | None) -> bool:
@@ -245,7 +273,10 @@ class _RuleParser:
         token = self.peek()
         if token is None:
             if not has_days:
-                raise OpeningHoursError("empty rule: write days and times, e.g. 'Mo-Fr 08:00-20:00'")
+                raise OpeningHoursError(
+                    "empty rule: write days and times, e.g. 'Mo-Fr 08:00-20:00'",
+                    "règle vide : écrivez des jours et des heures, par exemple « Mo-Fr 08:00-20:00 »",
+                )
             return (TimeSpan(0, _MINUTES_PER_DAY),)
         if token.kind == "word" and token.text.upper() in _STATES:
             self.take()
@@ -258,9 +289,12 @@ class _RuleParser:
             after = self.peek()
             if after is None or after.kind != "time":
                 found = "nothing" if after is None else repr(after.text)
+                trouve = "rien" if after is None else f"« {after.text} »"
                 raise OpeningHoursError(
                     f"expected a time range like 14:00-18:00 after ',' but found {found} in rule "
-                    f"{self.rule!r} (several rules are separated by ';')"
+                    f"{self.rule!r} (several rules are separated by ';')",
+                    f"plage horaire attendue après la virgule (comme 14:00-18:00) au lieu de {trouve} dans "
+                    f"« {self.rule} » (les règles se séparent par « ; »)",
                 )
             spans.append(self.span())
         return tuple(sorted(set(spans), key=lambda span: (span.start, span.end)))
@@ -271,25 +305,31 @@ class _RuleParser:
         dash = self.peek()
         if dash is None or dash.kind != "dash":
             raise OpeningHoursError(
-                f"time {start_token.text!r} in rule {self.rule!r} needs an end, e.g. {start_token.text}-18:00"
+                f"time {start_token.text!r} in rule {self.rule!r} needs an end, e.g. {start_token.text}-18:00",
+                f"la plage « {start_token.text} » dans « {self.rule} » n'a pas de fin : écrivez par exemple "
+                f"{start_token.text}-18:00",
             )
         self.take()
         end_token = self.take()
         if end_token.kind != "time":
             raise OpeningHoursError(
-                f"expected an end time after {start_token.text}- but found {end_token.text!r} in rule {self.rule!r}"
+                f"expected an end time after {start_token.text}- but found {end_token.text!r} in rule {self.rule!r}",
+                f"heure de fin attendue après {start_token.text}- au lieu de « {end_token.text} » dans « {self.rule} »",
             )
         end = _parse_time(end_token.text, self.rule, is_end=True)
         if end == start:
             raise OpeningHoursError(
                 f"empty time range {start_token.text}-{end_token.text} in rule {self.rule!r} "
-                "(for a whole day write 00:00-24:00)"
+                "(for a whole day write 00:00-24:00)",
+                f"plage vide {start_token.text}-{end_token.text} dans « {self.rule} » "
+                "(pour toute la journée, écrivez 00:00-24:00)",
             )
         if end < start:
             end += _MINUTES_PER_DAY  # closes on the next day
         if end - start > _MINUTES_PER_DAY:
             raise OpeningHoursError(
-                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} is longer than 24 hours"
+                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} is longer than 24 hours",
+                f"la plage {start_token.text}-{end_token.text} dans « {self.rule} » dure plus de 24 heures",
             )
         return TimeSpan(start, end)
 
@@ -299,10 +339,14 @@ class _RuleParser:
             raise _unexpected(token, self.rule)
 
 
+_EMPTY = "opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'"
+_EMPTY_FR = "heures d'ouverture vides : écrivez par exemple « 24/7 » ou « Mo-Fr 08:00-20:00 »"
+
+
 def parse_opening_hours(text: str) -> OpeningHours:
     """Parse `text` (see the module docstring for the subset) or raise OpeningHoursError."""
     if not isinstance(text, str):
-        raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
+        raise OpeningHoursError(_EMPTY, _EMPTY_FR)
     return _parse_opening_hours(text)
 
 
@@ -311,14 +355,16 @@ def _parse_opening_hours(text: str) -> OpeningHours:
     # Every inbound call and every call-back round reads its territory's hours: parse each text once (the
     # result is immutable; a text that does not parse raises again each time, it is never cached).
     if not text.strip():
-        raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
+        raise OpeningHoursError(_EMPTY, _EMPTY_FR)
     parts = [part.strip() for part in text.split(";")]
     if len(parts) > 1 and not parts[-1]:
         parts.pop()  # a trailing ';' is harmless
     rules = []
     for index, part in enumerate(parts, start=1):
         if not part:
-            raise OpeningHoursError(f"rule {index} is empty (two ';' in a row?)")
+            raise OpeningHoursError(
+                f"rule {index} is empty (two ';' in a row?)", f"la règle n° {index} est vide (deux « ; » de suite ?)"
+            )
         rules.append(_RuleParser(part).parse())
     return OpeningHours(text, tuple(rules))
 

@@ -126,7 +126,7 @@ def parse_line(form: MultiDict[str, str], territory: Territory, may_edit_numbers
     try:
         data["opening_hours"] = str(parse_opening_hours(hours)) if hours else "24/7"
     except OpeningHoursError as exc:
-        errors["opening_hours"] = f"Horaires illisibles : {exc}"
+        errors["opening_hours"] = f"Horaires illisibles : {exc.french}."
     if errors:
         raise FormErrors(errors)
     if data.get("opening_hours") and hours:

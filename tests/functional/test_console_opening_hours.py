@@ -103,3 +103,12 @@ def test_hours_the_editor_cannot_show_are_said_and_the_expert_field_keeps_them(
     html = client.get(page).get_data(as_text=True)
     assert "une forme que l'éditeur ne sait pas montrer" in html
     assert 'value="Mo 08:00-09:00,10:00-11:00,12:00-13:00,14:00-15:00"' in html
+
+
+def test_the_expert_field_explains_its_errors_in_french(app: Flask, session: Session, clock: FrozenClock) -> None:
+    _, client, page = coordinator(app, session, clock)
+    form = {"postcodes": "75020", "opening_hours": "Mo-Fr 8:00-20:00"}
+    status, body, _ = post(client, page + "/ligne", form, page=page)
+    assert status == 422
+    assert "Horaires illisibles : heure « 8:00 » invalide dans « Mo-Fr 8:00-20:00 »" in body
+    assert "invalid time" not in body

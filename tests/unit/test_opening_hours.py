@@ -487,6 +487,10 @@ def test_text_outside_the_subset_is_refused_naming_the_offending_part(text, name
         parse_opening_hours(text)
     assert named in str(error.value)
     assert isinstance(error.value, ValueError)
+    # The console shows the French message: it names the same part, in French words.
+    if named.startswith("'"):
+        assert f"« {named[1:-1]} »" in error.value.french
+    assert not any(word in error.value.french for word in ("expected", "unexpected", "unsupported", " rule "))
 
 
 def test_the_error_quotes_the_rule_it_found_the_problem_in():
