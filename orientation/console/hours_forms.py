@@ -115,10 +115,13 @@ def parse_week(form: Mapping[str, str]) -> WeekHours:
     errors: dict[str, str] = {}
     days: list[tuple[TimeSpan, ...]] = []
     for weekday, name in enumerate(WEEKDAY_NAMES):
+        spans = _spans(form, f"d{weekday}", name, errors)
         if form.get(f"d{weekday}_allday"):
+            if spans:  # both said: ask rather than guess which one was meant
+                errors[f"d{weekday}_allday"] = f"{name} : décochez « 24 h/24 » ou videz les plages horaires."
             days.append((TimeSpan(0, _DAY),))
             continue
-        days.append(_spans(form, f"d{weekday}", name, errors))
+        days.append(spans)
     mode = form.get("ph_mode") or "normal"
     holiday_spans: tuple[TimeSpan, ...] = ()
     if mode not in HOLIDAY_MODES:

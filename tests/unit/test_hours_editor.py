@@ -72,6 +72,8 @@ def test_no_hours_at_all_is_closed() -> None:
          "Jeudi : les plages 08:00–12:00 et 11:00–14:00 se chevauchent."),
         ({"ph_mode": "hours"}, "ph_0_start", "Jours fériés : indiquez au moins une plage horaire"),
         ({"ph_mode": "sometimes"}, "ph_mode", "Choisissez ce que font les jours fériés."),
+        ({"d4_allday": "on", "d4_0_start": "08:00", "d4_0_end": "12:00"}, "d4_allday",
+         "Vendredi : décochez « 24 h/24 » ou videz les plages horaires."),
     ],
 )  # fmt: skip
 def test_each_mistake_gets_a_french_message_on_its_field(fields: dict[str, str], key: str, message: str) -> None:
