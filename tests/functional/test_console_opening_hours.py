@@ -66,6 +66,7 @@ def test_a_night_past_midnight_is_kept_whole_and_previewed_across_the_dst_change
     assert status == 200, body
     session.expire_all()
     assert territory.opening_hours == "24/7"  # a preview saves nothing
+    assert 'name="postcodes" value="75019, 75020"' in body  # the line's form keeps its values
     osm = re.search(r'<code id="hours-osm">(.*?)</code>', body).group(1)  # type: ignore[union-attr]
     assert osm == "Mo-Fr 20:00-08:00; Sa-Su 00:00-24:00; PH 00:00-24:00"
     lines = preview_lines(body)
