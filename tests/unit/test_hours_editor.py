@@ -161,3 +161,12 @@ def test_the_preview_cuts_nights_at_midnight_and_keeps_wall_clock_times_across_t
 def test_week_hours_hold_spans_as_typed() -> None:
     typed = parse_week({"d0_0_start": "22:00", "d0_0_end": "02:00"})
     assert typed == WeekHours(((TimeSpan(22 * 60, 26 * 60),), (), (), (), (), (), ()), "normal", ())
+
+
+@settings(max_examples=100, deadline=None)
+@given(_forms())
+def test_whatever_the_editor_writes_it_reads_back_with_the_same_hours(form: dict[str, str]) -> None:
+    written = to_osm(parse_week(form))
+    read = from_osm(written)
+    assert read is not None, written
+    assert parse_opening_hours(to_osm(parse_week(form_values(read)))).table == parse_opening_hours(written).table
