@@ -253,6 +253,26 @@ def from_osm(text: str) -> WeekHours | None:
     # Shown only when writing it back gives the very same hours, holidays included.
     if parse_opening_hours(to_osm(week)).table != hours.table:
         return None
+    return _as_nights(week, hours)
+
+
+def _as_nights(week: WeekHours, hours: OpeningHours) -> WeekHours:
+    """Show "22:00-24:00" and the next day's "00:00-02:00" as the night "22:00-02:00" typed, when equivalent."""
+    for weekday in range(7):
+        following = (weekday + 1) % 7
+        days = list(week.days)
+        evening = next((s for s in days[weekday] if s.end == _DAY and s.start > 0), None)
+        morning = next((s for s in days[following] if s.start == 0 and s.end < _DAY), None)
+        if evening is None or morning is None or following == weekday:
+            continue
+        days[weekday] = tuple(
+            sorted([s for s in days[weekday] if s != evening] + [TimeSpan(evening.start, _DAY + morning.end)],
+                   key=lambda s: (s.start, s.end))
+        )  # fmt: skip
+        days[following] = tuple(s for s in days[following] if s != morning)
+        candidate = WeekHours(tuple(days), week.holiday_mode, week.holiday_spans)
+        if parse_opening_hours(to_osm(candidate)).table == hours.table:
+            week = candidate
     return week
 
 

@@ -170,3 +170,10 @@ def test_whatever_the_editor_writes_it_reads_back_with_the_same_hours(form: dict
     read = from_osm(written)
     assert read is not None, written
     assert parse_opening_hours(to_osm(parse_week(form_values(read)))).table == parse_opening_hours(written).table
+
+
+def test_a_night_written_within_each_day_reads_back_as_the_night_that_was_typed() -> None:
+    read = from_osm("Fr 20:00-24:00; Sa 00:00-08:00,09:00-12:00")
+    assert read is not None
+    assert read.days[4] == (TimeSpan(20 * 60, 32 * 60),) and read.days[5] == (TimeSpan(9 * 60, 12 * 60),)
+    assert to_osm(read) == "Fr 20:00-24:00; Sa 00:00-08:00,09:00-12:00"
