@@ -1,10 +1,14 @@
 """Directory search: an in-memory index of one territory's entries, and its ranking (pure).
 
-Names are matched word by word on their folded form (`normalize.fold`: no accents, no case, no
-punctuation). Every word of the query must match a word of the name, in one of four ways, best first:
-exactly, as the beginning of the word ("mart" → "martin"), or within one or two typing errors (an
-insertion, deletion, substitution or swap of two neighbours; one error from 4 letters, two from 7).
-Entries are ranked by the sum of their words' matches, then in alphabetical order.
+An entry is found by the words of its name and by the words coordinators use for what it is and where
+(`vocabulary.facet_words`): its profession ("médecin", "infirmière", "kiné", "sage-femme"), its category
+and FINESS label ("pharmacie", "EHPAD", "centre de santé"), its commune, postcode and arrondissement
+("Paris 20"). Words are compared on their folded form (`normalize.fold`: no accents, no case, no
+punctuation). Every word of the query must match one of the entry's words, in one of four ways, best
+first: exactly (a plural matches its singular: "pharmacies", "sages-femmes"), as the beginning of the
+word ("mart" → "martin"), or within one or two typing errors (an insertion, deletion, substitution or
+swap of two neighbours; one error from 4 letters, two from 7). Entries are ranked by the sum of their
+words' matches, then in alphabetical order.
 
 Filters (profession, general practice, postcode, commune, accepting new patients, category) and the
 name's words are held as sets of positions, so a query is a few set operations in C plus a ranking of
@@ -24,6 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from directory.normalize import fold
+from directory.vocabulary import facet_words, stem
 
 # Quality of a word match; ties between entries are broken alphabetically.
 EXACT = 1.0
@@ -46,6 +51,7 @@ class IndexedEntry(NamedTuple):
     accepting_new_patients: bool | None = None
     category: str = "other"
     gone: bool = False
+    category_label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,11 @@ class SearchIndex:
         self._general_practice: set[int] = set()
         self._gone: set[int] = set()
         for position, entry in enumerate(ordered):
-            for word in set(entry.search_key.split()):
+            facets = facet_words(
+                entry.profession, entry.general_practice, entry.category, entry.category_label, entry.commune,
+                entry.postcode,
+            )  # fmt: skip
+            for word in set(entry.search_key.split()) | facets:
                 postings.setdefault(word, []).append(position)
             if entry.profession:
                 self._profession.setdefault(entry.profession, set()).add(position)
@@ -117,6 +127,10 @@ class SearchIndex:
                 self._gone.add(position)
         self._postings = postings
         self._vocabulary = sorted(postings)
+        # Words by their singular: "medecins" in a query finds "medecin", and "medecin" finds "medecins".
+        self._by_stem: dict[str, list[str]] = {}
+        for word in self._vocabulary:
+            self._by_stem.setdefault(stem(word), []).append(word)
         # Words by length: a word within two errors of the query is at most two letters longer or shorter,
         # so the typo search scans a few lengths, not the whole vocabulary.
         self._by_length: dict[int, list[str]] = {}
@@ -194,11 +208,13 @@ class SearchIndex:
 
     def _word_tiers(self, word: str) -> list[tuple[float, set[int]]]:
         """The positions this query word matches, by quality best first, each position in one tier only."""
-        words_by_quality: list[tuple[float, list[str]]] = [(EXACT, [word] if word in self._postings else [])]
+        exact = ([word] if word in self._postings else []) + self._by_stem.get(stem(word), [])
+        words_by_quality: list[tuple[float, list[str]]] = [(EXACT, list(dict.fromkeys(exact)))]
         start = bisect_left(self._vocabulary, word)
         end = bisect_left(self._vocabulary, word + "\U0010ffff", lo=start)
         words_by_quality.append((PREFIX, [w for w in self._vocabulary[start:end] if w != word]))
-        typos = allowed_typos(word)
+        # A postcode or an arrondissement one digit off is another place, not a typing error.
+        typos = 0 if word.isdigit() else allowed_typos(word)
         if typos:
             found = [
                 match

@@ -541,7 +541,7 @@ def _indexed_entries(session: Session, territory_id: int) -> Iterator[IndexedEnt
     # Core rows, not ORM entities: the index needs plain values, and loading 100,000 entities costs seconds.
     rows = session.connection().execute(
         select(e.id, e.search_key, e.profession, e.general_practice, e.postcode, e.commune,
-               e.accepting_new_patients, e.category, e.gone)
+               e.accepting_new_patients, e.category, e.gone, e.category_label)
         .where(e.territory_id == territory_id)
     )
     make = IndexedEntry._make

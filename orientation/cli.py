@@ -45,15 +45,19 @@ def main() -> None:
 
 
 @main.command(with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
+@click.option("--host", default=None, help="Default: PUBLIC_BASE_URL's host when it is this machine, else 127.0.0.1.")
+@click.option("--port", default=None, type=int, help="Default: PUBLIC_BASE_URL's port when it is this machine.")
+def run(host: str | None, port: int | None) -> None:
     """Serve the app with the development server (production: gunicorn, see the Procfile)."""
     from orientation import create_app
+    from orientation.config import serve_address
 
     app = create_app()
     config = from_environment()
-    click.echo(f"Orientation on http://{host}:{port}  (database: {config.database_url.split('@')[-1]})")
+    default_host, default_port = serve_address(config.public_base_url)
+    host, port = host or default_host, port or default_port
+    click.echo(f"Orientation on http://{host}:{port}, links to {config.public_base_url}")
+    click.echo(f"(database: {config.database_url.split('@')[-1]})")
     if not config.has_twilio_credentials:
         click.echo("No Twilio credentials: SMS and calls go to the outbox; try `orientation simulate-call`.")
     app.run(host=host, port=port, debug=False, use_reloader=False)
@@ -257,16 +261,16 @@ def twilio_fallback_twiml() -> None:
 
 
 @main.command("simulate-call", with_appcontext=False)
-@click.option("--url", "target", default="http://127.0.0.1:5000", show_default=True, help="The running app.")
+@click.option("--url", "target", default=None, help="The running app (default: PUBLIC_BASE_URL).")
 @click.option("--to", "to", default=None, help="The line's number (default: the demo line).")
 @click.option("--from", "from_", default="+33611223344", show_default=True, help="The caller's number.")
-def simulate_call(target: str, to: str | None, from_: str) -> None:
+def simulate_call(target: str | None, to: str | None, from_: str) -> None:
     """Play a call against the running app: read what the line says, type the keys."""
     from orientation.demo import DEMO_NUMBER
     from orientation.simulator.console import play
 
     config = from_environment()
-    sys.exit(play(target, config, to or DEMO_NUMBER, from_))
+    sys.exit(play(target or config.public_base_url, config, to or DEMO_NUMBER, from_))
 
 
 @main.group(cls=click.Group)

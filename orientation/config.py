@@ -6,9 +6,23 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEMO_AUTH_TOKEN = "demo-auth-token-not-secret"  # noqa: S105 - signs simulator webhooks when no Twilio account is set
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
+# Where the development server listens when PUBLIC_BASE_URL is not set; every link follows PUBLIC_BASE_URL.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def serve_address(public_base_url: str) -> tuple[str, int]:
+    """Host and port for the development server: those of PUBLIC_BASE_URL when it is this machine."""
+    parsed = urlsplit(public_base_url)
+    if parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS:
+        return parsed.hostname, parsed.port or 80
+    # A public address (a tunnel, a proxy) says nothing of the local port: the default one.
+    default = urlsplit(DEFAULT_PUBLIC_BASE_URL)
+    return default.hostname or "127.0.0.1", default.port or 80
 
 
 def _instance_dir() -> Path:
@@ -115,7 +129,7 @@ def from_environment(env: dict[str, str] | None = None) -> Config:
     return Config(
         database_url=database_url,
         secret_key=secret_key,
-        public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        public_base_url=(env.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL).rstrip("/"),
         twilio_account_sid=account_sid,
         twilio_auth_token=auth_token,
         twilio_secondary_auth_token=env.get("TWILIO_SECONDARY_AUTH_TOKEN") or None,

@@ -22,12 +22,24 @@ joined by `,`) raises `OpeningHoursError` naming the part that was not understoo
 
 Evaluation
 ----------
-- For each calendar day, the **last** rule whose days select it gives that day's hours: a later rule
-  replaces (never extends) the hours of earlier rules on the days it selects, as in OSM. `24/7` and rules
-  without days select every day; `PH` selects the public holidays of the `PublicHolidays` passed in.
-- A range that runs past midnight belongs to the day it starts: `Mo-Fr 20:00-08:00` is open from Friday
-  20:00 to Saturday 08:00, and a later rule selecting Saturday (`Sa off`) changes Saturday's own hours
-  but does not cut that night short.
+The evaluation follows opening_hours.js, the reference implementation named by the OSM specification
+(https://wiki.openstreetmap.org/wiki/Key:opening_hours/specification: "The most sophisticated
+implementation of this specification is opening_hours.js"), and its test suite
+(https://github.com/opening-hours/opening_hours.js, test/test.js, "Time ranges spanning midnight with date
+overwriting": `22:00-02:00; Tu 12:00-14:00` is closed on Tuesday 00:00-02:00 and open on Wednesday
+00:00-02:00).
+
+- Each calendar day is evaluated on its own, reading the rules in order. A rule whose days select the day
+  replaces everything open on that day so far (the earlier rules' hours *and* the mornings of nights that
+  started the day before): `Mo-Fr 08:00-20:00; We 10:00-12:00` is open 10:00-12:00 on Wednesday, and in
+  `Mo-Fr 20:00-08:00; Sa off` Friday's night ends at Saturday 00:00. `24/7` and rules without days select
+  every day; `PH` selects the public holidays of the `PublicHolidays` passed in.
+- A range that runs past midnight is open on the day it starts until 24:00, and on the next day from 00:00
+  until its end whenever the rule's days select the day it starts, whatever the rules say of that day
+  itself. That morning is added to the next day at the rule's place in the order, so only a later rule
+  selecting the next day cuts it: in `Mo-Fr 20:00-08:00; Sa-Su,PH 00:00-24:00` the night of a Tuesday
+  before a Wednesday holiday runs into the holiday (open all day), and Thursday 00:00-08:00 is open too:
+  the first rule selects Wednesday by its weekday, so its night still ends on Thursday morning.
 - Times are wall-clock times in the given time zone (Europe/Paris by default). An instant is open when
   the wall clock shows a time inside an open range. So the day of the spring change lasts 23 hours and
   the night across it one hour less; in autumn the repeated hour (02:00-03:00) is open or closed both
@@ -39,7 +51,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
@@ -63,7 +75,14 @@ _TOKEN = re.compile(
 
 
 class OpeningHoursError(ValueError):
-    """An opening-hours value outside the supported subset; the message names the offending part."""
+    """An opening-hours value outside the supported subset; the message names the offending part.
+
+    `str()` is the English message (API, logs); `french` says the same to a coordinator in the console.
+    """
+
+    def __init__(self, message: str, french: str) -> None:
+        super().__init__(message)
+        self.french = french
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,16 @@ class OpeningHours:
 
     text: str
     rules: tuple[Rule, ...]
+    # Derived once: each kind of day's open ranges, and whether holidays change anything.
+    table: dict[tuple[int, bool, bool], tuple[TimeSpan, ...]] = field(init=False, compare=False, repr=False)
+    uses_holidays: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        table = _day_table(self.rules)
+        object.__setattr__(self, "table", table)
+        object.__setattr__(
+            self, "uses_holidays", any(table[(w, False, False)] != table[(w, h, p)] for w, h, p in table)
+        )
 
     def __str__(self) -> str:
         return self.text
@@ -122,10 +151,17 @@ def _parse_time(text: str, rule: str, *, is_end: bool) -> int:
     limit = 48 if is_end else 23
     if len(hours) != 2 or len(minutes) != 2 or int(minutes) > 59 or int(hours) > limit:
         bound = "00:00 to 48:00" if is_end else "00:00 to 23:59"
-        raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})")
+        borne = "de 00:00 à 48:00" if is_end else "de 00:00 à 23:59"
+        raise OpeningHoursError(
+            f"invalid time {text!r} in rule {rule!r}: write HH:MM with two-digit hours ({bound})",
+            f"heure « {text} » invalide dans « {rule} » : écrivez HH:MM avec deux chiffres pour l'heure ({borne})",
+        )
     value = int(hours) * 60 + int(minutes)
     if is_end and value > 2 * _MINUTES_PER_DAY:
-        raise OpeningHoursError(f"invalid time {text!r} in rule {rule!r}: an end time is 48:00 at most")
+        raise OpeningHoursError(
+            f"invalid time {text!r} in rule {rule!r}: an end time is 48:00 at most",
+            f"heure « {text} » invalide dans « {rule} » : une fin est au plus 48:00",
+        )
     return value
 
 
@@ -133,7 +169,8 @@ def _weekday(token: _Token, rule: str) -> int:
     name = token.text.upper()
     if token.kind != "word" or name not in _WEEKDAYS:
         raise OpeningHoursError(
-            f"expected a weekday (Mo, Tu, We, Th, Fr, Sa, Su) but found {token.text!r} in rule {rule!r}"
+            f"expected a weekday (Mo, Tu, We, Th, Fr, Sa, Su) but found {token.text!r} in rule {rule!r}",
+            f"jour attendu (Mo, Tu, We, Th, Fr, Sa, Su : lundi à dimanche) au lieu de « {token.text} » dans « {rule} »",
         )
     return _WEEKDAYS.index(name)
 
@@ -142,17 +179,24 @@ def _unexpected(token: _Token, rule: str) -> OpeningHoursError:
     if token.kind == "word":
         return OpeningHoursError(
             f"unsupported {token.text!r} in rule {rule!r}: expected days (Mo-Su, PH), "
-            "times like 08:00-12:00, or off/closed/open"
+            "times like 08:00-12:00, or off/closed/open",
+            f"« {token.text} » n'est pas compris dans « {rule} » : écrivez des jours (Mo-Su, PH pour les jours "
+            "fériés), des plages comme 08:00-12:00, ou off (fermé) / open (ouvert)",
         )
     if token.kind == "time":
         return OpeningHoursError(
-            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', e.g. 08:00-12:00,14:00-18:00"
+            f"unexpected {token.text!r} in rule {rule!r}: separate time ranges with ',', e.g. 08:00-12:00,14:00-18:00",
+            f"« {token.text} » inattendu dans « {rule} » : séparez les plages par une virgule, "
+            "par exemple 08:00-12:00,14:00-18:00",
         )
     if token.text[:1].isdigit():
         return OpeningHoursError(
-            f"unexpected {token.text!r} in rule {rule!r}: write times as HH:MM-HH:MM, e.g. 08:00-12:00"
+            f"unexpected {token.text!r} in rule {rule!r}: write times as HH:MM-HH:MM, e.g. 08:00-12:00",
+            f"« {token.text} » inattendu dans « {rule} » : écrivez les plages HH:MM-HH:MM, par exemple 08:00-12:00",
         )
-    return OpeningHoursError(f"unexpected {token.text!r} in rule {rule!r}")
+    return OpeningHoursError(
+        f"unexpected {token.text!r} in rule {rule!r}", f"« {token.text} » inattendu dans « {rule} »"
+    )
 
 
 class _RuleParser:
@@ -169,7 +213,9 @@ class _RuleParser:
     def take(self) -> _Token:
         token = self.peek()
         if token is None:
-            raise OpeningHoursError(f"rule {self.rule!r} ends too early")
+            raise OpeningHoursError(
+                f"rule {self.rule!r} ends too early", f"la règle « {self.rule} » s'arrête trop tôt"
+            )
         self.pos += 1
         return token
 
@@ -213,7 +259,11 @@ class _RuleParser:
             if not self.starts_day(self.peek()):
                 after = self.peek()
                 found = "nothing" if after is None else repr(after.text)
-                raise OpeningHoursError(f"expected a day after ',' but found {found} in rule {self.rule!r}")
+                trouve = "rien" if after is None else f"« {after.text} »"
+                raise OpeningHoursError(
+                    f"expected a day after ',' but found {found} in rule {self.rule!r}",
+                    f"jour attendu après la virgule au lieu de {trouve} dans « {self.rule} »",
+                )
 
     @staticmethod
     def starts_day(token: _Token | None) -> bool:
@@ -223,7 +273,10 @@ class _RuleParser:
         token = self.peek()
         if token is None:
             if not has_days:
-                raise OpeningHoursError("empty rule: write days and times, e.g. 'Mo-Fr 08:00-20:00'")
+                raise OpeningHoursError(
+                    "empty rule: write days and times, e.g. 'Mo-Fr 08:00-20:00'",
+                    "règle vide : écrivez des jours et des heures, par exemple « Mo-Fr 08:00-20:00 »",
+                )
             return (TimeSpan(0, _MINUTES_PER_DAY),)
         if token.kind == "word" and token.text.upper() in _STATES:
             self.take()
@@ -236,9 +289,12 @@ class _RuleParser:
             after = self.peek()
             if after is None or after.kind != "time":
                 found = "nothing" if after is None else repr(after.text)
+                trouve = "rien" if after is None else f"« {after.text} »"
                 raise OpeningHoursError(
                     f"expected a time range like 14:00-18:00 after ',' but found {found} in rule "
-                    f"{self.rule!r} (several rules are separated by ';')"
+                    f"{self.rule!r} (several rules are separated by ';')",
+                    f"plage horaire attendue après la virgule (comme 14:00-18:00) au lieu de {trouve} dans "
+                    f"« {self.rule} » (les règles se séparent par « ; »)",
                 )
             spans.append(self.span())
         return tuple(sorted(set(spans), key=lambda span: (span.start, span.end)))
@@ -249,25 +305,31 @@ class _RuleParser:
         dash = self.peek()
         if dash is None or dash.kind != "dash":
             raise OpeningHoursError(
-                f"time {start_token.text!r} in rule {self.rule!r} needs an end, e.g. {start_token.text}-18:00"
+                f"time {start_token.text!r} in rule {self.rule!r} needs an end, e.g. {start_token.text}-18:00",
+                f"la plage « {start_token.text} » dans « {self.rule} » n'a pas de fin : écrivez par exemple "
+                f"{start_token.text}-18:00",
             )
         self.take()
         end_token = self.take()
         if end_token.kind != "time":
             raise OpeningHoursError(
-                f"expected an end time after {start_token.text}- but found {end_token.text!r} in rule {self.rule!r}"
+                f"expected an end time after {start_token.text}- but found {end_token.text!r} in rule {self.rule!r}",
+                f"heure de fin attendue après {start_token.text}- au lieu de « {end_token.text} » dans « {self.rule} »",
             )
         end = _parse_time(end_token.text, self.rule, is_end=True)
         if end == start:
             raise OpeningHoursError(
                 f"empty time range {start_token.text}-{end_token.text} in rule {self.rule!r} "
-                "(for a whole day write 00:00-24:00)"
+                "(for a whole day write 00:00-24:00)",
+                f"plage vide {start_token.text}-{end_token.text} dans « {self.rule} » "
+                "(pour toute la journée, écrivez 00:00-24:00)",
             )
         if end < start:
             end += _MINUTES_PER_DAY  # closes on the next day
         if end - start > _MINUTES_PER_DAY:
             raise OpeningHoursError(
-                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} is longer than 24 hours"
+                f"time range {start_token.text}-{end_token.text} in rule {self.rule!r} is longer than 24 hours",
+                f"la plage {start_token.text}-{end_token.text} dans « {self.rule} » dure plus de 24 heures",
             )
         return TimeSpan(start, end)
 
@@ -277,10 +339,14 @@ class _RuleParser:
             raise _unexpected(token, self.rule)
 
 
+_EMPTY = "opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'"
+_EMPTY_FR = "heures d'ouverture vides : écrivez par exemple « 24/7 » ou « Mo-Fr 08:00-20:00 »"
+
+
 def parse_opening_hours(text: str) -> OpeningHours:
     """Parse `text` (see the module docstring for the subset) or raise OpeningHoursError."""
     if not isinstance(text, str):
-        raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
+        raise OpeningHoursError(_EMPTY, _EMPTY_FR)
     return _parse_opening_hours(text)
 
 
@@ -289,14 +355,16 @@ def _parse_opening_hours(text: str) -> OpeningHours:
     # Every inbound call and every call-back round reads its territory's hours: parse each text once (the
     # result is immutable; a text that does not parse raises again each time, it is never cached).
     if not text.strip():
-        raise OpeningHoursError("opening hours are empty: write e.g. '24/7' or 'Mo-Fr 08:00-20:00'")
+        raise OpeningHoursError(_EMPTY, _EMPTY_FR)
     parts = [part.strip() for part in text.split(";")]
     if len(parts) > 1 and not parts[-1]:
         parts.pop()  # a trailing ';' is harmless
     rules = []
     for index, part in enumerate(parts, start=1):
         if not part:
-            raise OpeningHoursError(f"rule {index} is empty (two ';' in a row?)")
+            raise OpeningHoursError(
+                f"rule {index} is empty (two ';' in a row?)", f"la règle n° {index} est vide (deux « ; » de suite ?)"
+            )
         rules.append(_RuleParser(part).parse())
     return OpeningHours(text, tuple(rules))
 
@@ -304,19 +372,42 @@ def _parse_opening_hours(text: str) -> OpeningHours:
 # --- evaluation ------------------------------------------------------------------------------------
 
 
+def _ranges_for(rules: tuple[Rule, ...], weekday: int, holiday: bool, previous_holiday: bool) -> tuple[TimeSpan, ...]:
+    """The open ranges within one day (0..1440 minutes), given its weekday and which of it and the eve are holidays."""
+    previous_weekday = (weekday - 1) % 7
+    ranges: list[TimeSpan] = []
+    for rule in rules:
+        if rule.selects(weekday, holiday):
+            # A rule selecting the day replaces all of it, the morning of an earlier rule's night included.
+            ranges = [TimeSpan(span.start, min(span.end, _MINUTES_PER_DAY)) for span in rule.spans]
+        if rule.selects(previous_weekday, previous_holiday):
+            ranges += [TimeSpan(0, span.end - _MINUTES_PER_DAY) for span in rule.spans if span.end > _MINUTES_PER_DAY]
+    merged: list[TimeSpan] = []
+    for span in sorted(ranges, key=lambda span: (span.start, span.end)):
+        if merged and span.start <= merged[-1].end:
+            merged[-1] = TimeSpan(merged[-1].start, max(merged[-1].end, span.end))
+        else:
+            merged.append(span)
+    return tuple(merged)
+
+
+def _day_table(rules: tuple[Rule, ...]) -> dict[tuple[int, bool, bool], tuple[TimeSpan, ...]]:
+    """Every kind of day (weekday, holiday, day before a holiday) and its open ranges: 28 entries."""
+    return {
+        (weekday, holiday, previous): _ranges_for(rules, weekday, holiday, previous)
+        for weekday in range(7)
+        for holiday in (False, True)
+        for previous in (False, True)
+    }
+
+
 def _day_spans(hours: OpeningHours, day: date, holidays: PublicHolidays) -> tuple[TimeSpan, ...]:
-    """The open ranges that start on `day`: those of the last rule selecting it."""
-    weekday = day.weekday()
-    holiday: bool | None = None  # looked up only if a PH rule needs it
-    for rule in reversed(hours.rules):
-        if weekday in rule.weekdays:
-            return rule.spans
-        if rule.public_holidays:
-            if holiday is None:
-                holiday = holidays.is_holiday(day)
-            if holiday:
-                return rule.spans
-    return ()
+    """The open ranges within `day`, in minutes from its midnight (0..1440)."""
+    if hours.uses_holidays:
+        key = (day.weekday(), holidays.is_holiday(day), holidays.is_holiday(day - timedelta(days=1)))
+    else:
+        key = (day.weekday(), False, False)
+    return hours.table[key]
 
 
 def _require_aware(value: datetime, name: str) -> datetime:
@@ -332,7 +423,7 @@ def _naive_utc(value: datetime) -> datetime:
 def _wall_intervals(
     hours: OpeningHours, first: date, last: date, holidays: PublicHolidays
 ) -> list[tuple[datetime, datetime]]:
-    """Merged naive wall-clock intervals of the ranges starting on the days first..last."""
+    """Merged naive wall-clock intervals of the open ranges of the days first..last."""
     intervals = []
     day = first
     while day <= last:
@@ -400,7 +491,7 @@ def _open_intervals_utc(
         return []
     periods = _offset_periods(start, end, tz)
     offsets = [offset for _, _, offset in periods]
-    # A range starting the day before may still be open at `start` (overnight spill).
+    # The local dates that [start, end) touches, with a day of margin either side.
     first = (start + min(offsets)).date() - timedelta(days=1)
     last = (end + max(offsets)).date()
     walls = _wall_intervals(hours, first, last, holidays)
@@ -434,50 +525,20 @@ def open_intervals(
 def is_open(hours: OpeningHours, at: datetime, holidays: PublicHolidays, tz: tzinfo = PARIS) -> bool:
     """Whether the line is open at the instant `at` (aware), judged on the wall clock of `tz`."""
     wall = _require_aware(at, "at").astimezone(tz).replace(tzinfo=None)
-    today = wall.date()
-    for day in (today - timedelta(days=1), today):
-        midnight = datetime.combine(day, time())
-        for span in _day_spans(hours, day, holidays):
-            if midnight + timedelta(minutes=span.start) <= wall < midnight + timedelta(minutes=span.end):
-                return True
-    return False
-
-
-def _day_kinds() -> Iterator[tuple[int, bool]]:
-    for weekday in range(7):
-        for holiday in (False, True):
-            yield weekday, holiday
-
-
-def _spans_for(hours: OpeningHours, weekday: int, holiday: bool) -> tuple[TimeSpan, ...]:
-    for rule in reversed(hours.rules):
-        if rule.selects(weekday, holiday):
-            return rule.spans
-    return ()
+    midnight = datetime.combine(wall.date(), time())
+    return any(
+        midnight + timedelta(minutes=span.start) <= wall < midnight + timedelta(minutes=span.end)
+        for span in _day_spans(hours, wall.date(), holidays)
+    )
 
 
 def is_always_open(hours: OpeningHours) -> bool:
     """Whether the hours are open at every instant, whichever days are public holidays."""
-    for weekday, holiday in _day_kinds():
-        own = [(span.start, min(span.end, _MINUTES_PER_DAY)) for span in _spans_for(hours, weekday, holiday)]
-        for previous_holiday in (False, True):
-            spill = [
-                (0, span.end - _MINUTES_PER_DAY)
-                for span in _spans_for(hours, (weekday - 1) % 7, previous_holiday)
-                if span.end > _MINUTES_PER_DAY
-            ]
-            covered = 0
-            for start, end in sorted(own + spill):
-                if start > covered:
-                    return False
-                covered = max(covered, end)
-            if covered < _MINUTES_PER_DAY:
-                return False
-    return True
+    return all(spans == (TimeSpan(0, _MINUTES_PER_DAY),) for spans in hours.table.values())
 
 
 def _is_never_open(hours: OpeningHours) -> bool:
-    return all(not _spans_for(hours, weekday, holiday) for weekday, holiday in _day_kinds())
+    return all(not spans for spans in hours.table.values())
 
 
 def _intervals_from(

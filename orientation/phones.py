@@ -80,3 +80,36 @@ def spoken_digits(number: str) -> str:
     except NumberParseException:
         national = number
     return national.replace(".", " ")
+
+
+# France and the overseas departments dialled from France with a leading 0 (0692… for La Réunion).
+_DIALLED_NATIONALLY = frozenset({"FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF"})
+
+
+def display(number: str | None) -> str:
+    """A number as the French write it: "06 12 34 56 78" (foreign ones "+44 20 7946 0958"); "—" for none."""
+    if not number:
+        return "—"
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except NumberParseException:
+        return number  # whatever was typed, shown as typed rather than lost
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    if phonenumbers.region_code_for_number(parsed) in _DIALLED_NATIONALLY:
+        # phonenumbers' French national format is already the usual pairs ("01 23 45 67 89").
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def tel_uri(number: str | None) -> str | None:
+    """A `tel:` link target in the RFC 3966 global form (tel:+33612345678), or None when not a number."""
+    if not number:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -342,12 +342,15 @@ def openapi_paths() -> dict[str, Any]:
         "/directory": {
             "get": {
                 "summary": "Search a territory's directory",
-                "description": "Every word of q must match a word of the name: exactly, as its beginning, or within "
-                "one typing error (two from 7 letters); accents and case do not matter. Best matches first, then "
-                "alphabetical. Entries flagged gone are left out unless include_gone=true.",
+                "description": "Every word of q must match a word of the entry's name, of its profession in French "
+                "(médecin, infirmière, kiné, sage-femme, pharmacie…), of its category or FINESS label (EHPAD, "
+                "centre de santé), of its commune, its postcode or arrondissement (Paris 20): exactly (a plural "
+                "matches its singular), as its beginning, or within one typing error (two from 7 letters; none "
+                "in numbers); accents and case do not matter. Best matches first, then alphabetical. Entries "
+                "flagged gone are left out unless include_gone=true.",
                 "parameters": [
                     _query("territory_id", {"type": "integer"}, "required unless the token has one territory"),
-                    _query("q", {"type": "string"}, "words of the name"),
+                    _query("q", {"type": "string"}, "words of the name, profession, category or place"),
                     _query("profession", {"type": "string"}, "a profession slug: medecin, infirmier…"),
                     _query("general_practice", flag),
                     _query("postcode", {"type": "string", "pattern": "^[0-9]{5}$"}),

@@ -72,6 +72,7 @@ def _import_pages() -> None:
         "views.volunteers",
         "views.directory",
         "views.settings",
+        "views.opening_hours",
         "views.simulator",
         "views.exports",
         "views.journal",

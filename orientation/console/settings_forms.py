@@ -129,7 +129,7 @@ def parse_line(form: MultiDict[str, str], territory: Territory, may_edit_numbers
     try:
         data["opening_hours"] = str(parse_opening_hours(hours)) if hours else "24/7"
     except OpeningHoursError as exc:
-        errors["opening_hours"] = f"Horaires illisibles : {exc}"
+        errors["opening_hours"] = f"Horaires illisibles : {exc.french}."
     try:
         data["sms_sender"] = parse_sender(form.get("sms_sender"), territory.region)
     except InvalidSender:

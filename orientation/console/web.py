@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from callflows.prompts import MONTHS_FR, WEEKDAYS_FR
+from orientation import phones
 from orientation.console import messages
 from orientation.console import sessions as console_sessions
 from orientation.console.models import User
@@ -194,6 +196,16 @@ def label(kind: str, code: str | None) -> str:
     return table.get(code, code or "—")
 
 
+@bp.app_template_global()
+def phone_link(number: str | None) -> Markup:
+    """A volunteer's or directory entry's number as the French write it, as a `tel:` link when it is one."""
+    shown = phones.display(number)
+    target = phones.tel_uri(number)
+    if target is None:
+        return Markup("{}").format(shown)
+    return Markup('<a class="tel" href="{}">{}</a>').format(target, shown)
+
+
 @bp.app_context_processor
 def _shared() -> dict[str, Any]:
     return {
@@ -202,6 +214,7 @@ def _shared() -> dict[str, Any]:
         "iso_dt": machine_datetime,
         "fmt_seconds": format_seconds,
         "fmt_rate": format_rate,
+        "fmt_phone": phones.display,
         "MOTIVES": MOTIVES,
         "STATUSES": STATUSES,
         "OUTCOMES": OUTCOMES,

@@ -34,3 +34,18 @@ def test_a_secondary_token_is_accepted_during_a_rotation() -> None:
 def test_postgres_urls_get_the_psycopg_driver() -> None:
     assert from_environment({"DATABASE_URL": "postgres://u@h/db"}).database_url == "postgresql+psycopg://u@h/db"
     assert from_environment({"DATABASE_URL": "postgresql://u@h/db"}).database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_the_development_server_listens_where_a_local_public_base_url_points() -> None:
+    from orientation.config import serve_address
+
+    assert serve_address("http://127.0.0.1:8123") == ("127.0.0.1", 8123)
+    assert serve_address("http://localhost:9000/") == ("localhost", 9000)
+    assert serve_address("http://127.0.0.1") == ("127.0.0.1", 80)
+
+
+def test_a_public_address_leaves_the_development_server_on_its_default_port() -> None:
+    from orientation.config import DEFAULT_PUBLIC_BASE_URL, serve_address
+
+    assert DEFAULT_PUBLIC_BASE_URL == "http://127.0.0.1:5000"
+    assert serve_address("https://ligne.cpts-paris20.fr") == ("127.0.0.1", 5000)

@@ -133,3 +133,85 @@ def test_a_filter_returns_exactly_the_entries_that_satisfy_it(postcodes: list[st
     result = index.search(Query(postcode="01000", limit=200))
     assert sorted(result.ids) == [i + 1 for i, p in enumerate(postcodes) if p == "01000"]
     assert result.total == postcodes.count("01000")
+
+
+# --- what coordinators type: professions, categories, places ---------------------------------------------
+
+PARIS = SearchIndex(
+    [
+        entry(11, "Dr Claire Dubois", profession="medecin", general_practice=True, postcode="75020",
+              commune="Paris", category="liberal_professionals"),
+        entry(12, "Sophie Bernard", profession="infirmier", postcode="75020", commune="Paris",
+              category="liberal_professionals"),
+        entry(13, "Marc Petit", profession="masseur_kinesitherapeute", postcode="75019", commune="Paris",
+              category="liberal_professionals"),
+        entry(14, "Julie Moreau", profession="sage_femme", postcode="75020", commune="Paris",
+              category="liberal_professionals"),
+        entry(15, "Pharmacie des Pyrénées", postcode="75020", commune="Paris", category="health_establishments",
+              category_label="Pharmacie d'Officine"),
+        entry(16, "Luc Garnier", profession="pharmacien", postcode="93100", commune="Montreuil",
+              category="liberal_professionals"),
+        entry(17, "EHPAD Les Lilas", postcode="93260", commune="Les Lilas", category="retirement_homes"),
+        entry(18, "Médecins du Monde", postcode="75011", commune="Paris", category="social_action"),
+        entry(19, "Dr Ali Haddad", profession="medecin", postcode="93100", commune="Montreuil",
+              category="liberal_professionals"),
+    ]
+)
+
+
+def found(text: str) -> list[int]:
+    return PARIS.search(Query(text=text)).ids
+
+
+def test_a_profession_word_finds_the_professionals_not_only_names_that_contain_it() -> None:
+    assert set(found("médecin")) == {11, 18, 19}
+    assert set(found("MEDECINS")) == {11, 18, 19}  # plural and capitals
+
+
+def test_the_feminine_and_the_short_names_of_professions_find_them() -> None:
+    assert found("infirmière") == [12]
+    assert found("infirmieres") == [12]
+    assert found("kiné") == [13]
+    assert found("kinés") == [13]
+
+
+def test_sage_femme_is_found_with_or_without_its_hyphen_and_in_the_plural() -> None:
+    assert found("sage-femme") == [14]
+    assert found("sages-femmes") == [14]
+    assert found("sage femme") == [14]
+
+
+def test_pharmacie_finds_pharmacies_and_pharmacists() -> None:
+    assert set(found("pharmacie")) == {15, 16}
+    assert set(found("pharmacies")) == {15, 16}
+
+
+def test_an_arrondissement_finds_the_entries_of_its_postcode() -> None:
+    assert set(found("Paris 20")) == {11, 12, 14, 15}
+    assert set(found("paris 20e")) == {11, 12, 14, 15}
+    assert set(found("75019")) == {13}
+
+
+def test_a_commune_name_finds_its_entries_even_written_without_capitals() -> None:
+    assert set(found("montreuil")) == {16, 19}
+    assert found("les lilas") == [17]
+
+
+def test_profession_and_place_words_combine() -> None:
+    assert found("médecin montreuil") == [19]
+    assert found("infirmière paris 20") == [12]
+    assert found("kiné paris 20") == []
+
+
+def test_a_category_word_finds_the_category() -> None:
+    assert found("ehpad") == [17]
+
+
+def test_exact_matches_of_any_kind_come_first_then_alphabetical_order() -> None:
+    # Profession (11, 19) and plural of a name word (18) are all exact; "medec" only begins them.
+    assert found("medecin") == [19, 11, 18]
+    assert PARIS.search(Query(text="paris pharm")).ids == [15]
+
+
+def test_postcodes_are_not_matched_within_a_typing_error() -> None:
+    assert found("75021") == []

@@ -212,10 +212,62 @@ def test_an_overnight_range_spills_into_the_next_morning():
     assert open_at(text, paris(2026, 1, 12, 21))
 
 
-def test_a_later_rule_for_the_next_day_does_not_cut_the_night_short():
+def test_a_later_rule_for_the_next_day_replaces_the_morning_of_the_night_as_in_opening_hours_js():
     text = "Mo-Fr 20:00-08:00; Sa off"
-    assert open_at(text, paris(2026, 1, 10, 7))
-    assert not open_at(text, paris(2026, 1, 10, 21))
+    assert open_at(text, paris(2026, 1, 9, 23, 59))
+    assert not open_at(text, paris(2026, 1, 10, 0))  # Saturday is "off", its 00:00-08:00 included
+    assert open_at(text, paris(2026, 1, 9, 7))  # Friday morning, Thursday's night: Friday is not overridden
+
+
+def test_opening_hours_js_reference_week_for_a_night_rule_overwritten_on_tuesday():
+    # opening_hours.js test/test.js, "Time ranges spanning midnight with date overwriting", week of 1 Oct 2012.
+    hours = parse_opening_hours("22:00-02:00; Tu 12:00-14:00")
+    intervals = open_intervals(hours, paris(2012, 10, 1), paris(2012, 10, 8), NO_HOLIDAYS)
+    local = [(low.astimezone(PARIS).replace(tzinfo=None), high.astimezone(PARIS).replace(tzinfo=None))
+             for low, high in intervals]  # fmt: skip
+
+    def day(number, hour):
+        return datetime(2012, 10, number, hour)
+
+    assert local == [
+        (day(1, 0), day(1, 2)),
+        (day(1, 22), day(2, 0)),
+        (day(2, 12), day(2, 14)),
+        (day(3, 0), day(3, 2)),
+        (day(3, 22), day(4, 2)),
+        (day(4, 22), day(5, 2)),
+        (day(5, 22), day(6, 2)),
+        (day(6, 22), day(7, 2)),
+        (day(7, 22), day(8, 0)),
+    ]
+
+
+def test_the_night_after_a_weekday_holiday_still_ends_at_eight():
+    # Thursday 14 May 2026 is Ascension Day.
+    text = "Mo-Fr 20:00-08:00; Sa-Su,PH 00:00-24:00"
+    assert FR.is_holiday(date(2026, 5, 14))
+    assert open_at(text, paris(2026, 5, 14, 12))  # the holiday itself, all day
+    assert open_at(text, paris(2026, 5, 15, 3))  # the morning after it: Thursday is Mo-Fr, its night runs on
+    assert open_at(text, paris(2026, 5, 15, 7, 59))
+    assert not open_at(text, paris(2026, 5, 15, 8))
+    hours = parse_opening_hours(text)
+    intervals = open_intervals(hours, paris(2026, 5, 13, 12), paris(2026, 5, 15, 12), FR)
+    assert intervals == [(utc(2026, 5, 13, 18), utc(2026, 5, 15, 6))]
+
+
+def test_a_later_night_rule_adds_its_morning_to_the_next_day_hours():
+    text = "Tu 08:00-12:00; Mo 22:00-02:00"
+    assert open_at(text, paris(2026, 1, 6, 1))
+    assert open_at(text, paris(2026, 1, 6, 9))
+    assert not open_at(text, paris(2026, 1, 6, 3))
+
+
+def test_an_off_day_closes_its_own_hours_but_not_the_morning_after_it():
+    # As opening_hours.js: the night rule still selects Monday by its days; "Mo off" only overrides Monday.
+    text = "Mo-Su 22:00-02:00; Mo off"
+    assert not open_at(text, paris(2026, 1, 5, 1))  # Monday 01:00: Monday is off, Sunday's night included
+    assert not open_at(text, paris(2026, 1, 5, 23))
+    assert open_at(text, paris(2026, 1, 6, 1))
 
 
 def test_an_end_past_24_00_closes_on_the_next_day():
@@ -435,6 +487,10 @@ def test_text_outside_the_subset_is_refused_naming_the_offending_part(text, name
         parse_opening_hours(text)
     assert named in str(error.value)
     assert isinstance(error.value, ValueError)
+    # The console shows the French message: it names the same part, in French words.
+    if named.startswith("'"):
+        assert f"« {named[1:-1]} »" in error.value.french
+    assert not any(word in error.value.french for word in ("expected", "unexpected", "unsupported", " rule "))
 
 
 def test_the_error_quotes_the_rule_it_found_the_problem_in():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.phones import InvalidPhone, is_mobile, mask, spoken_digits, to_e164, try_e164
+from orientation.phones import InvalidPhone, display, is_mobile, mask, spoken_digits, tel_uri, to_e164, try_e164
 
 
 @pytest.mark.parametrize(
@@ -131,3 +132,45 @@ def test_landlines_free_numbers_and_garbage_cannot(number: str) -> None:
 
 def test_a_number_is_spoken_in_pairs_of_digits() -> None:
     assert spoken_digits("+33140000093") == "01 40 00 00 93"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+33612345678", "06 12 34 56 78"),
+        ("+33143567890", "01 43 56 78 90"),
+        ("0143567890", "01 43 56 78 90"),
+        ("+262692123456", "0692 12 34 56"),  # La Réunion: dialled from France with a 0
+        ("+442079460958", "+44 20 7946 0958"),
+    ],
+)
+def test_numbers_are_shown_as_the_french_write_them(stored: str, shown: str) -> None:
+    assert display(stored) == shown
+
+
+@pytest.mark.parametrize("odd", ["15", "116117", "standard", "+3361234"])
+def test_what_is_not_a_full_number_is_shown_as_stored_without_a_link(odd: str) -> None:
+    assert display(odd) == odd
+    assert tel_uri(odd) is None
+
+
+def test_nothing_is_shown_as_a_dash_and_has_no_link() -> None:
+    assert display(None) == "—"
+    assert display("") == "—"
+    assert tel_uri(None) is None
+
+
+@pytest.mark.parametrize("written", ["06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78"])
+def test_a_tel_link_carries_the_international_number(written: str) -> None:
+    assert tel_uri(written.replace("0033 ", "+33")) == "tel:+33612345678"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(600000000, 799999999))
+def test_every_french_mobile_is_shown_in_five_pairs_that_give_back_the_number(subscriber: int) -> None:
+    e164 = f"+33{subscriber}"
+    shown = display(e164)
+    pairs = shown.split(" ")
+    assert [len(pair) for pair in pairs] == [2, 2, 2, 2, 2]
+    # Read back as typed in France, the pairs are the same number (valid or not in the numbering plan).
+    assert phonenumbers.format_number(phonenumbers.parse(shown, "FR"), phonenumbers.PhoneNumberFormat.E164) == e164
