@@ -36,8 +36,9 @@ def weekdays_8_to_20(**extra: str) -> dict[str, str]:
 def test_the_editor_saves_the_osm_value_and_the_page_previews_the_next_14_days(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory, client, page = coordinator(app, session, clock)
+    # The clock is set before logging in: a console session ends after 30 minutes without a request.
     clock.set(datetime(2026, 12, 21, 9, 0, tzinfo=PARIS))  # Monday: Christmas on Friday
+    territory, client, page = coordinator(app, session, clock)
     status, body, location = post(client, page + "/horaires", weekdays_8_to_20(action="save"), page=page)
     assert status == 302, body
     session.expire_all()
@@ -58,8 +59,9 @@ def test_the_editor_saves_the_osm_value_and_the_page_previews_the_next_14_days(
 def test_a_night_past_midnight_is_kept_whole_and_previewed_across_the_dst_change(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory, client, page = coordinator(app, session, clock)
+    # The clock is set before logging in: a console session ends after 30 minutes without a request.
     clock.set(datetime(2026, 3, 23, 9, 0, tzinfo=PARIS))  # summer time starts on Sunday 29 March
+    territory, client, page = coordinator(app, session, clock)
     form = {f"d{d}_0_start": "20:00" for d in range(5)} | {f"d{d}_0_end": "08:00" for d in range(5)}
     form |= {"d5_allday": "on", "d6_allday": "on", "ph_mode": "open"}
     status, body, _ = post(client, page + "/horaires", form | {"action": "preview"}, page=page)

@@ -75,5 +75,5 @@ def test_the_simulator_page_and_the_volunteers_sms_link_use_public_base_url(
         assert post(client, step, form, page=page_url)[0] == 302
     page = client.get(page_url).get_data(as_text=True)
     links = re.findall(r"https?://[^\s<\"']+", page)
-    assert any(link.startswith(f"{PUBLIC_BASE_URL}/issue/") for link in links), links
+    assert any(link.startswith(f"{PUBLIC_BASE_URL}/issue?t=") for link in links), links
     assert not any(":5000" in link or "localhost" in link or "127.0.0.1" in link for link in links)

@@ -76,7 +76,7 @@ def test_by_default_the_outcome_request_comes_from_the_line_and_asks_for_a_coded
     [sms] = _sent_sms(fake)
     assert sms.form["To"] == volunteer.phone and sms.form["From"] == factories.LINE_NUMBER
     assert "MessagingServiceSid" not in sms.form
-    assert "répondez 1 pris en charge" in sms.form["Body"] and f"{PUBLIC_BASE_URL}/issue/" in sms.form["Body"]
+    assert "répondez 1 pris en charge" in sms.form["Body"] and f"{PUBLIC_BASE_URL}/issue?t=" in sms.form["Body"]
 
 
 def test_from_an_alphanumeric_sender_the_outcome_request_carries_the_form_link_only(
@@ -89,7 +89,7 @@ def test_from_an_alphanumeric_sender_the_outcome_request_carries_the_form_link_o
     assert sms.form["From"] == "CPTS P20"
     body = sms.form["Body"]
     assert "répondez" not in body.lower() and "1 pris en charge" not in body
-    assert "indiquez la suite donnée" in body and f"{PUBLIC_BASE_URL}/issue/" in body
+    assert "indiquez la suite donnée" in body and f"{PUBLIC_BASE_URL}/issue?t=" in body
     # Twilio took it: the fake accepts an alphanumeric From as Twilio does.
     assert fake.state.messages and next(iter(fake.state.messages.values()))["from"] == "CPTS P20"
 
