@@ -62,9 +62,14 @@ def child_import(database_url: str, territory_id: int, path: Path) -> dict[str, 
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     engine.dispose()
     return {
-        "lines": report.lines, "seconds": seconds, "cpu_seconds": cpu_seconds,
-        "added": report.added, "updated": report.updated,
-        "unchanged": report.unchanged, "gone": report.gone, "skipped": report.skipped,
+        "lines": report.lines,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "gone": report.gone,
+        "skipped": report.skipped,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -89,7 +94,9 @@ def run_child(database_url: str, territory_id: int, path: Path) -> dict[str, Any
     """Run one import in a fresh interpreter and return what it measured."""
     output = subprocess.run(
         [sys.executable, "-m", "bench.bench_directory", "--child-import", database_url, str(territory_id), str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))
 
@@ -142,8 +149,13 @@ def make_territory(database_url: str, name: str, codes: list[str]) -> int:
         number = f"+3319900{random.Random(name).randrange(10**4):04d}"
         territory = create_territory(
             session,
-            {"name": name, "reference_prefix": prefix, "phone_numbers": [number], "postcodes": sorted(codes),
-             "opening_hours": "24/7"},
+            {
+                "name": name,
+                "reference_prefix": prefix,
+                "phone_numbers": [number],
+                "postcodes": sorted(codes),
+                "opening_hours": "24/7",
+            },
             NOW,
         )
         session.flush()
@@ -182,12 +194,63 @@ def bench_imports(database_url: str, label: str, department_file: Path, every_ro
 # --- search benchmark -----------------------------------------------------------------------------------------
 
 _SYLLABLES = [
-    "ma", "ri", "tin", "ber", "nard", "do", "lu", "ca", "mo", "reau", "le", "fe", "vre", "ga", "ro", "si",
-    "mon", "du", "pont", "che", "val", "lier", "bo", "nne", "ti", "er", "an", "dre", "sa", "bi", "ne", "gi",
-    "rard", "fon", "taine", "rous", "seau", "vin", "cent", "mu", "ller", "fau", "re", "lam", "bert", "pe",
+    "ma",
+    "ri",
+    "tin",
+    "ber",
+    "nard",
+    "do",
+    "lu",
+    "ca",
+    "mo",
+    "reau",
+    "le",
+    "fe",
+    "vre",
+    "ga",
+    "ro",
+    "si",
+    "mon",
+    "du",
+    "pont",
+    "che",
+    "val",
+    "lier",
+    "bo",
+    "nne",
+    "ti",
+    "er",
+    "an",
+    "dre",
+    "sa",
+    "bi",
+    "ne",
+    "gi",
+    "rard",
+    "fon",
+    "taine",
+    "rous",
+    "seau",
+    "vin",
+    "cent",
+    "mu",
+    "ller",
+    "fau",
+    "re",
+    "lam",
+    "bert",
+    "pe",
 ]
-_PROFESSIONS = ["medecin"] * 30 + ["infirmier"] * 30 + ["masseur_kinesitherapeute"] * 10 + ["pharmacien"] * 8 + [
-    "chirurgien_dentiste"] * 5 + ["sage_femme"] * 3 + ["psychologue"] * 5 + ["orthophoniste"] * 3
+_PROFESSIONS = (
+    ["medecin"] * 30
+    + ["infirmier"] * 30
+    + ["masseur_kinesitherapeute"] * 10
+    + ["pharmacien"] * 8
+    + ["chirurgien_dentiste"] * 5
+    + ["sage_femme"] * 3
+    + ["psychologue"] * 5
+    + ["orthophoniste"] * 3
+)
 
 
 def _word(rng: random.Random, syllables: int) -> str:
@@ -199,10 +262,21 @@ def search_records(count: int, seed: int = 4) -> Iterator[Any]:
     from directory.records import DirectoryRecord
 
     yield DirectoryRecord(
-        source="rpps", external_id="00000000000/known", kind="professional", name="Dr Hélène Lefèvre",
-        profession="medecin", general_practice=True, category="liberal_professionals", category_code="SA07",
-        category_label="Cabinet individuel", address="3 Rue Pasteur", postcode=postcodes()[0], commune="Commune",
-        insee_code=None, phone=None, email=None,
+        source="rpps",
+        external_id="00000000000/known",
+        kind="professional",
+        name="Dr Hélène Lefèvre",
+        profession="medecin",
+        general_practice=True,
+        category="liberal_professionals",
+        category_code="SA07",
+        category_label="Cabinet individuel",
+        address="3 Rue Pasteur",
+        postcode=postcodes()[0],
+        commune="Commune",
+        insee_code=None,
+        phone=None,
+        email=None,
     )
     rng = random.Random(seed)
     firsts = [_word(rng, rng.randint(2, 3)).capitalize() for _ in range(3_000)] + ["Hélène", "Jérôme", "Anaïs"]
@@ -212,12 +286,21 @@ def search_records(count: int, seed: int = 4) -> Iterator[Any]:
         profession = rng.choice(_PROFESSIONS)
         postcode = rng.choice(codes)
         yield DirectoryRecord(
-            source="rpps", external_id=f"{number:011d}/site", kind="professional",
+            source="rpps",
+            external_id=f"{number:011d}/site",
+            kind="professional",
             name=f"{'Dr ' if profession == 'medecin' else ''}{rng.choice(firsts)} {rng.choice(lasts).title()}",
-            profession=profession, general_practice=profession == "medecin" and rng.random() < 0.6,
-            category="liberal_professionals", category_code="SA07", category_label="Cabinet individuel",
-            address=f"{rng.randrange(1, 200)} Rue {rng.choice(lasts).title()}", postcode=postcode,
-            commune=f"Commune {postcode}", insee_code=None, phone=f"+3347{rng.randrange(10**7, 10**8)}", email=None,
+            profession=profession,
+            general_practice=profession == "medecin" and rng.random() < 0.6,
+            category="liberal_professionals",
+            category_code="SA07",
+            category_label="Cabinet individuel",
+            address=f"{rng.randrange(1, 200)} Rue {rng.choice(lasts).title()}",
+            postcode=postcode,
+            commune=f"Commune {postcode}",
+            insee_code=None,
+            phone=f"+3347{rng.randrange(10**7, 10**8)}",
+            email=None,
         )
 
 
@@ -237,7 +320,8 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
     with sessions() as session:
         # A third of the entries said whether they take new patients, as a CPTS would have recorded.
         session.execute(
-            update(DirectoryEntry).where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.id % 3 == 0)
+            update(DirectoryEntry)
+            .where(DirectoryEntry.territory_id == territory_id, DirectoryEntry.id % 3 == 0)
             .values(accepting_new_patients=DirectoryEntry.id % 2 == 0)
         )
         bump_version(session, territory_id)
@@ -245,7 +329,8 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
         sample = session.execute(
             select(DirectoryEntry.name, DirectoryEntry.postcode, DirectoryEntry.profession)
             .where(DirectoryEntry.territory_id == territory_id)
-            .order_by(DirectoryEntry.id).limit(1000)
+            .order_by(DirectoryEntry.id)
+            .limit(1000)
         ).all()
     last_name = sample[10].name.split()[-1]
     first_last = " ".join(sample[20].name.split()[-2:])
@@ -256,10 +341,14 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
         ("last name, two letters swapped", Query(text=typo)),
         ("accented name typed without accents", Query(text="helene lefevre")),
         ("3-letter prefix", Query(text=last_name[:3])),
-        ("name + profession + postcode",
-         Query(text=last_name, profession=sample[10].profession, postcode=sample[10].postcode)),
-        ("GPs accepting, one postcode", Query(profession="medecin", general_practice=True, accepting=True,
-                                              postcode=sample[30].postcode)),
+        (
+            "name + profession + postcode",
+            Query(text=last_name, profession=sample[10].profession, postcode=sample[10].postcode),
+        ),
+        (
+            "GPs accepting, one postcode",
+            Query(profession="medecin", general_practice=True, accepting=True, postcode=sample[30].postcode),
+        ),
         ("every GP accepting (no words)", Query(profession="medecin", general_practice=True, accepting=True)),
         ("'dr' (half the entries match)", Query(text="dr")),
     ]
@@ -269,8 +358,17 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
         search_entries(session, territory_id, Query(text="warm up"))
         cold = time.perf_counter() - started
         print(f"  {label:10} index build (first search) {cold * 1000:.0f} ms", flush=True)
-        rows.append({"database": label, "query": "first search (builds the index)", "p50": cold * 1000,
-                     "p95": cold * 1000, "max": cold * 1000, "total": SEARCH_ENTRIES, "cpu_p50": float("nan")})
+        rows.append(
+            {
+                "database": label,
+                "query": "first search (builds the index)",
+                "p50": cold * 1000,
+                "p95": cold * 1000,
+                "max": cold * 1000,
+                "total": SEARCH_ENTRIES,
+                "cpu_p50": float("nan"),
+            }
+        )
         for name, query in queries:
             times = []
             cpu_times = []
@@ -281,11 +379,20 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
                 times.append((time.perf_counter() - started) * 1000)
                 cpu_times.append((time.process_time() - cpu_started) * 1000)
             times.sort()
-            row = {"database": label, "query": name, "p50": statistics.median(times),
-                   "p95": times[int(0.95 * (len(times) - 1))], "max": times[-1], "total": total,
-                   "cpu_p50": statistics.median(cpu_times)}
-            print(f"  {label:10} {name:38} {row['p50']:6.1f} ms p50 {row['p95']:6.1f} ms p95 "
-                  f"{row['cpu_p50']:6.1f} ms CPU p50  ({total} matches)", flush=True)
+            row = {
+                "database": label,
+                "query": name,
+                "p50": statistics.median(times),
+                "p95": times[int(0.95 * (len(times) - 1))],
+                "max": times[-1],
+                "total": total,
+                "cpu_p50": statistics.median(cpu_times),
+            }
+            print(
+                f"  {label:10} {name:38} {row['p50']:6.1f} ms p50 {row['p95']:6.1f} ms p95 "
+                f"{row['cpu_p50']:6.1f} ms CPU p50  ({total} matches)",
+                flush=True,
+            )
             rows.append(row)
     engine.dispose()
     return rows
@@ -295,7 +402,11 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
 
 
 def markdown(
-    lines: int, size_mb: float, every_row_lines: int, imports: list[dict[str, Any]], searches: list[dict[str, Any]],
+    lines: int,
+    size_mb: float,
+    every_row_lines: int,
+    imports: list[dict[str, Any]],
+    searches: list[dict[str, Any]],
     load: tuple[float, float],
 ) -> str:
     """The "## Directory" section."""
@@ -310,7 +421,7 @@ def markdown(
         "Targets: ≥ 50,000 lines/s and < 200 MB whatever the file size; search < 50 ms on 100,000 entries.",
         "",
         f"Load average (1 min) at the start and the end of the run: {load[0]:.1f} and {load[1]:.1f}. The "
-        "machine is shared: above 2 on 2 cores, wall-clock times stretch; \"per CPU s\" (lines per second of "
+        'machine is shared: above 2 on 2 cores, wall-clock times stretch; "per CPU s" (lines per second of '
         "the import process's own CPU time, the database server's excluded for PostgreSQL) is what the code "
         "costs whatever the neighbours do.",
         "",
@@ -328,8 +439,8 @@ def markdown(
     out += ["", *verdicts(imports, searches)]
     out += [
         "",
-        f"\"department\" imports the {lines:,}-line file into a territory of one department's postcodes (~1 % "
-        f"of the rows, more than a large CPTS); \"every row\" imports a {every_row_lines:,}-line file into a "
+        f'"department" imports the {lines:,}-line file into a territory of one department\'s postcodes (~1 % '
+        f'of the rows, more than a large CPTS); "every row" imports a {every_row_lines:,}-line file into a '
         "territory holding every postcode, so every line becomes an entry: the upsert's worst case (the "
         "parse builds every record, each one is written). The parser filters a row by its postcode "
         "and INSEE code before building anything, so a territory import costs the scan of the file; "
@@ -376,14 +487,18 @@ def verdicts(imports: list[dict[str, Any]], searches: list[dict[str, Any]]) -> l
         out.append(f"| territory import ≥ 50,000 lines/s (first import, department) | {figure} | {verdict} |")
     if imports:
         peak = max(r["peak_rss_mb"] for r in imports)
-        out.append(f"| peak RSS < 200 MB, any file, any territory | {peak:.0f} MB at most | "
-                   f"{'PASS' if peak < 200 else 'MISS'} |")
+        out.append(
+            f"| peak RSS < 200 MB, any file, any territory | {peak:.0f} MB at most | "
+            f"{'PASS' if peak < 200 else 'MISS'} |"
+        )
     timed = [r for r in searches if r["cpu_p50"] == r["cpu_p50"]]  # the index build has no CPU figure
     if timed:
         worst_p50 = max(r["p50"] for r in timed)
         worst_p95 = max(r["p95"] for r in timed)
-        out.append(f"| search < 50 ms on 100,000 entries | p50 ≤ {worst_p50:.1f} ms, p95 ≤ {worst_p95:.1f} ms over "
-                   f"every query | {'PASS' if worst_p95 < 50 else 'MISS'} |")
+        out.append(
+            f"| search < 50 ms on 100,000 entries | p50 ≤ {worst_p50:.1f} ms, p95 ≤ {worst_p95:.1f} ms over "
+            f"every query | {'PASS' if worst_p95 < 50 else 'MISS'} |"
+        )
     return out
 
 

@@ -29,9 +29,7 @@ FINESS_SAMPLE_FILE = "sample-finess-structures-journalier-20260309.json"
 def territory(share: float) -> frozenset[str]:
     """About `share` of all five-digit postcodes, picked reproducibly by CRC32."""
     threshold = int(share * 2**32)
-    return frozenset(
-        code for code in (f"{n:05d}" for n in range(100_000)) if zlib.crc32(code.encode()) < threshold
-    )
+    return frozenset(code for code in (f"{n:05d}" for n in range(100_000)) if zlib.crc32(code.encode()) < threshold)
 
 
 def count_lines(path: Path) -> int:

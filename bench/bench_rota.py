@@ -66,9 +66,7 @@ class FrenchHolidays2026:
 Rows = tuple[list[WeeklyPattern], list[OneOffShift], list[Cancellation], list[Replacement]]
 
 
-def generate(
-    volunteers: int, rng: random.Random
-) -> tuple[Rows, dict[int, frozenset[str]], dict[int, Candidate]]:
+def generate(volunteers: int, rng: random.Random) -> tuple[Rows, dict[int, frozenset[str]], dict[int, Candidate]]:
     """Return rota rows, each volunteer's motives and their routing state, all drawn from `rng`."""
     patterns: list[WeeklyPattern] = []
     shifts: list[OneOffShift] = []
@@ -169,10 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     year = [YEAR_START_UTC + timedelta(seconds=rng.randrange(365 * 86_400)) for _ in range(args.decisions)]
     # The two DST weekends, where on_duty leaves its wall-clock fast path for exact UTC checks.
     dst_starts = [datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 10, 23, 12, tzinfo=UTC)]
-    dst = [
-        rng.choice(dst_starts) + timedelta(seconds=rng.randrange(3 * 86_400))
-        for _ in range(args.decisions // 4)
-    ]
+    dst = [rng.choice(dst_starts) + timedelta(seconds=rng.randrange(3 * 86_400)) for _ in range(args.decisions // 4)]
 
     load_before = os.getloadavg()[0]
     year_times, year_cpu, year_lengths = time_decisions(rota, year, motives, candidates, rng)
@@ -236,6 +231,7 @@ def write_section(path: Path, lines: list[str]) -> None:
         end = next((i for i in range(start + 1, len(existing)) if existing[i].startswith("## ")), len(existing))
         updated = [*existing[:start], *lines, *([""] if end < len(existing) else []), *existing[end:]]
     path.write_text("\n".join(updated) + "\n", encoding="utf-8")
+
 
 if __name__ == "__main__":
     main()

@@ -347,9 +347,9 @@ def main(argv: list[str] | None = None) -> None:
         "(the clock process's `stats_tallies` job does this each night, so users seldom pay it); "
         f"**stored** is the median of {REPEATS} looks after a warm-up; **after a change** the median of "
         f"{REPEATS} looks each right after an old request's outcome changed (its day counted again, its month "
-        "rebuilt). Before: \"rows into Python\" (the pure `orientation.stats` over `request_rows`) and "
-        "\"every row in SQL\" (`stats_sql` with nothing stored), one run each. The target is judged on "
-        "*stored* and *after a change*; \"same figures\" compares every way's answer."
+        'rebuilt). Before: "rows into Python" (the pure `orientation.stats` over `request_rows`) and '
+        '"every row in SQL" (`stats_sql` with nothing stored), one run each. The target is judged on '
+        '*stored* and *after a change*; "same figures" compares every way\'s answer.'
     )
     print()
     print(

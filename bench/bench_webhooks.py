@@ -522,9 +522,7 @@ class LevelResult:
         return merged
 
 
-def run_flow(
-    wrk: str, url: str, database_url: str, connections: int, calls: int, batch: int, tag: str
-) -> LevelResult:
+def run_flow(wrk: str, url: str, database_url: str, connections: int, calls: int, batch: int, tag: str) -> LevelResult:
     """Drive `calls` simulated calls through the whole flow, `batch` at a time, `connections` at once."""
     result = LevelResult(connections, {kind: Histogram() for kind in KINDS})
     signer = Signer()

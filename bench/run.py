@@ -337,7 +337,7 @@ def preamble(runs: dict[str, str], verdicts: dict[str, list[Any]]) -> str:
         "",
         "The webhook benchmark installs wrk (`apt-get install wrk`) when it is missing; the PostgreSQL "
         f"benchmarks start their own server with `scripts/test-postgres.sh` on 127.0.0.1:{PG_PORT} "
-        f"(data in {PG_DATA}; stop it with `su postgres -c \"/usr/lib/postgresql/*/bin/pg_ctl -D {PG_DATA} stop\"`).",
+        f'(data in {PG_DATA}; stop it with `su postgres -c "/usr/lib/postgresql/*/bin/pg_ctl -D {PG_DATA} stop"`).',
         "",
     ]
     for mode, rows in verdicts.items():

@@ -200,8 +200,7 @@ PROMPTS: dict[str, str] = {
     "volunteer_no_shifts": "Aucune permanence n'est prévue pour vous.",
     "volunteer_goodbye": "Merci, au revoir.",
     "sms_callback_unreachable": (
-        "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable "
-        "après {attempts} rappels."
+        "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable après {attempts} rappels."
     ),
 }
 
@@ -236,8 +235,7 @@ def _plain_fields_only(template: str, values: Mapping[str, object]) -> bool:
     # An override is written by a territory's coordinator: "{territory.__class__}" or "{reference:>999999999}"
     # must not reach str.format.
     return all(
-        name is None or (name in values and not spec and conversion is None)
-        for name, spec, conversion in fields
+        name is None or (name in values and not spec and conversion is None) for name, spec, conversion in fields
     )
 
 

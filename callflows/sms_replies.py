@@ -34,9 +34,7 @@ MAX_BODY_LENGTH = 1600
 
 # <PREFIX>-<YYYY>-<6 digits>, PREFIX 1-6 letters/digits; spaces around the dashes and a dash turned
 # into "--" (unidecode of an em dash, which phones substitute) are tolerated.
-_REFERENCE = re.compile(
-    r"(?<![a-z0-9])([a-z0-9]{1,6})\s*-{1,2}\s*(\d{4})\s*-{1,2}\s*(\d{6})(?![a-z0-9])"
-)
+_REFERENCE = re.compile(r"(?<![a-z0-9])([a-z0-9]{1,6})\s*-{1,2}\s*(\d{4})\s*-{1,2}\s*(\d{6})(?![a-z0-9])")
 _TOKEN = re.compile(r"[a-z]+|\d+")
 
 # Words that carry no meaning in a reply. Deliberately no negation ("pas", "ne", "plus", "non") and

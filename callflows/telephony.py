@@ -44,9 +44,7 @@ class Telephony(Protocol):
         """Send an SMS and return its sid."""
         ...
 
-    def place_call(
-        self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20
-    ) -> str:
+    def place_call(self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20) -> str:
         """Place an outgoing call whose TwiML comes from ``url`` and return its sid."""
         ...
 
@@ -115,9 +113,7 @@ class TwilioTelephony:
     def __init__(
         self, account_sid: str, auth_token: str, api_base_url: str | None = None, fallback_url: str | None = None
     ) -> None:
-        http_client = (
-            RebasedHttpClient(api_base_url, timeout=15) if api_base_url else TwilioHttpClient(timeout=15)
-        )
+        http_client = RebasedHttpClient(api_base_url, timeout=15) if api_base_url else TwilioHttpClient(timeout=15)
         self._client = Client(account_sid, auth_token, http_client=http_client)
         # Where Twilio asks for TwiML when a placed call's own URL fails (see docs/twilio-contract.md, Fallback).
         self.fallback_url = fallback_url
@@ -130,9 +126,7 @@ class TwilioTelephony:
             message = self._client.messages.create(to=to, body=body, **sender, **callback)
         return str(message.sid)
 
-    def place_call(
-        self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20
-    ) -> str:
+    def place_call(self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20) -> str:
         """Place a call that fetches its TwiML from ``url`` (POST), ringing ``timeout`` seconds."""
         callback: dict[str, str] = (
             {"status_callback": status_callback, "status_callback_method": "POST"} if status_callback else {}
@@ -141,9 +135,7 @@ class TwilioTelephony:
             # Without it, a volunteer whose call-back offer fails hears Twilio's English "application error".
             callback.update(fallback_url=self.fallback_url, fallback_method="POST")
         with _translated("place a call"):
-            call = self._client.calls.create(
-                to=to, from_=from_, url=url, method="POST", timeout=timeout, **callback
-            )
+            call = self._client.calls.create(to=to, from_=from_, url=url, method="POST", timeout=timeout, **callback)
         return str(call.sid)
 
     def configure_number(

@@ -118,9 +118,7 @@ def placed_call_fallback_url(base_url: str) -> str:
 def fallback_answer(base_url: str) -> str:
     """The technical-problem message, and a message for a call back that goes to the journal, not the database."""
     return str(
-        twiml.fallback(
-            twiml.Urls(base_url), [prompts.text("technical_problem"), prompts.text("fallback_message")]
-        )
+        twiml.fallback(twiml.Urls(base_url), [prompts.text("technical_problem"), prompts.text("fallback_message")])
     )
 
 

@@ -64,9 +64,7 @@ def menu_twiml(urls: twiml.Urls, intro: list[str], prompt: str, tries: int) -> V
     response = VoiceResponse()
     for words in intro:
         twiml.say(response, words)
-    gather = response.gather(
-        input="dtmf", num_digits=1, action=urls(MENU_PATH, tries=tries), method="POST", timeout=6
-    )
+    gather = response.gather(input="dtmf", num_digits=1, action=urls(MENU_PATH, tries=tries), method="POST", timeout=6)
     twiml.say(gather, prompt)
     response.redirect(as_patient_url(urls), method="POST")
     return response

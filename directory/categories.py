@@ -214,12 +214,31 @@ FINESS_CATEGORIES: dict[str, tuple[str, str]] = {
 # RPPS activity sectors (TRE_R02) of salaried or other non-liberal practice -> directory category.
 # Practice in town (cabinets, pharmacies, labs, opticians' shops) counts as liberal practice for callers.
 _RPPS_SECTORS: dict[str, str] = {
+    **dict.fromkeys(("SA07", "SA08", "SA09", "SA25", "SA29", "SA33", "SA42", "SA52", "SA65"), LIBERAL_PROFESSIONALS),
     **dict.fromkeys(
-        ("SA07", "SA08", "SA09", "SA25", "SA29", "SA33", "SA42", "SA52", "SA65"), LIBERAL_PROFESSIONALS
-    ),
-    **dict.fromkeys(
-        ("SA01", "SA02", "SA03", "SA04", "SA05", "SA06", "SA12", "SA15", "SA30", "SA34", "SA36", "SA37",
-         "SA50", "SA51", "SA53", "SA54", "SA57", "SA59", "SA63", "SA67", "SA69"),
+        (
+            "SA01",
+            "SA02",
+            "SA03",
+            "SA04",
+            "SA05",
+            "SA06",
+            "SA12",
+            "SA15",
+            "SA30",
+            "SA34",
+            "SA36",
+            "SA37",
+            "SA50",
+            "SA51",
+            "SA53",
+            "SA54",
+            "SA57",
+            "SA59",
+            "SA63",
+            "SA67",
+            "SA69",
+        ),
         HEALTH_ESTABLISHMENTS,
     ),
     "SA16": DISABILITY,

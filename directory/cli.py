@@ -70,7 +70,11 @@ def _run(file: Path, territory_ref: str, source: Source, *, include_closed: bool
 
 
 def _import(
-    sessions: sessionmaker[Session], now: datetime, file: Path, territory_ref: str, source: Source,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    file: Path,
+    territory_ref: str,
+    source: Source,
     include_closed: bool,
 ) -> int:
     with sessions() as session:
@@ -86,12 +90,21 @@ def _import(
         click.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
         return EXIT_UNUSABLE
     # On stderr, by bytes read, and only on a terminal (not under cron, not in tests); redrawn once a megabyte.
-    with stream, click.progressbar(
-        length=size, label=file.name, file=sys.stderr, hidden=not sys.stderr.isatty(), update_min_steps=1 << 20
-    ) as bar:
+    with (
+        stream,
+        click.progressbar(
+            length=size, label=file.name, file=sys.stderr, hidden=not sys.stderr.isatty(), update_min_steps=1 << 20
+        ) as bar,
+    ):
         try:
             report = import_file(
-                sessions, territory_id, source, stream, now, filename=file.name, on_bytes=bar.update,
+                sessions,
+                territory_id,
+                source,
+                stream,
+                now,
+                filename=file.name,
+                on_bytes=bar.update,
                 include_closed=include_closed,
             )
         except UnusableInput as exc:

@@ -66,21 +66,46 @@ _PROJECTIONS: dict[str, int] = {
 
 # FINESS street type codes -> words, for a readable address line.
 _STREET_TYPES: dict[str, str] = {
-    "R": "Rue", "AV": "Avenue", "BD": "Boulevard", "RTE": "Route", "CHE": "Chemin", "PL": "Place",
-    "ALL": "Allée", "IMP": "Impasse", "QU": "Quai", "QUAI": "Quai", "CRS": "Cours", "SQ": "Square",
-    "HAM": "Hameau", "RES": "Résidence", "PASS": "Passage", "FG": "Faubourg", "MTE": "Montée",
-    "SEN": "Sentier", "PRO": "Promenade", "ESP": "Esplanade", "CHS": "Chaussée", "TRA": "Traverse",
-    "RPT": "Rond-point", "PARV": "Parvis", "LOT": "Lotissement", "QUA": "Quartier", "DOM": "Domaine",
-    "VLA": "Villa", "CITE": "Cité", "CTRE": "Centre", "LD": "Lieu-dit", "VOIE": "Voie", "CAR": "Carrefour",
+    "R": "Rue",
+    "AV": "Avenue",
+    "BD": "Boulevard",
+    "RTE": "Route",
+    "CHE": "Chemin",
+    "PL": "Place",
+    "ALL": "Allée",
+    "IMP": "Impasse",
+    "QU": "Quai",
+    "QUAI": "Quai",
+    "CRS": "Cours",
+    "SQ": "Square",
+    "HAM": "Hameau",
+    "RES": "Résidence",
+    "PASS": "Passage",
+    "FG": "Faubourg",
+    "MTE": "Montée",
+    "SEN": "Sentier",
+    "PRO": "Promenade",
+    "ESP": "Esplanade",
+    "CHS": "Chaussée",
+    "TRA": "Traverse",
+    "RPT": "Rond-point",
+    "PARV": "Parvis",
+    "LOT": "Lotissement",
+    "QUA": "Quartier",
+    "DOM": "Domaine",
+    "VLA": "Villa",
+    "CITE": "Cité",
+    "CTRE": "Centre",
+    "LD": "Lieu-dit",
+    "VOIE": "Voie",
+    "CAR": "Carrefour",
 }
 _POSTAL_BOXES = ("bp", "cs", "tsa")
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _JSON = json.JSONDecoder()
 
 
-def parse_finess(
-    stream: IO[bytes], keep: Keep | None = None, *, include_closed: bool = False
-) -> Iterator[FinessItem]:
+def parse_finess(stream: IO[bytes], keep: Keep | None = None, *, include_closed: bool = False) -> Iterator[FinessItem]:
     """Yield records (and GeoUpdates, ParseErrors) from a FINESS legacy extract or daily JSON flow.
 
     `keep(postcode, insee_code)` filters establishments before a record is built.
@@ -353,9 +378,7 @@ class _JsonStream:
             return
 
 
-def _parse_json(
-    head: bytes, stream: IO[bytes], keep: Keep | None, include_closed: bool
-) -> Iterator[FinessItem]:
+def _parse_json(head: bytes, stream: IO[bytes], keep: Keep | None, include_closed: bool) -> Iterator[FinessItem]:
     reader = _JsonStream(head, stream)
     try:
         if reader.peek() == "[":
@@ -451,9 +474,7 @@ def _ege_record(
         category=category_for_finess(code),
         category_code=code or None,
         category_label=finess_category_label(code),
-        address=_address(
-            street, _text(address.get("complementpointgeographique")), _text(address.get("lieudit"))
-        ),
+        address=_address(street, _text(address.get("complementpointgeographique")), _text(address.get("lieudit"))),
         postcode=postcode,
         commune=commune,
         insee_code=insee,

@@ -93,15 +93,10 @@ def _capitalize_word(word: str, particles: frozenset[str], first: bool) -> str:
             head, _, tail = lower.partition(apostrophe)
             if head in {"d", "l"} and not first:
                 return head + apostrophe + _capitalize_word(tail, particles, True)
-            return (
-                _capitalize_word(head, particles, True)
-                + apostrophe
-                + _capitalize_word(tail, particles, True)
-            )
+            return _capitalize_word(head, particles, True) + apostrophe + _capitalize_word(tail, particles, True)
     # Inside a compound the particles stay lower case too: "Ambérieu-en-Bugey", "Saint-Jean-de-Luz".
     return "-".join(
-        part if i and part in particles else part[:1].upper() + part[1:]
-        for i, part in enumerate(lower.split("-"))
+        part if i and part in particles else part[:1].upper() + part[1:] for i, part in enumerate(lower.split("-"))
     )
 
 

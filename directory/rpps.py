@@ -206,9 +206,7 @@ def _structure_key(fields: list[str], idx: dict[str, int]) -> str:
     return "adr-" + hashlib.sha1(address.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 
-def _flush(
-    pp: str, pending: dict[str, _Pending], idx: dict[str, int], general: bool
-) -> Iterator[DirectoryRecord]:
+def _flush(pp: str, pending: dict[str, _Pending], idx: dict[str, int], general: bool) -> Iterator[DirectoryRecord]:
     for key, entry in pending.items():
         yield _build(pp, key, entry, idx, general)
 
@@ -258,7 +256,7 @@ def _build(pp: str, key: str, entry: _Pending, idx: dict[str, int], general: boo
 
 
 def _display_name(title_code: str, title_label: str, first_name: str, last_name: str) -> str:
-    """"Dr Jeanne Martin": exercise title, first name, last name, capitalised as people write them."""
+    """ "Dr Jeanne Martin": exercise title, first name, last name, capitalised as people write them."""
     title = _TITLES.get(title_code.upper(), title_label)
     person = person_case(" ".join(p for p in (first_name, last_name) if p))
     return " ".join(p for p in (title, person) if p)

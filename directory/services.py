@@ -157,7 +157,13 @@ def import_file(
         # (only the territory's are held) so each entry is written once, with its final digest.
         items = attach_geolocation(parse_finess(buffered, keep, include_closed=include_closed))
     return import_records(
-        sessions, territory_id, source, items, now, filename=filename, lines=lambda: counter.lines,
+        sessions,
+        territory_id,
+        source,
+        items,
+        now,
+        filename=filename,
+        lines=lambda: counter.lines,
         batch_size=batch_size,
     )
 
@@ -278,8 +284,7 @@ def _write_batch(
 ) -> None:
     """Insert the new records and update the changed ones in one transaction; unchanged rows are not written."""
     rows = session.execute(
-        select(DirectoryEntry.id, DirectoryEntry.external_id, DirectoryEntry.import_hash, DirectoryEntry.gone)
-        .where(
+        select(DirectoryEntry.id, DirectoryEntry.external_id, DirectoryEntry.import_hash, DirectoryEntry.gone).where(
             DirectoryEntry.territory_id == territory_id,
             DirectoryEntry.source == source,
             DirectoryEntry.external_id.in_(list(batch)),
@@ -313,8 +318,14 @@ def _write_batch(
         seen.add(row.id)
         if row.import_hash != digest or row.gone:
             updates.append(
-                {**imported_values(record), "id": row.id, "import_hash": digest, "gone": False,
-                 "last_seen_import_id": import_id, "updated_at": now}
+                {
+                    **imported_values(record),
+                    "id": row.id,
+                    "import_hash": digest,
+                    "gone": False,
+                    "last_seen_import_id": import_id,
+                    "updated_at": now,
+                }
             )
             if not repeated:
                 report.updated += 1
@@ -397,9 +408,21 @@ def record_digest(record: DirectoryRecord) -> str:
     """
     ref = record.raw_ref
     key = (
-        record.kind, record.name, record.profession, record.general_practice, record.category,
-        record.category_code, record.category_label, record.address, record.postcode, record.commune,
-        record.insee_code, record.phone, record.email, record.latitude, record.longitude,
+        record.kind,
+        record.name,
+        record.profession,
+        record.general_practice,
+        record.category,
+        record.category_code,
+        record.category_label,
+        record.address,
+        record.postcode,
+        record.commune,
+        record.insee_code,
+        record.phone,
+        record.email,
+        record.latitude,
+        record.longitude,
         tuple(sorted((k, v) for k, v in ref.items() if k != "line")) if ref else (),
     )
     return hashlib.blake2b(repr(key).encode("utf-8"), digest_size=16).hexdigest()
@@ -483,8 +506,21 @@ def entry_in_territory(session: Session, entry_id: int, territory_id: int) -> bo
 # Fields an API client may change on an imported entry (the rest comes back with the next import).
 EDITABLE_ON_IMPORTED = frozenset(CPTS_FIELDS)
 EDITABLE_ON_MANUAL = EDITABLE_ON_IMPORTED | {
-    "kind", "name", "profession", "general_practice", "category", "category_label", "address", "postcode",
-    "commune", "insee_code", "phone", "email", "latitude", "longitude", "gone",
+    "kind",
+    "name",
+    "profession",
+    "general_practice",
+    "category",
+    "category_label",
+    "address",
+    "postcode",
+    "commune",
+    "insee_code",
+    "phone",
+    "email",
+    "latitude",
+    "longitude",
+    "gone",
 }
 
 
@@ -540,9 +576,18 @@ def _indexed_entries(session: Session, territory_id: int) -> Iterator[IndexedEnt
     e = DirectoryEntry
     # Core rows, not ORM entities: the index needs plain values, and loading 100,000 entities costs seconds.
     rows = session.connection().execute(
-        select(e.id, e.search_key, e.profession, e.general_practice, e.postcode, e.commune,
-               e.accepting_new_patients, e.category, e.gone, e.category_label)
-        .where(e.territory_id == territory_id)
+        select(
+            e.id,
+            e.search_key,
+            e.profession,
+            e.general_practice,
+            e.postcode,
+            e.commune,
+            e.accepting_new_patients,
+            e.category,
+            e.gone,
+            e.category_label,
+        ).where(e.territory_id == territory_id)
     )
     make = IndexedEntry._make
     for row in rows:

@@ -166,7 +166,7 @@ def twilio() -> None:
 @click.option(
     "--fallback-url",
     default=None,
-    help="The voice fallback URL (\"primary handler fails\"), e.g. a TwiML Bin holding `orientation twilio "
+    help='The voice fallback URL ("primary handler fails"), e.g. a TwiML Bin holding `orientation twilio '
     "fallback-twiml`; default: this deployment's /twilio/fallback.",
 )
 @click.option(
@@ -182,9 +182,7 @@ def twilio() -> None:
     default=None,
     help="Whether the SMS ask volunteers to answer by SMS (default: yes for a number, no otherwise).",
 )
-def twilio_configure(
-    number: str, fallback_url: str | None, sms_sender: str | None, sms_replies: bool | None
-) -> None:
+def twilio_configure(number: str, fallback_url: str | None, sms_sender: str | None, sms_replies: bool | None) -> None:
     """Point a Twilio number's voice, status, messaging and fallback URLs at this deployment."""
     from callflows.telephony import TelephonyError, TwilioTelephony
     from orientation.phones import InvalidPhone, to_e164

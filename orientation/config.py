@@ -98,6 +98,8 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: s
         if value.lower() == choice.lower():
             return choice
     raise RuntimeError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+
+
 def _minutes(value: str | None, default: int, name: str) -> int:
     if value is None or value.strip() == "":
         return default

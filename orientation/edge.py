@@ -26,7 +26,7 @@ API_MESSAGE = "control characters are not allowed"
 CONSOLE_MESSAGE = "Requête refusée : elle contient des caractères de contrôle (octets invisibles) non autorisés."
 PAGE = (
     '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Requête refusée</title>'
-    "<h1>Requête refusée</h1><p>{message}</p><p><a href=\"/\">Retour à l'accueil</a></p></html>"
+    '<h1>Requête refusée</h1><p>{message}</p><p><a href="/">Retour à l\'accueil</a></p></html>'
 )
 
 

@@ -282,9 +282,7 @@ def request_values(r: Request, context: LogContext) -> dict[str, Any]:
     }
 
 
-def request_lines(
-    requests: Iterable[Request], context: LogContext, fmt: CsvFormat, tz: tzinfo
-) -> Iterator[list[str]]:
+def request_lines(requests: Iterable[Request], context: LogContext, fmt: CsvFormat, tz: tzinfo) -> Iterator[list[str]]:
     """The request log as lines of cells, in the order given."""
     for r in requests:
         yield render_row(REQUEST_COLUMNS, request_values(r, context), fmt, tz)

@@ -154,8 +154,11 @@ def recordings_of(directory: str, e164: str) -> list[str]:
     """The sids of the voice messages journaled during calls of `e164` (to delete them at Twilio)."""
     folder = Path(directory)
     calls = _calls_of(folder, e164)
-    sids = [e.params["RecordingSid"] for e in read(directory) if _concerned(e.params, e164, calls)
-            and e.params.get("RecordingSid")]
+    sids = [
+        e.params["RecordingSid"]
+        for e in read(directory)
+        if _concerned(e.params, e164, calls) and e.params.get("RecordingSid")
+    ]
     return list(dict.fromkeys(sids))
 
 

@@ -258,7 +258,6 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-
 class StatsRollup(Base):
     """The stored stats tally of one territory's requests created on one UTC day or in one UTC month.
 

@@ -213,9 +213,7 @@ class _RuleParser:
     def take(self) -> _Token:
         token = self.peek()
         if token is None:
-            raise OpeningHoursError(
-                f"rule {self.rule!r} ends too early", f"la règle « {self.rule} » s'arrête trop tôt"
-            )
+            raise OpeningHoursError(f"rule {self.rule!r} ends too early", f"la règle « {self.rule} » s'arrête trop tôt")
         self.pos += 1
         return token
 

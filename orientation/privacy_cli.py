@@ -97,9 +97,7 @@ def privacy_erase(number: str, yes: bool) -> None:
         )
     # Run even when nothing is held: the audit log keeps that the request was made and answered.
     with transaction(sessions) as session:
-        done = erase_person(
-            session, secret_key, e164, _now(), _actor(), _recording_deleter(config), config.journal_dir
-        )
+        done = erase_person(session, secret_key, e164, _now(), _actor(), _recording_deleter(config), config.journal_dir)
     click.echo(f"erased: {done.requests} requests, {done.messages} messages of {mask(e164)}")
     if done.recordings:
         where = "at Twilio" if config.has_twilio_credentials else "(no Twilio account: nothing stored at Twilio)"

@@ -186,9 +186,7 @@ def _changed_territories(session: Session) -> set[int]:
         )
     if volunteer_ids:
         territories.update(
-            connection.execute(
-                select(Volunteer.territory_id).where(Volunteer.id.in_(sorted(volunteer_ids)))
-            ).scalars()
+            connection.execute(select(Volunteer.territory_id).where(Volunteer.id.in_(sorted(volunteer_ids)))).scalars()
         )
     return territories
 

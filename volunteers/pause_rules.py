@@ -70,9 +70,7 @@ def decide_pause(
     uncovered: tuple[str, ...] = ()
     if line_open:
         others = [
-            o
-            for o in on_duty
-            if o.volunteer_id != volunteer_id and o.volunteer_id in available and o.contains(now)
+            o for o in on_duty if o.volunteer_id != volunteer_id and o.volunteer_id in available and o.contains(now)
         ]
         uncovered = tuple(
             motive
@@ -81,4 +79,3 @@ def decide_pause(
             and not any(covers(o, motive, volunteer_motives) for o in others)
         )
     return PauseDecision(until=until, current=True, uncovered=uncovered)
-

@@ -217,12 +217,8 @@ class Rota:
         replacements: Iterable[Replacement] = (),
     ) -> None:
         self.patterns: tuple[WeeklyPattern, ...] = tuple(patterns)
-        self.one_off_shifts: tuple[OneOffShift, ...] = tuple(
-            sorted(one_off_shifts, key=lambda s: (s.starts_at, s.id))
-        )
-        self._cancelled: frozenset[tuple[int, date]] = frozenset(
-            (c.pattern_id, c.on_date) for c in cancellations
-        )
+        self.one_off_shifts: tuple[OneOffShift, ...] = tuple(sorted(one_off_shifts, key=lambda s: (s.starts_at, s.id)))
+        self._cancelled: frozenset[tuple[int, date]] = frozenset((c.pattern_id, c.on_date) for c in cancellations)
         self._replaced: dict[tuple[int, date], int] = {}
         for r in replacements:
             key = (r.pattern_id, r.on_date)
@@ -284,9 +280,7 @@ class Rota:
             return None
         if (pattern.id, day) in self._cancelled:
             return None
-        if pattern.holidays != "include" and not _holiday_allows(
-            pattern.holidays, holidays.is_holiday(day)
-        ):
+        if pattern.holidays != "include" and not _holiday_allows(pattern.holidays, holidays.is_holiday(day)):
             return None
         starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
         if ends_at <= starts_at:
@@ -477,9 +471,7 @@ def _covered(
     return motive in accepted and (not motives or motive in motives)
 
 
-def effective_motives(
-    occurrence: Occurrence, volunteer_motives: Mapping[int, frozenset[str]]
-) -> frozenset[str]:
+def effective_motives(occurrence: Occurrence, volunteer_motives: Mapping[int, frozenset[str]]) -> frozenset[str]:
     """Return the motives an occurrence really covers: its own list narrowed to the volunteer's."""
     accepted = volunteer_motives.get(occurrence.volunteer_id, frozenset())
     return occurrence.motives & accepted if occurrence.motives else accepted
@@ -499,6 +491,7 @@ def on_duty_for_motive(
     tz: ZoneInfo = PARIS,
 ) -> list[Occurrence]:
     """Return the occurrences containing `at` whose volunteer takes `motive` then."""
+
     # Filtering before the occurrences are built halves the work of a routing decision.
     def accept(volunteer_id: int, motives: frozenset[str]) -> bool:
         return _covered(volunteer_id, motives, motive, volunteer_motives)

@@ -155,9 +155,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
     header = [name.strip().lower().replace(" ", "_") for name in next(rows)]
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
-        raise RotaImportError(
-            [RowError(header_line, f"unknown column {unknown[0]!r}; columns: {', '.join(COLUMNS)}")]
-        )
+        raise RotaImportError([RowError(header_line, f"unknown column {unknown[0]!r}; columns: {', '.join(COLUMNS)}")])
     if "volunteer_phone" not in header:
         raise RotaImportError([RowError(header_line, "the header has no volunteer_phone column")])
     for cells in rows:

@@ -7,9 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-ATTEMPT_RESULTS: frozenset[str] = frozenset(
-    {"accepted", "declined", "no_answer", "busy", "failed", "cancelled"}
-)
+ATTEMPT_RESULTS: frozenset[str] = frozenset({"accepted", "declined", "no_answer", "busy", "failed", "cancelled"})
 
 # Results where the volunteer's phone rang with the request: the call was put to them. A busy line or a
 # carrier failure never reached them, so it does not count against them in fairness.
@@ -88,4 +86,3 @@ def load_per_volunteer(attempts: Iterable[tuple[int, str]]) -> list[Load]:
         if result == "accepted":
             accepted[volunteer_id] += 1
     return [Load(v, offered[v], accepted[v]) for v in sorted(seen)]
-

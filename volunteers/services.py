@@ -140,9 +140,7 @@ def rota_snapshot(session: Session, territory_id: int, around: datetime) -> Rota
     return snapshot
 
 
-def _on_duty_ids(
-    snapshot: RotaSnapshot, territory: Territory, motive: str | None, now: datetime
-) -> list[int]:
+def _on_duty_ids(snapshot: RotaSnapshot, territory: Territory, motive: str | None, now: datetime) -> list[int]:
     """The active volunteers on shift at `now` who accept the motive (any if None), in the rota's order."""
     holidays = french_public_holidays(territory.holiday_subdivision)
     tz = ZoneInfo(territory.timezone)
@@ -351,9 +349,7 @@ def coverage_gaps_by_motive(
         # Hours are validated when saved; the line then stays open (callflows does the same), so must the gaps.
         hours = parse_opening_hours("24/7")
     opened = open_intervals(hours, start, end, holidays, tz)
-    volunteers = {
-        v.id: v for v in session.scalars(select(Volunteer).where(Volunteer.territory_id == territory.id))
-    }
+    volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(Volunteer.territory_id == territory.id))}
     motives = {v.id: frozenset(v.motives or ()) for v in volunteers.values()}
     rota = load_rota_between(session, territory.id, start, end)
     occurrences = [

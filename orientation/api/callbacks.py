@@ -27,9 +27,7 @@ def trigger_callback(reference: str) -> Response:
         raise ApiError(409, {"error": str(exc)}) from exc
     session.commit()
     if offer is not None:
-        callbacks.dispatch_offers(
-            rt.sessions, rt.sender, [offer.call.id], now=at, base_url=rt.config.public_base_url
-        )
+        callbacks.dispatch_offers(rt.sessions, rt.sender, [offer.call.id], now=at, base_url=rt.config.public_base_url)
     session.expire(found, ["events", "attempts"])
     body = {
         "reference": found.reference,

@@ -400,7 +400,7 @@ def document() -> dict[str, Any]:
                         "409": _json(_ref("Error"), "Call in progress, request closed, or number unknown"),
                         **ERRORS,
                     },
-                }
+                },
             },
             "/stats": {
                 "get": {

@@ -103,9 +103,7 @@ def aci_export(
     return exports.aci_csv(session, territory, since, until, out, fmt)
 
 
-def request_log_chunks(
-    session: Session, territory: Territory, query: Select[Request], fmt: CsvFormat
-) -> Iterator[str]:
+def request_log_chunks(session: Session, territory: Territory, query: Select[Request], fmt: CsvFormat) -> Iterator[str]:
     """The request log file of a query (the same columns as `orientation export requests`) as streamed text."""
     return exports.request_log_chunks(session, territory, exports.streamed(session, query), fmt)
 

@@ -68,9 +68,7 @@ def callback_status(
     policy = callback_settings(dict(settings or {}))
     mine = [a for a in attempts if a.kind == "callback"]
     current = next((a for a in mine if a.result is None or (a.result == "accepted" and a.ended_at is None)), None)
-    passed = tuple(
-        Passed(a.volunteer_id, a.result, a.ended_at) for a in mine if a.result not in (None, "accepted")
-    )
+    passed = tuple(Passed(a.volunteer_id, a.result, a.ended_at) for a in mine if a.result not in (None, "accepted"))
     status = request.status
     if current is not None:
         state = "offering" if current.result is None else "dialling"

@@ -154,8 +154,7 @@ def _day_list(weekdays: list[int]) -> str:
         run = [weekday]
     parts.append(run)
     return ",".join(
-        WEEKDAY_CODES[r[0]] if len(r) == 1 else f"{WEEKDAY_CODES[r[0]]}-{WEEKDAY_CODES[r[-1]]}"
-        for r in parts
+        WEEKDAY_CODES[r[0]] if len(r) == 1 else f"{WEEKDAY_CODES[r[0]]}-{WEEKDAY_CODES[r[-1]]}" for r in parts
     )
 
 

@@ -97,8 +97,10 @@ def backlog_condition(name: str, now: datetime, tz: ZoneInfo) -> ColumnElement[b
     if name == "rappels":
         return Request.status == "callback_pending"
     if name == "sans_issue":
-        return (Request.status == "connected") & Request.outcome.is_(None) & (
-            Request.connected_at <= now - NO_OUTCOME_AFTER
+        return (
+            (Request.status == "connected")
+            & Request.outcome.is_(None)
+            & (Request.connected_at <= now - NO_OUTCOME_AFTER)
         )
     if name == "injoignables":
         return (Request.outcome == "unreachable") & (Request.closed_at >= week_of(now, tz).since)

@@ -178,9 +178,7 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
         return None
     territory = request.territory
     tried = _round_tried(request)
-    candidates = ring_candidates(
-        session, territory, request.motive or "orientation", request.language, now, tried
-    )
+    candidates = ring_candidates(session, territory, request.motive or "orientation", request.language, now, tried)
     if not candidates:
         request.next_callback_at = now + callback_settings(territory.settings).spacing
         payload = {"asked": len(tried), "next_at": request.next_callback_at.isoformat()}
@@ -556,9 +554,7 @@ def purge_recordings(rt: Runtime, now: datetime) -> int:
     return purge_recordings_with(rt.sessions, getattr(rt.sender, "delete_recording", None), now)
 
 
-def purge_recordings_with(
-    sessions: sessionmaker[Session], delete: Callable[[str], None] | None, now: datetime
-) -> int:
+def purge_recordings_with(sessions: sessionmaker[Session], delete: Callable[[str], None] | None, now: datetime) -> int:
     """Delete expired recordings with `delete` (None: no provider, local fields only). Returns how many."""
     purged = 0
     with transaction(sessions) as session:

@@ -140,9 +140,7 @@ def _rollups(session: Session, territory_id: int, kind: str, starts: Iterable[da
     return {start: (version, payload) for start, version, payload in rows}
 
 
-def _stored(
-    session: Session, territory_id: int, plan: stats_plan.Plan, now: datetime
-) -> tuple[list[Tally], int]:
+def _stored(session: Session, territory_id: int, plan: stats_plan.Plan, now: datetime) -> tuple[list[Tally], int]:
     """The current tallies of the plan's months and days, counting and storing those out of date; and how many
     days were counted."""
     covered = plan.stored_days()
@@ -228,4 +226,3 @@ def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
     )
     for batch in range(0, len(rows), 500):
         session.execute(statement, rows[batch : batch + 500])
-

@@ -140,7 +140,7 @@ def raw_tallies(
     """The tally of the requests created in [since, until), counted from the rows: one, or one per UTC day."""
     dialect = session.get_bind().dialect.name
     where, params = _where(territory_id, since, until)
-    day = ("CAST(created_at AT TIME ZONE 'UTC' AS DATE)" if dialect == "postgresql" else "substr(created_at, 1, 10)")
+    day = "CAST(created_at AT TIME ZONE 'UTC' AS DATE)" if dialect == "postgresql" else "substr(created_at, 1, 10)"
     day_column = f"{day} AS day" if by_day else "NULL AS day"
     statuses = ", ".join(f"'{s}'" for s in sorted(stats.STATUSES))
     outcomes = ", ".join(f"'{o}'" for o in sorted(stats.OUTCOMES))

@@ -611,9 +611,7 @@ class VoiceCall:
             keys = keys[:num_digits]
         return keys, finished_on
 
-    def _answer_gather(
-        self, verb: ET.Element, doc_url: str, extra: dict[str, str] | None, party: str
-    ) -> None:
+    def _answer_gather(self, verb: ET.Element, doc_url: str, extra: dict[str, str] | None, party: str) -> None:
         """Post the gathered input to the action, or fall through when nothing came in."""
         empty = extra is None or not (extra.get("Digits") or extra.get("SpeechResult"))
         leg = self._answered_leg() if party == "volunteer" else None

@@ -68,9 +68,7 @@ class FlaskClientTransport:
 class HttpTransport:
     """Posts over HTTP to a running app while signing as if the request hit PUBLIC_BASE_URL."""
 
-    def __init__(
-        self, auth_token: str, public_base_url: str, target_base_url: str, timeout: float = 15.0
-    ) -> None:
+    def __init__(self, auth_token: str, public_base_url: str, target_base_url: str, timeout: float = 15.0) -> None:
         if urllib.parse.urlsplit(target_base_url).scheme not in ("http", "https"):
             raise ValueError("target_base_url must be an http(s) URL")
         self._auth_token = auth_token

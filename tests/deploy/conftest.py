@@ -103,10 +103,15 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
         log = tmp_path / f"{name}.log"
         access_log = tmp_path / f"{name}.access.log"
         command = [
-            sys.executable, "-m", "gunicorn",
-            "-c", "python:orientation.gunicorn_config",
-            "--bind", f"fd://{sock.fileno()}",
-            "--access-logfile", str(access_log),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:orientation.gunicorn_config",
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "--access-logfile",
+            str(access_log),
             *options,
             "orientation:create_app()",
         ]
@@ -145,9 +150,22 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     certificate, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(certificate),
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
         ],
         check=True,
         capture_output=True,

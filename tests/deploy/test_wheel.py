@@ -25,8 +25,19 @@ pytestmark = pytest.mark.wheel
 TOP_LEVEL = {"callflows", "directory", "orientation", "volunteers"}
 # What a copy of the source leaves out: none of it may be needed to build the wheel.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv*", "build", "dist", "*.egg-info", "instance", "test-artifacts", "journal", "__pycache__",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis",
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "instance",
+    "test-artifacts",
+    "journal",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
 )
 
 
@@ -154,8 +165,12 @@ def test_the_installed_wheel_loads_the_demo_and_serves_healthz_with_gunicorn(
     sock = listening_socket()
     process = subprocess.Popen(
         [
-            str(installed.venv / "bin" / "gunicorn"), "-c", "python:orientation.gunicorn_config",
-            "--bind", f"fd://{sock.fileno()}", "orientation:create_app()",
+            str(installed.venv / "bin" / "gunicorn"),
+            "-c",
+            "python:orientation.gunicorn_config",
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "orientation:create_app()",
         ],
         cwd=installed.workdir,
         env={**_clean_environment(), **env},

@@ -224,9 +224,7 @@ class FakeTwilioRest:
             # Dropped after the work: Twilio may have created the call before the client stopped waiting.
             return (DROPPED, None) if drop else answer
 
-    def _route(
-        self, method: str, rest: str, path: str, query: dict[str, str], form: dict[str, str]
-    ) -> tuple[int, Any]:
+    def _route(self, method: str, rest: str, path: str, query: dict[str, str], form: dict[str, str]) -> tuple[int, Any]:
         if (method, rest) == ("POST", "/Messages.json"):
             return self._create_message(form)
         if (method, rest) == ("POST", "/Calls.json"):

@@ -453,9 +453,7 @@ def test_the_migration_adds_the_call_back_columns(engine: Engine) -> None:
     assert columns["callback_attempts"]["nullable"] is False and columns["next_callback_at"]["nullable"] is True
 
 
-def test_without_a_twilio_account_offers_stay_in_the_outbox(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def test_without_a_twilio_account_offers_stay_in_the_outbox(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(app)

@@ -234,9 +234,7 @@ def _twilio_env(fake: FakeTwilioRest) -> dict[str, str]:
     }
 
 
-def test_configure_number_points_the_twilio_number_at_the_four_webhooks(
-    twilio: FakeTwilioRest, tmp_path: Path
-) -> None:
+def test_configure_number_points_the_twilio_number_at_the_four_webhooks(twilio: FakeTwilioRest, tmp_path: Path) -> None:
     sid = twilio.add_number("+33199000001")
     other = twilio.add_number("+33199000002")
 

@@ -173,15 +173,18 @@ def test_details_name_codes_dates_and_deleted_entries_in_french_and_keep_what_th
         ({"outcome": "no_solution", "directory_entry_id": None}, "Issue : sans suite · Fiche : aucune"),
         ({"directory_entry_id": 9}, "Fiche : n° 9 (supprimée)"),
         ({"via": "sms", "message_sid": "SM123"}, "Par : SMS · SMS : SM123"),
-        ({"file": "aci", "du": "2026-11-01", "au": "2026-11-30", "lines": "4"}, (
-            "Fichier : chiffres ACI · Du : 01/11/2026 · Au : 30/11/2026 · Lignes : 4"
-        )),
-        ({"statut": "callback_pending", "issue": "unreachable", "cp": "75020"}, (
-            "Statut : à rappeler · Issue : injoignable · Code postal : 75020"
-        )),
-        ({"via": "page", "until": "2026-11-24T17:00:00+00:00", "uncovered": ["visite_domicile"]}, (
-            "Par : la page du bénévole · Jusqu'au : 24/11/2026 18:00 · Motifs sans bénévole : visite à domicile"
-        )),
+        (
+            {"file": "aci", "du": "2026-11-01", "au": "2026-11-30", "lines": "4"},
+            ("Fichier : chiffres ACI · Du : 01/11/2026 · Au : 30/11/2026 · Lignes : 4"),
+        ),
+        (
+            {"statut": "callback_pending", "issue": "unreachable", "cp": "75020"},
+            ("Statut : à rappeler · Issue : injoignable · Code postal : 75020"),
+        ),
+        (
+            {"via": "page", "until": "2026-11-24T17:00:00+00:00", "uncovered": ["visite_domicile"]},
+            ("Par : la page du bénévole · Jusqu'au : 24/11/2026 18:00 · Motifs sans bénévole : visite à domicile"),
+        ),
         ({"retention_months": 12}, "Durée de conservation : 12 mois"),
         ({"via": "carrier pigeon", "colour": "blue"}, "Par : carrier pigeon · colour : blue"),
     ]

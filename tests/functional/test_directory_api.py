@@ -27,7 +27,11 @@ AIN = ["01000", "01012", "01300", "01370", "01390", "01440", "01500"]
 def _setup(app: Flask, session: Session, engine: Engine, clock: FrozenClock) -> tuple[ApiClient, Territory]:
     territory = factories.territory(session, clock(), postcodes=AIN)
     import_file(
-        make_session_factory(engine), territory.id, "rpps", io.BytesIO(RPPS_SAMPLE.read_bytes()), clock(),
+        make_session_factory(engine),
+        territory.id,
+        "rpps",
+        io.BytesIO(RPPS_SAMPLE.read_bytes()),
+        clock(),
         filename="sample.txt",
     )
     return api(app, session, clock()), territory
@@ -105,7 +109,10 @@ def test_a_coordinator_adds_a_social_service_by_hand(
             "territory_id": territory.id,
             "name": "Centre communal d'action sociale de Bourg",
             "category": "social_action",
-            "phone": "04 74 45 46 47", "postcode": "01000", "commune": "Bourg-en-Bresse", "languages": ["fr", "EN"],
+            "phone": "04 74 45 46 47",
+            "postcode": "01000",
+            "commune": "Bourg-en-Bresse",
+            "languages": ["fr", "EN"],
         },
     )
 

@@ -82,8 +82,9 @@ def test_a_removed_line_is_reported_gone(
     territory = bresse(session, clock)
     directory(["import-rpps", str(RPPS_SAMPLE), "--territory", str(territory.id)], database_url, tmp_path)
     shorter = tmp_path / "shorter.txt"
-    shorter.write_bytes(b"".join(line for line in RPPS_SAMPLE.read_bytes().splitlines(keepends=True)
-                                 if b"STEVANATO" not in line))
+    shorter.write_bytes(
+        b"".join(line for line in RPPS_SAMPLE.read_bytes().splitlines(keepends=True) if b"STEVANATO" not in line)
+    )
 
     result = directory(["import-rpps", str(shorter), "--territory", str(territory.id)], database_url, tmp_path)
 
@@ -125,8 +126,12 @@ def test_unusable_input_exits_2_and_flags_nothing_gone(
 ) -> None:
     territory = bresse(session, clock)
     directory(["import-rpps", str(RPPS_SAMPLE), "--territory", str(territory.id)], database_url, tmp_path)
-    values = {"sample": str(RPPS_SAMPLE), "missing": str(tmp_path / "missing.txt"), "finess": str(FINESS_LEGACY),
-              "id": str(territory.id)}
+    values = {
+        "sample": str(RPPS_SAMPLE),
+        "missing": str(tmp_path / "missing.txt"),
+        "finess": str(FINESS_LEGACY),
+        "id": str(territory.id),
+    }
 
     result = directory([a.format(**values) for a in args], database_url, tmp_path)
 

@@ -40,10 +40,16 @@ def test_a_volunteer_subscribes_to_their_shifts_with_cancellations_and_replaceme
     session.add_all(
         [
             ShiftException(pattern_id=nights.id, on_date=date(2026, 12, 5), created_at=clock()),
-            ShiftException(pattern_id=nights.id, on_date=date(2026, 12, 12), replacement_volunteer_id=durand.id,
-                           created_at=clock()),
-            Shift(volunteer_id=martin.id, starts_at=datetime(2026, 12, 2, 9, tzinfo=PARIS),
-                  ends_at=datetime(2026, 12, 2, 12, tzinfo=PARIS), motives=[], created_at=clock()),
+            ShiftException(
+                pattern_id=nights.id, on_date=date(2026, 12, 12), replacement_volunteer_id=durand.id, created_at=clock()
+            ),
+            Shift(
+                volunteer_id=martin.id,
+                starts_at=datetime(2026, 12, 2, 9, tzinfo=PARIS),
+                ends_at=datetime(2026, 12, 2, 12, tzinfo=PARIS),
+                motives=[],
+                created_at=clock(),
+            ),
         ]
     )
     session.commit()

@@ -123,9 +123,7 @@ def test_the_form_sets_the_outcome_and_the_structure_and_the_timeline_says_the_v
     territory, volunteer, link = _setup(app, session, clock)
     entry = _entry(session, territory, clock, "Maison de santé Belleville")
     clock.advance(minutes=3)
-    response = _post(
-        app.test_client(), link, outcome="matched", directory_entry_id=str(entry.id), note="RDV jeudi 9 h"
-    )
+    response = _post(app.test_client(), link, outcome="matched", directory_entry_id=str(entry.id), note="RDV jeudi 9 h")
     assert response.status_code == 200 and "c'est enregistré" in response.get_data(as_text=True)
     saved = _request(session)
     assert (saved.status, saved.outcome, saved.outcome_entry_id, saved.outcome_note) == (

@@ -297,4 +297,3 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
     privacy.pseudonymise_expired(_runtime(config, engine, cli_clock, fake), now + timedelta(days=1))
 
     assert _fresh(session, request).recording_sid is None and fake.state.deleted_recordings == {sid}
-

@@ -90,9 +90,7 @@ def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwili
     app.extensions["orientation"].engine.dispose()
 
 
-def _message(
-    live_app: Flask, session: Session, clock: FrozenClock, fake: FakeTwilioRest
-) -> tuple[FlaskClient, str]:
+def _message(live_app: Flask, session: Session, clock: FrozenClock, fake: FakeTwilioRest) -> tuple[FlaskClient, str]:
     territory = factories.territory(session, clock())
     sid = fake.add_recording()
     request: Request = make_request(

@@ -64,9 +64,7 @@ def test_two_territories_whose_names_start_alike_both_keep_their_line(
     assert (beta["reference_prefix"], bresse["reference_prefix"]) == ("B", "B2")
 
 
-def test_a_scoped_token_cannot_take_another_territorys_prefix(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def test_a_scoped_token_cannot_take_another_territorys_prefix(app: Flask, session: Session, clock: FrozenClock) -> None:
     admin = api(app, session, clock())
     paris = admin.post("/territories", {**BETA, "name": "CPTS Paris 20", "reference_prefix": "P20"}).get_json()
     lyon = admin.post("/territories", {**BRESSE, "name": "CPTS Lyon 8", "reference_prefix": "L8"}).get_json()

@@ -117,9 +117,7 @@ def test_non_utf8_bytes_are_refused(app: Flask, session: Session, clock: FrozenC
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "multipart/form-data; boundary=x"])
-def test_a_wrong_content_type_is_refused(
-    app: Flask, session: Session, clock: FrozenClock, content_type: str
-) -> None:
+def test_a_wrong_content_type_is_refused(app: Flask, session: Session, clock: FrozenClock, content_type: str) -> None:
     factories.territory(session, clock())
     response = app.test_client().post("/twilio/voice", data=b"{}", content_type=content_type)
     assert response.status_code == 415

@@ -84,4 +84,3 @@ def test_a_signed_pause_replayed_with_parameters_the_signature_ignores_gets_the_
     session.expire_all()
     assert session.get(Volunteer, volunteer.id).paused is False  # type: ignore[union-attr]
     assert _counts(session) == before
-

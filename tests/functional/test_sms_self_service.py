@@ -56,8 +56,15 @@ def test_a_pause_during_a_shift_ends_with_it_and_the_volunteer_is_rung_on_the_ne
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
     tomorrow = clock() + timedelta(days=1)
-    session.add(Shift(volunteer_id=volunteer.id, starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=4),
-                      motives=[], created_at=clock()))
+    session.add(
+        Shift(
+            volunteer_id=volunteer.id,
+            starts_at=tomorrow,
+            ends_at=tomorrow + timedelta(hours=4),
+            motives=[],
+            created_at=clock(),
+        )
+    )
     session.commit()
     reply = send_sms(app, volunteer.phone, "pause")
     paused = _volunteer(session, volunteer.id)
@@ -71,14 +78,19 @@ def test_a_pause_during_a_shift_ends_with_it_and_the_volunteer_is_rung_on_the_ne
     assert patient.state != "record"  # rung: the pause did not outlive the shift it was taken in
 
 
-def test_a_volunteer_off_shift_pauses_their_next_shift_only(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def test_a_volunteer_off_shift_pauses_their_next_shift_only(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
     later = clock() + timedelta(hours=3)
-    session.add(Shift(volunteer_id=volunteer.id, starts_at=later, ends_at=later + timedelta(hours=2),
-                      motives=[], created_at=clock()))
+    session.add(
+        Shift(
+            volunteer_id=volunteer.id,
+            starts_at=later,
+            ends_at=later + timedelta(hours=2),
+            motives=[],
+            created_at=clock(),
+        )
+    )
     session.commit()
     reply = send_sms(app, volunteer.phone, "PAUSE")
     assert "prochaine permanence" in reply

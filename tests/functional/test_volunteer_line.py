@@ -92,9 +92,7 @@ def test_one_without_any_shift_pauses_nothing(app: Flask, session: Session, cloc
     assert not _fresh(session, volunteer).paused
 
 
-def test_nine_or_silence_continue_exactly_as_a_patient_would(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def test_nine_or_silence_continue_exactly_as_a_patient_would(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
     for how in ("9", None):
@@ -113,9 +111,7 @@ def test_nine_or_silence_continue_exactly_as_a_patient_would(
     assert not _fresh(session, volunteer).paused
 
 
-def test_a_wrong_key_asks_once_more_then_goes_on_as_a_patient(
-    app: Flask, session: Session, clock: FrozenClock
-) -> None:
+def test_a_wrong_key_asks_once_more_then_goes_on_as_a_patient(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
     line = call(app, from_=volunteer.phone)

@@ -118,8 +118,13 @@ def test_migration_0014_drops_the_old_job_table_and_can_be_undone(database_url: 
     try:
         migrate.upgrade(url, "0001")
         with engine.begin() as connection:  # what APScheduler's job store created by itself
-            connection.execute(text("CREATE TABLE clock_jobs (id VARCHAR(191) PRIMARY KEY, job_state BYTEA)".replace(
-                "BYTEA", "BYTEA" if engine.dialect.name == "postgresql" else "BLOB")))
+            connection.execute(
+                text(
+                    "CREATE TABLE clock_jobs (id VARCHAR(191) PRIMARY KEY, job_state BYTEA)".replace(
+                        "BYTEA", "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
+                    )
+                )
+            )
         migrate.upgrade(url, "0014")
         assert "clock_jobs" not in inspect(engine).get_table_names()
 

@@ -42,11 +42,20 @@ def sample_lines() -> list[bytes]:
 
 
 def run(
-    sessions: sessionmaker[Session], territory: Territory, content: bytes, clock: FrozenClock, source: str = "rpps",
+    sessions: sessionmaker[Session],
+    territory: Territory,
+    content: bytes,
+    clock: FrozenClock,
+    source: str = "rpps",
     batch_size: int = 1000,
 ) -> ImportReport:
     return import_file(
-        sessions, territory.id, source, io.BytesIO(content), clock(), filename="extract.txt",  # type: ignore[arg-type]
+        sessions,
+        territory.id,
+        source,
+        io.BytesIO(content),
+        clock(),
+        filename="extract.txt",  # type: ignore[arg-type]
         batch_size=batch_size,
     )
 
@@ -139,9 +148,11 @@ def test_what_the_cpts_maintains_survives_a_reimport_that_changes_the_entry(
     run(sessions, territory, RPPS_SAMPLE.read_bytes(), clock)
     marquet = next(e for e in entries(session, territory).values() if e.name == "Vanessa Marquet")
     update_entry(
-        session, marquet,
+        session,
+        marquet,
         {"accepting_new_patients": True, "cpts_member": True, "languages": ["fr", "ar"], "notes": "Mardi matin"},
-        date(2026, 11, 24), clock(),
+        date(2026, 11, 24),
+        clock(),
     )
     session.commit()
     lines = sample_lines()

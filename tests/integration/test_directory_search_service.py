@@ -25,7 +25,11 @@ TODAY = date(2026, 11, 24)
 def imported(session: Session, engine: Engine, clock: FrozenClock) -> Territory:
     territory = factories.territory(session, clock(), postcodes=["01000", "01012", "01300", "01370", "01500"])
     import_file(
-        make_session_factory(engine), territory.id, "rpps", io.BytesIO(RPPS_SAMPLE.read_bytes()), clock(),
+        make_session_factory(engine),
+        territory.id,
+        "rpps",
+        io.BytesIO(RPPS_SAMPLE.read_bytes()),
+        clock(),
         filename="sample.txt",
     )
     return territory
@@ -62,8 +66,11 @@ def test_a_write_is_seen_by_the_next_search(session: Session, engine: Engine, cl
     update_entry(session, troesch[0], {"accepting_new_patients": True}, TODAY, clock())
     session.commit()
     create_entry(
-        session, territory, {"name": "Secours populaire de l'Ain", "category": "social_action", "postcode": "01000"},
-        TODAY, clock(),
+        session,
+        territory,
+        {"name": "Secours populaire de l'Ain", "category": "social_action", "postcode": "01000"},
+        TODAY,
+        clock(),
     )
     session.commit()
 
@@ -93,8 +100,14 @@ def test_an_entry_written_directly_through_the_orm_is_seen_by_the_next_search(
     troesch[0].accepting_new_patients = False
     session.add(
         DirectoryEntry(
-            territory_id=territory.id, source="manual", kind="structure", name="Maison des aidants",
-            search_key="maison des aidants", category="social_action", created_at=clock(), updated_at=clock(),
+            territory_id=territory.id,
+            source="manual",
+            kind="structure",
+            name="Maison des aidants",
+            search_key="maison des aidants",
+            category="social_action",
+            created_at=clock(),
+            updated_at=clock(),
         )
     )
     session.commit()

@@ -57,9 +57,9 @@ def _requests(session: Session, territory: Territory, count: int, seed: int) -> 
 
 def _stored(session: Session, territory_id: int, kind: str) -> int:
     return session.execute(
-        select(func.count()).select_from(StatsRollup).where(
-            StatsRollup.territory_id == territory_id, StatsRollup.kind == kind
-        )
+        select(func.count())
+        .select_from(StatsRollup)
+        .where(StatsRollup.territory_id == territory_id, StatsRollup.kind == kind)
     ).scalar_one()
 
 

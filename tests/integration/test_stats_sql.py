@@ -24,9 +24,7 @@ _references = iter(range(1, 10**9))
 
 def _territories(session: Session) -> tuple[Territory, Territory]:
     first = factories.territory(session, NOW)
-    second = factories.territory(
-        session, NOW, name="CPTS Lilas", reference_prefix="L", phone_numbers=["+33199000002"]
-    )
+    second = factories.territory(session, NOW, name="CPTS Lilas", reference_prefix="L", phone_numbers=["+33199000002"])
     return first, second
 
 

@@ -37,9 +37,7 @@ def test_an_sms_without_an_answer_is_sent_again_rather_than_lost() -> None:
 
 def test_retries_back_off_from_one_minute_to_at_most_thirty_then_stop() -> None:
     delays = [delivery.next_attempt_at(n, NOW) for n in range(1, delivery.MAX_ATTEMPTS + 1)]
-    assert [d - NOW for d in delays[:-1] if d is not None] == [
-        timedelta(minutes=m) for m in (1, 2, 4, 8, 16)
-    ]
+    assert [d - NOW for d in delays[:-1] if d is not None] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
     assert delays[-1] is None
     assert delivery.next_attempt_at(5, NOW) == NOW + timedelta(minutes=16)
 

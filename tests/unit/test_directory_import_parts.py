@@ -14,16 +14,30 @@ from directory.services import SeenIds, imported_values, insee_codes, record_dig
 from orientation.models import Territory
 
 RECORD = DirectoryRecord(
-    source="rpps", external_id="810001/S1", kind="professional", name="Dr Hélène Lefèvre", profession="medecin",
-    general_practice=True, category="liberal_professionals", category_code="SA07", category_label="Cabinet",
-    address="3 Rue Pasteur", postcode="01000", commune="Bourg-en-Bresse", insee_code="01053",
-    phone="+33474000000", email=None, raw_ref={"line": "12", "siret": "123"},
+    source="rpps",
+    external_id="810001/S1",
+    kind="professional",
+    name="Dr Hélène Lefèvre",
+    profession="medecin",
+    general_practice=True,
+    category="liberal_professionals",
+    category_code="SA07",
+    category_label="Cabinet",
+    address="3 Rue Pasteur",
+    postcode="01000",
+    commune="Bourg-en-Bresse",
+    insee_code="01053",
+    phone="+33474000000",
+    email=None,
+    raw_ref={"line": "12", "siret": "123"},
 )
 
 
 @settings(max_examples=200)
-@given(added=st.sets(st.integers(min_value=1, max_value=5_000_000), max_size=50),
-       probes=st.lists(st.integers(min_value=0, max_value=6_000_000), max_size=50))
+@given(
+    added=st.sets(st.integers(min_value=1, max_value=5_000_000), max_size=50),
+    probes=st.lists(st.integers(min_value=0, max_value=6_000_000), max_size=50),
+)
 def test_seen_ids_holds_exactly_the_ids_added(added: set[int], probes: list[int]) -> None:
     seen = SeenIds()
     for entry_id in added:

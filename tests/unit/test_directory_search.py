@@ -15,19 +15,58 @@ def entry(id_: int, name: str, **fields: object) -> IndexedEntry:
 
 INDEX = SearchIndex(
     [
-        entry(1, "Dr Hélène Lefèvre", profession="medecin", general_practice=True, postcode="01000",
-              commune="Bourg-en-Bresse", accepting_new_patients=True, category="liberal_professionals"),
-        entry(2, "Dr Jérôme Lefebvre", profession="medecin", general_practice=True, postcode="01000",
-              commune="Bourg-en-Bresse", accepting_new_patients=False, category="liberal_professionals"),
-        entry(3, "Dr Anaïs Martin", profession="medecin", general_practice=False, postcode="01500",
-              commune="Ambérieu-en-Bugey", category="liberal_professionals"),
-        entry(4, "Camille Martinez", profession="infirmier", postcode="01500", commune="Ambérieu-en-Bugey",
-              accepting_new_patients=True, category="liberal_professionals"),
+        entry(
+            1,
+            "Dr Hélène Lefèvre",
+            profession="medecin",
+            general_practice=True,
+            postcode="01000",
+            commune="Bourg-en-Bresse",
+            accepting_new_patients=True,
+            category="liberal_professionals",
+        ),
+        entry(
+            2,
+            "Dr Jérôme Lefebvre",
+            profession="medecin",
+            general_practice=True,
+            postcode="01000",
+            commune="Bourg-en-Bresse",
+            accepting_new_patients=False,
+            category="liberal_professionals",
+        ),
+        entry(
+            3,
+            "Dr Anaïs Martin",
+            profession="medecin",
+            general_practice=False,
+            postcode="01500",
+            commune="Ambérieu-en-Bugey",
+            category="liberal_professionals",
+        ),
+        entry(
+            4,
+            "Camille Martinez",
+            profession="infirmier",
+            postcode="01500",
+            commune="Ambérieu-en-Bugey",
+            accepting_new_patients=True,
+            category="liberal_professionals",
+        ),
         entry(5, "SSIAD de l'Ain", postcode="01000", commune="Bourg-en-Bresse", category="home_care"),
-        entry(6, "EHPAD Résidence Fontelune", postcode="01500", commune="Ambérieu-en-Bugey",
-              category="retirement_homes"),
-        entry(7, "Dr Paul Martin", profession="medecin", general_practice=True, postcode="01300", commune="Belley",
-              category="liberal_professionals", gone=True),
+        entry(
+            6, "EHPAD Résidence Fontelune", postcode="01500", commune="Ambérieu-en-Bugey", category="retirement_homes"
+        ),
+        entry(
+            7,
+            "Dr Paul Martin",
+            profession="medecin",
+            general_practice=True,
+            postcode="01300",
+            commune="Belley",
+            category="liberal_professionals",
+            gone=True,
+        ),
     ]
 )
 
@@ -113,9 +152,7 @@ NAMES = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèàç", min_size
 
 @settings(max_examples=150, deadline=None)
 @given(names=st.lists(NAMES, min_size=1, max_size=20), pick=st.integers(min_value=0), cut=st.integers(min_value=0))
-def test_any_entry_is_found_by_its_name_and_by_one_letter_dropped(
-    names: list[list[str]], pick: int, cut: int
-) -> None:
+def test_any_entry_is_found_by_its_name_and_by_one_letter_dropped(names: list[list[str]], pick: int, cut: int) -> None:
     index = SearchIndex([entry(i + 1, " ".join(words)) for i, words in enumerate(names)])
     target = pick % len(names)
     words = names[target]
@@ -139,22 +176,65 @@ def test_a_filter_returns_exactly_the_entries_that_satisfy_it(postcodes: list[st
 
 PARIS = SearchIndex(
     [
-        entry(11, "Dr Claire Dubois", profession="medecin", general_practice=True, postcode="75020",
-              commune="Paris", category="liberal_professionals"),
-        entry(12, "Sophie Bernard", profession="infirmier", postcode="75020", commune="Paris",
-              category="liberal_professionals"),
-        entry(13, "Marc Petit", profession="masseur_kinesitherapeute", postcode="75019", commune="Paris",
-              category="liberal_professionals"),
-        entry(14, "Julie Moreau", profession="sage_femme", postcode="75020", commune="Paris",
-              category="liberal_professionals"),
-        entry(15, "Pharmacie des Pyrénées", postcode="75020", commune="Paris", category="health_establishments",
-              category_label="Pharmacie d'Officine"),
-        entry(16, "Luc Garnier", profession="pharmacien", postcode="93100", commune="Montreuil",
-              category="liberal_professionals"),
+        entry(
+            11,
+            "Dr Claire Dubois",
+            profession="medecin",
+            general_practice=True,
+            postcode="75020",
+            commune="Paris",
+            category="liberal_professionals",
+        ),
+        entry(
+            12,
+            "Sophie Bernard",
+            profession="infirmier",
+            postcode="75020",
+            commune="Paris",
+            category="liberal_professionals",
+        ),
+        entry(
+            13,
+            "Marc Petit",
+            profession="masseur_kinesitherapeute",
+            postcode="75019",
+            commune="Paris",
+            category="liberal_professionals",
+        ),
+        entry(
+            14,
+            "Julie Moreau",
+            profession="sage_femme",
+            postcode="75020",
+            commune="Paris",
+            category="liberal_professionals",
+        ),
+        entry(
+            15,
+            "Pharmacie des Pyrénées",
+            postcode="75020",
+            commune="Paris",
+            category="health_establishments",
+            category_label="Pharmacie d'Officine",
+        ),
+        entry(
+            16,
+            "Luc Garnier",
+            profession="pharmacien",
+            postcode="93100",
+            commune="Montreuil",
+            category="liberal_professionals",
+        ),
         entry(17, "EHPAD Les Lilas", postcode="93260", commune="Les Lilas", category="retirement_homes"),
         entry(18, "Médecins du Monde", postcode="75011", commune="Paris", category="social_action"),
-        entry(19, "Dr Ali Haddad", profession="medecin", postcode="93100", commune="Montreuil",
-              category="liberal_professionals"),
+        entry(
+            19,
+            "Dr Ali Haddad",
+            profession="medecin",
+            postcode="93100",
+            commune="Montreuil",
+            category="liberal_professionals",
+        ),
     ]
 )
 

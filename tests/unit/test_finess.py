@@ -96,7 +96,7 @@ def test_a_legacy_hospital_is_normalised_with_its_insee_code_and_phone() -> None
 def test_legacy_quotes_overseas_codes_and_phones_are_read_right() -> None:
     by_id = records(parse(read(LEGACY)))
 
-    assert by_id["980501506"].name == "LIEU DE VIE ET D'ACCUEIL \"MAVOUNA MEMA 1\""
+    assert by_id["980501506"].name == 'LIEU DE VIE ET D\'ACCUEIL "MAVOUNA MEMA 1"'
     assert by_id["970210126"].insee_code == "97207"  # Ducos, Martinique (department 9B)
     assert by_id["970210126"].phone == "+596596748677"
     assert by_id["980600027"].insee_code == "98613"  # Uvea, Wallis-et-Futuna (9J)
@@ -129,10 +129,15 @@ def test_a_latin_1_legacy_file_is_decoded() -> None:
 
 
 def test_geolocation_rows_are_converted_from_lambert_93_and_follow_their_records() -> None:
-    data = "\n".join([
-        "finess;etalab;111;2026-05-12", STRUCTURE, OTHER_STRUCTURE, PARIS_LAMBERT93,
-        PARIS_LAMBERT93.replace("750000001", "690000001").replace("LAMBERT_93", "UNKNOWN_SYSTEM"),
-    ]).encode()
+    data = "\n".join(
+        [
+            "finess;etalab;111;2026-05-12",
+            STRUCTURE,
+            OTHER_STRUCTURE,
+            PARIS_LAMBERT93,
+            PARIS_LAMBERT93.replace("750000001", "690000001").replace("LAMBERT_93", "UNKNOWN_SYSTEM"),
+        ]
+    ).encode()
 
     items = parse(data)
 
@@ -172,14 +177,16 @@ def test_overseas_utm_coordinates_convert_and_unknown_systems_give_none() -> Non
 
 
 def test_bad_legacy_rows_are_reported_with_their_line_number() -> None:
-    data = "\n".join([
-        "finess;etalab;111;2026-05-12",
-        "structureet;too;few",
-        STRUCTURE.replace("structureet;750000001", "structureet;"),
-        "equipementsocial;x;y",
-        "geolocalisation;750000001;abc;def;LAMBERT_93;2024",
-        STRUCTURE,
-    ]).encode()
+    data = "\n".join(
+        [
+            "finess;etalab;111;2026-05-12",
+            "structureet;too;few",
+            STRUCTURE.replace("structureet;750000001", "structureet;"),
+            "equipementsocial;x;y",
+            "geolocalisation;750000001;abc;def;LAMBERT_93;2024",
+            STRUCTURE,
+        ]
+    ).encode()
 
     items = parse(data)
 
@@ -271,20 +278,31 @@ def test_schema_style_json_with_coded_objects_is_read() -> None:
     document = {
         "gcc": {"gccId": "1"},
         "gco": [],
-        "pmej": [{
-            "informationsGeneralesPmej": {"numFinessPm": "750000002"},
-            "etatObjet": {"code": "A"},
-            "ege": [{
-                "informationsGeneralesEGE": {"numFinessEge": "750000001", "nomEgeLong": "EHPAD LES LILAS"},
+        "pmej": [
+            {
+                "informationsGeneralesPmej": {"numFinessPm": "750000002"},
                 "etatObjet": {"code": "A"},
-                "categorieEntiteGeographiqueExercice": {"code": "500", "system": "https://mos.esante.gouv.fr"},
-                "adresse": [{"numeroVoie": "3", "typeVoie": "R", "libelleVoie": "DES LILAS",
-                             "codePostal": "75020", "cogCommune": "75120", "ligneAcheminement": "PARIS",
-                             "coordonneesGeographique": {"directionLatitude": "48.87",
-                                                         "directionLongitude": "2.40"}}],
-                "contact": [{"telecom": {"telephone": "0143667788", "courriel": "Contact@Lilas.fr"}}],
-            }],
-        }],
+                "ege": [
+                    {
+                        "informationsGeneralesEGE": {"numFinessEge": "750000001", "nomEgeLong": "EHPAD LES LILAS"},
+                        "etatObjet": {"code": "A"},
+                        "categorieEntiteGeographiqueExercice": {"code": "500", "system": "https://mos.esante.gouv.fr"},
+                        "adresse": [
+                            {
+                                "numeroVoie": "3",
+                                "typeVoie": "R",
+                                "libelleVoie": "DES LILAS",
+                                "codePostal": "75020",
+                                "cogCommune": "75120",
+                                "ligneAcheminement": "PARIS",
+                                "coordonneesGeographique": {"directionLatitude": "48.87", "directionLongitude": "2.40"},
+                            }
+                        ],
+                        "contact": [{"telecom": {"telephone": "0143667788", "courriel": "Contact@Lilas.fr"}}],
+                    }
+                ],
+            }
+        ],
     }
 
     [record] = parse(json.dumps(document).encode())
@@ -307,14 +325,21 @@ def test_truncated_json_gives_a_parse_error_after_the_complete_entities() -> Non
 
 
 def test_an_establishment_without_number_is_an_error_and_the_others_still_come() -> None:
-    document = {"pmej": [{"ege": [{"informationsGeneralesEGE": {}}, "nonsense",
-                                   {"informationsGeneralesEGE": {"numFinessEge": "750000001"}}]}]}
+    document = {
+        "pmej": [
+            {
+                "ege": [
+                    {"informationsGeneralesEGE": {}},
+                    "nonsense",
+                    {"informationsGeneralesEGE": {"numFinessEge": "750000001"}},
+                ]
+            }
+        ]
+    }
 
     items = parse(json.dumps(document, indent=1).encode())
 
-    assert [e.reason for e in errors(items)] == [
-        "establishment without numFinessEge", "ege item is not an object"
-    ]
+    assert [e.reason for e in errors(items)] == ["establishment without numFinessEge", "ege item is not an object"]
     assert list(records(items)) == ["750000001"]
 
 
@@ -332,11 +357,25 @@ def test_random_bytes_after_an_opening_brace_never_raise(garbage: bytes) -> None
 @pytest.mark.parametrize(
     ("code", "category"),
     [
-        ("500", "retirement_homes"), ("202", "retirement_homes"), ("354", "home_care"), ("209", "home_care"),
-        ("460", "home_care"), ("127", "health_establishments"), ("183", "disability"), ("246", "disability"),
-        ("255", "disability"), ("437", "disability"), ("182", "disability"), ("214", "social_action"),
-        ("603", "health_establishments"), ("604", "health_establishments"), ("620", "health_establishments"),
-        ("156", "health_establishments"), ("124", "health_establishments"), ("699", "other"), ("", "other"),
+        ("500", "retirement_homes"),
+        ("202", "retirement_homes"),
+        ("354", "home_care"),
+        ("209", "home_care"),
+        ("460", "home_care"),
+        ("127", "health_establishments"),
+        ("183", "disability"),
+        ("246", "disability"),
+        ("255", "disability"),
+        ("437", "disability"),
+        ("182", "disability"),
+        ("214", "social_action"),
+        ("603", "health_establishments"),
+        ("604", "health_establishments"),
+        ("620", "health_establishments"),
+        ("156", "health_establishments"),
+        ("124", "health_establishments"),
+        ("699", "other"),
+        ("", "other"),
         ("999", "other"),
     ],
 )

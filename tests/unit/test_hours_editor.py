@@ -106,8 +106,6 @@ def test_values_the_editor_cannot_show_exactly_are_left_to_the_expert_field(osm:
     assert read is None or parse_opening_hours(to_osm(read)).table == parse_opening_hours(osm).table
 
 
-
-
 @st.composite
 def _forms(draw: st.DrawFn) -> dict[str, str]:
     form: dict[str, str] = {}

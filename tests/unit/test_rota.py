@@ -75,9 +75,7 @@ def pattern(
     motives: frozenset[str] = frozenset(),
     holidays: str = "include",
 ) -> WeeklyPattern:
-    return WeeklyPattern(
-        id, volunteer_id, weekdays, start, end, valid_from, valid_until, motives, holidays
-    )
+    return WeeklyPattern(id, volunteer_id, weekdays, start, end, valid_from, valid_until, motives, holidays)
 
 
 # -- daylight saving ------------------------------------------------------------------------------------
@@ -474,9 +472,7 @@ def rotas(draw: st.DrawFn) -> Rota:
     count = draw(st.integers(1, 6))
     drawn = [draw(patterns(i)) for i in range(1, count + 1)]
     days = st.dates(date(2026, 3, 20), date(2026, 11, 1))
-    cancellations = [
-        Cancellation(draw(st.integers(1, count)), day) for day in draw(st.lists(days, max_size=3))
-    ]
+    cancellations = [Cancellation(draw(st.integers(1, count)), day) for day in draw(st.lists(days, max_size=3))]
     replacements = {
         (pid, day): Replacement(pid, day, draw(st.integers(5, 6)))
         for pid, day in draw(st.lists(st.tuples(st.integers(1, count), days), max_size=3))
@@ -494,9 +490,7 @@ INSTANTS = st.one_of(
     st.datetimes(datetime(2026, 3, 26), datetime(2026, 4, 1), timezones=st.just(UTC)),
     st.datetimes(datetime(2026, 10, 22), datetime(2026, 10, 28), timezones=st.just(UTC)),
     st.datetimes(datetime(2026, 4, 1), datetime(2026, 10, 22), timezones=st.just(UTC)),
-    st.sampled_from(
-        [utc(2026, 3, 29, 1), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)]
-    ),
+    st.sampled_from([utc(2026, 3, 29, 1), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)]),
 )
 
 

@@ -152,8 +152,10 @@ def test_a_clock_ticking_at_any_times_sends_each_reminder_at_most_once_and_alway
         (None, ReminderSettings()),
         ({"reminders": "tomorrow"}, ReminderSettings()),
         ({"reminders": {"day_before_at": "19:30"}}, ReminderSettings(day_before_at=time(19, 30))),
-        ({"reminders": {"day_before_at": None, "minutes_before": []}}, ReminderSettings(day_before_at=None,
-                                                                                         minutes_before=())),
+        (
+            {"reminders": {"day_before_at": None, "minutes_before": []}},
+            ReminderSettings(day_before_at=None, minutes_before=()),
+        ),
         ({"reminders": {"minutes_before": 30}}, ReminderSettings(minutes_before=(30,))),
         ({"reminders": {"minutes_before": [30, 120, 30, -5]}}, ReminderSettings(minutes_before=(120, 30))),
         ({"reminders": {"day_before_at": "25:00", "minutes_before": "often"}}, ReminderSettings()),

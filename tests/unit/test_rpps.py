@@ -17,23 +17,58 @@ DATA = Path(__file__).parents[2].parent / "shared" / "data"
 SAMPLE = DATA / "rpps" / "PS_LibreAcces_Personne_activite_sample.txt"
 
 HEADER_52 = [
-    "Type d'identifiant PP", "Identifiant PP", "Identification nationale PP", "Code civilité d'exercice",
-    "Libellé civilité d'exercice", "Code civilité", "Libellé civilité", "Nom d'exercice", "Prénom d'exercice",
-    "Code profession", "Libellé profession", "Code catégorie professionnelle",
-    "Libellé catégorie professionnelle", "Code type savoir-faire", "Libellé type savoir-faire",
-    "Code savoir-faire", "Libellé savoir-faire", "Code mode exercice", "Libellé mode exercice",
-    "Numéro SIRET site", "Numéro SIREN site", "Numéro FINESS site", "Numéro FINESS établissement juridique",
-    "Identifiant technique de la structure", "Raison sociale site", "Enseigne commerciale site",
-    "Complément destinataire (coord. structure)", "Complément point géographique (coord. structure)",
-    "Numéro Voie (coord. structure)", "Indice répétition voie (coord. structure)",
-    "Code type de voie (coord. structure)", "Libellé type de voie (coord. structure)",
-    "Libellé Voie (coord. structure)", "Mention distribution (coord. structure)",
-    "Bureau cedex (coord. structure)", "Code postal (coord. structure)", "Code commune (coord. structure)",
-    "Libellé commune (coord. structure)", "Code pays (coord. structure)", "Libellé pays (coord. structure)",
-    "Téléphone (coord. structure)", "Téléphone 2 (coord. structure)", "Télécopie (coord. structure)",
-    "Adresse e-mail (coord. structure)", "Code Département (structure)", "Libellé Département (structure)",
-    "Ancien identifiant de la structure", "Autorité d'enregistrement", "Code secteur d'activité",
-    "Libellé secteur d'activité", "Code section tableau pharmaciens", "Libellé section tableau pharmaciens",
+    "Type d'identifiant PP",
+    "Identifiant PP",
+    "Identification nationale PP",
+    "Code civilité d'exercice",
+    "Libellé civilité d'exercice",
+    "Code civilité",
+    "Libellé civilité",
+    "Nom d'exercice",
+    "Prénom d'exercice",
+    "Code profession",
+    "Libellé profession",
+    "Code catégorie professionnelle",
+    "Libellé catégorie professionnelle",
+    "Code type savoir-faire",
+    "Libellé type savoir-faire",
+    "Code savoir-faire",
+    "Libellé savoir-faire",
+    "Code mode exercice",
+    "Libellé mode exercice",
+    "Numéro SIRET site",
+    "Numéro SIREN site",
+    "Numéro FINESS site",
+    "Numéro FINESS établissement juridique",
+    "Identifiant technique de la structure",
+    "Raison sociale site",
+    "Enseigne commerciale site",
+    "Complément destinataire (coord. structure)",
+    "Complément point géographique (coord. structure)",
+    "Numéro Voie (coord. structure)",
+    "Indice répétition voie (coord. structure)",
+    "Code type de voie (coord. structure)",
+    "Libellé type de voie (coord. structure)",
+    "Libellé Voie (coord. structure)",
+    "Mention distribution (coord. structure)",
+    "Bureau cedex (coord. structure)",
+    "Code postal (coord. structure)",
+    "Code commune (coord. structure)",
+    "Libellé commune (coord. structure)",
+    "Code pays (coord. structure)",
+    "Libellé pays (coord. structure)",
+    "Téléphone (coord. structure)",
+    "Téléphone 2 (coord. structure)",
+    "Télécopie (coord. structure)",
+    "Adresse e-mail (coord. structure)",
+    "Code Département (structure)",
+    "Libellé Département (structure)",
+    "Ancien identifiant de la structure",
+    "Autorité d'enregistrement",
+    "Code secteur d'activité",
+    "Libellé secteur d'activité",
+    "Code section tableau pharmaciens",
+    "Libellé section tableau pharmaciens",
 ]
 HEADER_56 = [*HEADER_52, "Code rôle", "Libellé rôle", "Code genre activité", "Libellé genre activité"]
 
@@ -41,16 +76,27 @@ HEADER_56 = [*HEADER_52, "Code rôle", "Libellé rôle", "Code genre activité",
 def line(header: list[str], **values: str) -> str:
     """One data line of the given layout, with a trailing pipe, from column-name keywords."""
     by_name = {
-        "pp": "Identification nationale PP", "title": "Code civilité d'exercice", "last": "Nom d'exercice",
-        "first": "Prénom d'exercice", "profession": "Code profession",
+        "pp": "Identification nationale PP",
+        "title": "Code civilité d'exercice",
+        "last": "Nom d'exercice",
+        "first": "Prénom d'exercice",
+        "profession": "Code profession",
         "profession_label": "Libellé profession",
-        "skill": "Code savoir-faire", "mode": "Code mode exercice", "siret": "Numéro SIRET site",
-        "finess": "Numéro FINESS site", "structure": "Identifiant technique de la structure",
-        "number": "Numéro Voie (coord. structure)", "street_type": "Libellé type de voie (coord. structure)",
-        "street": "Libellé Voie (coord. structure)", "postcode": "Code postal (coord. structure)",
-        "insee": "Code commune (coord. structure)", "commune": "Libellé commune (coord. structure)",
-        "phone": "Téléphone (coord. structure)", "email": "Adresse e-mail (coord. structure)",
-        "sector": "Code secteur d'activité", "activity_kind": "Code genre activité",
+        "skill": "Code savoir-faire",
+        "mode": "Code mode exercice",
+        "siret": "Numéro SIRET site",
+        "finess": "Numéro FINESS site",
+        "structure": "Identifiant technique de la structure",
+        "number": "Numéro Voie (coord. structure)",
+        "street_type": "Libellé type de voie (coord. structure)",
+        "street": "Libellé Voie (coord. structure)",
+        "postcode": "Code postal (coord. structure)",
+        "insee": "Code commune (coord. structure)",
+        "commune": "Libellé commune (coord. structure)",
+        "phone": "Téléphone (coord. structure)",
+        "email": "Adresse e-mail (coord. structure)",
+        "sector": "Code secteur d'activité",
+        "activity_kind": "Code genre activité",
     }
     cells = [""] * len(header)
     for key, value in values.items():
@@ -106,8 +152,18 @@ def test_a_laboratory_technician_of_the_sample_is_fully_normalised(sample: io.Bu
 def test_sample_professions_map_to_the_api_slugs(sample: io.BufferedReader) -> None:
     slugs = {r.profession for r in records(list(parse_rpps(sample)))}
 
-    assert {"audioprothesiste", "opticien_lunetier", "assistant_dentaire", "orthoptiste", "psychologue",
-            "ergotherapeute", "dieteticien", "psychomotricien", "manipulateur_erm", "osteopathe"} <= slugs
+    assert {
+        "audioprothesiste",
+        "opticien_lunetier",
+        "assistant_dentaire",
+        "orthoptiste",
+        "psychologue",
+        "ergotherapeute",
+        "dieteticien",
+        "psychomotricien",
+        "manipulateur_erm",
+        "osteopathe",
+    } <= slugs
 
 
 def test_a_salaried_professional_in_a_disability_establishment_is_filed_under_disability(
@@ -146,10 +202,26 @@ def test_the_territory_filter_keeps_only_rows_of_its_postcodes(sample: io.Buffer
 def test_the_56_column_layout_with_a_bom_is_read_by_header_names() -> None:
     stream = rpps_file(
         HEADER_56,
-        line(HEADER_56, pp="810000000001", title="DR", first="JEANNE", last="MARTIN", profession="10",
-             skill="SM54", mode="L", siret="12345678900011", number="3", street_type="Rue",
-             street="DES LILAS", postcode="75020", insee="75120", commune="Paris 20e",
-             phone="01 43 66 77 88", sector="SA07", activity_kind="GENR01"),
+        line(
+            HEADER_56,
+            pp="810000000001",
+            title="DR",
+            first="JEANNE",
+            last="MARTIN",
+            profession="10",
+            skill="SM54",
+            mode="L",
+            siret="12345678900011",
+            number="3",
+            street_type="Rue",
+            street="DES LILAS",
+            postcode="75020",
+            insee="75120",
+            commune="Paris 20e",
+            phone="01 43 66 77 88",
+            sector="SA07",
+            activity_kind="GENR01",
+        ),
         bom=True,
     )
 
@@ -171,8 +243,15 @@ def test_savoir_faire_rows_of_one_professional_at_one_site_merge_into_one_record
         HEADER_52,
         line(HEADER_52, pp="810000000001", profession="10", skill="SM04", **site),
         line(HEADER_52, pp="810000000001", profession="10", skill="SM54", **site),
-        line(HEADER_52, pp="810000000001", profession="10", skill="SM04", siret="98765432100022",
-             postcode="75011", mode="L"),
+        line(
+            HEADER_52,
+            pp="810000000001",
+            profession="10",
+            skill="SM04",
+            siret="98765432100022",
+            postcode="75011",
+            mode="L",
+        ),
         line(HEADER_52, pp="810000000002", profession="10", skill="SM04", **site),
     )
 
@@ -181,14 +260,19 @@ def test_savoir_faire_rows_of_one_professional_at_one_site_merge_into_one_record
     assert errors(items) == []
     by_id = {r.external_id: r for r in records(items)}
     assert sorted(by_id) == [
-        "810000000001/12345678900011", "810000000001/98765432100022", "810000000002/12345678900011"
+        "810000000001/12345678900011",
+        "810000000001/98765432100022",
+        "810000000002/12345678900011",
     ]
     # General practice belongs to the person: both sites of the first doctor say so, not the second doctor.
     assert by_id["810000000001/12345678900011"].general_practice is True
     assert by_id["810000000001/98765432100022"].general_practice is True
     assert by_id["810000000002/12345678900011"].general_practice is False
     assert by_id["810000000001/12345678900011"].raw_ref == {
-        "line": "2", "profession_code": "10", "mode_exercice": "L", "savoir_faire": "SM04,SM54",
+        "line": "2",
+        "profession_code": "10",
+        "mode_exercice": "L",
+        "savoir_faire": "SM04,SM54",
         "siret": "12345678900011",
     }
 
@@ -207,13 +291,15 @@ def test_a_general_practice_row_outside_the_territory_still_marks_the_profession
 
 def test_bad_lines_are_reported_with_their_line_number_and_parsing_goes_on() -> None:
     good = line(HEADER_52, pp="810000000001", profession="60", siret="12345678900011")
-    text = "\n".join([
-        "|".join(HEADER_52) + "|",
-        good,
-        "0|too|few|fields|",
-        line(HEADER_52, pp="", profession="60"),
-        line(HEADER_52, pp="810000000003", profession="60"),
-    ]).encode()
+    text = "\n".join(
+        [
+            "|".join(HEADER_52) + "|",
+            good,
+            "0|too|few|fields|",
+            line(HEADER_52, pp="", profession="60"),
+            line(HEADER_52, pp="810000000003", profession="60"),
+        ]
+    ).encode()
     invalid_utf8 = line(HEADER_52, pp="810000000002", last="X").encode().replace(b"X", b"\xff\xfe")
     lines = text.split(b"\n")
     stream = io.BytesIO(b"\n".join([*lines[:2], invalid_utf8, *lines[2:]]) + b"\n")
@@ -221,7 +307,9 @@ def test_bad_lines_are_reported_with_their_line_number_and_parsing_goes_on() -> 
     items = list(parse_rpps(stream))
 
     assert [(e.line_number, e.reason.split(" ")[0]) for e in errors(items)] == [
-        (3, "invalid"), (4, "expected"), (5, "missing")
+        (3, "invalid"),
+        (4, "expected"),
+        (5, "missing"),
     ]
     assert "53 fields, found 5" in errors(items)[1].reason
     assert [r.external_id.split("/")[0] for r in records(items)] == ["810000000001", "810000000003"]
@@ -240,8 +328,7 @@ def test_an_empty_file_yields_nothing() -> None:
 def test_unknown_profession_codes_become_a_slug_of_their_label_and_bad_phones_none() -> None:
     stream = rpps_file(
         HEADER_52,
-        line(HEADER_52, pp="1", profession="77", profession_label="Conseiller en génétique",
-             phone="12 34", siret="1"),
+        line(HEADER_52, pp="1", profession="77", profession_label="Conseiller en génétique", phone="12 34", siret="1"),
         line(HEADER_52, pp="2", profession="60", phone="+33 4 74 45 46 47", siret="1"),
     )
 

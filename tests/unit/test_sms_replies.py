@@ -166,9 +166,7 @@ def test_arbitrary_text_never_raises(body: str) -> None:
         assert command.code in OUTCOME_FOR_CODE
 
 
-_fillers = st.lists(
-    st.sampled_from(["merci", "ok", "réponse", "Bonjour", "svp", "!", ".", ",", " "]), max_size=4
-)
+_fillers = st.lists(st.sampled_from(["merci", "ok", "réponse", "Bonjour", "svp", "!", ".", ",", " "]), max_size=4)
 
 
 @given(st.sampled_from([1, 2, 3]), _fillers, _fillers, st.booleans())

@@ -83,9 +83,7 @@ def test_requests_without_outcome_do_not_count_in_the_match_rate_denominator() -
 
 
 def test_the_match_rate_counts_every_final_outcome_in_its_denominator() -> None:
-    rows = [row(outcome="matched")] + [
-        row(outcome=outcome) for outcome in sorted(OUTCOMES) if outcome != "matched"
-    ]
+    rows = [row(outcome="matched")] + [row(outcome=outcome) for outcome in sorted(OUTCOMES) if outcome != "matched"]
     fig = figures_by_motive(rows)["medecin_traitant"]
     assert fig.with_outcome == len(OUTCOMES)
     assert fig.match_rate == pytest.approx(1 / len(OUTCOMES))

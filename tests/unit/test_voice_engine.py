@@ -262,9 +262,7 @@ def test_the_screening_document_is_fetched_with_the_child_legs_parameters(new_ca
     assert posts_to(posted, "/leg-status")[-1]["CallStatus"] == "in-progress"
 
 
-def test_a_volunteer_who_declines_in_screening_makes_the_dial_report_completed_without_bridge(
-    new_call, posted
-):
+def test_a_volunteer_who_declines_in_screening_makes_the_dial_report_completed_without_bridge(new_call, posted):
     call = new_call()
     call.start()
     call.press("1")
