@@ -42,6 +42,7 @@ run: install-runtime
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Lint, then the whole suite on SQLite and on a PostgreSQL server this command starts itself; the browser
