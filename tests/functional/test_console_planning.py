@@ -239,3 +239,48 @@ def test_a_phone_sees_one_day_with_its_names_through_a_jour_link(
     # Without ?jour=, today (Tuesday 24) is shown: nobody is on shift then.
     today = client.get(f"/t/{territory.id}/rota").get_data(as_text=True).split('id="rota-day"')[1].split("</ol>")[0]
     assert "Dr Jeanne Longuenom" not in today
+
+
+def test_an_edit_refused_reopens_its_form_with_what_was_typed(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory, client = coordinator(app, session, clock)
+    volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
+    shift = a_shift(session, volunteer, clock)
+    rota = f"/t/{territory.id}/rota"
+    status, body, _ = post(
+        client,
+        f"{rota}/permanence/{shift.id}",
+        {"volunteer_id": str(volunteer.id), "day": "2026-11-20", "start": "14:00", "end": "nuit"},
+        page=rota,
+    )
+    assert status == 422
+    item = body.split(f'id="shift-{shift.id}"')[1].split("</li>")[0]
+    assert "<details open>" in item and 'value="2026-11-20"' in item and 'value="14:00"' in item
+    assert f'id="err-shift-{shift.id}-day"' in item and f'id="err-shift-{shift.id}-end"' in item
+    session.expire_all()
+    unchanged = session.get(Shift, shift.id)
+    assert unchanged is not None and unchanged.starts_at == datetime(2026, 11, 26, 9, tzinfo=PARIS)
+
+
+def test_the_replacement_link_of_a_pattern_prefills_the_replacement_form(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory, client = coordinator(app, session, clock)
+    volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
+    pattern = ShiftPattern(
+        volunteer_id=volunteer.id,
+        weekdays=[3],
+        start_time="09:00",
+        end_time="12:00",
+        valid_from=date(2026, 11, 1),
+        motives=[],
+        holidays="include",
+        created_at=clock(),
+    )
+    session.add(pattern)
+    session.commit()
+    page = client.get(f"/t/{territory.id}/rota").get_data(as_text=True)
+    link = page.split(f'id="pattern-{pattern.id}"')[1].split("</li>")[0]
+    assert f"remplacer={pattern.id}#ajout-remplacement" in link
+    prefilled = client.get(f"/t/{territory.id}/rota?remplacer={pattern.id}").get_data(as_text=True)
+    form = prefilled.split('id="form-replacement"')[1].split("</form>")[0]
+    assert f'<option value="{pattern.id}" selected>' in form
