@@ -284,3 +284,11 @@ def test_the_replacement_link_of_a_pattern_prefills_the_replacement_form(
     prefilled = client.get(f"/t/{territory.id}/rota?remplacer={pattern.id}").get_data(as_text=True)
     form = prefilled.split('id="form-replacement"')[1].split("</form>")[0]
     assert f'<option value="{pattern.id}" selected>' in form
+
+
+def test_deleting_a_shift_without_the_csrf_token_is_refused(app: Flask, session: Session, clock: FrozenClock) -> None:
+    territory, client = coordinator(app, session, clock)
+    shift_id = a_shift(session, factories.volunteer(session, territory, clock(), on_shift=False), clock).id
+    response = client.post(f"/t/{territory.id}/rota/permanence/{shift_id}/suppression", data={})
+    assert response.status_code == 400
+    assert session.scalar(select(Shift).where(Shift.id == shift_id)) is not None
