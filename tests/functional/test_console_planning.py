@@ -51,6 +51,7 @@ def test_the_page_says_planning_and_lists_the_shifts_and_patterns_of_the_week(
     page = client.get(f"/t/{territory.id}/rota").get_data(as_text=True)
     assert "<title>Planning" in page and "Planning de la semaine" in page and ">Rota<" not in page
     assert f'id="shift-{shift.id}"' in page and "Supprimer la permanence de Dr Marie-Hélène Dupont-Lefèvre" in page
+    assert "jeudi 26 novembre 2026, 09:00–12:00" in page and "jeudi jeudi" not in page
     # Names are written in the cells, never only in a hover tooltip.
     assert 'title="' not in page.split('id="rota-grid"')[1].split("</table>")[0]
 
