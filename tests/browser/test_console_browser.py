@@ -237,7 +237,7 @@ def test_console_adding_a_shift(page: Page, live_server: LiveServer, screenshot:
             name="Dr Jeanne Petit",
         )
     _log_in(page, live_server)
-    page.get_by_role("link", name="Rota", exact=True).click()
+    page.get_by_role("link", name="Planning", exact=True).click()
     page.get_by_role("combobox", name="Motif").select_option("visite_domicile")
     page.get_by_role("button", name="Afficher").click()
     gaps_before = page.locator("td.cell.gap").count()
@@ -331,17 +331,17 @@ def test_console_keyboard_only_navigation(page: Page, live_server: LiveServer, s
         if state["text"] == "Paramètres":
             screenshot(page, "nav-focus")  # the ring around the focused link, as a person would see it
             break
-    assert {"Demandes", "Rota", "Bénévoles", "Annuaire", "Paramètres"} <= set(seen)
+    assert {"Demandes", "Planning", "Bénévoles", "Annuaire", "Paramètres"} <= set(seen)
     # Enter on a focused link follows it; Tab then reaches the forms of the page.
     page.goto(f"{live_server.url}/t/{territory.id}/")
     page.keyboard.press("Tab")
-    while _focused(page)["text"] != "Rota":
+    while _focused(page)["text"] != "Planning":
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Rota de la semaine du mardi 24 novembre 2026", exact=False)).to_have_count(
-        0
-    )
-    expect(page.locator("h1")).to_contain_text("Rota de la semaine du lundi 23 novembre 2026")
+    expect(
+        page.get_by_role("heading", name="Planning de la semaine du mardi 24 novembre 2026", exact=False)
+    ).to_have_count(0)
+    expect(page.locator("h1")).to_contain_text("Planning de la semaine du lundi 23 novembre 2026")
     _wait_for_stylesheet(page)
     names = []
     for _ in range(40):

@@ -245,7 +245,7 @@ def test_a_weekly_pattern_and_its_replacement_are_saved(app: Flask, session: Ses
             "weekdays": ["1", "3"],
             "start": "09:00",
             "end": "12:00",
-            "valid_from": "2026-11-23",
+            "valid_from": "2026-11-24",
             "holidays": "skip",
         },
         page=rota,

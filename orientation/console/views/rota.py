@@ -1,4 +1,4 @@
-"""The rota: a week per motive with its gaps, and the forms to add a shift, a weekly pattern, a replacement."""
+"""The planning ("rota" in code): a week per motive, its gaps, shifts and patterns, and the forms to correct them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from orientation import lifecycle
@@ -26,7 +26,21 @@ def _monday(territory: Territory) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _page(territory: Territory, errors: dict[str, dict[str, str]] | None = None, status: int = 200) -> tuple[str, int]:
+def _day_shown(monday: date, tz: ZoneInfo) -> date:
+    """The day a phone shows (`?jour=`): today when it is in the week, else the Monday."""
+    asked = parse_day(request.values.get("jour"))
+    if asked is not None and monday <= asked < monday + timedelta(days=7):
+        return asked
+    today = now().astimezone(tz).date()
+    return today if monday <= today < monday + timedelta(days=7) else monday
+
+
+def _page(
+    territory: Territory,
+    errors: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+    failed: str = "",
+) -> tuple[str, int]:
     tz = ZoneInfo(territory.timezone)
     monday = _monday(territory)
     asked = request.values.get("motif", "")
@@ -50,6 +64,7 @@ def _page(territory: Territory, errors: dict[str, dict[str, str]] | None = None,
             select(ShiftPattern).join(Volunteer).where(Volunteer.territory_id == territory.id).order_by(ShiftPattern.id)
         )
     )
+    day = _day_shown(monday, tz)
     return (
         render_template(
             "console/rota.html",
@@ -67,6 +82,13 @@ def _page(territory: Territory, errors: dict[str, dict[str, str]] | None = None,
             motive_labels={k: v for k, v in MOTIVES.items() if k != "unknown"},
             errors=errors or {},
             form=request.form,
+            failed=failed,
+            today=now().astimezone(tz).date(),
+            day=day,
+            day_rows=[(hour, row[(day - monday).days]) for hour, row in enumerate(grid)],
+            week_shifts=rota_forms.week_shifts(session, territory.id, start, end),
+            week_patterns=rota_forms.week_patterns(session, territory.id, monday, monday + timedelta(days=6)),
+            tz=tz,
             previous=monday - timedelta(days=7),
             following=monday + timedelta(days=7),
         ),
@@ -88,7 +110,7 @@ def _save(territory_id: int, form_name: str, action: Any, message: str, week_of:
     except rota_forms.FormErrors as exc:
         session.rollback()
         flash("Le formulaire contient des erreurs : voir ci-dessous.", "error")
-        return _page(territory, {form_name: exc.errors}, 422)
+        return _page(territory, {form_name: exc.errors}, 422, form_name)
     session.commit()
     flash(message, "success")
     day = week_of(created)
@@ -117,7 +139,7 @@ def rota_add_pattern(territory_id: int) -> Response | tuple[str, int]:
     return _save(
         territory_id,
         "pattern",
-        lambda session, t: rota_forms.add_pattern(session, t.id, request.form, now()),
+        lambda session, t: rota_forms.add_pattern(session, t.id, request.form, now(), ZoneInfo(t.timezone)),
         "Permanence régulière ajoutée.",
         lambda pattern: max(pattern.valid_from, now().astimezone(page_tz()).date()),
     )
@@ -129,7 +151,57 @@ def rota_add_replacement(territory_id: int) -> Response | tuple[str, int]:
     return _save(
         territory_id,
         "replacement",
-        lambda session, t: rota_forms.add_replacement(session, t.id, request.form, now()),
+        lambda session, t: rota_forms.add_replacement(session, t.id, request.form, now(), ZoneInfo(t.timezone)),
         "Remplacement enregistré.",
         lambda exception: exception.on_date,
+    )
+
+
+def _shift_or_404(territory: Territory, shift_id: int) -> Any:
+    shift = rota_forms.territory_shift(db(), territory.id, shift_id)
+    if shift is None:
+        abort(404)
+    return shift
+
+
+@bp.post("/t/<int:territory_id>/rota/permanence/<int:shift_id>")
+def rota_edit_shift(territory_id: int, shift_id: int) -> Response | tuple[str, int]:
+    """Correct a one-off shift (volunteer, day, times, motives)."""
+    shift = _shift_or_404(territory_or_404(territory_id), shift_id)
+    return _save(
+        territory_id,
+        f"shift-{shift_id}",
+        lambda session, t: rota_forms.edit_shift(session, shift, request.form, now(), ZoneInfo(t.timezone)),
+        "Permanence modifiée.",
+        lambda edited: edited.starts_at.astimezone(page_tz()).date(),
+    )
+
+
+@bp.post("/t/<int:territory_id>/rota/permanence/<int:shift_id>/suppression")
+def rota_delete_shift(territory_id: int, shift_id: int) -> Response | tuple[str, int]:
+    """Delete a one-off shift."""
+    shift = _shift_or_404(territory_or_404(territory_id), shift_id)
+    day = shift.starts_at.astimezone(page_tz()).date()
+    return _save(
+        territory_id,
+        f"delete-{shift_id}",
+        lambda session, t: rota_forms.delete_shift(session, shift),
+        "Permanence supprimée.",
+        lambda _deleted: parse_day(request.form.get("semaine")) or day,
+    )
+
+
+@bp.post("/t/<int:territory_id>/rota/modele/<int:pattern_id>/fin")
+def rota_end_pattern(territory_id: int, pattern_id: int) -> Response | tuple[str, int]:
+    """End a weekly pattern from a date (its last day)."""
+    territory = territory_or_404(territory_id)
+    pattern = rota_forms.territory_pattern(db(), territory.id, pattern_id)
+    if pattern is None:
+        abort(404)
+    return _save(
+        territory_id,
+        f"end-{pattern_id}",
+        lambda session, t: rota_forms.end_pattern(session, pattern, request.form, now(), ZoneInfo(t.timezone)),
+        "Permanence régulière terminée.",
+        lambda ended: parse_day(request.form.get("semaine")) or ended.valid_until,
     )
