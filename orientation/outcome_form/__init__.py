@@ -13,13 +13,13 @@ The blueprint is named "outcome_links": the console's CSRF protection exempts it
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from callflows.prompts import MOTIVE_LABELS, OUTCOME_LABELS
+from orientation import signed_links
 from orientation.models import Request
 from orientation.runtime import db, runtime
 from orientation.services import audit, outcomes
@@ -36,61 +36,33 @@ NOTE_MAX = 2000
 SEARCH_MIN = 2
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
-@bp.errorhandler(_Refused)
-def _refused(error: _Refused) -> Response:
-    return _page("outcome_form/refused.html", error.status, title=error.title, detail=error.detail)
-
-
-def _page(template: str, status: int = 200, **values: Any) -> Response:
-    response = Response(render_template(template, **values), status=status, mimetype="text/html")
-    # The link is a key: never cached, never sent on as a Referer, never indexed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _now() -> datetime:
-    return runtime().clock()
-
-
-def _token() -> str:
-    # Tokens are ~60 URL-safe characters; anything much longer is not one (and needs no signature check).
-    return (request.args.get(outcomes.TOKEN_PARAM) or "")[:200]
+signed_links.refuse_with_pages(bp)
 
 
 def _granted() -> tuple[Request, int]:
     """The request this link is for, and the volunteer it was sent to; refuses expired, foreign or stopped links."""
     try:
-        grant = outcomes.read_form_token(runtime().config.secret_key, _token(), _now())
+        grant = outcomes.read_form_token(runtime().config.secret_key, signed_links.token(), signed_links.now())
     except outcomes.FormLinkError as exc:
         if exc.expired:
-            raise _Refused(
+            raise signed_links.Refused(
                 410,
                 "Ce lien a expiré",
                 "Répondez au SMS par 1, 2 ou 3, ou contactez la coordination de la CPTS.",
             ) from exc
-        raise _Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+        raise signed_links.Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
     session = db()
     if outcomes.granted_volunteer(session, grant) is None:
-        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
     found = outcomes.granted_request(session, grant)
     if found is None:
-        raise _Refused(
+        raise signed_links.Refused(
             409,
             "Cette demande n'est plus modifiable par ce lien",
             "Elle a été attribuée à quelqu'un d'autre ou n'est pas terminée. Contactez la coordination.",
         )
     if not outcomes.outcome_is_theirs(found.outcome, found.outcome_by, grant.volunteer_id):
-        raise _Refused(
+        raise signed_links.Refused(
             409,
             "L'issue de cette demande a été fixée par la coordination",
             "Ce lien ne permet plus de la modifier. Pour toute correction, contactez la coordination.",
@@ -123,11 +95,11 @@ def _form(token: str, found: Request, volunteer_id: int, status: int = 200, **ex
     )
     chosen_outcome = extra.pop("chosen_outcome", None) or found.outcome
     note = extra.pop("note", None)
-    return _page(
+    return signed_links.page(
         "outcome_form/form.html",
         status,
         token=token,
-        nonce=outcomes.form_nonce(runtime().config.secret_key, token, _now()),
+        nonce=outcomes.form_nonce(runtime().config.secret_key, token, signed_links.now()),
         request_=found,
         territory=territory,
         motive=MOTIVE_LABELS.get(found.motive or "orientation", MOTIVE_LABELS["orientation"]),
@@ -148,7 +120,7 @@ def _form(token: str, found: Request, volunteer_id: int, status: int = 200, **ex
 def _audit_read(found: Request, volunteer_id: int) -> None:
     """Keep in the audit log that the volunteer's link showed the request (the caller commits)."""
     actor = outcomes.volunteer_actor(volunteer_id)
-    audit.record(db(), actor, "read", found, _now(), {"via": "outcome_form"})
+    audit.record(db(), actor, "read", found, signed_links.now(), {"via": "outcome_form"})
 
 
 @bp.get("")
@@ -157,14 +129,14 @@ def show() -> Response:
     found, volunteer_id = _granted()
     _audit_read(found, volunteer_id)
     db().commit()
-    return _form(_token(), found, volunteer_id)
+    return _form(signed_links.token(), found, volunteer_id)
 
 
 @bp.post("")
 def save() -> Response:
     """Save the outcome, the directory entry and the note; every change goes to the timeline as the volunteer's."""
     found, volunteer_id = _granted()
-    token = _token()
+    token = signed_links.token()
     session = db()
     if request.form.get("search"):
         # "Chercher" without JavaScript: show the directory's answers, keep what was typed, save nothing.
@@ -174,9 +146,9 @@ def save() -> Response:
             token, found, volunteer_id, chosen_outcome=request.form.get("outcome"), note=request.form.get("note", "")
         )
     secret = runtime().config.secret_key
-    now = _now()
+    now = signed_links.now()
     if not outcomes.nonce_is_valid(secret, token, request.form.get("nonce", ""), now):
-        raise _Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et enregistrez à nouveau.")
+        raise signed_links.Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et enregistrez à nouveau.")
     errors: dict[str, str] = {}
     outcome = request.form.get("outcome", "")
     if outcome not in outcomes.VOLUNTEER_OUTCOMES:
@@ -234,7 +206,7 @@ def search() -> Response:
 @bp.route("/<path:old_token>", methods=["GET", "POST"])
 def old_link(old_token: str) -> Response:
     """A link of the old form: a French page saying it no longer works, and what to do instead."""
-    return _page(
+    return signed_links.page(
         "outcome_form/refused.html",
         410,
         title="Ce lien n'est plus valable",

@@ -10,12 +10,12 @@ pause anyone). The blueprint is named "links": the console's CSRF protection exe
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, request
 
+from orientation import signed_links
 from orientation.models import Territory
 from orientation.runtime import db, runtime
 from orientation.services import messaging, outcomes
@@ -28,62 +28,37 @@ bp = Blueprint("links", __name__, url_prefix=controls.PAGE_PATH, template_folder
 SHIFTS_SHOWN = 6
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
-@bp.errorhandler(_Refused)
-def _refused(error: _Refused) -> Response:
-    return _page("outcome_form/refused.html", error.status, title=error.title, detail=error.detail)
-
-
-def _page(template: str, status: int = 200, **values: Any) -> Response:
-    response = Response(render_template(template, **values), status=status, mimetype="text/html")
-    # The link is a key: never cached, never sent on as a Referer, never indexed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _now() -> datetime:
-    return runtime().clock()
-
-
-def _token() -> str:
-    return (request.args.get(outcomes.TOKEN_PARAM) or "")[:200]
+signed_links.refuse_with_pages(bp)
 
 
 def _volunteer() -> tuple[Volunteer, Territory]:
     """The active volunteer this link was sent to, and their territory; refuses anything else in French."""
     try:
-        volunteer_id = controls.read_page_token(runtime().config.secret_key, _token(), _now())
+        volunteer_id = controls.read_page_token(runtime().config.secret_key, signed_links.token(), signed_links.now())
     except outcomes.FormLinkError as exc:
         if exc.expired:
-            raise _Refused(410, "Ce lien a expiré", "Le prochain SMS de rappel vous en apportera un nouveau.") from exc
-        raise _Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+            raise signed_links.Refused(
+                410, "Ce lien a expiré", "Le prochain SMS de rappel vous en apportera un nouveau."
+            ) from exc
+        raise signed_links.Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
     session = db()
     volunteer = session.get(Volunteer, volunteer_id)
     if volunteer is None or not volunteer.active:
-        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
     territory = session.get(Territory, volunteer.territory_id)
     if territory is None:
-        raise _Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
     return volunteer, territory
 
 
 def _render(volunteer: Volunteer, territory: Territory, status: int = 200, **extra: Any) -> Response:
-    now = _now()
+    now = signed_links.now()
     tz = ZoneInfo(territory.timezone)
     config = runtime().config
-    token = _token()
+    token = signed_links.token()
     paused = controls.is_paused_now(volunteer, now)
     ical = f"{config.public_base_url.rstrip('/')}/ical/{volunteer.ical_secret}.ics"
-    return _page(
+    return signed_links.page(
         "volunteer_page/page.html",
         status,
         token=token,
@@ -113,9 +88,9 @@ def act() -> Response:
     """Pause now or be available again, under the same rule as the SMS commands."""
     volunteer, territory = _volunteer()
     rt = runtime()
-    now = _now()
-    if not outcomes.nonce_is_valid(rt.config.secret_key, _token(), request.form.get("nonce", ""), now):
-        raise _Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et recommencez.")
+    now = signed_links.now()
+    if not outcomes.nonce_is_valid(rt.config.secret_key, signed_links.token(), request.form.get("nonce", ""), now):
+        raise signed_links.Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et recommencez.")
     action = request.form.get("action", "")
     session = db()
     tz = ZoneInfo(territory.timezone)
