@@ -262,7 +262,9 @@ def _as_nights(week: WeekHours, hours: OpeningHours) -> WeekHours:
         days = list(week.days)
         evening = next((s for s in days[weekday] if s.end == _DAY and s.start > 0), None)
         morning = next((s for s in days[following] if s.start == 0 and s.end < _DAY), None)
-        if evening is None or morning is None or following == weekday:
+        # A night reads back as one only when its end comes before its start ("22:00-02:00"): a morning that
+        # ends at or after the evening's start would read as a range within the day (or an empty one).
+        if evening is None or morning is None or following == weekday or morning.end >= evening.start:
             continue
         days[weekday] = tuple(
             sorted([s for s in days[weekday] if s != evening] + [TimeSpan(evening.start, _DAY + morning.end)],
