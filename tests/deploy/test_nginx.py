@@ -3,6 +3,7 @@ slow clients that no longer take the line down (issue 13 item 2, issue 18 item 7
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import ssl
@@ -269,6 +270,11 @@ def dribbling() -> Iterator[Callable[..., Dribblers]]:
         dribblers.__exit__()
 
 
+@pytest.mark.skipif(
+    not os.environ.get("ORIENTATION_DEMO_THREATS"),
+    reason="a demonstration of the old setup, timing-dependent (one clean-clone run in three saw a sync worker "
+    "answer in time): run it with ORIENTATION_DEMO_THREATS=1",
+)
 def test_without_a_buffering_proxy_four_slow_clients_hold_every_sync_worker(
     tmp_path: Path, start_gunicorn: Callable[..., Gunicorn], dribbling: Callable[..., Dribblers]
 ) -> None:
