@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,6 +47,11 @@ class Territory(Base):
     # they may ask for an SMS answer (None: the sender's default, true only for a number).
     sms_sender: Mapped[str | None] = mapped_column(String(34))
     sms_replies: Mapped[bool | None] = mapped_column(Boolean)
+    # Waiting line and crisis mode (migration 0015).
+    queue_wait_limit_seconds: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
+    crisis_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    crisis_offers: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    crisis_announcement: Mapped[str | None] = mapped_column(Text)
 
     numbers: Mapped[list[TerritoryNumber]] = relationship(
         back_populates="territory", cascade="all, delete-orphan", order_by="TerritoryNumber.id"
@@ -151,6 +157,11 @@ class Request(Base):
     # Retention (orientation.services.privacy): the number gives way to a keyed pseudonym, then nothing on erasure.
     caller_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
     pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The waiting line (migration 0015): when the caller joined and left it, and how they left it
+    # ("answered", "hung_up", "chose_message", "wait_limit").
+    wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wait_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wait_end: Mapped[str | None] = mapped_column(String(16))
 
     territory: Mapped[Territory] = relationship()
     attempts: Mapped[list[Attempt]] = relationship(
