@@ -33,9 +33,7 @@ def upgrade() -> None:
         "territories",
         sa.Column("queue_wait_limit_seconds", sa.Integer(), nullable=False, server_default="300"),
     )
-    op.add_column(
-        "territories", sa.Column("crisis_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
-    )
+    op.add_column("territories", sa.Column("crisis_enabled", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("territories", sa.Column("crisis_offers", sa.Integer(), nullable=False, server_default="3"))
     op.add_column("territories", sa.Column("crisis_announcement", sa.Text(), nullable=True))
 
