@@ -19,11 +19,11 @@ from orientation.calendar import PublicHolidays
 from orientation.opening_hours import (
     OpeningHours,
     OpeningHoursError,
-    TimeSpan,
     is_always_open,
     open_intervals,
     parse_opening_hours,
 )
+from orientation.opening_hours_syntax import TimeSpan
 
 WEEKDAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 WEEKDAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
