@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
-from volunteers.rota import PARIS, Occurrence
+from volunteers.shifts import PARIS, Occurrence
 
 PRODID = "-//CPTS Orientation//Permanences//FR"
 SUMMARY = "Permanence ligne d'orientation"

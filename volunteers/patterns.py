@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, time
 
-from volunteers.rota import HOLIDAY_RULES
+from volunteers.shifts import HOLIDAY_RULES
 
 # A day is written as any prefix of at least two letters of its English or French name: "Mo" (as in opening
 # hours), "Tue", "mer", "Jeudi"… No two names share their first two letters, so a prefix is never ambiguous.

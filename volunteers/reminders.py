@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from volunteers.ical import occurrence_uid
-from volunteers.rota import PARIS, Occurrence
+from volunteers.shifts import PARIS, Occurrence
 
 WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 MAX_MINUTES_BEFORE = 7 * 24 * 60
