@@ -20,7 +20,7 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Attempt, Event, OutboxMessage, Request
 from orientation.runtime import Runtime
-from orientation.services import callbacks
+from orientation.services import callback_jobs
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
@@ -125,7 +125,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
 
     # The clock process, five minutes later, phones the volunteer least recently offered a call.
     clock.advance(minutes=5)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     [offer] = _calls(fake)
     assert offer.form["From"] == factories.LINE_NUMBER
     assert offer.form["Url"].startswith(f"{PUBLIC_BASE_URL}/twilio/callback/offer?attempt=")
@@ -197,7 +197,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
     _message_left_by_nobody_answering(live_app)
     for round_number in (1, 2, 3):
         clock.advance(minutes=20)
-        assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+        assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
         leg = _answer(live_app, _calls(fake)[-1])
         leg.press("1")
         leg.press("1")
@@ -210,7 +210,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
             assert "Nous le rappellerons plus tard" in said(leg)
             # Not before the spacing: the job leaves it alone.
             clock.advance(minutes=19)
-            assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+            assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 0
             clock.advance(minutes=-19)
     closed = _request(session)
     assert closed.status == "closed" and closed.outcome == "unreachable" and closed.callback_done_at is None
@@ -220,7 +220,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
     outcome_events = session.scalars(select(Event).where(Event.kind == "outcome")).all()
     assert [(e.actor, e.payload["to"]) for e in outcome_events] == [("line", "unreachable")]
     clock.advance(hours=2)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 0
 
 
 def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the_patient(
@@ -231,7 +231,7 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
     clock.advance(minutes=1)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     first = _answer(live_app, _calls(fake)[0])
     first.press("1")
     first.press("2")
@@ -243,7 +243,7 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     assert pending.status == "callback_pending" and pending.callback_attempts == 0
     assert pending.next_callback_at == clock() + timedelta(minutes=45)
     clock.advance(minutes=45)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     assert len(_calls(fake)) == 3
 
 
@@ -251,7 +251,7 @@ def _offer_answered(live_app: Flask, fake: FakeTwilioRest, clock: FrozenClock, *
     """A message left, the clock's offer answered by the volunteer, who presses 1, hears the request and 1."""
     _message_left_by_nobody_answering(live_app)
     clock.advance(minutes=5)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     leg = _answer(live_app, _calls(fake)[-1], **engine)
     leg.press("1")
     leg.press("1")
@@ -265,7 +265,7 @@ def test_a_voicemail_answering_the_offer_records_nothing_personal(
     territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 30})
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     voicemail = _answer(live_app, _calls(fake)[0])
     voicemail.silence()
     voicemail.silence()
@@ -346,7 +346,7 @@ def test_a_volunteer_who_does_not_pick_up_passes_the_request_to_the_next_one(
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
     clock.advance(minutes=1)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     unanswered = _calls(fake)[0]
     status = {"CallSid": "CA" + "7" * 32, "CallStatus": "no-answer", "AccountSid": fake.account_sid}
     assert transport(live_app).post(unanswered.form["StatusCallback"], status)[0] == 200
@@ -365,7 +365,7 @@ def test_no_call_back_is_made_while_the_line_is_closed(
     _message_left_by_nobody_answering(live_app)
     territory.opening_hours = "Mo-Fr 08:00-09:00"  # Tuesday 10:00 in Paris: closed now
     session.commit()
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 0
     assert _calls(fake) == []
 
 
@@ -375,7 +375,7 @@ def test_a_call_back_webhook_without_twilio_signature_is_refused_and_changes_not
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     url = _calls(fake)[0].form["Url"].replace(PUBLIC_BASE_URL, "")
     answer_url = url.replace("/offer", "/answer")
     client = live_app.test_client()
@@ -399,7 +399,7 @@ def test_requests_without_a_number_to_call_are_left_to_the_coordinator(
     patient.leg_no_answer()
     patient.record(duration=10)
     assert _request(session).status == "callback_pending" and _request(session).caller is None
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 0
     assert _calls(fake) == []
 
 
@@ -418,15 +418,15 @@ def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention
     request.closed_at = clock()
     session.commit()
     clock.advance(days=9, hours=23)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(_rt(live_app), clock()) == 0
     clock.advance(hours=1)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert callback_jobs.purge_recordings(_rt(live_app), clock()) == 1
     assert fake.state.deleted_recordings == {sid}
     purged = _request(session)
     assert purged.recording_sid is None and purged.recording_url is None and purged.had_message
     event = session.scalars(select(Event).where(Event.kind == "recording.deleted")).one()
     assert event.actor == "retention"
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(_rt(live_app), clock()) == 0
 
 
 def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_already_gone_is_cleared(
@@ -440,10 +440,10 @@ def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_alr
     session.commit()
     clock.advance(days=31)
     fake.fail_next(status=500)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(_rt(live_app), clock()) == 0
     assert _request(session).recording_sid is not None
     # Never made known to the fake account: deleted meanwhile, Twilio says 404.
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert callback_jobs.purge_recordings(_rt(live_app), clock()) == 1
     assert _request(session).recording_sid is None
 
 
@@ -457,11 +457,11 @@ def test_without_a_twilio_account_offers_stay_in_the_outbox(app: Flask, session:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(app)
-    assert callbacks.work_callbacks(_rt(app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(app), clock()) == 1
     stored = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "callback_offer")).one()
     assert stored.status == "stored" and stored.channel == "call"
     # Nobody settles it: after STALE_OFFER the next run hands it on (here, to the same only volunteer).
     clock.advance(minutes=11)
-    assert callbacks.work_callbacks(_rt(app), clock()) == 0
+    assert callback_jobs.work_callbacks(_rt(app), clock()) == 0
     first = session.scalars(select(Attempt).where(Attempt.kind == "callback").order_by(Attempt.id)).first()
     assert first is not None and first.result == "no_answer"

@@ -20,7 +20,7 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Attempt, Event, OutboxMessage, Request
 from orientation.runtime import Runtime
-from orientation.services import callbacks
+from orientation.services import callback_jobs, callback_policy, callbacks
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
@@ -284,14 +284,14 @@ def test_an_offer_placed_again_after_a_transient_error_keeps_its_status_callback
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
     fake.fail_next(503, 20503, "Service Unavailable")
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     [row] = _offer_rows(session)
     assert (row.status, row.attempts) == ("queued", 1)
 
     clock.advance(minutes=1)
     assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 1  # the clock's generic job places it
     placed = _posts(fake, "Calls")[-1]
-    assert placed.form["StatusCallback"] == callbacks.status_url_for(placed.form["Url"])
+    assert placed.form["StatusCallback"] == callback_policy.status_url_for(placed.form["Url"])
     assert placed.form["StatusCallbackMethod"] == "POST"
 
 
@@ -303,7 +303,7 @@ def test_an_offer_call_twilio_placed_without_answering_us_is_not_placed_again_an
         factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
     fake.drop_next(carried_out=True)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     [row] = _offer_rows(session)
     assert row.status == "uncertain" and row.provider_sid is None
     assert len(_events(session, "outbox.uncertain")) == 1
@@ -311,7 +311,7 @@ def test_an_offer_call_twilio_placed_without_answering_us_is_not_placed_again_an
 
     clock.advance(minutes=2)  # the clock's jobs run meanwhile: nothing is placed again
     scheduler.dispatch_outbox(_rt(live_app), clock())
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     first = _posts(fake, "Calls")
     assert len(first) == 1
 
@@ -332,14 +332,14 @@ def test_an_offer_call_that_never_reached_twilio_is_passed_on_after_the_stale_de
         factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     _message_left_by_nobody_answering(live_app)
     fake.drop_next(carried_out=False)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(_rt(live_app), clock()) == 1
     assert _offer_rows(session)[0].status == "uncertain" and fake.state.calls == {}
 
     clock.advance(minutes=5)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
     assert len(_posts(fake, "Calls")) == 1  # still waiting: Twilio might yet report a call
     clock.advance(minutes=6)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(_rt(live_app), clock())
 
     calls = _posts(fake, "Calls")
     assert len(calls) == 2 and calls[1].form["To"] != calls[0].form["To"]
