@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.models import AuditEntry, OutboxMessage, Request
-from orientation.services import privacy
+from orientation.services import person_data, privacy
 from orientation.services.messaging import queue_sms
 from orientation.services.stats import figures_for
 from tests import factories
@@ -30,7 +30,7 @@ def test_the_export_holds_every_request_of_the_number_with_its_timeline_and_mess
     second = _closed_call(session, territory, now - timedelta(days=2), outcome="oriented", note=None)
     _closed_call(session, territory, now - timedelta(days=1), caller=OTHER_CALLER)
 
-    document = privacy.export_person(session, SECRET, CALLER, now, ACTOR)
+    document = person_data.export_person(session, SECRET, CALLER, now, ACTOR)
     session.commit()
 
     assert document["phone"] == CALLER
@@ -62,7 +62,7 @@ def test_the_export_still_finds_requests_whose_number_retention_replaced(session
     assert privacy.pseudonymise_due(session, SECRET, now, None) == 1
     session.commit()
 
-    document = privacy.export_person(session, SECRET, CALLER, now, ACTOR)
+    document = person_data.export_person(session, SECRET, CALLER, now, ACTOR)
 
     assert [r["reference"] for r in document["requests"]] == [old.reference]
     assert document["requests"][0]["caller"] is None
@@ -75,7 +75,7 @@ def test_the_export_of_a_volunteer_number_holds_their_record_and_shifts(session:
     territory = factories.territory(session, now)
     volunteer = factories.volunteer(session, territory, now)
 
-    document = privacy.export_person(session, SECRET, volunteer.phone, now, ACTOR)
+    document = person_data.export_person(session, SECRET, volunteer.phone, now, ACTOR)
 
     assert [v["id"] for v in document["volunteers"]] == [volunteer.id]
     assert document["volunteers"][0]["name"] == volunteer.name
@@ -103,8 +103,8 @@ def test_erasing_a_number_clears_it_everywhere_and_keeps_the_figures(session: Se
     session.commit()
     before = figures_for(session, None, None, None)
 
-    preview = privacy.erasure_preview(session, SECRET, CALLER)
-    done = privacy.erase_person(session, SECRET, CALLER, now, ACTOR, None)
+    preview = person_data.erasure_preview(session, SECRET, CALLER)
+    done = person_data.erase_person(session, SECRET, CALLER, now, ACTOR, None)
     session.commit()
     session.expire_all()
 
@@ -120,7 +120,7 @@ def test_erasing_a_number_clears_it_everywhere_and_keeps_the_figures(session: Se
     assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_number == CALLER)) is None
     assert session.scalar(select(OutboxMessage.body).where(OutboxMessage.purpose == "other")) is None
     assert figures_for(session, None, None, None) == before
-    assert privacy.export_person(session, SECRET, CALLER, now, ACTOR)["requests"] == []
+    assert person_data.export_person(session, SECRET, CALLER, now, ACTOR)["requests"] == []
     erased = session.scalars(select(AuditEntry).where(AuditEntry.action == "erase")).all()
     assert sorted(a.request_id for a in erased) == sorted([recent.id, old.id])  # type: ignore[type-var]
 
@@ -129,7 +129,7 @@ def test_erasing_a_number_nobody_holds_is_still_kept_in_the_audit_log(session: S
     now = clock()
     factories.territory(session, now)
 
-    done = privacy.erase_person(session, SECRET, "+33612000000", now, ACTOR, None)
+    done = person_data.erase_person(session, SECRET, "+33612000000", now, ACTOR, None)
     session.commit()
 
     assert (done.requests, done.messages) == (0, 0)
