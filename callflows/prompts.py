@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from string import Formatter
 
+from orientation.french_dates import MONTHS, WEEKDAYS
+
 OUTCOME_LABELS = {
     "matched": "pris en charge",
     "oriented": "orienté ailleurs",
@@ -268,23 +270,6 @@ def spoken_postcode(postcode: str) -> str:
     return f"{_pair(postcode[:2])} {postcode[2]} {_pair(postcode[3:])}"
 
 
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 def spoken_time(hour: int, minute: int) -> str:
     """French clock time for speech: 8 heures, 13 heures 30, 8 heures 5, 1 heure, minuit."""
     # "05" is read "zéro cinq" and "1 heures" is wrong French: write the time the way it is said.
@@ -302,4 +287,4 @@ def spoken_when(at_local: datetime, today: date) -> str:
         return f"demain à {clock}"
     # The first of the month is said "premier", not "un".
     day_of_month = "premier" if day.day == 1 else str(day.day)
-    return f"{WEEKDAYS_FR[day.weekday()]} {day_of_month} {MONTHS_FR[day.month - 1]} à {clock}"
+    return f"{WEEKDAYS[day.weekday()]} {day_of_month} {MONTHS[day.month - 1]} à {clock}"

@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
+from orientation.french_dates import short_day
 from orientation.models import Territory
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import territory_calendar, volunteer_rota
 from volunteers.shifts import Occurrence
-
-WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
 def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> list[Occurrence]:
@@ -29,7 +28,7 @@ def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count
 def shift_text(shift: Occurrence, tz: ZoneInfo) -> str:
     """One shift as an SMS or a page writes it: "mar. 1/12 09:00–12:00"."""
     start, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
-    return f"{WEEKDAYS_FR[start.weekday()]} {start.day}/{start.month} {start:%H:%M}–{end:%H:%M}"
+    return f"{short_day(start)} {start:%H:%M}–{end:%H:%M}"
 
 
 def next_shifts_text(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> str | None:

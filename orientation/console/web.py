@@ -11,11 +11,11 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from callflows.prompts import MONTHS_FR, WEEKDAYS_FR
 from orientation import phones
 from orientation.console import messages
 from orientation.console import sessions as console_sessions
 from orientation.console.models import User
+from orientation.french_dates import MONTHS, MONTHS_SHORT, WEEKDAYS, WEEKDAYS_SHORT
 from orientation.labels import MOTIVES, OUTCOMES, STATUSES
 from orientation.models import Territory
 from orientation.runtime import db, now, runtime
@@ -42,11 +42,6 @@ ATTEMPT_RESULTS = {
     "failed": "échec",
     "cancelled": "annulé",
 }
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-# One spelling of the days and months for the line and the console: the prompts catalogue's.
-WEEKDAYS = WEEKDAYS_FR
-MONTHS = MONTHS_FR
 
 
 def idle_limit() -> timedelta:

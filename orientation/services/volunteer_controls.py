@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from callflows import prompts
 from orientation.calendar import french_public_holidays
+from orientation.french_dates import short_day
 from orientation.models import OutboxMessage, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 from orientation.services import audit, messaging, territories
@@ -25,7 +26,6 @@ from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.pause_rules import INACTIVE, PauseDecision, decide_pause
 from volunteers.services import rota_snapshot, territory_calendar, volunteer_rota
-from volunteers.sms import WEEKDAYS_FR
 
 PAGE_PATH = "/benevole"
 # Sent with every shift reminder, so a fresh one always arrives well before this.
@@ -174,7 +174,7 @@ def written_until(until: datetime, now: datetime, tz: ZoneInfo) -> str:
         return f"{local:%H:%M}"
     if (local.date() - today).days == 1:
         return f"demain {local:%H:%M}"
-    return f"{WEEKDAYS_FR[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
+    return f"{short_day(local)} {local:%H:%M}"
 
 
 def spoken_until(until: datetime, now: datetime, tz: ZoneInfo) -> str:
