@@ -9,22 +9,10 @@ from string import Formatter
 
 from orientation.french_dates import MONTHS, WEEKDAYS
 
-OUTCOME_LABELS = {
-    "matched": "pris en charge",
-    "oriented": "orienté ailleurs",
-    "no_solution": "sans suite",
-    "unreachable": "injoignable",
-    "emergency_redirect": "redirigé vers les urgences",
-    "out_of_territory": "hors territoire",
-    "abandoned": "abandon",
-}
-
-MOTIVE_LABELS = {
-    "medecin_traitant": "recherche d'un médecin traitant",
-    "visite_domicile": "visite à domicile",
-    "soins_non_programmes": "soins non programmés",
-    "orientation": "autre demande d'orientation",
-}
+# The codes' labels are in the one catalogue, orientation.labels; OUTCOME_LABELS stays importable from here for the
+# call flow, which reads the outcome back to a volunteer.
+from orientation.labels import MOTIVE_PHRASES
+from orientation.labels import OUTCOME_LABELS as OUTCOME_LABELS
 
 PROMPTS: dict[str, str] = {
     "welcome": (
@@ -243,7 +231,7 @@ def _plain_fields_only(template: str, values: Mapping[str, object]) -> bool:
 
 def motive_label(motive: str | None) -> str:
     """The French words for a motive code."""
-    return MOTIVE_LABELS.get(motive or "orientation", MOTIVE_LABELS["orientation"])
+    return MOTIVE_PHRASES.get(motive or "orientation", MOTIVE_PHRASES["orientation"])
 
 
 def spoken_reference(reference: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callflows import prompts
+from orientation.labels import MOTIVE_PHRASES
 from orientation.models import Territory
 from orientation.runtime import Runtime
 from orientation.services.messaging import dispatch, queue_sms
@@ -164,7 +165,7 @@ def send_gaps_summary(rt: Runtime, now: datetime) -> int:
                 continue
             days = settings.gaps_summary_days
             gaps = coverage_gaps_by_motive(session, territory, now, now + timedelta(days=days), now)
-            entries = gaps_summary_entries(gaps, prompts.MOTIVE_LABELS, tz)
+            entries = gaps_summary_entries(gaps, MOTIVE_PHRASES, tz)
             if not entries:
                 continue  # nothing to say; tomorrow's run looks again
             say = _say(territory)

@@ -16,7 +16,7 @@ from orientation.console import messages
 from orientation.console import sessions as console_sessions
 from orientation.console.models import User
 from orientation.french_dates import MONTHS, MONTHS_SHORT, WEEKDAYS, WEEKDAYS_SHORT
-from orientation.labels import MOTIVES, OUTCOMES, STATUSES
+from orientation.labels import ATTEMPT_RESULTS, MOTIVES, OUTCOMES, STATUSES
 from orientation.models import Territory
 from orientation.runtime import db, now, runtime
 
@@ -32,16 +32,6 @@ bp = Blueprint(
 PARIS = ZoneInfo("Europe/Paris")
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
-# The request codes' labels live in orientation.labels, which the exports share; imported here for the pages.
-ATTEMPT_RESULTS = {
-    None: "en cours",
-    "accepted": "accepté",
-    "declined": "refusé",
-    "no_answer": "sans réponse",
-    "busy": "occupé",
-    "failed": "échec",
-    "cancelled": "annulé",
-}
 
 
 def idle_limit() -> timedelta:
