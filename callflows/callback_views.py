@@ -12,6 +12,9 @@ module must be imported before that blueprint is registered (callflows.views.reg
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import prompts, twiml
@@ -115,19 +118,33 @@ def _goodbye(words: str) -> str:
     return str(twiml.speak_and_hang_up([words]))
 
 
+Say = Callable[..., str]
+
+
+def _volunteer_step(handler: Callable[[Ctx, Attempt, Say], str]) -> Callable[[Ctx], str]:
+    """The preamble of the webhooks the volunteer hears: their call-back attempt (row-locked) and the territory's
+    wording, or a goodbye when the attempt is unknown."""
+
+    @wraps(handler)
+    def step(ctx: Ctx) -> str:
+        attempt = _attempt(ctx)
+        if attempt is None:
+            return _goodbye(prompts.text("callback_gone"))
+        return handler(ctx, attempt, _say(attempt.request.territory))
+
+    return step
+
+
 # ---------------------------------------------------------------- the webhooks
 
 
 @bp.post("/callback/offer")
 @webhook("callback.offer")
-def callback_offer(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_offer(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer answered: a neutral notice first; 1 to hear the request."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     callbacks.call_placed(ctx.session, attempt, ctx.form.get("CallSid"))
     if not callbacks.still_offered(attempt):
         return _goodbye(say("callback_gone"))
@@ -143,14 +160,11 @@ def callback_offer(ctx: Ctx) -> str:
 
 @bp.post("/callback/details")
 @webhook("callback.details")
-def callback_details(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_details(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer pressed 1 at the notice: now the request and the patient's message, then the choice."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     if not callbacks.still_offered(attempt):
         return _goodbye(say("callback_gone"))
     if (ctx.form.get("Digits") or "").strip() != "1":
@@ -172,14 +186,11 @@ def callback_details(ctx: Ctx) -> str:
 
 @bp.post("/callback/answer")
 @webhook("callback.answer")
-def callback_answer(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_answer(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer's key: 1 dials the patient now, anything else (or nothing) passes the request on."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     digits = (ctx.form.get("Digits") or "").strip()
     if digits == "1":
         if not request.caller or not callbacks.accept(ctx.session, attempt, ctx.now):
