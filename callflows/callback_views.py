@@ -114,6 +114,12 @@ def _offer_next(ctx: Ctx, request: Request) -> None:
         ctx.queued.append(offer.call)
 
 
+def _seconds(ctx: Ctx, name: str) -> int | None:
+    """A duration Twilio posted (whole seconds), None when absent or not a number."""
+    raw = ctx.form.get(name) or ""
+    return int(raw) if raw.isdigit() else None
+
+
 def _goodbye(words: str) -> str:
     return str(twiml.speak_and_hang_up([words]))
 
@@ -222,8 +228,7 @@ def callback_patient_status(ctx: Ctx) -> str:
     """Status callbacks of the patient's leg: answered (with AnsweredBy, if sent here) and how it ended."""
     attempt = _attempt(ctx)
     if attempt is not None:
-        raw_seconds = ctx.form.get("CallDuration") or ""
-        seconds = int(raw_seconds) if raw_seconds.isdigit() else None
+        seconds = _seconds(ctx, "CallDuration")
         callback_dial.note_patient_leg(
             ctx.session, attempt, ctx.form.get("CallStatus"), ctx.form.get("AnsweredBy"), seconds, ctx.now
         )
@@ -238,8 +243,7 @@ def callback_dialed(ctx: Ctx) -> str:
     if attempt is None:
         return twiml.empty()
     request = attempt.request
-    raw_seconds = ctx.form.get("DialCallDuration") or ""
-    seconds = int(raw_seconds) if raw_seconds.isdigit() else None
+    seconds = _seconds(ctx, "DialCallDuration")
     bridged_raw = ctx.form.get("DialBridged")
     bridged = None if bridged_raw is None else bridged_raw.lower() == "true"
     leg = callback_dial.patient_leg(ctx.session, attempt)

@@ -32,13 +32,6 @@ OTHER = "+33799887766"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
 def cli_clock(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
     """The CLI reads the test clock; the engines it opens are closed after the test."""
     monkeypatch.setattr(cli, "_now", clock)

@@ -3,7 +3,6 @@ that really leaves through Twilio's REST API (a local fake), and SMS that ask fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from callflows import prompts
 from callflows.telephony import TelephonyError, TwilioTelephony
-from orientation import create_app
 from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.db import make_session_factory
@@ -27,37 +25,11 @@ from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.functional.api_client import api
 from tests.functional.console_client import account, login, post
 from tests.functional.test_cli import run
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.jobs import send_shift_reminders
 from volunteers.models import ShiftPattern
 
 SERVICE = "MG" + "0123456789abcdef" * 2
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
-def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwilioRest) -> Iterator[Flask]:
-    """The app with real telephony pointed at the fake: SMS really leave the outbox."""
-    app = create_app(config, clock=clock, sender=TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url))
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["orientation"].engine.dispose()
-
-
-def _connected_call(app: Flask) -> None:
-    patient = call(app, from_="+33611223344")
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=90)
 
 
 def _sent_sms(fake: FakeTwilioRest) -> list[RecordedRequest]:
@@ -72,7 +44,7 @@ def test_by_default_the_outcome_request_comes_from_the_line_and_asks_for_a_coded
 ) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["To"] == volunteer.phone and sms.form["From"] == factories.LINE_NUMBER
     assert "MessagingServiceSid" not in sms.form
@@ -84,7 +56,7 @@ def test_from_an_alphanumeric_sender_the_outcome_request_carries_the_form_link_o
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="CPTS P20")
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == "CPTS P20"
     body = sms.form["Body"]
@@ -99,7 +71,7 @@ def test_from_a_messaging_service_the_sms_names_the_service_and_no_from(
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender=SERVICE)
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["MessagingServiceSid"] == SERVICE and "From" not in sms.form
     assert "répondez" not in sms.form["Body"].lower()
@@ -112,7 +84,7 @@ def test_a_territory_may_keep_coded_replies_with_a_sender_that_is_another_number
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="+33199000077")
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == "+33199000077" and "répondez 1" in sms.form["Body"]
 
@@ -122,7 +94,7 @@ def test_replies_turned_off_on_the_line_number_also_drop_the_codes(
 ) -> None:
     territory = factories.territory(session, clock(), sms_replies=False)
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == factories.LINE_NUMBER and "répondez" not in sms.form["Body"].lower()
 
