@@ -1,8 +1,8 @@
-"""Factories for test data: a territory with its line, volunteers and their shifts."""
+"""Factories for test data: a territory with its line, volunteers, their shifts and weekly patterns."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from orientation.models import Territory
 from orientation.services.territories import create_territory
-from volunteers.models import Shift, Volunteer
+from volunteers.models import Shift, ShiftPattern, Volunteer
 from volunteers.services import create_volunteer
 
 LINE_NUMBER = "+33199000001"
@@ -66,5 +66,40 @@ def volunteer(
                 created_at=now,
             )
         )
+    session.commit()
+    return created
+
+
+def shift(session: Session, volunteer: Volunteer, now: datetime, starts_at: datetime, ends_at: datetime) -> Shift:
+    """A one-off shift of the volunteer, for all their motives."""
+    created = Shift(volunteer_id=volunteer.id, starts_at=starts_at, ends_at=ends_at, motives=[], created_at=now)
+    session.add(created)
+    session.commit()
+    return created
+
+
+def pattern(
+    session: Session,
+    volunteer: Volunteer,
+    now: datetime,
+    weekdays: list[int],
+    start: str = "09:00",
+    end: str = "12:00",
+    valid_from: date = date(2026, 11, 1),
+    **overrides: Any,
+) -> ShiftPattern:
+    """A weekly pattern of the volunteer (local wall-clock times), for all their motives, holidays included."""
+    data: dict[str, Any] = {"motives": [], "holidays": "include", "valid_until": None}
+    data.update(overrides)
+    created = ShiftPattern(
+        volunteer_id=volunteer.id,
+        weekdays=weekdays,
+        start_time=start,
+        end_time=end,
+        valid_from=valid_from,
+        created_at=now,
+        **data,
+    )
+    session.add(created)
     session.commit()
     return created

@@ -3,7 +3,7 @@ that really leaves through Twilio's REST API (a local fake), and SMS that ask fo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,6 @@ from tests.functional.console_client import account, login, post
 from tests.functional.test_cli import run
 from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.jobs import send_shift_reminders
-from volunteers.models import ShiftPattern
 
 SERVICE = "MG" + "0123456789abcdef" * 2
 
@@ -114,19 +113,7 @@ def test_with_replies_off_shift_reminders_do_not_mention_the_pause_command(
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="CPTS P20")
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
-    wednesday_morning = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[2],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        valid_until=None,
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(wednesday_morning)
-    session.commit()
+    factories.pattern(session, volunteer, clock(), [2])  # Wednesday mornings
     clock.set(datetime(2026, 11, 24, 18, 0, tzinfo=PARIS))
     rt = Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
     assert send_shift_reminders(rt, clock()) == 1

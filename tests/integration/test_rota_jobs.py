@@ -30,12 +30,7 @@ def _runtime(engine: Engine, config: Config, clock: FrozenClock) -> Runtime:
 
 
 def _wednesday_morning(session: Session, volunteer: Volunteer, now: datetime) -> ShiftPattern:
-    pattern = ShiftPattern(volunteer_id=volunteer.id, weekdays=[2], start_time="09:00", end_time="12:00",
-                           valid_from=date(2026, 11, 1), valid_until=None, motives=[], holidays="include",
-                           created_at=now)  # fmt: skip
-    session.add(pattern)
-    session.commit()
-    return pattern
+    return factories.pattern(session, volunteer, now, [2])
 
 
 def _texts(session: Session, purpose: str = "rota_shift") -> list[tuple[str, str]]:
@@ -173,10 +168,7 @@ def test_no_gap_summary_without_a_coordinator_number_or_without_gaps(
     )  # fmt: skip
     always = factories.volunteer(session, covered, clock(), on_shift=False)
     # Every day, 24 hours from midnight, every motive of theirs: the line is never without someone.
-    session.add(ShiftPattern(volunteer_id=always.id, weekdays=list(range(7)), start_time="00:00", end_time="00:00",
-                             valid_from=date(2026, 1, 1), valid_until=None, motives=[], holidays="include",
-                             created_at=clock()))  # fmt: skip
-    session.commit()
+    factories.pattern(session, always, clock(), list(range(7)), "00:00", "00:00", valid_from=date(2026, 1, 1))
     assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 26, 9, 0)) == 1
     session.expire_all()
     assert session.scalars(select(SentReminder.territory_id)).all() == [uncovered.id]
