@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from orientation import cli
 from orientation.clock import FrozenClock
@@ -21,25 +18,6 @@ from orientation.models import AuditEntry, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
 from tests.integration.test_privacy_retention import CALLER, _closed_call
-
-
-@pytest.fixture
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
-    """The CLI reads the test clock instead of the wall clock; its engines are closed after the test."""
-    monkeypatch.setattr(cli, "_now", clock)
-    engines: list[Engine] = []
-    real = cli._sessions
-
-    def tracked() -> sessionmaker[Session]:
-        factory = real()
-        engines.append(factory.kw["bind"])
-        return factory
-
-    monkeypatch.setattr(cli, "_sessions", tracked)
-    yield clock
-    # A connection left for the garbage collector warns in whatever test runs then (warnings are errors).
-    for engine in engines:
-        engine.dispose()
 
 
 def run(args: list[str], tmp_path: Path, database_url: str, input: str | None = None) -> Result:

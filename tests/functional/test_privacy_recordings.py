@@ -3,16 +3,14 @@ forgetting where it was, retry what Twilio refused, and scrub the number from th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from callflows.telephony import TwilioTelephony
 from orientation import cli, journal
@@ -29,24 +27,6 @@ from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.integration.test_privacy_retention import CALLER, _closed_call
 
 OTHER = "+33799887766"
-
-
-@pytest.fixture
-def cli_clock(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
-    """The CLI reads the test clock; the engines it opens are closed after the test."""
-    monkeypatch.setattr(cli, "_now", clock)
-    engines: list[Engine] = []
-    real = cli._sessions
-
-    def tracked() -> sessionmaker[Session]:
-        factory = real()
-        engines.append(factory.kw["bind"])
-        return factory
-
-    monkeypatch.setattr(cli, "_sessions", tracked)
-    yield clock
-    for engine in engines:
-        engine.dispose()
 
 
 def _runtime(config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest | None) -> Runtime:
@@ -216,9 +196,9 @@ def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str 
 
 
 def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_journal(
-    session: Session, database_url: str, tmp_path: Path, cli_clock: FrozenClock, fake: FakeTwilioRest
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock, fake: FakeTwilioRest
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
     request = _closed_call(session, territory, now - timedelta(days=2))
     in_database = _with_recording(session, request, fake)
@@ -250,9 +230,9 @@ def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_jou
 
 
 def test_a_journaled_call_erased_before_its_replay_comes_back_without_a_number(
-    session: Session, database_url: str, tmp_path: Path, cli_clock: FrozenClock, fake: FakeTwilioRest
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock, fake: FakeTwilioRest
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
     folder = tmp_path / "journal"
     _journal_line(folder, "CA" + "c" * 32, From=CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
@@ -271,10 +251,10 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
     config: Config,
     engine: Engine,
     tmp_path: Path,
-    cli_clock: FrozenClock,
+    frozen_cli: FrozenClock,
     fake: FakeTwilioRest,
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
     request = _closed_call(session, territory, now - timedelta(days=2))
     sid = _with_recording(session, request, fake)
@@ -287,6 +267,6 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
     erased = _fresh(session, request)
     assert erased.caller is None and erased.recording_sid == sid and erased.recording_url is None
 
-    privacy.pseudonymise_expired(_runtime(config, engine, cli_clock, fake), now + timedelta(days=1))
+    privacy.pseudonymise_expired(_runtime(config, engine, frozen_cli, fake), now + timedelta(days=1))
 
     assert _fresh(session, request).recording_sid is None and fake.state.deleted_recordings == {sid}
