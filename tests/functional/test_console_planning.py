@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,15 +12,8 @@ from orientation.clock import FrozenClock
 from orientation.models import Territory
 from tests import factories
 from tests.conftest import PARIS
-from tests.functional.console_client import account, login, post
+from tests.functional.console_client import coordinator, post
 from volunteers.models import RotaVersion, Shift, ShiftPattern, Volunteer
-
-
-def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient]:
-    # The clock is set by the fixture before the login: a console session ends after 30 idle minutes.
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    return territory, login(app, "coord@example.org")
 
 
 def a_shift(session: Session, volunteer: Volunteer, clock: FrozenClock, day: int = 26) -> Shift:
