@@ -24,14 +24,13 @@ from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
 from tests.fakes.twilio_rest import FakeTwilioRest
-from tests.integration.test_privacy_retention import CALLER, _closed_call
 
 OTHER = "+33799887766"
 
 
 def _runtime(config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest | None) -> Runtime:
     sender = TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url) if fake is not None else None
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=sender)
+    return factories.runtime(config, engine, clock, sender)
 
 
 def _with_recording(session: Session, request: Request, fake: FakeTwilioRest | None) -> str:
@@ -60,7 +59,7 @@ def test_retention_deletes_the_voice_message_at_twilio_before_forgetting_it(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = factories.closed_call(session, territory, now - relativedelta(months=13))
     sid = _with_recording(session, old, fake)
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -78,7 +77,7 @@ def test_a_deletion_twilio_refuses_keeps_the_sid_and_the_next_run_deletes_it(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = factories.closed_call(session, territory, now - relativedelta(months=13))
     sid = _with_recording(session, old, fake)
     fake.fail_next(status=503, code=20503, message="Service Unavailable")
     rt = _runtime(config, engine, clock, fake)
@@ -105,7 +104,7 @@ def test_a_run_stops_asking_twilio_after_three_refusals_in_a_row_and_the_next_ru
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    sids = {_with_recording(session, _closed_call(session, territory, now - relativedelta(months=13)), fake)
+    sids = {_with_recording(session, factories.closed_call(session, territory, now - relativedelta(months=13)), fake)
             for _ in range(5)}  # fmt: skip
     for _ in range(privacy.GIVE_UP_AFTER):
         fake.fail_next(status=503, code=20503, message="Service Unavailable")
@@ -124,7 +123,7 @@ def test_a_recording_twilio_no_longer_has_counts_as_deleted(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = factories.closed_call(session, territory, now - relativedelta(months=13))
     _with_recording(session, old, None)  # a sid the fake account does not hold: 404
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -139,7 +138,7 @@ def test_without_a_twilio_account_the_event_says_nothing_was_stored_there(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = factories.closed_call(session, territory, now - relativedelta(months=13))
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, None), now) == 1
 
@@ -179,7 +178,7 @@ def _journal_line(directory: Path, call_sid: str, **params: str) -> None:
 _AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # the database was down four days before the tests' "now"
 
 
-def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str = CALLER) -> Result:
+def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str = factories.CALLER) -> Result:
     env: dict[str, str | None] = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
@@ -200,11 +199,11 @@ def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_jou
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
     in_database = _with_recording(session, request, fake)
     only_journaled = fake.add_recording()
     folder = tmp_path / "journal"
-    _journal_line(folder, "CA" + "a" * 32, From=CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
+    _journal_line(folder, "CA" + "a" * 32, From=factories.CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
     _journal_line(folder, "CA" + "a" * 32, RecordingSid=only_journaled, RecordingUrl="https://api.twilio.com/r")
     _journal_line(folder, "CA" + "b" * 32, From=OTHER, To=factories.LINE_NUMBER, CallStatus="in-progress")
     keys_before = [entry.key for entry in journal.read(str(folder))]
@@ -219,7 +218,7 @@ def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_jou
     (event,) = _deletions(session)
     assert (event.actor, event.payload) == ("cli:dpo", {"reason": "erasure", "at_twilio": "deleted"})
     text = "".join(f.read_text() for f in folder.glob("journal-*.jsonl"))
-    assert CALLER not in text and CALLER[1:] not in text and only_journaled not in text
+    assert factories.CALLER not in text and factories.CALLER[1:] not in text and only_journaled not in text
     assert OTHER in text  # another caller's line is left as it was
     entries = list(journal.read(str(folder)))
     # Same lines, same keys: a line replayed before the erasure is not replayed again after it.
@@ -235,7 +234,7 @@ def test_a_journaled_call_erased_before_its_replay_comes_back_without_a_number(
     now = frozen_cli()
     territory = factories.territory(session, now)
     folder = tmp_path / "journal"
-    _journal_line(folder, "CA" + "c" * 32, From=CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
+    _journal_line(folder, "CA" + "c" * 32, From=factories.CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
 
     assert _erase(tmp_path, database_url, fake).exit_code == 0
     report = replay(make_session_factory(session.get_bind()), str(folder), now)  # type: ignore[arg-type]
@@ -256,7 +255,7 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
     sid = _with_recording(session, request, fake)
     fake.fail_next(status=500)
 

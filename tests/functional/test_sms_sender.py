@@ -16,9 +16,7 @@ from callflows import prompts
 from callflows.telephony import TelephonyError, TwilioTelephony
 from orientation.clock import FrozenClock
 from orientation.config import Config
-from orientation.db import make_session_factory
 from orientation.models import OutboxMessage, Territory
-from orientation.runtime import Runtime
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
@@ -115,7 +113,7 @@ def test_with_replies_off_shift_reminders_do_not_mention_the_pause_command(
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
     factories.pattern(session, volunteer, clock(), [2])  # Wednesday mornings
     clock.set(datetime(2026, 11, 24, 18, 0, tzinfo=PARIS))
-    rt = Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
+    rt = factories.runtime(config, engine, clock)
     assert send_shift_reminders(rt, clock()) == 1
     [reminder] = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "rota_shift")).all()
     assert reminder.from_number == "CPTS P20"
