@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callflows import prompts, twiml
 from callflows.views import TERMINAL_CALL_STATUSES, Ctx, _ask_outcome, _say, bp, webhook
 from orientation.models import Attempt, Request
-from orientation.services import callback_dial, callback_policy, callbacks
+from orientation.services import callback_dial, callback_policy, callbacks, territories
 from orientation.services import requests as requests_svc
 
 OFFER_KEY_SECONDS = 8
@@ -107,7 +107,7 @@ def _attempt(ctx: Ctx) -> Attempt | None:
 
 def _offer_next(ctx: Ctx, request: Request) -> None:
     """Hand the request to the next volunteer on duty, now, while the line is open."""
-    if not callback_policy.line_open(request.territory, ctx.now):
+    if not territories.line_open(request.territory, ctx.now):
         return
     offer = callbacks.offer_next(ctx.session, request, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
     if offer is not None:

@@ -16,8 +16,9 @@ from orientation.runtime import Runtime
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.callback_dial import patient_dialled
-from orientation.services.callback_policy import callback_settings, line_open
+from orientation.services.callback_policy import callback_settings
 from orientation.services.callbacks import callback_attempts, dispatch_offers, offer_next, pass_on
+from orientation.services.territories import line_open
 
 log = logging.getLogger(__name__)
 

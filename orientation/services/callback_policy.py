@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from orientation.calendar import french_public_holidays
-from orientation.models import Territory
-from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 
 DEFAULT_SPACING_MINUTES = 60
 DEFAULT_MAX_ATTEMPTS = 3
@@ -90,13 +85,3 @@ def offer_url(base_url: str, attempt_id: int) -> str:
 def status_url_for(offer: str) -> str:
     """The status callback of an offer call, derived from its URL (same attempt)."""
     return offer.replace(OFFER_PATH, STATUS_PATH, 1)
-
-
-def line_open(territory: Territory, now: datetime) -> bool:
-    """True when the territory's line is open at `now` (call-backs happen during opening hours only)."""
-    try:
-        hours = parse_opening_hours(territory.opening_hours)
-    except OpeningHoursError:
-        # Hours are validated when saved; a bad value must not stop call-backs for good.
-        return True
-    return is_open(hours, now, french_public_holidays(territory.holiday_subdivision), ZoneInfo(territory.timezone))
