@@ -55,6 +55,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from orientation.calendar import PARIS, PublicHolidays
+from orientation.intervals import merge
 from orientation.opening_hours_syntax import MINUTES_PER_DAY, Rule, TimeSpan, parse_rule
 
 # Re-exported: the API, the console and the call flow catch it where they parse hours.
@@ -182,20 +183,7 @@ def _wall_intervals(
             opens, closes = timedelta(minutes=span.start), timedelta(minutes=span.end)
             intervals.append((midnight + opens, midnight + closes))
         day += timedelta(days=1)
-    intervals.sort()
-    return _merge(intervals)
-
-
-def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """Merge sorted intervals that overlap or touch."""
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
+    return merge(intervals)
 
 
 def _offset(naive_utc: datetime, tz: tzinfo) -> timedelta:
@@ -252,8 +240,7 @@ def _open_intervals_utc(
             piece_start, piece_end = max(wall_start - offset, low), min(wall_end - offset, high)
             if piece_start < piece_end:
                 pieces.append((piece_start, piece_end))
-    pieces.sort()
-    return _merge(pieces)
+    return merge(pieces)
 
 
 def open_intervals(

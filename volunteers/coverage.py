@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from orientation.intervals import merge
 from volunteers.shifts import Occurrence
 
 
@@ -29,17 +30,6 @@ def covers(occurrence: Occurrence, motive: str, volunteer_motives: Mapping[int, 
     return motive_covered(occurrence.volunteer_id, occurrence.motives, motive, volunteer_motives)
 
 
-def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def coverage_gaps(
     occurrences: Iterable[Occurrence],
     open_intervals: Iterable[tuple[datetime, datetime]],
@@ -47,10 +37,10 @@ def coverage_gaps(
     volunteer_motives: Mapping[int, frozenset[str]],
 ) -> list[tuple[datetime, datetime]]:
     """Return the parts of the open intervals no occurrence covering `motive` covers, merged and sorted."""
-    covered = _merge((o.starts_at, o.ends_at) for o in occurrences if covers(o, motive, volunteer_motives))
+    covered = merge((o.starts_at, o.ends_at) for o in occurrences if covers(o, motive, volunteer_motives))
     gaps: list[tuple[datetime, datetime]] = []
     index = 0
-    for start, end in _merge(open_intervals):
+    for start, end in merge(open_intervals):
         cursor = start
         # Covered intervals ending before this open interval cannot matter to later ones either.
         while index < len(covered) and covered[index][1] <= cursor:
@@ -64,4 +54,4 @@ def coverage_gaps(
             scan += 1
         if cursor < end:
             gaps.append((cursor, end))
-    return _merge(gaps)
+    return merge(gaps)
