@@ -142,10 +142,7 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
                 if message_id is not None:
                     queued.append(message_id)
         session.commit()
-    if queued:
-        log.info("rota: %d shift reminder(s) queued", len(queued))
-        dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
-    return len(queued)
+    return _sent(rt, queued, now, "shift reminder(s)")
 
 
 def send_gaps_summary(rt: Runtime, now: datetime) -> int:
@@ -190,7 +187,12 @@ def send_gaps_summary(rt: Runtime, now: datetime) -> int:
             if message_id is not None:
                 queued.append(message_id)
         session.commit()
+    return _sent(rt, queued, now, "gap summary(ies)")
+
+
+def _sent(rt: Runtime, queued: list[int], now: datetime, what: str) -> int:
+    """Send what a job queued, now when possible (else the outbox job's next pass); returns how many."""
     if queued:
-        log.info("rota: %d gap summary(ies) queued", len(queued))
+        log.info("rota: %d %s queued", len(queued), what)
         dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
     return len(queued)
