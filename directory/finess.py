@@ -60,8 +60,6 @@ _PROJECTIONS: dict[str, int] = {
 }
 
 
-
-
 def parse_finess(stream: IO[bytes], keep: Keep | None = None, *, include_closed: bool = False) -> Iterator[FinessItem]:
     """Yield records (and GeoUpdates, ParseErrors) from a FINESS legacy extract or daily JSON flow.
 

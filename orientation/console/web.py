@@ -33,7 +33,6 @@ PARIS = ZoneInfo("Europe/Paris")
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
 
-
 def idle_limit() -> timedelta:
     """How long a session may stay unused (ORIENTATION_SESSION_IDLE_MINUTES)."""
     return timedelta(minutes=runtime().config.session_idle_minutes)

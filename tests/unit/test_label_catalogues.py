@@ -60,9 +60,7 @@ def test_no_template_lists_the_day_names_itself() -> None:
         assert "'Lundi'" not in text and '"Lundi"' not in text, path
 
 
-@pytest.mark.parametrize(
-    ("day", "written"), [(date(2026, 12, 1), "mar. 1/12"), (date(2026, 11, 29), "dim. 29/11")]
-)
+@pytest.mark.parametrize(("day", "written"), [(date(2026, 12, 1), "mar. 1/12"), (date(2026, 11, 29), "dim. 29/11")])
 def test_a_short_day_is_written_with_its_abbreviated_weekday_then_day_and_month(day: date, written: str) -> None:
     assert french_dates.short_day(day) == written
 
