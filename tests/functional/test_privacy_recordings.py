@@ -33,6 +33,12 @@ def _runtime(config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwili
     return factories.runtime(config, engine, clock, sender)
 
 
+def _expired_call(session: Session, now: datetime) -> Request:
+    """A call of a new territory, closed thirteen months ago: past the default retention of twelve."""
+    territory = factories.territory(session, now)
+    return factories.closed_call(session, territory, now - relativedelta(months=13))
+
+
 def _with_recording(session: Session, request: Request, fake: FakeTwilioRest | None) -> str:
     """Give the request a recording of its own, held by the fake account when there is one."""
     sid = fake.add_recording() if fake is not None else f"RE{request.id:032x}"
@@ -58,8 +64,7 @@ def test_retention_deletes_the_voice_message_at_twilio_before_forgetting_it(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = factories.closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     sid = _with_recording(session, old, fake)
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -76,8 +81,7 @@ def test_a_deletion_twilio_refuses_keeps_the_sid_and_the_next_run_deletes_it(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = factories.closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     sid = _with_recording(session, old, fake)
     fake.fail_next(status=503, code=20503, message="Service Unavailable")
     rt = _runtime(config, engine, clock, fake)
@@ -122,8 +126,7 @@ def test_a_recording_twilio_no_longer_has_counts_as_deleted(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = factories.closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     _with_recording(session, old, None)  # a sid the fake account does not hold: 404
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -137,8 +140,7 @@ def test_without_a_twilio_account_the_event_says_nothing_was_stored_there(
     session: Session, config: Config, engine: Engine, clock: FrozenClock
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = factories.closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, None), now) == 1
 
