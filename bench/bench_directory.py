@@ -51,7 +51,7 @@ SEARCH_RUNS = 30
 
 def child_import(database_url: str, territory_id: int, path: Path) -> dict[str, Any]:
     """Import the file into the territory and report counts, seconds and peak RSS (run in a child process)."""
-    from directory.services import import_file
+    from directory.importing import import_file
     from orientation.db import make_engine, make_session_factory
 
     engine = make_engine(database_url)
@@ -308,9 +308,10 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
     """Load 100,000 entries, then time queries through the search service."""
     from sqlalchemy import select, update
 
+    from directory.importing import import_records
     from directory.models import DirectoryEntry
     from directory.search import Query
-    from directory.services import bump_version, import_records, search_entries
+    from directory.services import bump_version, search_entries
     from orientation.db import make_engine, make_session_factory
 
     territory_id = make_territory(database_url, "Bench search", [c for c in postcodes() if c.startswith("01")])

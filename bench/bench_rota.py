@@ -20,16 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from volunteers.rota import (
-    PARIS,
-    Cancellation,
-    OneOffShift,
-    Replacement,
-    Rota,
-    WeeklyPattern,
-    on_duty_for_motive,
-)
+from volunteers.rota import Rota, on_duty_for_motive
 from volunteers.routing import Candidate, ring_order
+from volunteers.shifts import PARIS, Cancellation, OneOffShift, Replacement, WeeklyPattern
 
 TARGET_MS = 5
 MOTIVES = ["medecin_traitant", "visite_domicile", "soins_non_programmes", "orientation"]

@@ -12,12 +12,15 @@ module must be imported before that blueprint is registered (callflows.views.reg
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import prompts, twiml
 from callflows.views import TERMINAL_CALL_STATUSES, Ctx, _ask_outcome, _say, bp, webhook
 from orientation.models import Attempt, Request
-from orientation.services import callbacks
+from orientation.services import callback_dial, callback_policy, callbacks, territories
 from orientation.services import requests as requests_svc
 
 OFFER_KEY_SECONDS = 8
@@ -104,15 +107,38 @@ def _attempt(ctx: Ctx) -> Attempt | None:
 
 def _offer_next(ctx: Ctx, request: Request) -> None:
     """Hand the request to the next volunteer on duty, now, while the line is open."""
-    if not callbacks.line_open(request.territory, ctx.now):
+    if not territories.line_open(request.territory, ctx.now):
         return
     offer = callbacks.offer_next(ctx.session, request, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
     if offer is not None:
         ctx.queued.append(offer.call)
 
 
+def _seconds(ctx: Ctx, name: str) -> int | None:
+    """A duration Twilio posted (whole seconds), None when absent or not a number."""
+    raw = ctx.form.get(name) or ""
+    return int(raw) if raw.isdigit() else None
+
+
 def _goodbye(words: str) -> str:
     return str(twiml.speak_and_hang_up([words]))
+
+
+Say = Callable[..., str]
+
+
+def _volunteer_step(handler: Callable[[Ctx, Attempt, Say], str]) -> Callable[[Ctx], str]:
+    """The preamble of the webhooks the volunteer hears: their call-back attempt (row-locked) and the territory's
+    wording, or a goodbye when the attempt is unknown."""
+
+    @wraps(handler)
+    def step(ctx: Ctx) -> str:
+        attempt = _attempt(ctx)
+        if attempt is None:
+            return _goodbye(prompts.text("callback_gone"))
+        return handler(ctx, attempt, _say(attempt.request.territory))
+
+    return step
 
 
 # ---------------------------------------------------------------- the webhooks
@@ -120,14 +146,11 @@ def _goodbye(words: str) -> str:
 
 @bp.post("/callback/offer")
 @webhook("callback.offer")
-def callback_offer(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_offer(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer answered: a neutral notice first; 1 to hear the request."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     callbacks.call_placed(ctx.session, attempt, ctx.form.get("CallSid"))
     if not callbacks.still_offered(attempt):
         return _goodbye(say("callback_gone"))
@@ -143,14 +166,11 @@ def callback_offer(ctx: Ctx) -> str:
 
 @bp.post("/callback/details")
 @webhook("callback.details")
-def callback_details(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_details(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer pressed 1 at the notice: now the request and the patient's message, then the choice."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     if not callbacks.still_offered(attempt):
         return _goodbye(say("callback_gone"))
     if (ctx.form.get("Digits") or "").strip() != "1":
@@ -172,14 +192,11 @@ def callback_details(ctx: Ctx) -> str:
 
 @bp.post("/callback/answer")
 @webhook("callback.answer")
-def callback_answer(ctx: Ctx) -> str:
+@_volunteer_step
+def callback_answer(ctx: Ctx, attempt: Attempt, say: Say) -> str:
     """The volunteer's key: 1 dials the patient now, anything else (or nothing) passes the request on."""
-    attempt = _attempt(ctx)
-    if attempt is None:
-        return _goodbye(prompts.text("callback_gone"))
     request = attempt.request
     territory = request.territory
-    say = _say(territory)
     digits = (ctx.form.get("Digits") or "").strip()
     if digits == "1":
         if not request.caller or not callbacks.accept(ctx.session, attempt, ctx.now):
@@ -198,8 +215,8 @@ def callback_patient(ctx: Ctx) -> str:
     if attempt is None:
         return str(twiml.speak_and_hang_up([]))
     answered_by = ctx.form.get("AnsweredBy")
-    callbacks.note_patient_leg(ctx.session, attempt, "in-progress", answered_by, None, ctx.now)
-    if callbacks.answered_by_machine(answered_by):
+    callback_dial.note_patient_leg(ctx.session, attempt, "in-progress", answered_by, None, ctx.now)
+    if callback_policy.answered_by_machine(answered_by):
         # Nothing is said: a voicemail must not record the line's name next to the patient's number.
         return str(twiml.speak_and_hang_up([]))
     return str(VoiceResponse())
@@ -211,9 +228,8 @@ def callback_patient_status(ctx: Ctx) -> str:
     """Status callbacks of the patient's leg: answered (with AnsweredBy, if sent here) and how it ended."""
     attempt = _attempt(ctx)
     if attempt is not None:
-        raw_seconds = ctx.form.get("CallDuration") or ""
-        seconds = int(raw_seconds) if raw_seconds.isdigit() else None
-        callbacks.note_patient_leg(
+        seconds = _seconds(ctx, "CallDuration")
+        callback_dial.note_patient_leg(
             ctx.session, attempt, ctx.form.get("CallStatus"), ctx.form.get("AnsweredBy"), seconds, ctx.now
         )
     return twiml.empty()
@@ -227,23 +243,22 @@ def callback_dialed(ctx: Ctx) -> str:
     if attempt is None:
         return twiml.empty()
     request = attempt.request
-    raw_seconds = ctx.form.get("DialCallDuration") or ""
-    seconds = int(raw_seconds) if raw_seconds.isdigit() else None
+    seconds = _seconds(ctx, "DialCallDuration")
     bridged_raw = ctx.form.get("DialBridged")
     bridged = None if bridged_raw is None else bridged_raw.lower() == "true"
-    leg = callbacks.patient_leg(ctx.session, attempt)
+    leg = callback_dial.patient_leg(ctx.session, attempt)
     answered_by = ctx.form.get("AnsweredBy") or leg.answered_by
     dial_status = (ctx.form.get("DialCallStatus") or "").lower()
     if (ctx.form.get("CallStatus") or "").lower() in TERMINAL_CALL_STATUSES and dial_status != "completed":
         # The volunteer's own call is over (CallStatus is theirs): they hung up, the patient missed nothing.
         dial_status = "canceled"
-    outcome = callbacks.patient_dialled(
+    outcome = callback_dial.patient_dialled(
         ctx.session, attempt, dial_status, seconds, ctx.now, ctx.rt.live_messaging, answered_by, bridged
     )
     return _after_dial(ctx, request, attempt, outcome)
 
 
-def _after_dial(ctx: Ctx, request: Request, attempt: Attempt, outcome: callbacks.DialOutcome) -> str:
+def _after_dial(ctx: Ctx, request: Request, attempt: Attempt, outcome: callback_dial.DialOutcome) -> str:
     """What the volunteer hears once the patient's dial is judged, and what follows it."""
     territory = request.territory
     say = _say(territory)
@@ -269,14 +284,14 @@ def callback_status(ctx: Ctx) -> str:
     hung up while the patient was dialled, with no <Dial> action, settles that dial from the patient's leg."""
     attempt = _attempt(ctx)
     call_status = (ctx.form.get("CallStatus") or "").lower()
-    result = callbacks.OFFER_RESULT_FOR_STATUS.get(call_status)
+    result = callback_policy.OFFER_RESULT_FOR_STATUS.get(call_status)
     if attempt is not None:
         callbacks.call_placed(ctx.session, attempt, ctx.form.get("CallSid"))
     if attempt is None or result is None:
         return twiml.empty()
     callbacks.answered(attempt, ctx.form.get("CallSid"))
     if attempt.result == "accepted":
-        outcome = callbacks.volunteer_hung_up(ctx.session, attempt, ctx.now, ctx.rt.live_messaging)
+        outcome = callback_dial.volunteer_hung_up(ctx.session, attempt, ctx.now, ctx.rt.live_messaging)
         if outcome is not None:
             _after_dial(ctx, attempt.request, attempt, outcome)  # nobody hears it: the volunteer is gone
         return twiml.empty()

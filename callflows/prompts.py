@@ -7,22 +7,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from string import Formatter
 
-OUTCOME_LABELS = {
-    "matched": "pris en charge",
-    "oriented": "orienté ailleurs",
-    "no_solution": "sans suite",
-    "unreachable": "injoignable",
-    "emergency_redirect": "redirigé vers les urgences",
-    "out_of_territory": "hors territoire",
-    "abandoned": "abandon",
-}
+from orientation.french_dates import MONTHS, WEEKDAYS
 
-MOTIVE_LABELS = {
-    "medecin_traitant": "recherche d'un médecin traitant",
-    "visite_domicile": "visite à domicile",
-    "soins_non_programmes": "soins non programmés",
-    "orientation": "autre demande d'orientation",
-}
+# The codes' labels are in the one catalogue, orientation.labels; OUTCOME_LABELS stays importable from here for the
+# call flow, which reads the outcome back to a volunteer.
+from orientation.labels import MOTIVE_PHRASES
+from orientation.labels import OUTCOME_LABELS as OUTCOME_LABELS
 
 PROMPTS: dict[str, str] = {
     "welcome": (
@@ -241,7 +231,7 @@ def _plain_fields_only(template: str, values: Mapping[str, object]) -> bool:
 
 def motive_label(motive: str | None) -> str:
     """The French words for a motive code."""
-    return MOTIVE_LABELS.get(motive or "orientation", MOTIVE_LABELS["orientation"])
+    return MOTIVE_PHRASES.get(motive or "orientation", MOTIVE_PHRASES["orientation"])
 
 
 def spoken_reference(reference: str) -> str:
@@ -268,23 +258,6 @@ def spoken_postcode(postcode: str) -> str:
     return f"{_pair(postcode[:2])} {postcode[2]} {_pair(postcode[3:])}"
 
 
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 def spoken_time(hour: int, minute: int) -> str:
     """French clock time for speech: 8 heures, 13 heures 30, 8 heures 5, 1 heure, minuit."""
     # "05" is read "zéro cinq" and "1 heures" is wrong French: write the time the way it is said.
@@ -302,4 +275,4 @@ def spoken_when(at_local: datetime, today: date) -> str:
         return f"demain à {clock}"
     # The first of the month is said "premier", not "un".
     day_of_month = "premier" if day.day == 1 else str(day.day)
-    return f"{WEEKDAYS_FR[day.weekday()]} {day_of_month} {MONTHS_FR[day.month - 1]} à {clock}"
+    return f"{WEEKDAYS[day.weekday()]} {day_of_month} {MONTHS[day.month - 1]} à {clock}"

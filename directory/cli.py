@@ -14,12 +14,12 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from directory.importing import ImportReport, UnusableInput, find_territory, import_file
 from directory.records import Source
-from directory.services import ImportReport, UnusableInput, find_territory, import_file
 
 EXIT_SKIPPED = 1
 EXIT_UNUSABLE = 2
-# Lines listed at the end of a run; the import's record keeps up to services.MAX_KEPT_ERRORS.
+# Lines listed at the end of a run; the import's record keeps up to importing.MAX_KEPT_ERRORS.
 SHOWN_ERRORS = 50
 
 

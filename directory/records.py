@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 Source = Literal["rpps", "finess"]
 Kind = Literal["professional", "structure"]
+# A parser's territory filter: keep(postcode, insee_code) is True for a row the import wants.
+Keep = Callable[[str | None, str | None], bool]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,7 @@ from typing import IO
 
 from directory.categories import category_for_rpps
 from directory.normalize import fold, person_case, phone_e164, place_case
-from directory.records import DirectoryRecord, ParseError
-
-Keep = Callable[[str | None, str | None], bool]
+from directory.records import DirectoryRecord, Keep, ParseError
 
 # TRE_G15 ProfessionSante (and TRE_R95 UsagerTitre for the titles the extract also carries) -> slug.
 PROFESSIONS: dict[str, str] = {

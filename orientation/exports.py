@@ -22,8 +22,8 @@ import click
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from callflows.prompts import MONTHS_FR
 from orientation import labels, spreadsheet, stats
+from orientation.french_dates import MONTHS
 from orientation.models import Request, Territory
 from orientation.phones import mask
 from orientation.spreadsheet import FRENCH, CsvFormat
@@ -64,9 +64,9 @@ ACI_COLUMNS = (
     Column("callbacks_pending", "Rappels en attente", "count"),
     Column("median_callback_delay_seconds", "Délai médian de rappel (s)", "seconds"),
     Column("with_outcome", "Demandes avec une issue", "count"),
-    Column("matched", "Pris en charge", "count"),
+    Column("matched", labels.OUTCOMES["matched"], "count"),
     Column("oriented", "Orientés ailleurs", "count"),
-    Column("no_solution", "Sans suite", "count"),
+    Column("no_solution", labels.OUTCOMES["no_solution"], "count"),
     Column("match_rate", "Taux de prise en charge (%)", "rate"),
 )
 # The request log, for the console's download (filtered) and `orientation export requests` (a period) alike.
@@ -122,7 +122,7 @@ def render_cell(column: Column, value: Any, fmt: CsvFormat, tz: tzinfo) -> str:
         return spreadsheet.flag(bool(value), fmt)
     if kind == "month" and fmt.french:
         year, month = str(value).split("-")
-        return f"{MONTHS_FR[int(month) - 1]} {year}"
+        return f"{MONTHS[int(month) - 1]} {year}"
     return str(value)
 
 

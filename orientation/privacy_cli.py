@@ -57,7 +57,7 @@ def privacy_export(number: str, output: Path | None) -> None:
     from orientation.cli import _now, _sessions
     from orientation.config import from_environment
     from orientation.db import transaction
-    from orientation.services.privacy import export_person
+    from orientation.services.person_data import export_person
 
     e164 = _number(number)
     with transaction(_sessions()) as session:
@@ -81,7 +81,7 @@ def privacy_erase(number: str, yes: bool) -> None:
     from orientation.cli import _now, _sessions
     from orientation.config import from_environment
     from orientation.db import transaction
-    from orientation.services.privacy import erase_person, erasure_preview
+    from orientation.services.person_data import erase_person, erasure_preview
 
     e164 = _number(number)
     config = from_environment()

@@ -150,8 +150,8 @@ JOBS: list[JobSpec] = [
     JobSpec("rota_gaps_summary", "volunteers.jobs:send_gaps_summary", {"trigger": "cron", "minute": "*/15"}),
     JobSpec("retention", "orientation.services.privacy:pseudonymise_expired", {"trigger": "cron", "hour": 3}),
     JobSpec("replay_journal", "orientation.services.journal_replay:replay_job", {"trigger": "interval", "seconds": 60}),
-    JobSpec("callbacks", "orientation.services.callbacks:work_callbacks", {"trigger": "interval", "seconds": 60}),
-    JobSpec("recordings", "orientation.services.callbacks:purge_recordings", {"trigger": "cron", "minute": 30}),
+    JobSpec("callbacks", "orientation.services.callback_jobs:work_callbacks", {"trigger": "interval", "seconds": 60}),
+    JobSpec("recordings", "orientation.services.callback_jobs:purge_recordings", {"trigger": "cron", "minute": 30}),
     JobSpec("stats_tallies", "orientation.services.stats_rollups:store_tallies", {"trigger": "cron", "hour": 2}),
 ]
 

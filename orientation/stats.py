@@ -29,23 +29,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-MOTIVES: tuple[str, ...] = ("medecin_traitant", "visite_domicile", "soins_non_programmes", "orientation")
+from orientation import lifecycle
+from orientation.lifecycle import MOTIVES as MOTIVES
+
 UNKNOWN_MOTIVE = "unknown"
 ALL = "all"
-STATUSES: frozenset[str] = frozenset(
-    {"received", "in_menu", "routing", "connected", "callback_pending", "closed", "abandoned"}
-)
-OUTCOMES: frozenset[str] = frozenset(
-    {
-        "matched",
-        "oriented",
-        "no_solution",
-        "unreachable",
-        "emergency_redirect",
-        "out_of_territory",
-        "abandoned",
-    }
-)
+STATUSES: frozenset[str] = frozenset(lifecycle.STATUSES)
+OUTCOMES: frozenset[str] = frozenset(lifecycle.OUTCOMES)
 
 MATCH_RATE_DEFINITION_FR = (
     "Taux de prise en charge d'un motif sur une période = nombre de demandes « pris en charge » "

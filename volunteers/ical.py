@@ -8,20 +8,14 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
-from volunteers.rota import PARIS, Occurrence
+from orientation.labels import MOTIVE_NAMES
+from volunteers.shifts import PARIS, Occurrence
 
 PRODID = "-//CPTS Orientation//Permanences//FR"
 SUMMARY = "Permanence ligne d'orientation"
 UID_DOMAIN = "orientation.cpts"
 
-# The French names of the motive codes, as the volunteers read them (same words as the voice menu).
-MOTIVE_LABELS: dict[str, str] = {
-    "medecin_traitant": "médecin traitant",
-    "visite_domicile": "visite à domicile",
-    "soins_non_programmes": "soins non programmés",
-    "orientation": "autre demande d'orientation",
-}
-_MOTIVE_ORDER = list(MOTIVE_LABELS)
+_MOTIVE_ORDER = list(MOTIVE_NAMES)
 
 
 def occurrence_uid(occurrence: Occurrence, tz: ZoneInfo = PARIS) -> str:
@@ -37,8 +31,8 @@ def describe_motives(motives: frozenset[str]) -> str:
     if not motives:
         return "Motifs : tous vos motifs"
     # Known motives in menu order, then any other code as is, so the line never loses information.
-    ordered = [m for m in _MOTIVE_ORDER if m in motives] + sorted(motives - MOTIVE_LABELS.keys())
-    return "Motifs : " + ", ".join(MOTIVE_LABELS.get(m, m) for m in ordered)
+    ordered = [m for m in _MOTIVE_ORDER if m in motives] + sorted(motives - MOTIVE_NAMES.keys())
+    return "Motifs : " + ", ".join(MOTIVE_NAMES.get(m, m) for m in ordered)
 
 
 def shifts_calendar(

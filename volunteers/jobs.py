@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callflows import prompts
+from orientation.labels import MOTIVE_PHRASES
 from orientation.models import Territory
 from orientation.runtime import Runtime
 from orientation.services.messaging import dispatch, queue_sms
@@ -141,10 +142,7 @@ def send_shift_reminders(rt: Runtime, now: datetime) -> int:
                 if message_id is not None:
                     queued.append(message_id)
         session.commit()
-    if queued:
-        log.info("rota: %d shift reminder(s) queued", len(queued))
-        dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
-    return len(queued)
+    return _sent(rt, queued, now, "shift reminder(s)")
 
 
 def send_gaps_summary(rt: Runtime, now: datetime) -> int:
@@ -164,7 +162,7 @@ def send_gaps_summary(rt: Runtime, now: datetime) -> int:
                 continue
             days = settings.gaps_summary_days
             gaps = coverage_gaps_by_motive(session, territory, now, now + timedelta(days=days), now)
-            entries = gaps_summary_entries(gaps, prompts.MOTIVE_LABELS, tz)
+            entries = gaps_summary_entries(gaps, MOTIVE_PHRASES, tz)
             if not entries:
                 continue  # nothing to say; tomorrow's run looks again
             say = _say(territory)
@@ -189,7 +187,12 @@ def send_gaps_summary(rt: Runtime, now: datetime) -> int:
             if message_id is not None:
                 queued.append(message_id)
         session.commit()
+    return _sent(rt, queued, now, "gap summary(ies)")
+
+
+def _sent(rt: Runtime, queued: list[int], now: datetime, what: str) -> int:
+    """Send what a job queued, now when possible (else the outbox job's next pass); returns how many."""
     if queued:
-        log.info("rota: %d gap summary(ies) queued", len(queued))
+        log.info("rota: %d %s queued", len(queued), what)
         dispatch(rt.sessions, rt.sender, queued, now=now, base_url=rt.config.public_base_url)
     return len(queued)

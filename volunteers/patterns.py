@@ -9,19 +9,13 @@ import re
 from collections.abc import Iterable
 from datetime import date, time
 
-from volunteers.rota import HOLIDAY_RULES
+from orientation.french_dates import WEEKDAYS
+from volunteers.shifts import HOLIDAY_RULES
 
 # A day is written as any prefix of at least two letters of its English or French name: "Mo" (as in opening
 # hours), "Tue", "mer", "Jeudi"… No two names share their first two letters, so a prefix is never ambiguous.
-_DAY_NAMES: tuple[tuple[str, ...], ...] = (
-    ("monday", "lundi"),
-    ("tuesday", "mardi"),
-    ("wednesday", "mercredi"),
-    ("thursday", "jeudi"),
-    ("friday", "vendredi"),
-    ("saturday", "samedi"),
-    ("sunday", "dimanche"),
-)
+_ENGLISH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NAMES: tuple[tuple[str, ...], ...] = tuple(zip(_ENGLISH_DAYS, WEEKDAYS, strict=True))
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _SEPARATORS = re.compile(r"[\s,;|+/]+")
 

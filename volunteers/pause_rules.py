@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orientation.lifecycle import MOTIVES
-from volunteers.rota import Occurrence, covers
+from volunteers.coverage import covers
+from volunteers.shifts import Occurrence
 
 # Why a command is not obeyed.
 INACTIVE = "inactive"

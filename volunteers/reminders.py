@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from orientation.french_dates import short_day
 from volunteers.ical import occurrence_uid
-from volunteers.rota import PARIS, Occurrence
+from volunteers.shifts import PARIS, Occurrence
 
-WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 MAX_MINUTES_BEFORE = 7 * 24 * 60
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -144,7 +144,7 @@ def day_label(at_local: datetime, today: date) -> str:
         return "aujourd'hui"
     if day == today + timedelta(days=1):
         return "demain"
-    return f"le {WEEKDAYS_FR[day.weekday()]} {day.day}/{day.month}"
+    return f"le {short_day(day)}"
 
 
 def gaps_summary_entries(
@@ -160,13 +160,13 @@ def gaps_summary_entries(
     entries = []
     for (start, end), motives in sorted(by_interval.items()):
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-        when = f"{WEEKDAYS_FR[local_start.weekday()]} {local_start.day}/{local_start.month} {local_start:%H:%M}"
+        when = f"{short_day(local_start)} {local_start:%H:%M}"
         # Same day, or ending at the next midnight (12:00–00:00): one date is enough.
         ends_at_midnight = local_end.time() == time() and local_end.date() == local_start.date() + timedelta(days=1)
         if local_end.date() == local_start.date() or ends_at_midnight:
             when += f"–{local_end:%H:%M}"
         else:
-            when += f" → {WEEKDAYS_FR[local_end.weekday()]} {local_end.day}/{local_end.month} {local_end:%H:%M}"
+            when += f" → {short_day(local_end)} {local_end:%H:%M}"
         which = "tous motifs" if len(motives) == len(gaps) else ", ".join(motive_labels.get(m, m) for m in motives)
         entries.append(f"{when} ({which})")
     return entries

@@ -1,196 +1,42 @@
-"""Who is on duty when: weekly patterns, one-off shifts and their exceptions, in local wall-clock time.
+"""Who is on duty when: the rota of a territory indexed for "who is on duty at t", and the next shifts.
 
-Pure: stdlib and zoneinfo only. Everything is expressed in the territory's zone (Europe/Paris by default)
-and every occurrence is returned as an aware UTC interval ``[starts_at, ends_at)``.
-
-Wall-clock rule. A pattern running 20:00–08:00 is on duty exactly while the local clock reads between
-those times, so across a daylight-saving change it lasts 11 or 13 real hours. Local times that do not
-exist or occur twice are resolved as the hull of that span:
-
-* ``starts_at`` is the first instant at which the clock reads the start time or later;
-* ``ends_at`` is the instant after which the clock never again reads earlier than the end time.
-
-Hence a time inside the spring-forward gap (02:30 on 29 March) maps to the transition itself (03:00 CEST),
-for a start as for an end; a time in the repeated autumn hour (02:30 on 25 October) maps to its first pass
-(``fold=0``) for a start and to its second pass (``fold=1``) for an end, so the volunteer covers both.
+Pure: stdlib and zoneinfo only. The values it reads (patterns, shifts, exceptions, occurrences) and the
+wall-clock rule that turns their local times into UTC instants are in `volunteers.shifts`.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
-
-HOLIDAY_RULES: frozenset[str] = frozenset({"include", "skip", "only"})
+# `effective_motives` and `Occurrence` are re-exported: the API's rota view reads them from this module.
+from volunteers.coverage import effective_motives as effective_motives
+from volunteers.coverage import motive_covered
+from volunteers.shifts import (
+    DAY_US,
+    PARIS,
+    Cancellation,
+    HolidayCalendar,
+    OneOffShift,
+    Replacement,
+    WeeklyPattern,
+    pattern_span_utc,
+    time_us,
+)
+from volunteers.shifts import Occurrence as Occurrence
 
 # Lookahead of next_shifts: a little over a year, so that a yearly pattern is always found.
 NEXT_SHIFTS_HORIZON = timedelta(days=400)
 
-_DAY_US = 86_400_000_000
 _HOUR_US = 3_600_000_000
 _ONE_DAY = timedelta(days=1)
 
 
-class HolidayCalendar(Protocol):
-    """Anything that says whether a local date is a public holiday."""
-
-    def is_holiday(self, day: date) -> bool:
-        """Return True when `day` is a public holiday."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyPattern:
-    """A shift repeated every week on the given weekdays (0 = Monday), in local wall-clock time.
-
-    ``end <= start`` means the shift ends the next day (20:00–08:00; equal times give 24 hours).
-    ``holidays`` says what a public holiday (the local date the shift starts) does: ``include`` treats it
-    as any day, ``skip`` drops the shift, ``only`` keeps the shift on holidays alone (still restricted to
-    ``weekdays``: list all seven for "every public holiday").
-    """
-
-    id: int
-    volunteer_id: int
-    weekdays: frozenset[int]
-    start: time
-    end: time
-    valid_from: date
-    valid_until: date | None = None
-    motives: frozenset[str] = frozenset()
-    holidays: str = "include"
-
-    def __post_init__(self) -> None:
-        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
-            raise ValueError(f"pattern {self.id}: weekdays must be a non-empty subset of 0..6")
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError(f"pattern {self.id}: start and end are local wall-clock times, without tzinfo")
-        if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError(f"pattern {self.id}: valid_until is before valid_from")
-        if self.holidays not in HOLIDAY_RULES:
-            raise ValueError(f"pattern {self.id}: holidays must be one of {sorted(HOLIDAY_RULES)}")
-
-    @property
-    def span_us(self) -> tuple[int, int]:
-        """Start and end as microseconds after the start day's midnight (end may exceed one day)."""
-        start_us = _time_us(self.start)
-        end_us = _time_us(self.end)
-        if end_us <= start_us:
-            end_us += _DAY_US
-        return start_us, end_us
-
-    def is_valid_on(self, day: date) -> bool:
-        """Return True when `day` lies within the pattern's validity bounds (both inclusive)."""
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
-
-
-@dataclass(frozen=True, slots=True)
-class OneOffShift:
-    """A single shift between two aware instants."""
-
-    id: int
-    volunteer_id: int
-    starts_at: datetime
-    ends_at: datetime
-    motives: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError(f"shift {self.id}: starts_at and ends_at must be aware datetimes")
-        if self.ends_at <= self.starts_at:
-            raise ValueError(f"shift {self.id}: ends_at must be after starts_at")
-
-
-@dataclass(frozen=True, slots=True)
-class Cancellation:
-    """The occurrence of a pattern starting on that local date does not take place."""
-
-    pattern_id: int
-    on_date: date
-
-
-@dataclass(frozen=True, slots=True)
-class Replacement:
-    """The occurrence of a pattern starting on that local date is taken by another volunteer."""
-
-    pattern_id: int
-    on_date: date
-    volunteer_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One concrete shift: who, from when to when (aware UTC), for which motives (empty = all theirs)."""
-
-    volunteer_id: int
-    starts_at: datetime
-    ends_at: datetime
-    motives: frozenset[str] = frozenset()
-    pattern_id: int | None = None
-    shift_id: int | None = None
-    replaced_volunteer_id: int | None = None
-
-    def contains(self, at: datetime) -> bool:
-        """Return True when the instant `at` falls within ``[starts_at, ends_at)``."""
-        return self.starts_at <= at < self.ends_at
-
-
 def _sort_key(occ: Occurrence) -> tuple[datetime, datetime, int, int, int]:
     return (occ.starts_at, occ.ends_at, occ.volunteer_id, occ.pattern_id or 0, occ.shift_id or 0)
-
-
-def _time_us(t: time) -> int:
-    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
-
-
-def _wall_to_utc(naive: datetime, tz: ZoneInfo, *, is_end: bool) -> datetime:
-    """Map a local wall-clock time to UTC by the hull rule of the module docstring."""
-    first = naive.replace(tzinfo=tz, fold=0)
-    second = naive.replace(tzinfo=tz, fold=1)
-    first_offset = first.utcoffset()
-    second_offset = second.utcoffset()
-    if first_offset == second_offset:
-        return first.astimezone(UTC)
-    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
-        # Ambiguous: the time happens twice; a start takes the first pass, an end the second.
-        return (second if is_end else first).astimezone(UTC)
-    # Nonexistent: the clock jumps over it, so the first instant reading at least this time is the
-    # transition itself. fold=1 gives an instant before it, fold=0 one after it; bisect between them on
-    # whole seconds (tzdata transitions fall on whole seconds).
-    after_offset = first.astimezone(UTC).astimezone(tz).utcoffset()
-    low = math.floor(second.timestamp())
-    high = math.ceil(first.timestamp())
-    while high - low > 1:
-        middle = (low + high) // 2
-        if datetime.fromtimestamp(middle, tz).utcoffset() == after_offset:
-            high = middle
-        else:
-            low = middle
-    return datetime.fromtimestamp(high, UTC)
-
-
-def _pattern_span_utc(pattern: WeeklyPattern, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start_us, end_us = pattern.span_us
-    midnight = datetime.combine(day, time())
-    starts_at = _wall_to_utc(midnight + timedelta(microseconds=start_us), tz, is_end=False)
-    ends_at = _wall_to_utc(midnight + timedelta(microseconds=end_us), tz, is_end=True)
-    return starts_at, ends_at
-
-
-def local_span_utc(day: date, start: time, end: time, tz: ZoneInfo = PARIS) -> tuple[datetime, datetime]:
-    """Return the UTC span of a wall-clock shift starting on local `day` (end at or before start: next day).
-
-    The same hull rule as patterns, so a one-off shift typed as "20:00–08:00" across a DST change lasts
-    exactly as long as the weekly pattern with those times would.
-    """
-    probe = WeeklyPattern(0, 0, frozenset({day.weekday()}), start, end, day)
-    return _pattern_span_utc(probe, day, tz)
 
 
 # An index entry: the wall-clock span in microseconds after the start day's midnight, the pattern, and
@@ -282,7 +128,7 @@ class Rota:
             return None
         if pattern.holidays != "include" and not _holiday_allows(pattern.holidays, holidays.is_holiday(day)):
             return None
-        starts_at, ends_at = _pattern_span_utc(pattern, day, tz)
+        starts_at, ends_at = pattern_span_utc(pattern, day, tz)
         if ends_at <= starts_at:
             # The whole span fell inside a spring-forward gap: the clock never showed it.
             return None
@@ -339,7 +185,7 @@ class Rota:
         local = at.astimezone(tz)
         today = local.date()
         yesterday = today - _ONE_DAY
-        wall_us = _time_us(local.time())
+        wall_us = time_us(local.time())
 
         # An occurrence containing `at` starts today or yesterday (spans never exceed 24 wall hours).
         # With one UTC offset from yesterday's midnight to the day after tomorrow's, wall time and UTC
@@ -352,7 +198,7 @@ class Rota:
         holiday_cache: dict[date, bool] = {}
         span_cache: dict[tuple[int, int], tuple[datetime, datetime]] = {}
         found: list[Occurrence] = []
-        for day, day_us, offset in ((today, wall_us, offsets[1]), (yesterday, wall_us + _DAY_US, offsets[0])):
+        for day, day_us, offset in ((today, wall_us, offsets[1]), (yesterday, wall_us + DAY_US, offsets[0])):
             buckets = self._hour_buckets[day.weekday()]
             if shift_us == 0:
                 entries: Iterable[_Entry] = buckets[day_us // _HOUR_US]
@@ -391,7 +237,7 @@ class Rota:
                 else:
                     span = span_cache.get((start_us, end_us))
                     if span is None:
-                        span = span_cache[(start_us, end_us)] = _pattern_span_utc(pattern, day, tz)
+                        span = span_cache[(start_us, end_us)] = pattern_span_utc(pattern, day, tz)
                     starts_at, ends_at = span
                     if not starts_at <= at_utc < ends_at:
                         continue
@@ -462,26 +308,6 @@ class Rota:
         return found
 
 
-def _covered(
-    volunteer_id: int, motives: frozenset[str], motive: str, volunteer_motives: Mapping[int, frozenset[str]]
-) -> bool:
-    accepted = volunteer_motives.get(volunteer_id, frozenset())
-    # A shift's list narrows, never widens: a volunteer who stopped accepting a motive (or a replacement
-    # who never did) must not be rung for it.
-    return motive in accepted and (not motives or motive in motives)
-
-
-def effective_motives(occurrence: Occurrence, volunteer_motives: Mapping[int, frozenset[str]]) -> frozenset[str]:
-    """Return the motives an occurrence really covers: its own list narrowed to the volunteer's."""
-    accepted = volunteer_motives.get(occurrence.volunteer_id, frozenset())
-    return occurrence.motives & accepted if occurrence.motives else accepted
-
-
-def covers(occurrence: Occurrence, motive: str, volunteer_motives: Mapping[int, frozenset[str]]) -> bool:
-    """Return True when the occurrence's volunteer takes calls for `motive` during it."""
-    return _covered(occurrence.volunteer_id, occurrence.motives, motive, volunteer_motives)
-
-
 def on_duty_for_motive(
     rota: Rota,
     at: datetime,
@@ -494,47 +320,9 @@ def on_duty_for_motive(
 
     # Filtering before the occurrences are built halves the work of a routing decision.
     def accept(volunteer_id: int, motives: frozenset[str]) -> bool:
-        return _covered(volunteer_id, motives, motive, volunteer_motives)
+        return motive_covered(volunteer_id, motives, motive, volunteer_motives)
 
     return rota._on_duty(at, holidays, tz, accept)
-
-
-def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(i for i in intervals if i[0] < i[1]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def coverage_gaps(
-    occurrences: Iterable[Occurrence],
-    open_intervals: Iterable[tuple[datetime, datetime]],
-    motive: str,
-    volunteer_motives: Mapping[int, frozenset[str]],
-) -> list[tuple[datetime, datetime]]:
-    """Return the parts of the open intervals no occurrence covering `motive` covers, merged and sorted."""
-    covered = _merge((o.starts_at, o.ends_at) for o in occurrences if covers(o, motive, volunteer_motives))
-    gaps: list[tuple[datetime, datetime]] = []
-    index = 0
-    for start, end in _merge(open_intervals):
-        cursor = start
-        # Covered intervals ending before this open interval cannot matter to later ones either.
-        while index < len(covered) and covered[index][1] <= cursor:
-            index += 1
-        scan = index
-        while cursor < end and scan < len(covered) and covered[scan][0] < end:
-            covered_start, covered_end = covered[scan]
-            if covered_start > cursor:
-                gaps.append((cursor, covered_start))
-            cursor = max(cursor, covered_end)
-            scan += 1
-        if cursor < end:
-            gaps.append((cursor, end))
-    return _merge(gaps)
 
 
 def next_shifts(

@@ -52,7 +52,7 @@ from volunteers.patterns import (
     parse_weekdays,
     to_time,
 )
-from volunteers.rota import local_span_utc
+from volunteers.shifts import local_span_utc
 
 COLUMNS = (
     "type",

@@ -15,7 +15,9 @@ from orientation.calendar import FrenchPublicHolidays, french_public_holidays
 from orientation.lifecycle import MOTIVES
 from orientation.models import Attempt, Territory
 from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
+from volunteers import coverage
 from volunteers import rota as rota_mod
+from volunteers import shifts as shifts_mod
 from volunteers.models import RotaVersion, Shift, ShiftException, ShiftPattern, Volunteer
 from volunteers.rota_cache import CACHE, RotaSnapshot
 from volunteers.routing import Load, language_first, load_per_volunteer
@@ -36,7 +38,7 @@ def build_rota(
 ) -> rota_mod.Rota:
     """The pure Rota of a set of pattern, shift and exception rows."""
     pure_patterns = [
-        rota_mod.WeeklyPattern(
+        shifts_mod.WeeklyPattern(
             id=p.id,
             volunteer_id=p.volunteer_id,
             weekdays=frozenset(p.weekdays),
@@ -50,7 +52,7 @@ def build_rota(
         for p in patterns
     ]
     pure_shifts = [
-        rota_mod.OneOffShift(
+        shifts_mod.OneOffShift(
             id=s.id,
             volunteer_id=s.volunteer_id,
             starts_at=s.starts_at,
@@ -63,10 +65,10 @@ def build_rota(
     replacements = []
     for e in exceptions:
         if e.replacement_volunteer_id is None:
-            cancellations.append(rota_mod.Cancellation(pattern_id=e.pattern_id, on_date=e.on_date))
+            cancellations.append(shifts_mod.Cancellation(pattern_id=e.pattern_id, on_date=e.on_date))
         else:
             replacements.append(
-                rota_mod.Replacement(
+                shifts_mod.Replacement(
                     pattern_id=e.pattern_id, on_date=e.on_date, volunteer_id=e.replacement_volunteer_id
                 )
             )
@@ -316,7 +318,7 @@ def volunteer_rota(session: Session, volunteer: Volunteer) -> rota_mod.Rota:
 
 def volunteer_occurrences(
     session: Session, volunteer: Volunteer, territory: Territory, start: datetime, end: datetime
-) -> list[rota_mod.Occurrence]:
+) -> list[shifts_mod.Occurrence]:
     """The volunteer's own occurrences overlapping ``[start, end)`` (replacements they take included)."""
     holidays, tz = territory_calendar(territory)
     rota = volunteer_rota(session, volunteer)
@@ -324,8 +326,8 @@ def volunteer_occurrences(
 
 
 def _available_part(
-    occurrence: rota_mod.Occurrence, volunteer: Volunteer | None, now: datetime
-) -> rota_mod.Occurrence | None:
+    occurrence: shifts_mod.Occurrence, volunteer: Volunteer | None, now: datetime
+) -> shifts_mod.Occurrence | None:
     """The part of an occurrence its volunteer can really be rung in, as far as we know at `now`."""
     if volunteer is None or not volunteer.active:
         return None
@@ -357,7 +359,7 @@ def coverage_gaps_by_motive(
         for occurrence in rota.occurrences(start, end, holidays, tz)
         if (part := _available_part(occurrence, volunteers.get(occurrence.volunteer_id), now)) is not None
     ]
-    return {motive: rota_mod.coverage_gaps(occurrences, opened, motive, motives) for motive in MOTIVES}
+    return {motive: coverage.coverage_gaps(occurrences, opened, motive, motives) for motive in MOTIVES}
 
 
 def volunteer_loads(

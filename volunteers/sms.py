@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
+from orientation.french_dates import short_day
 from orientation.models import Territory
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import territory_calendar, volunteer_rota
+from volunteers.shifts import Occurrence
 
-WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
-
-def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> list[rota_mod.Occurrence]:
+def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> list[Occurrence]:
     """The volunteer's next `count` shifts starting at or after `now` (replacements they take included)."""
     session = object_session(volunteer)
     if session is None:
@@ -25,10 +25,10 @@ def next_shifts(volunteer: Volunteer, territory: Territory, now: datetime, count
     return rota_mod.next_shifts(volunteer_rota(session, volunteer), volunteer.id, now, count, holidays, tz)
 
 
-def shift_text(shift: rota_mod.Occurrence, tz: ZoneInfo) -> str:
+def shift_text(shift: Occurrence, tz: ZoneInfo) -> str:
     """One shift as an SMS or a page writes it: "mar. 1/12 09:00–12:00"."""
     start, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
-    return f"{WEEKDAYS_FR[start.weekday()]} {start.day}/{start.month} {start:%H:%M}–{end:%H:%M}"
+    return f"{short_day(start)} {start:%H:%M}–{end:%H:%M}"
 
 
 def next_shifts_text(volunteer: Volunteer, territory: Territory, now: datetime, count: int = 3) -> str | None:

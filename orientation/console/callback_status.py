@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from orientation import lifecycle
-from orientation.services.callbacks import callback_settings
+from orientation.services.callback_policy import callback_settings
 
 
 class AttemptLike(Protocol):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from html import escape
 
+from orientation.french_dates import WEEKDAYS_SHORT
 from orientation.stats import RequestRow
 
 PALETTE = ("#1d4f91", "#2e8540", "#c25e00", "#7a3e9d", "#7d8590")
@@ -22,7 +23,7 @@ ANSWER_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
     (120, 240, "2–4 min"),
     (240, None, "≥ 4 min"),
 )
-WEEKDAY_INITIALS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+WEEKDAY_INITIALS = tuple(name.rstrip(".") for name in WEEKDAYS_SHORT)
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: Iterable[str]) -> str:

@@ -16,17 +16,19 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
 from orientation.calendar import PublicHolidays
+from orientation.french_dates import WEEKDAYS
 from orientation.opening_hours import (
     OpeningHours,
     OpeningHoursError,
-    TimeSpan,
     is_always_open,
     open_intervals,
     parse_opening_hours,
 )
+from orientation.opening_hours_syntax import TimeSpan
 
 WEEKDAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-WEEKDAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+# The editor's row headers and the names in its messages ("Lundi : …").
+WEEKDAY_NAMES = tuple(name.capitalize() for name in WEEKDAYS)
 RANGES_PER_DAY = 3
 HOLIDAY_MODES = {
     "normal": "comme un jour ordinaire",

@@ -49,3 +49,20 @@ ZXCVBN_WARNINGS = {
     "Names and surnames by themselves are easy to guess.": "un prénom ou un nom seul se devine facilement",
     "Common names and surnames are easy to guess.": "il repose sur des prénoms ou des noms courants",
 }
+
+# The pages opened by a signed link from an SMS (the volunteer's page, the outcome form): a refused link's title
+# and what to do.
+LINK_UNKNOWN = ("Lien inconnu", "Vérifiez que le lien du SMS est complet.")
+LINK_INACTIVE = ("Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+LINK_EXPIRED = "Ce lien a expiré"
+FORM_STALE = "Formulaire périmé"
+# The volunteer's private page (/benevole).
+VOLUNTEER_PAGE = {
+    "expired": "Le prochain SMS de rappel vous en apportera un nouveau.",
+    "stale": "Rouvrez le lien du SMS et recommencez.",
+    "nothing_to_pause": "Aucune permanence en cours ni à venir à votre nom : il n'y a rien à suspendre.",
+    "paused": "Vos appels sont suspendus jusqu'à {until}.",
+    "next_paused": "Votre prochaine permanence est suspendue jusqu'à {until}.",
+    "available": "Vous recevez à nouveau les appels pendant vos permanences.",
+    "choose": "Choisissez « Suspendre » ou « Disponible ».",
+}

@@ -11,6 +11,7 @@ from typing import Any
 from unidecode import unidecode
 
 from orientation.console import messages
+from orientation.french_dates import MONTHS, WEEKDAYS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # the login form reads no more than this
@@ -26,9 +27,9 @@ FRENCH_WORDS = (
     "motdepass", "mdp", "administrateur", "admin", "utilisateur", "connexion", "console", "coordination",
     "coordinateur", "coordinatrice", "orientation", "ligne", "cpts", "sante", "medecin", "docteur",
     "infirmier", "infirmiere", "pharmacien", "pharmacie", "patient", "patiente", "hopital", "urgence",
-    "urgences", "maison", "famille", "enfant", "chat", "chien", "demo", "janvier", "fevrier", "mars", "avril",
-    "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre", "lundi", "mardi",
-    "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "nicolas", "julien", "camille", "marie", "pierre",
+    "urgences", "maison", "famille", "enfant", "chat", "chien", "demo",
+    # The months and days, typed without accents as passwords usually are.
+    *(unidecode(name) for name in (*MONTHS, *WEEKDAYS)), "nicolas", "julien", "camille", "marie", "pierre",
     "jean", "michel", "philippe", "isabelle", "nathalie", "sophie", "thomas", "alexandre",
 )  # fmt: skip
 

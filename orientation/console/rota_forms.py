@@ -1,6 +1,6 @@
 """The planning's forms (one-off shift: add, edit, delete; weekly pattern: add, end; replacement), parsed then written.
 
-Times are Paris wall-clock times, as the coordinator types them; spans go through volunteers.rota so a
+Times are Paris wall-clock times, as the coordinator types them; spans go through volunteers.shifts so a
 shift typed "20:00–08:00" across a daylight-saving change lasts what the weekly pattern would.
 """
 
@@ -18,7 +18,7 @@ from orientation import lifecycle
 from orientation.console.ids import parse_id
 from orientation.console.periods import parse_day
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
-from volunteers.rota import HOLIDAY_RULES, local_span_utc
+from volunteers.shifts import HOLIDAY_RULES, local_span_utc
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:h]([0-5]\d)$")
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from volunteers.rota import Occurrence, covers
+from volunteers.coverage import covers
+from volunteers.shifts import Occurrence
 
 
 @dataclass(frozen=True)

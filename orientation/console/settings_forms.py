@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from callflows import prompts
 from orientation.console.rota_forms import FormErrors
+from orientation.labels import MOTIVE_PHRASES
 from orientation.models import Territory
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
@@ -34,7 +35,7 @@ EDITABLE_PROMPTS = (
 SAMPLE_VALUES: dict[str, str] = {
     "reference": "P20-2026-000123",
     "reopens": "demain à 8 heures",
-    "motive": "visite à domicile",
+    "motive": MOTIVE_PHRASES["visite_domicile"],
     "postcode": "75020",
     "neighbour": "CPTS Voisine",
     "phone": "01 99 00 00 02",

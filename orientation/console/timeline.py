@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orientation.console.web import ATTEMPT_RESULTS, MOTIVES, OUTCOMES, STATUSES
+from orientation.labels import ATTEMPT_RESULTS, MOTIVES, OUTCOMES, STATUSES
 
 # The one catalogue of event kinds: every kind the code stores (add_event, the webhook decorator, the
 # journal replay) has its French label here; a unit test scans the code to keep it so.

@@ -11,12 +11,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from callflows.prompts import MONTHS_FR, WEEKDAYS_FR
 from orientation import phones
 from orientation.console import messages
 from orientation.console import sessions as console_sessions
 from orientation.console.models import User
-from orientation.labels import MOTIVES, OUTCOMES, STATUSES
+from orientation.french_dates import MONTHS, MONTHS_SHORT, WEEKDAYS, WEEKDAYS_SHORT
+from orientation.labels import ATTEMPT_RESULTS, MOTIVES, OUTCOMES, STATUSES
 from orientation.models import Territory
 from orientation.runtime import db, now, runtime
 
@@ -31,22 +31,6 @@ bp = Blueprint(
 
 PARIS = ZoneInfo("Europe/Paris")
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
-
-# The request codes' labels live in orientation.labels, which the exports share; imported here for the pages.
-ATTEMPT_RESULTS = {
-    None: "en cours",
-    "accepted": "accepté",
-    "declined": "refusé",
-    "no_answer": "sans réponse",
-    "busy": "occupé",
-    "failed": "échec",
-    "cancelled": "annulé",
-}
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-WEEKDAYS_SHORT = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-# One spelling of the days and months for the line and the console: the prompts catalogue's.
-WEEKDAYS = WEEKDAYS_FR
-MONTHS = MONTHS_FR
 
 
 def idle_limit() -> timedelta:

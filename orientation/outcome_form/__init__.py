@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from callflows.prompts import MOTIVE_LABELS, OUTCOME_LABELS
+from callflows.prompts import motive_label
 from orientation import signed_links
+from orientation.console import messages
+from orientation.labels import OUTCOME_LABELS
 from orientation.models import Request
 from orientation.runtime import db, runtime
 from orientation.services import audit, outcomes
@@ -47,13 +49,13 @@ def _granted() -> tuple[Request, int]:
         if exc.expired:
             raise signed_links.Refused(
                 410,
-                "Ce lien a expiré",
+                messages.LINK_EXPIRED,
                 "Répondez au SMS par 1, 2 ou 3, ou contactez la coordination de la CPTS.",
             ) from exc
-        raise signed_links.Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+        raise signed_links.Refused(404, *messages.LINK_UNKNOWN) from exc
     session = db()
     if outcomes.granted_volunteer(session, grant) is None:
-        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+        raise signed_links.Refused(403, *messages.LINK_INACTIVE)
     found = outcomes.granted_request(session, grant)
     if found is None:
         raise signed_links.Refused(
@@ -102,7 +104,7 @@ def _form(token: str, found: Request, volunteer_id: int, status: int = 200, **ex
         nonce=outcomes.form_nonce(runtime().config.secret_key, token, signed_links.now()),
         request_=found,
         territory=territory,
-        motive=MOTIVE_LABELS.get(found.motive or "orientation", MOTIVE_LABELS["orientation"]),
+        motive=motive_label(found.motive),
         called_at=found.created_at.astimezone(tz).strftime("%d/%m/%Y à %H:%M"),
         outcome_label=OUTCOME_LABELS.get(found.outcome or "", None),
         choices=[(code, OUTCOME_LABELS[code]) for code in outcomes.VOLUNTEER_OUTCOMES],
@@ -148,7 +150,7 @@ def save() -> Response:
     secret = runtime().config.secret_key
     now = signed_links.now()
     if not outcomes.nonce_is_valid(secret, token, request.form.get("nonce", ""), now):
-        raise signed_links.Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et enregistrez à nouveau.")
+        raise signed_links.Refused(400, messages.FORM_STALE, "Rouvrez le lien du SMS et enregistrez à nouveau.")
     errors: dict[str, str] = {}
     outcome = request.form.get("outcome", "")
     if outcome not in outcomes.VOLUNTEER_OUTCOMES:

@@ -115,7 +115,7 @@ def dispatch(
     transient ones leave it queued with a later next try, and a call create left without an answer becomes
     "uncertain" rather than being placed again: Twilio may be ringing the volunteer already. Its offer is settled
     by the call's status callback if Twilio did place it, else by the clock's stale-offer rule
-    (orientation.services.callbacks), which asks the next volunteer; nobody is rung twice for one offer.
+    (orientation.services.callback_jobs), which asks the next volunteer; nobody is rung twice for one offer.
     """
     if sender is None:
         return 0

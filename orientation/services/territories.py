@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
+from orientation.calendar import french_public_holidays
 from orientation.models import Neighbour, Request, Territory, TerritoryNumber
+from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}
 PREFIX_LENGTH = 6  # territories.reference_prefix is a String(6)
@@ -204,3 +207,13 @@ def sms_from(territory: Territory, session: Session | None = None) -> str | None
     if territory.sms_sender:
         return territory.sms_sender
     return main_number(session, territory) if session is not None else territory.main_number
+
+
+def line_open(territory: Territory, now: datetime) -> bool:
+    """True when the territory's line takes calls at `now` (call-backs and volunteers' pauses follow it too)."""
+    try:
+        hours = parse_opening_hours(territory.opening_hours)
+    except OpeningHoursError:
+        # Hours are validated when saved; a bad value must not close the line, nor stop call-backs, for good.
+        return True
+    return is_open(hours, now, french_public_holidays(territory.holiday_subdivision), ZoneInfo(territory.timezone))

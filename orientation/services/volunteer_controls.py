@@ -16,16 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows import prompts
-from orientation.calendar import french_public_holidays
+from orientation.french_dates import short_day
 from orientation.models import OutboxMessage, Territory
-from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 from orientation.services import audit, messaging, territories
 from orientation.services.outcomes import TOKEN_PARAM, FormLinkError, signed_serializer
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.pause_rules import INACTIVE, PauseDecision, decide_pause
 from volunteers.services import rota_snapshot, territory_calendar, volunteer_rota
-from volunteers.sms import WEEKDAYS_FR
 
 PAGE_PATH = "/benevole"
 # Sent with every shift reminder, so a fresh one always arrives well before this.
@@ -81,15 +79,6 @@ def actor(volunteer: Volunteer) -> str:
     return f"volunteer:{volunteer.id}"
 
 
-def line_open(territory: Territory, now: datetime) -> bool:
-    """True when the line takes calls at `now` (hours that do not parse keep it open, as the line does)."""
-    try:
-        hours = parse_opening_hours(territory.opening_hours)
-    except OpeningHoursError:
-        return True
-    return is_open(hours, now, french_public_holidays(territory.holiday_subdivision), ZoneInfo(territory.timezone))
-
-
 def pause_decision(session: Session, volunteer: Volunteer, territory: Territory, now: datetime) -> PauseDecision:
     """What a pause asked now would do, from the database (nothing is changed)."""
     if not volunteer.active:
@@ -113,7 +102,7 @@ def pause_decision(session: Session, volunteer: Volunteer, territory: Territory,
         on_duty=snapshot.rota.on_duty(now, holidays, tz),
         volunteer_motives=snapshot.motives,
         available=available,
-        line_open=line_open(territory, now),
+        line_open=territories.line_open(territory, now),
         now=now,
     )
 
@@ -174,7 +163,7 @@ def written_until(until: datetime, now: datetime, tz: ZoneInfo) -> str:
         return f"{local:%H:%M}"
     if (local.date() - today).days == 1:
         return f"demain {local:%H:%M}"
-    return f"{WEEKDAYS_FR[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
+    return f"{short_day(local)} {local:%H:%M}"
 
 
 def spoken_until(until: datetime, now: datetime, tz: ZoneInfo) -> str:

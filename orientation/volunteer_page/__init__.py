@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, Response, request
 
 from orientation import signed_links
+from orientation.console import messages
 from orientation.models import Territory
 from orientation.runtime import db, runtime
 from orientation.services import messaging, outcomes
@@ -26,6 +27,7 @@ from volunteers.sms import next_shifts, shift_text
 bp = Blueprint("links", __name__, url_prefix=controls.PAGE_PATH, template_folder="templates")
 
 SHIFTS_SHOWN = 6
+WORDS = messages.VOLUNTEER_PAGE
 
 
 signed_links.refuse_with_pages(bp)
@@ -37,17 +39,13 @@ def _volunteer() -> tuple[Volunteer, Territory]:
         volunteer_id = controls.read_page_token(runtime().config.secret_key, signed_links.token(), signed_links.now())
     except outcomes.FormLinkError as exc:
         if exc.expired:
-            raise signed_links.Refused(
-                410, "Ce lien a expiré", "Le prochain SMS de rappel vous en apportera un nouveau."
-            ) from exc
-        raise signed_links.Refused(404, "Lien inconnu", "Vérifiez que le lien du SMS est complet.") from exc
+            raise signed_links.Refused(410, messages.LINK_EXPIRED, WORDS["expired"]) from exc
+        raise signed_links.Refused(404, *messages.LINK_UNKNOWN) from exc
     session = db()
     volunteer = session.get(Volunteer, volunteer_id)
-    if volunteer is None or not volunteer.active:
-        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
-    territory = session.get(Territory, volunteer.territory_id)
-    if territory is None:
-        raise signed_links.Refused(403, "Ce lien n'est plus actif", "Contactez la coordination de la CPTS.")
+    territory = session.get(Territory, volunteer.territory_id) if volunteer is not None else None
+    if volunteer is None or not volunteer.active or territory is None:
+        raise signed_links.Refused(403, *messages.LINK_INACTIVE)
     return volunteer, territory
 
 
@@ -90,7 +88,7 @@ def act() -> Response:
     rt = runtime()
     now = signed_links.now()
     if not outcomes.nonce_is_valid(rt.config.secret_key, signed_links.token(), request.form.get("nonce", ""), now):
-        raise signed_links.Refused(400, "Formulaire périmé", "Rouvrez le lien du SMS et recommencez.")
+        raise signed_links.Refused(400, messages.FORM_STALE, WORDS["stale"])
     action = request.form.get("action", "")
     session = db()
     tz = ZoneInfo(territory.timezone)
@@ -98,17 +96,16 @@ def act() -> Response:
         steered = controls.pause(session, volunteer, territory, now, via="page", live=rt.live_messaging)
         decision = steered.decision
         if decision is None or decision.until is None:
-            message = "Aucune permanence en cours ni à venir à votre nom : il n'y a rien à suspendre."
+            message = WORDS["nothing_to_pause"]
         elif decision.current:
-            message = f"Vos appels sont suspendus jusqu'à {controls.written_until(decision.until, now, tz)}."
+            message = WORDS["paused"].format(until=controls.written_until(decision.until, now, tz))
         else:
-            until = controls.written_until(decision.until, now, tz)
-            message = f"Votre prochaine permanence est suspendue jusqu'à {until}."
+            message = WORDS["next_paused"].format(until=controls.written_until(decision.until, now, tz))
     elif action == "available":
         steered = controls.available(session, volunteer, territory, now, via="page")
-        message = "Vous recevez à nouveau les appels pendant vos permanences."
+        message = WORDS["available"]
     else:
-        return _render(volunteer, territory, 422, error="Choisissez « Suspendre » ou « Disponible ».")
+        return _render(volunteer, territory, 422, error=WORDS["choose"])
     session.commit()
     if steered.queued:
         # The coordinator's SMS: sent now when possible, else by the clock's outbox job on its next pass.

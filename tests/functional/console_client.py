@@ -9,8 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from orientation.clock import FrozenClock
 from orientation.console.accounts import create_user
 from orientation.console.models import User
+from orientation.models import Territory
 from tests import factories
 
 PASSWORD = "correct horse battery"
@@ -57,3 +59,11 @@ def post(client: FlaskClient, path: str, data: dict[str, object], page: str | No
     token = csrf_token(client, page or path)
     response = client.post(path, data={**data, "csrf_token": token})
     return response.status_code, response.get_data(as_text=True), response.headers.get("Location", "")
+
+
+def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient]:
+    """A territory and its coordinator, logged in ("coord@example.org")."""
+    # The clock is set by the fixture before the login: a console session ends after 30 idle minutes.
+    territory = factories.territory(session, clock())
+    account(session, clock(), territory_id=territory.id)
+    return territory, login(app, "coord@example.org")

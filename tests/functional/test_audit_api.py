@@ -14,14 +14,13 @@ from orientation.models import AuditEntry
 from orientation.services import audit
 from tests import factories
 from tests.functional.api_client import api, other_territory
-from tests.integration.test_privacy_retention import _closed_call
 
 
 def test_reading_a_request_through_the_api_is_in_the_audit_log_with_the_token_name(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
     territory = factories.territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
     client = api(app, session, clock(), name="coordinatrice", territory_id=territory.id)
 
     assert client.get(f"/requests/{request.reference}").status_code == 200
@@ -40,7 +39,7 @@ def test_reading_a_request_through_the_api_is_in_the_audit_log_with_the_token_na
 def test_a_read_refused_for_another_territory_leaves_no_entry(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     lyon = other_territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
     client = api(app, session, clock(), name="lyon", territory_id=lyon.id)
 
     assert client.get(f"/requests/{request.reference}").status_code == 404
@@ -51,7 +50,7 @@ def test_changing_an_outcome_or_a_note_is_audited_with_the_fields_but_never_the_
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
     territory = factories.territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
     client = api(app, session, clock(), name="coordinatrice")
 
     assert client.patch(f"/requests/{request.reference}", {"outcome": "oriented"}).status_code == 200
@@ -69,8 +68,8 @@ def test_an_administrator_lists_the_log_filtered_by_reference_territory_and_peri
     now = clock()
     paris = factories.territory(session, now)
     lyon = other_territory(session, now)
-    first = _closed_call(session, paris, now - timedelta(days=3))
-    second = _closed_call(session, lyon, now - timedelta(days=3))
+    first = factories.closed_call(session, paris, now - timedelta(days=3))
+    second = factories.closed_call(session, lyon, now - timedelta(days=3))
     audit.record(session, "user:ana@cpts.fr", "read", first, now - timedelta(days=2))
     audit.record(session, "user:ana@cpts.fr", "read", second, now - timedelta(days=1))
     audit.record(session, "token:export", "read", first, now - timedelta(hours=1))
@@ -97,7 +96,7 @@ def test_an_administrator_lists_the_log_filtered_by_reference_territory_and_peri
 def test_the_log_comes_a_page_at_a_time(app: Flask, session: Session, clock: FrozenClock) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=3))
+    request = factories.closed_call(session, territory, now - timedelta(days=3))
     for minute in range(5):
         audit.record(session, f"token:t{minute}", "read", request, now + timedelta(minutes=minute))
     session.commit()
@@ -117,7 +116,7 @@ def test_the_log_comes_a_page_at_a_time(app: Flask, session: Session, clock: Fro
 
 def test_a_territory_token_does_not_see_the_log_exists(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
     audit.record(session, "user:ana@cpts.fr", "read", request, clock())
     session.commit()
     scoped = api(app, session, clock(), name="paris", territory_id=territory.id)
@@ -130,7 +129,7 @@ def test_a_territory_token_does_not_see_the_log_exists(app: Flask, session: Sess
 
 def test_bad_filters_are_422_and_odd_references_match_nothing(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
     audit.record(session, "token:x", "read", request, clock())
     session.commit()
     admin = api(app, session, clock(), name="admin")
@@ -156,7 +155,7 @@ def test_an_action_the_log_does_not_know_yet_is_kept_as_given_rather_than_failin
     session: Session, clock: FrozenClock
 ) -> None:
     territory = factories.territory(session, clock())
-    request = _closed_call(session, territory, clock() - timedelta(days=1))
+    request = factories.closed_call(session, territory, clock() - timedelta(days=1))
 
     audit.record(session, "user:ana@cpts.fr", "print", request, clock())
     session.commit()

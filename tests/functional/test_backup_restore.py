@@ -24,7 +24,6 @@ from orientation.models import Event, Request
 from orientation.services import audit
 from orientation.services.stats import figures_for
 from tests import factories
-from tests.integration.test_privacy_retention import _closed_call
 
 # PostgreSQL only: the other databases of the suite's parametrisation are left out.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -85,7 +84,7 @@ def test_a_dump_restored_into_a_fresh_database_holds_the_same_requests_timelines
     now = clock()
     territory = factories.territory(session, now)
     factories.volunteer(session, territory, now)
-    request = _closed_call(session, territory, now - timedelta(days=1))
+    request = factories.closed_call(session, territory, now - timedelta(days=1))
     audit.record(session, "token:admin", "read", request, now)
     session.commit()
     events = session.scalars(select(Event).where(Event.request_id == request.id).order_by(Event.id)).all()

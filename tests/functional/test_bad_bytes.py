@@ -19,7 +19,7 @@ from orientation.edge import API_MESSAGE, refused_field
 from orientation.models import Request
 from tests import factories
 from tests.functional.api_client import anonymous, api, other_territory
-from tests.functional.console_client import PASSWORD, account, csrf_token, login
+from tests.functional.console_client import PASSWORD, account, coordinator, csrf_token
 from tests.functional.test_console_pages import make_request
 from volunteers.models import Volunteer
 
@@ -66,9 +66,7 @@ def test_a_crlf_in_next_is_refused_and_never_reaches_the_location_header(
 def test_nul_bytes_in_console_urls_queries_and_forms_are_400_and_change_nothing(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     token = csrf_token(client, f"/t/{territory.id}/benevoles/nouveau")
 
     _refused_in_french(client.get(f"/t/{territory.id}/demandes/P20-2026-000001%00"))

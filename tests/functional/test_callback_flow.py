@@ -4,7 +4,6 @@ engine plays Twilio on those calls, and the figures move exactly as the coordina
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,45 +13,19 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from callflows.telephony import TwilioTelephony
-from orientation import create_app
 from orientation.clock import FrozenClock
-from orientation.config import Config
 from orientation.models import Attempt, Event, OutboxMessage, Request
-from orientation.runtime import Runtime
-from orientation.services import callbacks
+from orientation.services import callback_jobs
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.functional.api_client import api
-from tests.functional.twilio_client import call, said, send_sms, transport
+from tests.functional.twilio_client import call, message_left, runtime_of, said, send_sms, transport
 from volunteers.models import Volunteer
 
 PATIENT = "+33611223344"
 COORDINATOR = "+33699999999"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1: it records the calls and SMS the app asks for."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
-def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwilioRest) -> Iterator[Flask]:
-    """The app with real telephony pointed at the fake: calls and SMS really leave the outbox."""
-    sender = TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url)
-    app = create_app(config, clock=clock, sender=sender)
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["orientation"].engine.dispose()
-
-
-def _rt(app: Flask) -> Runtime:
-    runtime: Runtime = app.extensions["orientation"]
-    return runtime
 
 
 def _request(session: Session) -> Request:
@@ -82,18 +55,6 @@ def _answer(app: Flask, placed: RecordedRequest, **engine: Any) -> VoiceCall:
     return leg
 
 
-def _message_left_by_nobody_answering(app: Flask) -> VoiceCall:
-    patient = call(app, from_=PATIENT)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
-    while patient.state == "dial_leg":
-        patient.leg_no_answer()
-    assert patient.state == "record"
-    patient.record(duration=25)
-    return patient
-
-
 def _figures(app: Flask, session: Session, clock: FrozenClock) -> dict[str, Any]:
     response = api(app, session, clock(), name=f"stats-{clock().timestamp()}").get("/stats")
     assert response.status_code == 200
@@ -108,7 +69,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
     first = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     second = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     message_left_at = clock()
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     waiting = _request(session)
     assert waiting.status == "callback_pending" and waiting.had_message and waiting.recording_url
     before = _figures(live_app, session, clock)
@@ -125,7 +86,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
 
     # The clock process, five minutes later, phones the volunteer least recently offered a call.
     clock.advance(minutes=5)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     [offer] = _calls(fake)
     assert offer.form["From"] == factories.LINE_NUMBER
     assert offer.form["Url"].startswith(f"{PUBLIC_BASE_URL}/twilio/callback/offer?attempt=")
@@ -194,10 +155,10 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
         session, clock(), coordinator_phone=COORDINATOR, settings={"callback_spacing_minutes": 20}
     )
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     for round_number in (1, 2, 3):
         clock.advance(minutes=20)
-        assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+        assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
         leg = _answer(live_app, _calls(fake)[-1])
         leg.press("1")
         leg.press("1")
@@ -210,7 +171,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
             assert "Nous le rappellerons plus tard" in said(leg)
             # Not before the spacing: the job leaves it alone.
             clock.advance(minutes=19)
-            assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+            assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
             clock.advance(minutes=-19)
     closed = _request(session)
     assert closed.status == "closed" and closed.outcome == "unreachable" and closed.callback_done_at is None
@@ -220,7 +181,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
     outcome_events = session.scalars(select(Event).where(Event.kind == "outcome")).all()
     assert [(e.actor, e.payload["to"]) for e in outcome_events] == [("line", "unreachable")]
     clock.advance(hours=2)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
 
 
 def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the_patient(
@@ -229,9 +190,9 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 45})
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     clock.advance(minutes=1)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     first = _answer(live_app, _calls(fake)[0])
     first.press("1")
     first.press("2")
@@ -243,15 +204,15 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     assert pending.status == "callback_pending" and pending.callback_attempts == 0
     assert pending.next_callback_at == clock() + timedelta(minutes=45)
     clock.advance(minutes=45)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     assert len(_calls(fake)) == 3
 
 
 def _offer_answered(live_app: Flask, fake: FakeTwilioRest, clock: FrozenClock, **engine: Any) -> VoiceCall:
     """A message left, the clock's offer answered by the volunteer, who presses 1, hears the request and 1."""
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     clock.advance(minutes=5)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     leg = _answer(live_app, _calls(fake)[-1], **engine)
     leg.press("1")
     leg.press("1")
@@ -264,8 +225,8 @@ def test_a_voicemail_answering_the_offer_records_nothing_personal(
 ) -> None:
     territory = factories.territory(session, clock(), settings={"callback_spacing_minutes": 30})
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    message_left(live_app)
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     voicemail = _answer(live_app, _calls(fake)[0])
     voicemail.silence()
     voicemail.silence()
@@ -344,9 +305,9 @@ def test_a_volunteer_who_does_not_pick_up_passes_the_request_to_the_next_one(
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     clock.advance(minutes=1)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     unanswered = _calls(fake)[0]
     status = {"CallSid": "CA" + "7" * 32, "CallStatus": "no-answer", "AccountSid": fake.account_sid}
     assert transport(live_app).post(unanswered.form["StatusCallback"], status)[0] == 200
@@ -362,10 +323,10 @@ def test_no_call_back_is_made_while_the_line_is_closed(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     territory.opening_hours = "Mo-Fr 08:00-09:00"  # Tuesday 10:00 in Paris: closed now
     session.commit()
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
     assert _calls(fake) == []
 
 
@@ -374,8 +335,8 @@ def test_a_call_back_webhook_without_twilio_signature_is_refused_and_changes_not
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    message_left(live_app)
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     url = _calls(fake)[0].form["Url"].replace(PUBLIC_BASE_URL, "")
     answer_url = url.replace("/offer", "/answer")
     client = live_app.test_client()
@@ -399,7 +360,7 @@ def test_requests_without_a_number_to_call_are_left_to_the_coordinator(
     patient.leg_no_answer()
     patient.record(duration=10)
     assert _request(session).status == "callback_pending" and _request(session).caller is None
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 0
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
     assert _calls(fake) == []
 
 
@@ -408,7 +369,7 @@ def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention
 ) -> None:
     territory = factories.territory(session, clock(), settings={"recording_retention_days": 10})
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     request = _request(session)
     sid = request.recording_sid
     assert sid is not None
@@ -418,15 +379,15 @@ def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention
     request.closed_at = clock()
     session.commit()
     clock.advance(days=9, hours=23)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 0
     clock.advance(hours=1)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 1
     assert fake.state.deleted_recordings == {sid}
     purged = _request(session)
     assert purged.recording_sid is None and purged.recording_url is None and purged.had_message
     event = session.scalars(select(Event).where(Event.kind == "recording.deleted")).one()
     assert event.actor == "retention"
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 0
 
 
 def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_already_gone_is_cleared(
@@ -434,16 +395,16 @@ def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_alr
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     request = _request(session)
     request.status, request.outcome, request.closed_at = "closed", "no_solution", clock()
     session.commit()
     clock.advance(days=31)
     fake.fail_next(status=500)
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 0
+    assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 0
     assert _request(session).recording_sid is not None
     # Never made known to the fake account: deleted meanwhile, Twilio says 404.
-    assert callbacks.purge_recordings(_rt(live_app), clock()) == 1
+    assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 1
     assert _request(session).recording_sid is None
 
 
@@ -456,12 +417,12 @@ def test_the_migration_adds_the_call_back_columns(engine: Engine) -> None:
 def test_without_a_twilio_account_offers_stay_in_the_outbox(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(app)
-    assert callbacks.work_callbacks(_rt(app), clock()) == 1
+    message_left(app)
+    assert callback_jobs.work_callbacks(runtime_of(app), clock()) == 1
     stored = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "callback_offer")).one()
     assert stored.status == "stored" and stored.channel == "call"
     # Nobody settles it: after STALE_OFFER the next run hands it on (here, to the same only volunteer).
     clock.advance(minutes=11)
-    assert callbacks.work_callbacks(_rt(app), clock()) == 0
+    assert callback_jobs.work_callbacks(runtime_of(app), clock()) == 0
     first = session.scalars(select(Attempt).where(Attempt.kind == "callback").order_by(Attempt.id)).first()
     assert first is not None and first.result == "no_answer"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from orientation import cli, create_app, migrate
+from orientation import create_app, migrate
 from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.db import make_engine
@@ -25,29 +25,11 @@ from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.functional.api_client import anonymous, other_territory
+from tests.functional.cli_runner import run
 from volunteers.models import Shift, ShiftPattern, Volunteer
 
 ACCOUNT = "AC" + "7" * 32
 SECRET = "cli-test-auth-token"
-# Variables of the operator's shell that would change what the command does; unset unless a test sets them.
-_CLEAN = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL", "ORIENTATION_ENV")
-
-
-@pytest.fixture
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> FrozenClock:
-    """The CLI reads the test clock instead of the wall clock."""
-    monkeypatch.setattr(cli, "_now", clock)
-    return clock
-
-
-def run(args: list[str], tmp_path: Path, database_url: str | None = None, **env: str) -> Result:
-    """Invoke `orientation ARGS` in-process with a clean environment pointing at the given database."""
-    environment: dict[str, str | None] = dict.fromkeys(_CLEAN)
-    environment["ORIENTATION_INSTANCE"] = str(tmp_path / "instance")
-    if database_url is not None:
-        environment["DATABASE_URL"] = database_url
-    environment.update(env)
-    return CliRunner().invoke(cli.main, args, env=environment, catch_exceptions=False)
 
 
 def _last_line(result: Result) -> str:

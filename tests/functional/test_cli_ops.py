@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,32 +19,19 @@ from orientation.services import messaging
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.functional.cli_runner import run
 
 ACCOUNT = "AC" + "7" * 32
 SECRET = "cli-ops-auth-token"
-_CLEAN = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL", "ORIENTATION_ENV")
 
 
-@pytest.fixture(autouse=True)
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> FrozenClock:
-    """The CLI (and the app it builds for a job) reads the test clock."""
-    monkeypatch.setattr(cli, "_now", clock)
-    return clock
+pytestmark = pytest.mark.usefixtures("frozen_cli")  # the CLI reads the test clock in every test
 
 
 @pytest.fixture
 def twilio() -> Iterator[FakeTwilioRest]:
     with FakeTwilioRest(account_sid=ACCOUNT, auth_token=SECRET) as server:
         yield server
-
-
-def run(args: list[str], tmp_path: Path, database_url: str | None = None, **env: str) -> Result:
-    environment: dict[str, str | None] = dict.fromkeys(_CLEAN)
-    environment["ORIENTATION_INSTANCE"] = str(tmp_path / "instance")
-    if database_url is not None:
-        environment["DATABASE_URL"] = database_url
-    environment.update(env)
-    return CliRunner().invoke(cli.main, args, env=environment, catch_exceptions=False)
 
 
 def test_jobs_list_shows_every_clock_job_with_its_schedule(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from orientation.spreadsheet import FRENCH, RFC4180
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import other_territory
-from tests.functional.console_client import account, login
+from tests.functional.console_client import account, coordinator, login
 from tests.functional.test_console_pages import make_request
 
 
@@ -60,9 +60,7 @@ def _exports(session: Session) -> list[AuditEntry]:
 def test_the_aci_csv_downloaded_from_the_exports_page_is_the_export_of_the_same_period(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     _requests_over_two_months(session, territory)
 
     page = client.get(f"/t/{territory.id}/exports?du=2026-10-01&au=2026-11-30").get_data(as_text=True)
@@ -134,9 +132,7 @@ def test_an_administrator_downloads_the_aci_figures_of_any_territory(
 def test_a_period_ending_before_it_starts_downloads_nothing_and_says_why(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
 
     response = client.get(f"/t/{territory.id}/exports/aci.csv?du=2026-11-30&au=2026-11-01", follow_redirects=True)
 
@@ -148,9 +144,7 @@ def test_a_period_ending_before_it_starts_downloads_nothing_and_says_why(
 def test_the_exports_page_is_in_the_navigation_and_defaults_to_this_month_so_far(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
 
     dashboard = client.get(f"/t/{territory.id}/").get_data(as_text=True)
     page = client.get(f"/t/{territory.id}/exports").get_data(as_text=True)
@@ -172,9 +166,7 @@ def test_the_export_period_is_parsed_from_the_form_with_clear_errors() -> None:
 def test_the_console_request_log_and_the_command_line_export_are_one_file_with_the_same_columns(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     _requests_over_two_months(session, territory)
     since, until = period_bounds(date(2026, 10, 1), date(2026, 11, 30), ZoneInfo(territory.timezone))
 
@@ -192,9 +184,7 @@ def test_the_console_request_log_and_the_command_line_export_are_one_file_with_t
 def test_a_download_of_the_request_log_stopped_after_a_few_lines_leaves_nothing_open(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     _requests_over_two_months(session, territory)
 
     response = client.get(f"/t/{territory.id}/demandes.csv")
@@ -209,9 +199,7 @@ def test_a_download_of_the_request_log_stopped_after_a_few_lines_leaves_nothing_
 def test_an_unknown_format_downloads_nothing_and_says_which_ones_exist(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
 
     aci = client.get(f"/t/{territory.id}/exports/aci.csv?format=xlsx", follow_redirects=True)
     log = client.get(f"/t/{territory.id}/demandes.csv?format=xlsx&motif=orientation", follow_redirects=False)
@@ -224,9 +212,7 @@ def test_an_unknown_format_downloads_nothing_and_says_which_ones_exist(
 def test_the_exports_page_links_to_the_machine_form_of_both_files(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     _requests_over_two_months(session, territory)
 
     page = client.get(f"/t/{territory.id}/exports?du=2026-11-01&au=2026-11-30").get_data(as_text=True)

@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.models import Territory
-from tests import factories
 from tests.conftest import PARIS
-from tests.functional.console_client import account, login, post
+from tests.functional import console_client
+from tests.functional.console_client import post
 
 
 def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient, str]:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    return territory, login(app, "coord@example.org"), f"/t/{territory.id}/parametres"
+    territory, client = console_client.coordinator(app, session, clock)
+    return territory, client, f"/t/{territory.id}/parametres"
 
 
 def preview_lines(html: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from itertools import count
 from typing import Any
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from orientation.models import Attempt, Event, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
 from tests.conftest import PARIS
-from tests.functional.console_client import account, login, post
+from tests.functional.console_client import coordinator, post
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 
 _numbers = count(1)
@@ -41,12 +40,6 @@ def make_request(session: Session, territory: Territory, created_at: datetime, *
     session.add(request)
     session.commit()
     return request
-
-
-def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient]:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    return territory, login(app, "coord@example.org")
 
 
 def text_of(html: str) -> str:

@@ -5,20 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
 from orientation.clock import FrozenClock
-from orientation.models import Request, Territory
+from orientation.models import Request
 from tests import factories
-from tests.functional.console_client import account, login
-
-
-def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient]:
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    return territory, login(app, "coord@example.org")
+from tests.functional.console_client import coordinator
 
 
 def test_volunteer_numbers_are_shown_in_pairs_as_tel_links_in_the_list_and_on_their_page(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,28 +12,13 @@ from orientation.clock import FrozenClock
 from orientation.models import Territory
 from tests import factories
 from tests.conftest import PARIS
-from tests.functional.console_client import account, login, post
+from tests.functional.console_client import coordinator, post
 from volunteers.models import RotaVersion, Shift, ShiftPattern, Volunteer
 
 
-def coordinator(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, FlaskClient]:
-    # The clock is set by the fixture before the login: a console session ends after 30 idle minutes.
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    return territory, login(app, "coord@example.org")
-
-
 def a_shift(session: Session, volunteer: Volunteer, clock: FrozenClock, day: int = 26) -> Shift:
-    shift = Shift(
-        volunteer_id=volunteer.id,
-        starts_at=datetime(2026, 11, day, 9, tzinfo=PARIS),
-        ends_at=datetime(2026, 11, day, 12, tzinfo=PARIS),
-        motives=[],
-        created_at=clock(),
-    )
-    session.add(shift)
-    session.commit()
-    return shift
+    starts_at, ends_at = datetime(2026, 11, day, 9, tzinfo=PARIS), datetime(2026, 11, day, 12, tzinfo=PARIS)
+    return factories.shift(session, volunteer, clock(), starts_at, ends_at)
 
 
 def stamp(session: Session, territory: Territory) -> str | None:
@@ -107,18 +91,7 @@ def test_a_shift_of_another_territory_cannot_be_touched(app: Flask, session: Ses
 def test_a_weekly_pattern_is_ended_from_a_date(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory, client = coordinator(app, session, clock)
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
-    pattern = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[1, 3],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(pattern)
-    session.commit()
+    pattern = factories.pattern(session, volunteer, clock(), [1, 3])
     rota = f"/t/{territory.id}/rota"
     assert f'id="pattern-{pattern.id}"' in client.get(rota).get_data(as_text=True)
     status, body, _ = post(
@@ -138,18 +111,7 @@ def test_ending_a_pattern_in_the_past_is_refused_beside_the_field(
 ) -> None:
     territory, client = coordinator(app, session, clock)
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
-    pattern = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[0],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(pattern)
-    session.commit()
+    pattern = factories.pattern(session, volunteer, clock(), [0])
     rota = f"/t/{territory.id}/rota"
     status, body, _ = post(client, f"{rota}/modele/{pattern.id}/fin", {"valid_until": "2026-11-20"}, page=rota)
     assert status == 422
@@ -209,18 +171,7 @@ def test_a_past_pattern_start_or_replacement_day_is_refused(app: Flask, session:
     assert status == 422 and 'id="err-pattern-valid_from"' in body and "Cette date est passée" in body
     form = body.split('id="form-pattern"')[1].split("</form>")[0]
     assert 'value="0" checked' in form and 'value="09:00"' in form and 'value="2026-11-23"' in form
-    pattern = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[0],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(pattern)
-    session.commit()
+    pattern = factories.pattern(session, volunteer, clock(), [0])
     status, body, _ = post(
         client, f"{rota}/remplacement", {"pattern_id": str(pattern.id), "on_date": "2026-11-23"}, page=rota
     )
@@ -267,18 +218,7 @@ def test_the_replacement_link_of_a_pattern_prefills_the_replacement_form(
 ) -> None:
     territory, client = coordinator(app, session, clock)
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
-    pattern = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[3],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(pattern)
-    session.commit()
+    pattern = factories.pattern(session, volunteer, clock(), [3])
     page = client.get(f"/t/{territory.id}/rota").get_data(as_text=True)
     link = page.split(f'id="pattern-{pattern.id}"')[1].split("</li>")[0]
     assert f"remplacer={pattern.id}#ajout-remplacement" in link

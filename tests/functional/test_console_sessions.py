@@ -32,13 +32,6 @@ def home(session: Session, clock: FrozenClock) -> str:
     return f"/t/{territory.id}/"
 
 
-@pytest.fixture
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> FrozenClock:
-    """The CLI reads the test clock instead of the wall clock."""
-    monkeypatch.setattr(cli, "_now", clock)
-    return clock
-
-
 def _copy(client: FlaskClient, app: Flask) -> FlaskClient:
     """Another browser holding a copy of the client's session cookie (as an attacker who copied it would)."""
     cookie = client.get_cookie(COOKIE)

@@ -15,7 +15,7 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Event, Request
 from tests import factories
-from tests.functional.console_client import account, login, post
+from tests.functional.console_client import account, coordinator, login, post
 
 
 def test_a_call_played_on_the_simulator_page_reaches_a_volunteer_and_lands_in_the_log(
@@ -71,9 +71,7 @@ def test_the_simulator_is_off_when_not_enabled(
     config: Config, clock: FrozenClock, engine: Engine, session: Session, tmp_path: Path
 ) -> None:
     app = create_app(config.with_overrides(simulator_enabled=False), clock=clock)
-    territory = factories.territory(session, clock())
-    account(session, clock(), territory_id=territory.id)
-    client = login(app, "coord@example.org")
+    territory, client = coordinator(app, session, clock)
     assert client.get("/simulateur").status_code == 404
     assert "Simulateur" not in client.get(f"/t/{territory.id}/").get_data(as_text=True)
     app.extensions["orientation"].engine.dispose()

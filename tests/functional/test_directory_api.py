@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from directory.services import import_file
+from directory.importing import import_file
 from orientation.clock import FrozenClock
 from orientation.db import make_session_factory
 from orientation.models import Territory

@@ -16,7 +16,7 @@ from orientation import create_app, journal
 from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Event, Request
-from orientation.services import callbacks
+from orientation.services import callback_jobs
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest
@@ -125,7 +125,7 @@ def test_a_call_back_offer_the_line_places_carries_the_french_fallback_url(
     assert session.scalars(select(Request.status)).one() == "callback_pending"
 
     clock.advance(minutes=5)
-    assert callbacks.work_callbacks(twilio_app.extensions["orientation"], clock()) == 1
+    assert callback_jobs.work_callbacks(twilio_app.extensions["orientation"], clock()) == 1
 
     [offer] = fake.requests_to("/Calls.json", "POST")
     assert offer.form["FallbackUrl"] == f"{PUBLIC_BASE_URL}/twilio/fallback?call=placed"

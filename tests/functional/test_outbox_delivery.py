@@ -5,7 +5,6 @@ callback; and a call create left without an answer never rings a volunteer twice
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,61 +14,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from callflows.telephony import TelephonyError, TwilioTelephony
-from orientation import create_app, delivery, scheduler
+from orientation import delivery, scheduler
 from orientation.clock import FrozenClock
-from orientation.config import Config
 from orientation.models import Attempt, Event, OutboxMessage, Request
-from orientation.runtime import Runtime
-from orientation.services import callbacks
+from orientation.services import callback_jobs, callback_policy, callbacks
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.functional.console_client import account, login
-from tests.functional.twilio_client import call, transport
-
-PATIENT = "+33611223344"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
-def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwilioRest) -> Iterator[Flask]:
-    """The app with real telephony pointed at the fake: SMS and calls really leave the outbox."""
-    app = create_app(config, clock=clock, sender=TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url))
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["orientation"].engine.dispose()
-
-
-def _rt(app: Flask) -> Runtime:
-    runtime: Runtime = app.extensions["orientation"]
-    return runtime
-
-
-def _connected_call(app: Flask) -> None:
-    """A call answered by a volunteer; its end sends the volunteer the outcome request by SMS."""
-    patient = call(app, from_=PATIENT)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=90)
-
-
-def _message_left_by_nobody_answering(app: Flask) -> None:
-    patient = call(app, from_=PATIENT)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
-    while patient.state == "dial_leg":
-        patient.leg_no_answer()
-    patient.record(duration=25)
+from tests.functional.twilio_client import connected_call, message_left, runtime_of, transport
 
 
 def _outcome_sms(session: Session) -> OutboxMessage:
@@ -101,7 +54,7 @@ def test_a_permanent_error_fails_the_sms_with_its_code_and_it_is_never_sent_agai
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
     fake.fail_for(volunteer.phone, code, 400, f"Error about {volunteer.phone}")
-    _connected_call(live_app)
+    connected_call(live_app)
 
     row = _outcome_sms(session)
     assert (row.status, row.error_code, row.attempts, row.next_attempt_at) == ("failed", code, 1, None)
@@ -110,7 +63,7 @@ def test_a_permanent_error_fails_the_sms_with_its_code_and_it_is_never_sent_agai
     assert event.request_id == row.request_id and event.payload["error_code"] == code
 
     clock.advance(hours=2)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 0
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 0
     assert len(_posts(fake, "Messages")) == 1
 
 
@@ -120,7 +73,7 @@ def test_the_request_page_shows_a_failed_sms_and_its_twilio_error(
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
     fake.fail_for(volunteer.phone, 21614, 400, "not a mobile")
-    _connected_call(live_app)
+    connected_call(live_app)
     request = session.scalars(select(Request)).one()
     user = account(session, clock(), territory_id=territory.id)
     page = login(live_app, user.email).get(f"/t/{territory.id}/demandes/{request.reference}").get_data(as_text=True)
@@ -137,16 +90,16 @@ def test_a_transient_error_leaves_the_sms_queued_until_its_next_try_then_it_goes
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
     fake.fail_next(status, code, "Busy")
-    _connected_call(live_app)
+    connected_call(live_app)
 
     row = _outcome_sms(session)
     assert (row.status, row.error_code, row.attempts) == ("queued", code, 1)
     assert row.next_attempt_at == clock() + timedelta(minutes=1)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 0  # not yet due
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 0  # not yet due
     clock.advance(seconds=59)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 0
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 0
     clock.advance(seconds=1)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 1
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 1
 
     row = _outcome_sms(session)
     assert (row.status, row.attempts, row.next_attempt_at) == ("sent", 2, None)
@@ -162,17 +115,17 @@ def test_after_the_last_try_a_transient_failure_is_final_and_on_the_timeline(
     factories.volunteer(session, territory, clock())
     for _ in range(delivery.MAX_ATTEMPTS):
         fake.fail_next(500, 20500, "Internal Server Error")
-    _connected_call(live_app)
+    connected_call(live_app)
     for _ in range(delivery.MAX_ATTEMPTS - 1):
         clock.advance(minutes=30)
-        scheduler.dispatch_outbox(_rt(live_app), clock())
+        scheduler.dispatch_outbox(runtime_of(live_app), clock())
 
     row = _outcome_sms(session)
     assert (row.status, row.attempts, row.error_code) == ("failed", delivery.MAX_ATTEMPTS, 20500)
     assert len(_posts(fake, "Messages")) == delivery.MAX_ATTEMPTS
     assert len(_events(session, "outbox.failed")) == 1
     clock.advance(hours=1)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 0
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 0
 
 
 def test_an_sms_whose_answer_was_lost_is_sent_again_at_the_next_try(
@@ -181,11 +134,11 @@ def test_an_sms_whose_answer_was_lost_is_sent_again_at_the_next_try(
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
     fake.drop_next(carried_out=True)
-    _connected_call(live_app)
+    connected_call(live_app)
     row = _outcome_sms(session)
     assert (row.status, row.attempts, row.error_code) == ("queued", 1, None)
     clock.advance(minutes=1)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 1
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 1
     # Twilio had taken the first: the volunteer may get the text twice, never zero times.
     assert len(fake.state.messages) == 2 and _outcome_sms(session).status == "sent"
 
@@ -222,7 +175,7 @@ def test_delivery_reports_are_recorded_once_and_never_undone_by_a_late_one(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     row = _outcome_sms(session)
     assert row.status == "sent" and row.provider_sid in fake.state.messages
     sid = row.provider_sid
@@ -246,7 +199,7 @@ def test_an_undelivered_sms_keeps_its_error_code_and_shows_on_the_request_page(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     row = _outcome_sms(session)
     assert _report(live_app, fake, row.provider_sid or "", "undelivered", 30005) == 200
     row = _outcome_sms(session)
@@ -262,7 +215,7 @@ def test_a_report_unsigned_or_about_another_message_changes_nothing(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     row = _outcome_sms(session)
     url, form = fake.status_report(row.provider_sid or "", "failed", 30008)
     assert live_app.test_client().post(url.removeprefix(PUBLIC_BASE_URL), data=form).status_code == 403
@@ -282,16 +235,16 @@ def test_an_offer_placed_again_after_a_transient_error_keeps_its_status_callback
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     fake.fail_next(503, 20503, "Service Unavailable")
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     [row] = _offer_rows(session)
     assert (row.status, row.attempts) == ("queued", 1)
 
     clock.advance(minutes=1)
-    assert scheduler.dispatch_outbox(_rt(live_app), clock()) == 1  # the clock's generic job places it
+    assert scheduler.dispatch_outbox(runtime_of(live_app), clock()) == 1  # the clock's generic job places it
     placed = _posts(fake, "Calls")[-1]
-    assert placed.form["StatusCallback"] == callbacks.status_url_for(placed.form["Url"])
+    assert placed.form["StatusCallback"] == callback_policy.status_url_for(placed.form["Url"])
     assert placed.form["StatusCallbackMethod"] == "POST"
 
 
@@ -301,17 +254,17 @@ def test_an_offer_call_twilio_placed_without_answering_us_is_not_placed_again_an
     territory = factories.territory(session, clock())
     for _ in range(2):
         factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     fake.drop_next(carried_out=True)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     [row] = _offer_rows(session)
     assert row.status == "uncertain" and row.provider_sid is None
     assert len(_events(session, "outbox.uncertain")) == 1
     [created] = fake.state.calls.values()
 
     clock.advance(minutes=2)  # the clock's jobs run meanwhile: nothing is placed again
-    scheduler.dispatch_outbox(_rt(live_app), clock())
-    callbacks.work_callbacks(_rt(live_app), clock())
+    scheduler.dispatch_outbox(runtime_of(live_app), clock())
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     first = _posts(fake, "Calls")
     assert len(first) == 1
 
@@ -330,16 +283,16 @@ def test_an_offer_call_that_never_reached_twilio_is_passed_on_after_the_stale_de
     territory = factories.territory(session, clock())
     for _ in range(2):
         factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
-    _message_left_by_nobody_answering(live_app)
+    message_left(live_app)
     fake.drop_next(carried_out=False)
-    assert callbacks.work_callbacks(_rt(live_app), clock()) == 1
+    assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 1
     assert _offer_rows(session)[0].status == "uncertain" and fake.state.calls == {}
 
     clock.advance(minutes=5)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
     assert len(_posts(fake, "Calls")) == 1  # still waiting: Twilio might yet report a call
     clock.advance(minutes=6)
-    callbacks.work_callbacks(_rt(live_app), clock())
+    callback_jobs.work_callbacks(runtime_of(live_app), clock())
 
     calls = _posts(fake, "Calls")
     assert len(calls) == 2 and calls[1].form["To"] != calls[0].form["To"]

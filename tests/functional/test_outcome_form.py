@@ -21,7 +21,7 @@ from orientation.services.outcomes import FORM_LINK_LIFETIME
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.functional.api_client import api, other_territory
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.models import Volunteer
 
 PATIENT = "+33611223344"
@@ -47,16 +47,6 @@ def _entry(session: Session, territory: Territory, clock: FrozenClock, name: str
     session.add(entry)
     session.commit()
     return entry
-
-
-def _connected_call(app: Flask, from_: str = PATIENT) -> None:
-    patient = call(app, from_=from_)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=120)
 
 
 def _link(session: Session, volunteer: Volunteer) -> str:
@@ -98,7 +88,7 @@ def _request(session: Session) -> Request:
 def _setup(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, Volunteer, str]:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app, key="2", seconds=120)
     return territory, volunteer, _link(session, volunteer)
 
 
@@ -241,7 +231,7 @@ def test_a_post_without_a_nonce_from_a_page_of_this_link_is_refused_and_changes_
     client = app.test_client()
     assert client.post(link, data={"outcome": "matched"}).status_code == 400
     clock.advance(minutes=10)
-    _connected_call(app, "+33622222222")
+    connected_call(app, "+33622222222", key="2", seconds=120)
     other_link = _link(session, volunteer)
     assert other_link != link
     borrowed = _nonce(client.get(other_link))

@@ -12,18 +12,8 @@ from orientation.models import Event, Request
 from orientation.services import requests as svc
 from tests import factories
 from tests.functional.api_client import other_territory
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.models import Volunteer
-
-
-def _connected_call(app: Flask, from_: str = "+33611223344") -> None:
-    patient = call(app, from_=from_)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=90)
 
 
 def _state(session: Session) -> list[tuple[str, str | None, int]]:
@@ -36,7 +26,7 @@ def _state(session: Session) -> list[tuple[str, str | None, int]]:
 def _volunteer_with_a_call(app: Flask, session: Session, clock: FrozenClock) -> Volunteer:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app)
     return volunteer
 
 
@@ -94,7 +84,7 @@ def test_a_reply_naming_another_volunteers_request_changes_nothing(
     territory = factories.territory(session, clock())
     taker = factories.volunteer(session, territory, clock())
     colleague = factories.volunteer(session, territory, clock(), on_shift=False)
-    _connected_call(app)
+    connected_call(app)
     reply = send_sms(app, colleague.phone, "P20-2026-000001 1")
     assert "Aucune demande" in reply or "pas ouverte" in reply
     assert _state(session) == [("connected", None, 0)]

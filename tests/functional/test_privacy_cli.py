@@ -4,42 +4,19 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from orientation import cli
 from orientation.clock import FrozenClock
 from orientation.models import AuditEntry, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
-from tests.integration.test_privacy_retention import CALLER, _closed_call
-
-
-@pytest.fixture
-def frozen_cli(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
-    """The CLI reads the test clock instead of the wall clock; its engines are closed after the test."""
-    monkeypatch.setattr(cli, "_now", clock)
-    engines: list[Engine] = []
-    real = cli._sessions
-
-    def tracked() -> sessionmaker[Session]:
-        factory = real()
-        engines.append(factory.kw["bind"])
-        return factory
-
-    monkeypatch.setattr(cli, "_sessions", tracked)
-    yield clock
-    # A connection left for the garbage collector warns in whatever test runs then (warnings are errors).
-    for engine in engines:
-        engine.dispose()
 
 
 def run(args: list[str], tmp_path: Path, database_url: str, input: str | None = None) -> Result:
@@ -60,13 +37,13 @@ def test_export_prints_the_json_of_everything_held_about_a_number_given_in_any_s
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
 
     result = run(["privacy", "export", "06 11 22 33 44"], tmp_path, database_url)
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert document["phone"] == CALLER
+    assert document["phone"] == factories.CALLER
     assert [r["reference"] for r in document["requests"]] == [request.reference]
     assert document["requests"][0]["timeline"]
     entry = session.scalars(select(AuditEntry)).one()
@@ -78,15 +55,15 @@ def test_export_to_a_file_is_readable_by_its_owner_only(
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    _closed_call(session, territory, now - timedelta(days=2))
+    factories.closed_call(session, territory, now - timedelta(days=2))
     target = tmp_path / "export.json"
 
-    result = run(["privacy", "export", CALLER, "--output", str(target)], tmp_path, database_url)
+    result = run(["privacy", "export", factories.CALLER, "--output", str(target)], tmp_path, database_url)
 
     assert result.exit_code == 0, result.output
-    assert "1 requests" in result.output and CALLER not in result.output
+    assert "1 requests" in result.output and factories.CALLER not in result.output
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert json.loads(target.read_text())["phone"] == CALLER
+    assert json.loads(target.read_text())["phone"] == factories.CALLER
 
 
 def test_a_number_that_is_not_one_is_refused(database_url: str, tmp_path: Path, frozen_cli: FrozenClock) -> None:
@@ -101,15 +78,15 @@ def test_erase_asks_first_and_answering_no_changes_nothing(
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
 
-    result = run(["privacy", "erase", CALLER], tmp_path, database_url, input="n\n")
+    result = run(["privacy", "erase", factories.CALLER], tmp_path, database_url, input="n\n")
 
     assert result.exit_code != 0
     assert "1 requests" in result.output and "+33 •• •• •• 44" in result.output
-    assert CALLER not in result.output
+    assert factories.CALLER not in result.output
     session.expire_all()
-    assert session.get(Request, request.id).caller == CALLER  # type: ignore[union-attr]
+    assert session.get(Request, request.id).caller == factories.CALLER  # type: ignore[union-attr]
     assert session.scalars(select(AuditEntry)).first() is None
 
 
@@ -118,11 +95,11 @@ def test_erase_with_yes_clears_the_number_keeps_the_figures_and_names_a_voluntee
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
-    volunteer = factories.volunteer(session, territory, now, phone=CALLER)
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
+    volunteer = factories.volunteer(session, territory, now, phone=factories.CALLER)
     before = figures_for(session, None, None, None)
 
-    result = run(["privacy", "erase", CALLER, "--yes"], tmp_path, database_url)
+    result = run(["privacy", "erase", factories.CALLER, "--yes"], tmp_path, database_url)
 
     assert result.exit_code == 0, result.output
     assert "erased: 1 requests, 2 messages" in result.output
@@ -140,7 +117,7 @@ def test_retention_shows_and_changes_a_territorys_period_and_pseudonymise_applie
 ) -> None:
     now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - relativedelta(months=7))
+    request = factories.closed_call(session, territory, now - relativedelta(months=7))
 
     shown = run(["privacy", "retention"], tmp_path, database_url)
     changed = run(["privacy", "retention", str(territory.id), "6"], tmp_path, database_url)

@@ -3,16 +3,14 @@ forgetting where it was, retry what Twilio refused, and scrub the number from th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from callflows.telephony import TwilioTelephony
 from orientation import cli, journal
@@ -26,39 +24,19 @@ from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
 from tests.fakes.twilio_rest import FakeTwilioRest
-from tests.integration.test_privacy_retention import CALLER, _closed_call
 
 OTHER = "+33799887766"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
-def cli_clock(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[FrozenClock]:
-    """The CLI reads the test clock; the engines it opens are closed after the test."""
-    monkeypatch.setattr(cli, "_now", clock)
-    engines: list[Engine] = []
-    real = cli._sessions
-
-    def tracked() -> sessionmaker[Session]:
-        factory = real()
-        engines.append(factory.kw["bind"])
-        return factory
-
-    monkeypatch.setattr(cli, "_sessions", tracked)
-    yield clock
-    for engine in engines:
-        engine.dispose()
-
-
 def _runtime(config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest | None) -> Runtime:
     sender = TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url) if fake is not None else None
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=sender)
+    return factories.runtime(config, engine, clock, sender)
+
+
+def _expired_call(session: Session, now: datetime) -> Request:
+    """A call of a new territory, closed thirteen months ago: past the default retention of twelve."""
+    territory = factories.territory(session, now)
+    return factories.closed_call(session, territory, now - relativedelta(months=13))
 
 
 def _with_recording(session: Session, request: Request, fake: FakeTwilioRest | None) -> str:
@@ -86,8 +64,7 @@ def test_retention_deletes_the_voice_message_at_twilio_before_forgetting_it(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     sid = _with_recording(session, old, fake)
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -104,8 +81,7 @@ def test_a_deletion_twilio_refuses_keeps_the_sid_and_the_next_run_deletes_it(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     sid = _with_recording(session, old, fake)
     fake.fail_next(status=503, code=20503, message="Service Unavailable")
     rt = _runtime(config, engine, clock, fake)
@@ -132,7 +108,7 @@ def test_a_run_stops_asking_twilio_after_three_refusals_in_a_row_and_the_next_ru
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    sids = {_with_recording(session, _closed_call(session, territory, now - relativedelta(months=13)), fake)
+    sids = {_with_recording(session, factories.closed_call(session, territory, now - relativedelta(months=13)), fake)
             for _ in range(5)}  # fmt: skip
     for _ in range(privacy.GIVE_UP_AFTER):
         fake.fail_next(status=503, code=20503, message="Service Unavailable")
@@ -150,8 +126,7 @@ def test_a_recording_twilio_no_longer_has_counts_as_deleted(
     session: Session, config: Config, engine: Engine, clock: FrozenClock, fake: FakeTwilioRest
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
     _with_recording(session, old, None)  # a sid the fake account does not hold: 404
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, fake), now) == 1
@@ -165,8 +140,7 @@ def test_without_a_twilio_account_the_event_says_nothing_was_stored_there(
     session: Session, config: Config, engine: Engine, clock: FrozenClock
 ) -> None:
     now = clock()
-    territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = _expired_call(session, now)
 
     assert privacy.pseudonymise_expired(_runtime(config, engine, clock, None), now) == 1
 
@@ -206,7 +180,7 @@ def _journal_line(directory: Path, call_sid: str, **params: str) -> None:
 _AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # the database was down four days before the tests' "now"
 
 
-def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str = CALLER) -> Result:
+def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str = factories.CALLER) -> Result:
     env: dict[str, str | None] = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
@@ -223,15 +197,15 @@ def _erase(tmp_path: Path, database_url: str, fake: FakeTwilioRest, number: str 
 
 
 def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_journal(
-    session: Session, database_url: str, tmp_path: Path, cli_clock: FrozenClock, fake: FakeTwilioRest
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock, fake: FakeTwilioRest
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
     in_database = _with_recording(session, request, fake)
     only_journaled = fake.add_recording()
     folder = tmp_path / "journal"
-    _journal_line(folder, "CA" + "a" * 32, From=CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
+    _journal_line(folder, "CA" + "a" * 32, From=factories.CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
     _journal_line(folder, "CA" + "a" * 32, RecordingSid=only_journaled, RecordingUrl="https://api.twilio.com/r")
     _journal_line(folder, "CA" + "b" * 32, From=OTHER, To=factories.LINE_NUMBER, CallStatus="in-progress")
     keys_before = [entry.key for entry in journal.read(str(folder))]
@@ -246,7 +220,7 @@ def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_jou
     (event,) = _deletions(session)
     assert (event.actor, event.payload) == ("cli:dpo", {"reason": "erasure", "at_twilio": "deleted"})
     text = "".join(f.read_text() for f in folder.glob("journal-*.jsonl"))
-    assert CALLER not in text and CALLER[1:] not in text and only_journaled not in text
+    assert factories.CALLER not in text and factories.CALLER[1:] not in text and only_journaled not in text
     assert OTHER in text  # another caller's line is left as it was
     entries = list(journal.read(str(folder)))
     # Same lines, same keys: a line replayed before the erasure is not replayed again after it.
@@ -257,12 +231,12 @@ def test_erase_deletes_the_messages_at_twilio_and_scrubs_the_number_from_the_jou
 
 
 def test_a_journaled_call_erased_before_its_replay_comes_back_without_a_number(
-    session: Session, database_url: str, tmp_path: Path, cli_clock: FrozenClock, fake: FakeTwilioRest
+    session: Session, database_url: str, tmp_path: Path, frozen_cli: FrozenClock, fake: FakeTwilioRest
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
     folder = tmp_path / "journal"
-    _journal_line(folder, "CA" + "c" * 32, From=CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
+    _journal_line(folder, "CA" + "c" * 32, From=factories.CALLER, To=factories.LINE_NUMBER, CallStatus="in-progress")
 
     assert _erase(tmp_path, database_url, fake).exit_code == 0
     report = replay(make_session_factory(session.get_bind()), str(folder), now)  # type: ignore[arg-type]
@@ -278,12 +252,12 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
     config: Config,
     engine: Engine,
     tmp_path: Path,
-    cli_clock: FrozenClock,
+    frozen_cli: FrozenClock,
     fake: FakeTwilioRest,
 ) -> None:
-    now = cli_clock()
+    now = frozen_cli()
     territory = factories.territory(session, now)
-    request = _closed_call(session, territory, now - timedelta(days=2))
+    request = factories.closed_call(session, territory, now - timedelta(days=2))
     sid = _with_recording(session, request, fake)
     fake.fail_next(status=500)
 
@@ -294,6 +268,6 @@ def test_erase_says_what_twilio_refused_and_the_retention_job_deletes_it_later(
     erased = _fresh(session, request)
     assert erased.caller is None and erased.recording_sid == sid and erased.recording_url is None
 
-    privacy.pseudonymise_expired(_runtime(config, engine, cli_clock, fake), now + timedelta(days=1))
+    privacy.pseudonymise_expired(_runtime(config, engine, frozen_cli, fake), now + timedelta(days=1))
 
     assert _fresh(session, request).recording_sid is None and fake.state.deleted_recordings == {sid}

@@ -18,20 +18,7 @@ from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 
 
 def _weekly(session: Session, volunteer: Volunteer, weekday: int, start: str, end: str, now: datetime) -> ShiftPattern:
-    pattern = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[weekday],
-        start_time=start,
-        end_time=end,
-        valid_from=date(2026, 1, 1),
-        valid_until=None,
-        motives=[],
-        holidays="include",
-        created_at=now,
-    )
-    session.add(pattern)
-    session.commit()
-    return pattern
+    return factories.pattern(session, volunteer, now, [weekday], start, end, valid_from=date(2026, 1, 1))
 
 
 def _home_visit_call(app: Flask) -> VoiceCall:

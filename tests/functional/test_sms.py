@@ -11,24 +11,14 @@ from sqlalchemy.orm import Session
 from orientation.clock import FrozenClock
 from orientation.models import Event, Request
 from tests import factories
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import call, connected_call, send_sms
 from volunteers.models import Volunteer
-
-
-def _connected_call(app: Flask, from_: str = "+33611223344") -> None:
-    patient = call(app, from_=from_)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=120)
 
 
 def test_a_volunteer_reply_of_one_sets_the_outcome_matched(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app, key="2", seconds=120)
     reply = send_sms(app, volunteer.phone, " 1 merci")
     session.expire_all()
     request = session.scalars(select(Request)).one()
@@ -41,9 +31,9 @@ def test_a_volunteer_with_two_open_requests_is_asked_which_one(
 ) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app, "+33611111111")
+    connected_call(app, "+33611111111", key="2", seconds=120)
     clock.advance(minutes=10)
-    _connected_call(app, "+33622222222")
+    connected_call(app, "+33622222222", key="2", seconds=120)
     reply = send_sms(app, volunteer.phone, "2")
     assert "P20-2026-000001" in reply and "P20-2026-000002" in reply
     session.expire_all()
@@ -56,7 +46,7 @@ def test_a_volunteer_with_two_open_requests_is_asked_which_one(
 def test_a_stranger_gets_a_polite_answer_and_changes_nothing(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app, key="2", seconds=120)
     reply = send_sms(app, "+33677777777", "1")
     assert "ligne d'orientation" in reply
     session.expire_all()
@@ -66,7 +56,7 @@ def test_a_stranger_gets_a_polite_answer_and_changes_nothing(app: Flask, session
 def test_an_unparseable_reply_is_answered_and_changes_nothing(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app, key="2", seconds=120)
     reply = send_sms(app, volunteer.phone, "rappelez dans 3 jours")
     assert "non comprise" in reply
     session.expire_all()
@@ -94,7 +84,7 @@ def test_pause_takes_a_volunteer_out_of_routing_until_dispo(app: Flask, session:
 def test_the_same_sms_delivered_twice_is_applied_once(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(app)
+    connected_call(app, key="2", seconds=120)
     first = send_sms(app, volunteer.phone, "3", sid="SM" + "a" * 32)
     second = send_sms(app, volunteer.phone, "3", sid="SM" + "a" * 32)
     assert first == second

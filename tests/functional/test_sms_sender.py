@@ -3,8 +3,7 @@ that really leaves through Twilio's REST API (a local fake), and SMS that ask fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,49 +14,19 @@ from sqlalchemy.orm import Session
 
 from callflows import prompts
 from callflows.telephony import TelephonyError, TwilioTelephony
-from orientation import create_app
 from orientation.clock import FrozenClock
 from orientation.config import Config
-from orientation.db import make_session_factory
 from orientation.models import OutboxMessage, Territory
-from orientation.runtime import Runtime
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.functional.api_client import api
 from tests.functional.console_client import account, login, post
 from tests.functional.test_cli import run
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.jobs import send_shift_reminders
-from volunteers.models import ShiftPattern
 
 SERVICE = "MG" + "0123456789abcdef" * 2
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilioRest]:
-    """Twilio's REST API on 127.0.0.1."""
-    with FakeTwilioRest() as server:
-        yield server
-
-
-@pytest.fixture
-def live_app(config: Config, clock: FrozenClock, engine: Engine, fake: FakeTwilioRest) -> Iterator[Flask]:
-    """The app with real telephony pointed at the fake: SMS really leave the outbox."""
-    app = create_app(config, clock=clock, sender=TwilioTelephony(fake.account_sid, fake.auth_token, fake.base_url))
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["orientation"].engine.dispose()
-
-
-def _connected_call(app: Flask) -> None:
-    patient = call(app, from_="+33611223344")
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
-    patient.leg_answer()
-    patient.leg_press("1")
-    patient.end_bridge(duration=90)
 
 
 def _sent_sms(fake: FakeTwilioRest) -> list[RecordedRequest]:
@@ -72,7 +41,7 @@ def test_by_default_the_outcome_request_comes_from_the_line_and_asks_for_a_coded
 ) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["To"] == volunteer.phone and sms.form["From"] == factories.LINE_NUMBER
     assert "MessagingServiceSid" not in sms.form
@@ -84,7 +53,7 @@ def test_from_an_alphanumeric_sender_the_outcome_request_carries_the_form_link_o
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="CPTS P20")
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == "CPTS P20"
     body = sms.form["Body"]
@@ -99,7 +68,7 @@ def test_from_a_messaging_service_the_sms_names_the_service_and_no_from(
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender=SERVICE)
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["MessagingServiceSid"] == SERVICE and "From" not in sms.form
     assert "répondez" not in sms.form["Body"].lower()
@@ -112,7 +81,7 @@ def test_a_territory_may_keep_coded_replies_with_a_sender_that_is_another_number
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="+33199000077")
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == "+33199000077" and "répondez 1" in sms.form["Body"]
 
@@ -122,7 +91,7 @@ def test_replies_turned_off_on_the_line_number_also_drop_the_codes(
 ) -> None:
     territory = factories.territory(session, clock(), sms_replies=False)
     factories.volunteer(session, territory, clock())
-    _connected_call(live_app)
+    connected_call(live_app)
     [sms] = _sent_sms(fake)
     assert sms.form["From"] == factories.LINE_NUMBER and "répondez" not in sms.form["Body"].lower()
 
@@ -142,21 +111,9 @@ def test_with_replies_off_shift_reminders_do_not_mention_the_pause_command(
 ) -> None:
     territory = factories.territory(session, clock(), sms_sender="CPTS P20")
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
-    wednesday_morning = ShiftPattern(
-        volunteer_id=volunteer.id,
-        weekdays=[2],
-        start_time="09:00",
-        end_time="12:00",
-        valid_from=date(2026, 11, 1),
-        valid_until=None,
-        motives=[],
-        holidays="include",
-        created_at=clock(),
-    )
-    session.add(wednesday_morning)
-    session.commit()
+    factories.pattern(session, volunteer, clock(), [2])  # Wednesday mornings
     clock.set(datetime(2026, 11, 24, 18, 0, tzinfo=PARIS))
-    rt = Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
+    rt = factories.runtime(config, engine, clock)
     assert send_shift_reminders(rt, clock()) == 1
     [reminder] = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "rota_shift")).all()
     assert reminder.from_number == "CPTS P20"

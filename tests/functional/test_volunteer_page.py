@@ -15,9 +15,7 @@ from werkzeug.test import TestResponse
 
 from orientation.clock import FrozenClock
 from orientation.config import Config
-from orientation.db import make_session_factory
 from orientation.models import AuditEntry, OutboxMessage
-from orientation.runtime import Runtime
 from orientation.services.volunteer_controls import PAGE_LINK_LIFETIME, page_link, page_token
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
@@ -65,7 +63,7 @@ def test_the_shift_reminder_carries_the_link_to_the_volunteers_page(
     session.add(Shift(volunteer_id=volunteer.id, starts_at=start, ends_at=start + timedelta(hours=3),
                       motives=[], created_at=clock()))  # fmt: skip
     session.commit()
-    rt = Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
+    rt = factories.runtime(config, engine, clock)
     assert send_shift_reminders(rt, clock()) == 1
     session.expire_all()
     body = session.scalars(select(OutboxMessage.body).where(OutboxMessage.purpose == "rota_shift")).one() or ""

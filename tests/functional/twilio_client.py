@@ -6,10 +6,17 @@ from typing import Any
 
 from flask import Flask
 
+from orientation.runtime import Runtime
 from orientation.simulator.engine import VoiceCall
 from orientation.simulator.transport import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.factories import LINE_NUMBER
+
+
+def runtime_of(app: Flask) -> Runtime:
+    """The app's runtime: what the clock process hands its jobs."""
+    runtime: Runtime = app.extensions["orientation"]
+    return runtime
 
 
 def transport(app: Flask, token: str = AUTH_TOKEN) -> FlaskClientTransport:
@@ -27,6 +34,33 @@ def call(app: Flask, from_: str = "+33611223344", to: str = LINE_NUMBER, **kwarg
         status_callback_url=f"{PUBLIC_BASE_URL}/twilio/status",
         **kwargs,
     )
+
+
+def connected_call(app: Flask, from_: str = "+33611223344", key: str = "1", seconds: int = 90) -> VoiceCall:
+    """A patient's call (menu `key`, postcode 75020) that a volunteer accepts with 1, then ends after `seconds`:
+    its end sends the volunteer the outcome request."""
+    patient = call(app, from_=from_)
+    patient.start()
+    patient.press(key)
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    patient.end_bridge(duration=seconds)
+    return patient
+
+
+def message_left(app: Flask, from_: str = "+33611223344") -> VoiceCall:
+    """A patient's call for a home visit that nobody on duty answers, and the message they leave: a request
+    waiting for a call back."""
+    patient = call(app, from_=from_)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    while patient.state == "dial_leg":
+        patient.leg_no_answer()
+    assert patient.state == "record"
+    patient.record(duration=25)
+    return patient
 
 
 def said(voice_call: VoiceCall, party: str = "caller") -> str:

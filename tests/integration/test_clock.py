@@ -16,13 +16,10 @@ from sqlalchemy.engine import Engine
 from orientation import migrate, scheduler
 from orientation.clock import FrozenClock
 from orientation.config import Config
-from orientation.db import make_engine, make_session_factory
+from orientation.db import make_engine
 from orientation.runtime import Runtime
 from orientation.scheduler import JOBS, JobSpec, execute, job_by_id, run_clock
-
-
-def _runtime(engine: Engine, config: Config, clock: FrozenClock) -> Runtime:
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
+from tests import factories
 
 
 def counted(rt: Runtime, now: datetime) -> int:
@@ -39,7 +36,7 @@ def test_a_job_run_is_logged_with_its_id_duration_and_result(
     engine: Engine, config: Config, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="orientation")
-    run = execute(JobSpec("counted", f"{__name__}:counted", {}), _runtime(engine, config, clock))
+    run = execute(JobSpec("counted", f"{__name__}:counted", {}), factories.runtime(config, engine, clock))
 
     assert run.ok and run.result == 7 and run.seconds >= 0
     [line] = [r for r in caplog.records if r.name == "orientation.scheduler"]
@@ -50,7 +47,7 @@ def test_a_job_run_is_logged_with_its_id_duration_and_result(
 def test_a_failing_job_is_logged_with_its_error_and_does_not_raise(
     engine: Engine, config: Config, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    run = execute(JobSpec("broken", f"{__name__}:broken", {}), _runtime(engine, config, clock))
+    run = execute(JobSpec("broken", f"{__name__}:broken", {}), factories.runtime(config, engine, clock))
 
     assert not run.ok and run.error == "RuntimeError" and run.result is None
     [line] = [r for r in caplog.records if r.name == "orientation.scheduler"]
@@ -64,7 +61,7 @@ def test_the_clock_log_lines_name_the_job_they_belong_to(
     from orientation import logs
 
     logs.configure("text")
-    execute(JobSpec("counted", f"{__name__}:counted", {}), _runtime(engine, config, clock))
+    execute(JobSpec("counted", f"{__name__}:counted", {}), factories.runtime(config, engine, clock))
 
     [line] = [line for line in capsys.readouterr().err.splitlines() if "orientation.scheduler" in line]
     assert " INFO orientation.scheduler [job=counted] job counted done in " in line

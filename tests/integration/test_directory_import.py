@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from directory.importing import ImportReport, UnusableInput, import_file
 from directory.models import DirectoryEntry, DirectoryImport
-from directory.services import ImportReport, UnusableInput, import_file, update_entry
+from directory.services import update_entry
 from orientation.clock import FrozenClock
 from orientation.db import make_session_factory
 from orientation.models import Territory

@@ -9,9 +9,10 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from directory.importing import import_file
 from directory.models import DirectoryEntry
 from directory.search import Query
-from directory.services import create_entry, import_file, search_entries, update_entry
+from directory.services import create_entry, search_entries, update_entry
 from orientation.clock import FrozenClock
 from orientation.db import make_session_factory
 from orientation.models import Territory

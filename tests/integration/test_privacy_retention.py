@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,76 +13,11 @@ from sqlalchemy.orm import Session
 
 from orientation.clock import FrozenClock
 from orientation.config import Config
-from orientation.db import make_session_factory
 from orientation.models import AuditEntry, Event, OutboxMessage, Request, Territory
-from orientation.runtime import Runtime
 from orientation.services import privacy
 from orientation.services import requests as svc
-from orientation.services.messaging import queue_sms
 from orientation.services.stats import figures_for
 from tests import factories
-
-CALLER = "+33611223344"
-OTHER_CALLER = "+33799887766"
-_sids = iter(range(1, 1_000_000))
-
-
-def _runtime(config: Config, engine: Engine, clock: FrozenClock) -> Runtime:
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
-
-
-def _closed_call(
-    session: Session,
-    territory: Territory,
-    at: datetime,
-    *,
-    caller: str | None = CALLER,
-    outcome: str = "matched",
-    note: str | None = "Mme D., douleur thoracique, rappeler sa fille",
-) -> Request:
-    """A call taken by a volunteer, with the words said to the menu, a voice message, SMS, and an outcome."""
-    request, _ = svc.open_request(session, territory, f"CA{next(_sids):032x}", caller, at)
-    svc.choose_motive(session, request, "medecin_traitant", at, defaulted=False)
-    svc.set_postcode(session, request, territory, "75020", at)
-    session.add(
-        Event(
-            request_id=request.id,
-            kind="voice.menu",
-            idempotency_key=f"k{request.id}",
-            payload={"SpeechResult": "un médecin pour ma mère", "Confidence": "0.9"},
-            response=f"<Response><Dial><Number>{caller}</Number></Dial></Response>",
-            at=at,
-        )
-    )
-    svc.store_recording(session, request, "RE" + "1" * 32, "https://api.twilio.com/rec/RE1", 42, at)
-    request.connected_at = at + timedelta(seconds=30)
-    request.status = "connected"
-    if caller is not None:
-        queue_sms(
-            session,
-            to=caller,
-            from_=factories.LINE_NUMBER,
-            body=f"Votre demande {request.reference} est enregistrée",
-            purpose="patient_callback",
-            now=at,
-            territory_id=territory.id,
-            request_id=request.id,
-            live=True,
-        )
-    queue_sms(
-        session,
-        to="+33600000999",
-        from_=factories.LINE_NUMBER,
-        body=f"Rappel à faire {request.reference} médecin traitant 75020",
-        purpose="callback_alert",
-        now=at,
-        territory_id=territory.id,
-        request_id=request.id,
-        live=False,
-    )
-    svc.close_with_outcome(session, request, outcome, at + timedelta(minutes=5), actor="test", note=note)
-    session.commit()
-    return request
 
 
 def _figures(session: Session) -> dict[str, Any]:
@@ -95,16 +30,16 @@ def test_a_request_closed_thirteen_months_ago_keeps_nothing_of_its_caller(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    old = _closed_call(session, territory, now - relativedelta(months=13))
+    old = factories.closed_call(session, territory, now - relativedelta(months=13))
 
-    done = privacy.pseudonymise_expired(_runtime(config, engine, clock), now)
+    done = privacy.pseudonymise_expired(factories.runtime(config, engine, clock), now)
 
     assert done == 1
     session.expire_all()
     request = session.get(Request, old.id)
     assert request is not None
     assert request.caller is None
-    assert request.caller_pseudonym == privacy.pseudonym(config.secret_key, CALLER)
+    assert request.caller_pseudonym == privacy.pseudonym(config.secret_key, factories.CALLER)
     assert request.pseudonymised_at == now
     assert request.outcome_note is None
     assert request.recording_sid is None and request.recording_url is None
@@ -135,17 +70,17 @@ def test_a_request_closed_eleven_months_ago_and_one_still_open_are_left_alone(
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    recent = _closed_call(session, territory, now - relativedelta(months=11))
-    pending, _ = svc.open_request(session, territory, "CA-pending", CALLER, now - relativedelta(months=2))
+    recent = factories.closed_call(session, territory, now - relativedelta(months=11))
+    pending, _ = svc.open_request(session, territory, "CA-pending", factories.CALLER, now - relativedelta(months=2))
     svc.to_callback(session, pending, now - relativedelta(months=2))
     session.commit()
 
-    assert privacy.pseudonymise_expired(_runtime(config, engine, clock), now) == 0
+    assert privacy.pseudonymise_expired(factories.runtime(config, engine, clock), now) == 0
 
     session.expire_all()
-    assert session.get(Request, recent.id).caller == CALLER  # type: ignore[union-attr]
+    assert session.get(Request, recent.id).caller == factories.CALLER  # type: ignore[union-attr]
     assert session.get(Request, recent.id).outcome_note is not None  # type: ignore[union-attr]
-    assert session.get(Request, pending.id).caller == CALLER  # type: ignore[union-attr]
+    assert session.get(Request, pending.id).caller == factories.CALLER  # type: ignore[union-attr]
 
 
 def test_each_territory_keeps_data_for_its_own_number_of_months(
@@ -156,14 +91,14 @@ def test_each_territory_keeps_data_for_its_own_number_of_months(
     default = factories.territory(
         session, now, name="CPTS Lyon 8", reference_prefix="L8", phone_numbers=["+33199000002"], postcodes=["69008"]
     )
-    in_short = _closed_call(session, short, now - relativedelta(months=4))
-    in_default = _closed_call(session, default, now - relativedelta(months=4))
+    in_short = factories.closed_call(session, short, now - relativedelta(months=4))
+    in_default = factories.closed_call(session, default, now - relativedelta(months=4))
 
-    assert privacy.pseudonymise_expired(_runtime(config, engine, clock), now) == 1
+    assert privacy.pseudonymise_expired(factories.runtime(config, engine, clock), now) == 1
 
     session.expire_all()
     assert session.get(Request, in_short.id).caller is None  # type: ignore[union-attr]
-    assert session.get(Request, in_default.id).caller == CALLER  # type: ignore[union-attr]
+    assert session.get(Request, in_default.id).caller == factories.CALLER  # type: ignore[union-attr]
 
 
 def test_a_callback_left_pending_and_untouched_for_the_whole_period_is_pseudonymised_too(
@@ -171,11 +106,11 @@ def test_a_callback_left_pending_and_untouched_for_the_whole_period_is_pseudonym
 ) -> None:
     now = clock()
     territory = factories.territory(session, now)
-    stale, _ = svc.open_request(session, territory, "CA-stale", CALLER, now - relativedelta(months=14))
+    stale, _ = svc.open_request(session, territory, "CA-stale", factories.CALLER, now - relativedelta(months=14))
     svc.to_callback(session, stale, now - relativedelta(months=14))
     session.commit()
 
-    assert privacy.pseudonymise_expired(_runtime(config, engine, clock), now) == 1
+    assert privacy.pseudonymise_expired(factories.runtime(config, engine, clock), now) == 1
     session.expire_all()
     assert session.get(Request, stale.id).caller is None  # type: ignore[union-attr]
 
@@ -187,17 +122,22 @@ def test_the_figures_are_the_same_before_and_after_pseudonymisation(
     territory = factories.territory(session, now)
     start = now - relativedelta(months=15)
     for day, (caller, outcome) in enumerate(
-        [(CALLER, "matched"), (OTHER_CALLER, "oriented"), (None, "no_solution"), (CALLER, "matched")]
+        [
+            (factories.CALLER, "matched"),
+            (factories.OTHER_CALLER, "oriented"),
+            (None, "no_solution"),
+            (factories.CALLER, "matched"),
+        ]
     ):
-        _closed_call(session, territory, start + timedelta(days=day), caller=caller, outcome=outcome)
-    abandoned, _ = svc.open_request(session, territory, "CA-abandoned", OTHER_CALLER, start)
+        factories.closed_call(session, territory, start + timedelta(days=day), caller=caller, outcome=outcome)
+    abandoned, _ = svc.open_request(session, territory, "CA-abandoned", factories.OTHER_CALLER, start)
     svc.choose_motive(session, abandoned, "visite_domicile", start, defaulted=False)
     svc.call_ended(session, abandoned, "completed", start + timedelta(seconds=50))
-    _closed_call(session, territory, now - timedelta(days=3))  # recent: stays as it is
+    factories.closed_call(session, territory, now - timedelta(days=3))  # recent: stays as it is
     session.commit()
     before = _figures(session)
 
-    done = privacy.pseudonymise_expired(_runtime(config, engine, clock), now)
+    done = privacy.pseudonymise_expired(factories.runtime(config, engine, clock), now)
 
     assert done == 5
     assert _figures(session) == before
@@ -214,9 +154,9 @@ def test_running_the_job_again_changes_nothing_and_large_backlogs_go_in_batches(
     now = clock()
     territory = factories.territory(session, now)
     for day in range(5):
-        _closed_call(session, territory, now - relativedelta(months=13) + timedelta(days=day))
+        factories.closed_call(session, territory, now - relativedelta(months=13) + timedelta(days=day))
     monkeypatch.setattr(privacy, "BATCH", 2)
-    rt = _runtime(config, engine, clock)
+    rt = factories.runtime(config, engine, clock)
 
     assert privacy.pseudonymise_expired(rt, now) == 5
     assert privacy.pseudonymise_expired(rt, now) == 0

@@ -16,7 +16,6 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.db import make_session_factory
 from orientation.models import OutboxMessage, Territory
-from orientation.runtime import Runtime
 from orientation.scheduler import JOBS, run_clock, single_instance
 from tests import factories
 from tests.conftest import PARIS
@@ -24,18 +23,8 @@ from volunteers.jobs import _record_once, send_gaps_summary, send_shift_reminder
 from volunteers.models import SentReminder, ShiftException, ShiftPattern, Volunteer
 
 
-def _runtime(engine: Engine, config: Config, clock: FrozenClock) -> Runtime:
-    """A clock process's runtime: a fresh one per call, as after a restart."""
-    return Runtime(config=config, engine=engine, sessions=make_session_factory(engine), clock=clock, sender=None)
-
-
 def _wednesday_morning(session: Session, volunteer: Volunteer, now: datetime) -> ShiftPattern:
-    pattern = ShiftPattern(volunteer_id=volunteer.id, weekdays=[2], start_time="09:00", end_time="12:00",
-                           valid_from=date(2026, 11, 1), valid_until=None, motives=[], holidays="include",
-                           created_at=now)  # fmt: skip
-    session.add(pattern)
-    session.commit()
-    return pattern
+    return factories.pattern(session, volunteer, now, [2])
 
 
 def _texts(session: Session, purpose: str = "rota_shift") -> list[tuple[str, str]]:
@@ -56,14 +45,14 @@ def test_a_volunteer_is_reminded_the_evening_before_and_an_hour_before_each_once
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
     _wednesday_morning(session, volunteer, clock())
 
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 24, 17, 55)) == 0
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 24, 18, 0)) == 1
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 24, 17, 55)) == 0
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 24, 18, 0)) == 1
     for minute in (0, 5, 10):  # the same process again, then restarted twice
-        assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 24, 18, minute)) == 0
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 7, 55)) == 0
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 8, 0)) == 1
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 8, 30)) == 0
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 10, 0)) == 0
+        assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 24, 18, minute)) == 0
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 7, 55)) == 0
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 8, 0)) == 1
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 8, 30)) == 0
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 10, 0)) == 0
 
     texts = _texts(session)
     assert [to for to, _ in texts] == [volunteer.phone, volunteer.phone]
@@ -79,8 +68,8 @@ def test_a_clock_stopped_all_evening_sends_only_the_latest_reminder_when_it_come
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
     _wednesday_morning(session, volunteer, clock())
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 8, 10)) == 1
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 25, 8, 15)) == 0
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 8, 10)) == 1
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 25, 8, 15)) == 0
     assert len(_texts(session)) == 1
 
 
@@ -99,7 +88,7 @@ def test_a_territory_chooses_its_reminder_times_or_turns_them_off(
     _wednesday_morning(session, quiet, clock())
 
     sent = [
-        send_shift_reminders(_runtime(engine, config, clock), _at(clock, *when))
+        send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, *when))
         for when in ((24, 18, 0), (24, 20, 30), (25, 8, 0), (25, 8, 30))
     ]
     assert sent == [0, 1, 0, 1]
@@ -118,7 +107,7 @@ def test_the_replacement_is_reminded_and_not_the_volunteer_they_replace_nor_an_i
     session.add(ShiftException(pattern_id=pattern.id, on_date=date(2026, 11, 25), replacement_volunteer_id=durand.id,
                                created_at=clock()))  # fmt: skip
     session.commit()
-    assert send_shift_reminders(_runtime(engine, config, clock), _at(clock, 24, 18, 0)) == 1
+    assert send_shift_reminders(factories.runtime(config, engine, clock), _at(clock, 24, 18, 0)) == 1
     assert [to for to, _ in _texts(session)] == [durand.phone]
 
 
@@ -147,10 +136,10 @@ def test_the_coordinator_gets_the_coming_weeks_gaps_once_a_day_from_eight(
                                     opening_hours="Mo-Fr 08:00-20:00")  # fmt: skip
     volunteer = factories.volunteer(session, territory, clock(), on_shift=False)
     _wednesday_morning(session, volunteer, clock())
-    assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 26, 7, 59)) == 0
-    assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 26, 8, 0)) == 1
-    assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 26, 12, 0)) == 0
-    assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 27, 8, 15)) == 1
+    assert send_gaps_summary(factories.runtime(config, engine, clock), _at(clock, 26, 7, 59)) == 0
+    assert send_gaps_summary(factories.runtime(config, engine, clock), _at(clock, 26, 8, 0)) == 1
+    assert send_gaps_summary(factories.runtime(config, engine, clock), _at(clock, 26, 12, 0)) == 0
+    assert send_gaps_summary(factories.runtime(config, engine, clock), _at(clock, 27, 8, 15)) == 1
     texts = _texts(session, "rota_gaps")
     assert [to for to, _ in texts] == ["+33655555555", "+33655555555"]
     first = texts[0][1]
@@ -173,11 +162,8 @@ def test_no_gap_summary_without_a_coordinator_number_or_without_gaps(
     )  # fmt: skip
     always = factories.volunteer(session, covered, clock(), on_shift=False)
     # Every day, 24 hours from midnight, every motive of theirs: the line is never without someone.
-    session.add(ShiftPattern(volunteer_id=always.id, weekdays=list(range(7)), start_time="00:00", end_time="00:00",
-                             valid_from=date(2026, 1, 1), valid_until=None, motives=[], holidays="include",
-                             created_at=clock()))  # fmt: skip
-    session.commit()
-    assert send_gaps_summary(_runtime(engine, config, clock), _at(clock, 26, 9, 0)) == 1
+    factories.pattern(session, always, clock(), list(range(7)), "00:00", "00:00", valid_from=date(2026, 1, 1))
+    assert send_gaps_summary(factories.runtime(config, engine, clock), _at(clock, 26, 9, 0)) == 1
     session.expire_all()
     assert session.scalars(select(SentReminder.territory_id)).all() == [uncovered.id]
     assert [to for to, _ in _texts(session, "rota_gaps")] == ["+33655555555"]

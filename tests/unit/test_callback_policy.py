@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from callflows import twiml
 from callflows.callback_views import details_twiml, dial_patient_twiml, offer_twiml
 from callflows.prompts import PROMPTS, placeholders
-from orientation.services.callbacks import (
+from orientation.services.callback_policy import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_SPACING_MINUTES,

@@ -17,7 +17,7 @@ from orientation.console.rota_grid import week_grid
 from orientation.console.settings_forms import check_wording
 from orientation.console.timeline import describe, is_technical
 from orientation.stats import RequestRow
-from volunteers.rota import Occurrence
+from volunteers.shifts import Occurrence
 
 PARIS = ZoneInfo("Europe/Paris")
 SVG = "{http://www.w3.org/2000/svg}"

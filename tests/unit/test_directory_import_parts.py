@@ -8,9 +8,10 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from directory.import_rows import imported_values, record_digest
+from directory.importing import SeenIds, insee_codes
 from directory.reading import counted
 from directory.records import DirectoryRecord
-from directory.services import SeenIds, imported_values, insee_codes, record_digest
 from orientation.models import Territory
 
 RECORD = DirectoryRecord(

@@ -18,7 +18,8 @@ from directory.categories import (
     category_for_finess,
     category_for_rpps,
 )
-from directory.finess import FinessItem, attach_geolocation, parse_finess, to_wgs84
+from directory.finess import attach_geolocation, parse_finess, to_wgs84
+from directory.finess_fields import FinessItem
 from directory.records import DirectoryRecord, GeoUpdate, ParseError
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data" / "finess"

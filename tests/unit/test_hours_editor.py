@@ -18,7 +18,8 @@ from orientation.console.hours_forms import (
     preview,
     to_osm,
 )
-from orientation.opening_hours import TimeSpan, parse_opening_hours
+from orientation.opening_hours import parse_opening_hours
+from orientation.opening_hours_syntax import TimeSpan
 
 FR = french_public_holidays()
 

@@ -9,7 +9,8 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from volunteers.ical import describe_motives, occurrence_uid, shifts_calendar
-from volunteers.rota import PARIS, Cancellation, OneOffShift, Replacement, Rota, WeeklyPattern
+from volunteers.rota import Rota
+from volunteers.shifts import PARIS, Cancellation, OneOffShift, Replacement, WeeklyPattern
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LINE = "Ligne d'orientation CPTS Paris 20"

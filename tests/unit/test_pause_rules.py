@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from orientation.clock import FrozenClock
 from volunteers.pause_rules import INACTIVE, NO_SHIFT, decide_pause
-from volunteers.rota import Occurrence
+from volunteers.shifts import Occurrence
 
 ALL = frozenset({"medecin_traitant", "visite_domicile", "soins_non_programmes", "orientation"})
 CLOCK = FrozenClock(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))

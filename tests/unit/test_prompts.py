@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callflows.prompts import (
-    MOTIVE_LABELS,
     PROMPTS,
     PromptError,
     motive_label,
@@ -22,6 +21,7 @@ from callflows.prompts import (
     spoken_when,
     text,
 )
+from orientation.labels import MOTIVE_PHRASES
 from orientation.services.references import format_reference
 from orientation.services.territories import default_prefix
 
@@ -206,7 +206,7 @@ def test_any_override_gives_some_words_and_never_raises(override: str) -> None:
     assert said
 
 
-@pytest.mark.parametrize(("motive", "label"), sorted(MOTIVE_LABELS.items()))
+@pytest.mark.parametrize(("motive", "label"), sorted(MOTIVE_PHRASES.items()))
 def test_each_motive_has_its_french_label(motive: str, label: str) -> None:
     assert motive_label(motive) == label
 

@@ -10,19 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volunteers.rota import (
-    PARIS,
-    Cancellation,
-    OneOffShift,
-    Replacement,
-    Rota,
-    WeeklyPattern,
-    coverage_gaps,
-    covers,
-    effective_motives,
-    next_shifts,
-    on_duty_for_motive,
-)
+from volunteers.coverage import coverage_gaps, covers, effective_motives
+from volunteers.rota import Rota, next_shifts, on_duty_for_motive
+from volunteers.shifts import PARIS, Cancellation, OneOffShift, Replacement, WeeklyPattern
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 EVERY_DAY = frozenset(range(7))

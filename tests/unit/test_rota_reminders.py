@@ -17,7 +17,7 @@ from volunteers.reminders import (
     reminder_times,
     reminders_due,
 )
-from volunteers.rota import PARIS, Occurrence, local_span_utc
+from volunteers.shifts import PARIS, Occurrence, local_span_utc
 
 DAY_NAMES = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 

@@ -13,7 +13,8 @@ from orientation import stats
 from orientation.console import chart_data, charts
 from orientation.console.periods import last_weeks, month_of, week_of
 from orientation.console.queries import BACKLOG, RequestFilters, filtered
-from orientation.console.web import MOTIVES, bp, territory_or_404, user, visible_territories
+from orientation.console.web import bp, territory_or_404, user, visible_territories
+from orientation.labels import MOTIVES
 from orientation.runtime import db, now
 from orientation.services.stats import figures_for
 

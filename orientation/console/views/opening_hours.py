@@ -27,6 +27,11 @@ class EditorState:
     exact: bool
     days: list[hours_forms.PreviewDay]
 
+    @property
+    def weekday_names(self) -> tuple[str, ...]:
+        """The rows' day names, Monday first: the same words as the editor's messages."""
+        return hours_forms.WEEKDAY_NAMES
+
 
 def _preview(territory: Territory, osm: str | None) -> list[hours_forms.PreviewDay]:
     if osm is None:

@@ -19,7 +19,8 @@ from orientation.console.queries import BACKLOG, filtered, parse_filters
 from orientation.console.timeline import describe, fold_reads, is_technical
 from orientation.console.timeline import label as event_label
 from orientation.console.views.exports import UNKNOWN_FORMAT, format_args
-from orientation.console.web import MOTIVES, OUTCOMES, STATUSES, actor, bp, format_datetime, territory_or_404
+from orientation.console.web import actor, bp, format_datetime, territory_or_404
+from orientation.labels import MOTIVES, OUTCOMES, STATUSES
 from orientation.models import Request, Territory
 from orientation.phones import mask
 from orientation.runtime import db, now, runtime

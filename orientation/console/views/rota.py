@@ -14,7 +14,9 @@ from orientation.calendar import french_public_holidays
 from orientation.console import adapters, rota_forms
 from orientation.console.periods import parse_day
 from orientation.console.rota_grid import week_grid
-from orientation.console.web import MOTIVES, WEEKDAYS, bp, page_tz, territory_or_404
+from orientation.console.web import bp, page_tz, territory_or_404
+from orientation.french_dates import WEEKDAYS
+from orientation.labels import MOTIVES
 from orientation.models import Territory
 from orientation.runtime import db, now
 from volunteers.models import ShiftPattern, Volunteer

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from orientation.console import adapters, volunteer_forms
 from orientation.console.rota_forms import FormErrors
-from orientation.console.web import MOTIVES, bp, territory_or_404
+from orientation.console.web import bp, territory_or_404
+from orientation.labels import MOTIVES
 from orientation.models import Territory
 from orientation.runtime import db, now
 from volunteers.models import Volunteer
