@@ -21,6 +21,7 @@ from callflows import flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import delivery, journal, lifecycle
 from orientation.calendar import french_public_holidays
+from orientation.db import is_disconnect
 from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.phones import spoken_digits, try_e164
@@ -153,7 +154,7 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
 
     def decorator(handler: Callable[[Ctx], str]) -> Callable[[], Response]:
         @wraps(handler)
-        def view() -> Response:
+        def view(_retry: bool = True) -> Response:
             missing = [name for name in _REQUIRED.get(kind, ("CallSid",)) if not request.form.get(name)]
             if missing:
                 return Response(f"Missing Twilio parameter: {', '.join(missing)}", status=400)
@@ -194,6 +195,10 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 session.commit()
             except Exception as exc:
                 session.rollback()
+                if _retry and is_disconnect(exc):
+                    # The pooled connection died with the database server (a restart): SQLAlchemy has refreshed
+                    # the pool and nothing was committed, so the callback runs once more on a new connection.
+                    return view(_retry=False)
                 stored = _stored_answer(session, key)
                 if stored is not None:
                     # The same callback came before (a retry) or raced us and won: whether it ran into the
