@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial, wraps
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -64,8 +64,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 # Webhooks answering on a volunteer's leg (a <Number url> document: say, gather and hang up only).
 _SCREENING_KINDS = frozenset({"voice.screen", "voice.screen_answer"})
-# The events table itself, for Core statements (see `webhook`).
-_EVENTS = cast(Table, Event.__table__)
 
 
 @dataclass
@@ -184,14 +182,8 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     "response": body,
                     "at": ctx.now,
                 }
-                if any(isinstance(pending, Event) for pending in session.new):
-                    # The handler added timeline events: this one joins their one INSERT at the commit's flush.
-                    session.add(Event(**row))
-                else:
-                    # Nothing else to insert (a leg's status callbacks, the screening): a Core INSERT, after
-                    # the handler's changes as the unit of work would order them, without an Event object.
-                    session.flush()
-                    session.execute(_EVENTS.insert().values(row))
+                # The callback's row and the timeline events the handler added: one INSERT, after its changes.
+                svc.flush_with_events(session, row)
                 session.commit()
             except Exception as exc:
                 session.rollback()
