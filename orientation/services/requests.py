@@ -21,6 +21,8 @@ from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
+# The line's number, a deferred subquery of the territory's statement (see orientation.models).
+_FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 
 
@@ -135,7 +137,8 @@ def _bound(request: Request | None) -> Request | None:
 def _loading(query: Select[Request], lock: bool, with_territory: bool) -> Select[Request]:
     # Nearly every caller goes on to read the territory: one statement instead of a lazy load after it.
     if with_territory:
-        query = query.options(joinedload(Request.territory, innerjoin=True))
+        # With the line's number (the caller ID of a <Dial>, the sender of an SMS): no statement of its own.
+        query = query.options(joinedload(Request.territory, innerjoin=True).undefer(_FIRST_NUMBER))
     if lock:
         # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
         query = query.with_for_update(of=Request).execution_options(populate_existing=True)
