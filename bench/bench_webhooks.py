@@ -962,6 +962,15 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         + "."
     )
     out.append("")
+    if results.get("load"):
+        start, end = results["load"][0], results["load"][-1]
+        out.append(
+            f"Load average (1 min) at the start and the end of the run: {start:.1f} and {end:.1f} on "
+            f"{os.cpu_count()} CPU(s). Above the number of CPUs the machine is shared: rates and latencies stretch "
+            "with the neighbours' work, the floor's as much as the flow's, which is why the figures to compare are "
+            "shares of the floor measured in the same run and the server CPU per webhook."
+        )
+        out.append("")
     out.append(
         "Notes: the benchmark's PostgreSQL runs with the test script's settings (fsync=off, "
         "synchronous_commit=off), so a commit costs no disk flush here; webhooks of one kind run together, "
@@ -996,7 +1005,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
     database_url = start_postgres()
-    results: dict[str, Any] = {"servers": {}}
+    results: dict[str, Any] = {"servers": {}, "load": [os.getloadavg()[0]]}
     for server in args.servers.split(","):
         worker_args = SERVERS[server]
         fresh_database(database_url)
@@ -1050,6 +1059,7 @@ def main(argv: list[str] | None = None) -> None:
         if "profile" not in results:
             results["profile"] = webhook_profile.profile_flow(database_url, sizes.profile_calls, env)
     results["versions"] = versions(wrk, database_url)
+    results["load"].append(os.getloadavg()[0])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     print(markdown(results, sizes))
