@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -67,6 +68,11 @@ LEVELS = (1, 8, 32)
 SECONDS_PER_WEBHOOK = 10
 TARGET_SHARE = 0.25
 TARGET_P99_MS = 50.0
+# Issue 17's targets, against the floor measured in the same run (32 connections) and p99 at 8 connections.
+TARGET_FLOW_FLOOR = 0.5
+TARGET_POSTCODE_FLOOR = 0.35
+TARGET_KIND_FLOOR = 0.5
+CORES = 2
 PROCFILE_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 KINDS = (
     "voice.incoming",
@@ -116,6 +122,9 @@ class Histogram:
     counts: dict[int, int] = field(default_factory=dict)
     requests: int = 0
     seconds: float = 0.0
+    # Server CPU seconds spent while these requests were replayed: gunicorn's processes, PostgreSQL's.
+    app_cpu: float = 0.0
+    pg_cpu: float = 0.0
 
     def add_run(self, report: dict[str, Any]) -> None:
         """Add one wrk report (its histogram, requests and time span)."""
@@ -130,6 +139,13 @@ class Histogram:
             self.counts[value] = self.counts.get(value, 0) + count
         self.requests += other.requests
         self.seconds += other.seconds
+        self.app_cpu += other.app_cpu
+        self.pg_cpu += other.pg_cpu
+
+    def add_cpu(self, before: tuple[float, float], after: tuple[float, float]) -> None:
+        """Add the server CPU between two CpuMeter readings."""
+        self.app_cpu += after[0] - before[0]
+        self.pg_cpu += after[1] - before[1]
 
     def percentile_ms(self, percent: float) -> float:
         """Nearest-rank percentile in milliseconds."""
@@ -201,6 +217,51 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _ticks(pid: int, children: bool) -> int:
+    """utime + stime of a process (and, with `children`, of its reaped children), in clock ticks; 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # After the command name: fields[11:15] are utime, stime, cutime, cstime (proc(5), 14th to 17th).
+    own = int(fields[11]) + int(fields[12])
+    return own + (int(fields[13]) + int(fields[14]) if children else 0)
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of a process."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds a process and every child it ever had used (live children counted, reaped ones included)."""
+    ticks = _ticks(pid, children=True) + sum(_ticks(child, children=True) for child in _children(pid))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid() -> int:
+    """The benchmark PostgreSQL's postmaster (its backends are its children)."""
+    return int(Path(PG_DATA, "postmaster.pid").read_text().split()[0])
+
+
+@dataclass
+class CpuMeter:
+    """Server CPU seconds (gunicorn master + workers, PostgreSQL postmaster + backends) between two readings."""
+
+    app_pid: int
+    pg_pid: int = field(default_factory=postmaster_pid)
+
+    def read(self) -> tuple[float, float]:
+        """(app, PostgreSQL) CPU seconds so far."""
+        return tree_cpu_seconds(self.app_pid), tree_cpu_seconds(self.pg_pid)
+
+
 def server_env(database_url: str) -> dict[str, str]:
     """The app's environment: Twilio token set (signatures checked), no account (SMS stay in the outbox)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
@@ -217,9 +278,17 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running gunicorn: its base URL and its CPU meter."""
+
+    url: str
+    cpu: CpuMeter
+
+
 @contextmanager
-def gunicorn(app: str, worker_args: list[str], env: dict[str, str], log_name: str) -> Iterator[str]:
-    """Serve `app` with gunicorn on a free loopback port (Procfile's access log); yield its base URL."""
+def gunicorn(app: str, worker_args: list[str], env: dict[str, str], log_name: str) -> Iterator[Server]:
+    """Serve `app` with gunicorn on a free loopback port (Procfile's access log); yield it."""
     port = free_port()
     log = (WORK / log_name).open("w")
     command = [
@@ -237,7 +306,7 @@ def gunicorn(app: str, worker_args: list[str], env: dict[str, str], log_name: st
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
-        yield url
+        yield Server(url, CpuMeter(process.pid))
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -522,7 +591,9 @@ class LevelResult:
         return merged
 
 
-def run_flow(wrk: str, url: str, database_url: str, connections: int, calls: int, batch: int, tag: str) -> LevelResult:
+def run_flow(
+    wrk: str, server: Server, database_url: str, connections: int, calls: int, batch: int, tag: str
+) -> LevelResult:
     """Drive `calls` simulated calls through the whole flow, `batch` at a time, `connections` at once."""
     result = LevelResult(connections, {kind: Histogram() for kind in KINDS})
     signer = Signer()
@@ -547,8 +618,10 @@ def run_flow(wrk: str, url: str, database_url: str, connections: int, calls: int
         def phase(kind: str, name: str, lines: list[str], prefix: Path = prefix) -> None:
             path = signer.write(Path(f"{prefix}-{name}.txt"), lines)
             result.files.append(path)
-            report = run_wrk(wrk, url, path, connections)
+            before = server.cpu.read()
+            report = run_wrk(wrk, server.url, path, connections)
             result.kinds[kind].add_run(report)
+            result.kinds[kind].add_cpu(before, server.cpu.read())
             # A webhook failed when its answer is not a 200, is the fallback TwiML, or never came.
             result.problems += report["non_ok"] + report["fallbacks"] + abs(len(lines) - report["requests"])
             result.socket_errors += sum(v for k, v in report["errors"].items() if k != "status")
@@ -662,11 +735,13 @@ def combined_file(result: LevelResult, path: Path, wanted: int) -> Path:
     return path
 
 
-def run_baseline(wrk: str, url: str, requests_file: Path, connections: int) -> tuple[Histogram, int]:
+def run_baseline(wrk: str, server: Server, requests_file: Path, connections: int) -> tuple[Histogram, int]:
     """Replay a level's baseline file once to a baseline app; its histogram and its failed answers."""
     histogram = Histogram()
-    report = run_wrk(wrk, url, requests_file, connections)
+    before = server.cpu.read()
+    report = run_wrk(wrk, server.url, requests_file, connections)
     histogram.add_run(report)
+    histogram.add_cpu(before, server.cpu.read())
     lines = sum(1 for _ in requests_file.open())
     return histogram, report["non_ok"] + report["fallbacks"] + abs(lines - report["requests"])
 
@@ -698,6 +773,90 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def cpu_ms(figures: dict[str, float]) -> float:
+    """Server CPU per request, app and PostgreSQL together, in ms."""
+    return figures.get("app_cpu_ms", float("nan")) + figures.get("pg_cpu_ms", float("nan"))
+
+
+def table_row(connections: int, floor_rate: float, name: str, figures: dict[str, Any], bold: bool = False) -> str:
+    """One line of a server's table: rate, share of the floor, latencies, server CPU per request."""
+    star = "**" if bold else ""
+    return (
+        f"| {connections} | {star}{name}{star} | {figures['requests']} | "
+        f"{star}{figures['rate']:.0f}{star} | {figures['rate'] / floor_rate:.2f} | "
+        f"{figures['p50_ms']:.1f} | {star}{figures['p99_ms']:.1f}{star} | "
+        f"{cpu_ms(figures):.2f} ({figures.get('app_cpu_ms', float('nan')):.2f} + "
+        f"{figures.get('pg_cpu_ms', float('nan')):.2f}) |"
+    )
+
+
+def floor_targets(levels: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """Issue 17's rows (figure, value, target, verdict): each kind's rate ÷ the floor's at the most
+    connections, p99 at 8 connections, and the server CPU and capacity beside them."""
+    top = levels[-1]
+    eight = next((level for level in levels if level["connections"] == 8), top)
+    floor = top["floor"]
+    rate = floor["rate"] or float("nan")
+    conns = top["connections"]
+    rows = [
+        (
+            f"whole flow ÷ floor at {conns} connections",
+            f"{top['total']['rate'] / rate:.2f} ({top['total']['rate']:.0f} ÷ {floor['rate']:.0f}/s)",
+            f"≥ {TARGET_FLOW_FLOOR}",
+            verdict(top["total"]["rate"] / rate >= TARGET_FLOW_FLOOR),
+        )
+    ]
+    for kind, figures in top["kinds"].items():
+        wanted = TARGET_POSTCODE_FLOOR if kind == "voice.postcode" else TARGET_KIND_FLOOR
+        share = figures["rate"] / rate
+        rows.append((f"{kind} ÷ floor at {conns} connections", f"{share:.2f}", f"≥ {wanted}", verdict(share >= wanted)))
+    slowest = max(eight["kinds"].items(), key=lambda item: item[1]["p99_ms"])
+    rows.append(
+        (
+            f"p99 of every kind at {eight['connections']} connections (slowest: {slowest[0]})",
+            f"{slowest[1]['p99_ms']:.1f} ms",
+            f"< {TARGET_P99_MS:.0f} ms",
+            verdict(slowest[1]["p99_ms"] < TARGET_P99_MS),
+        )
+    )
+    flow_cpu, floor_cpu = cpu_ms(top["total"]), cpu_ms(floor)
+    rows.append(
+        (
+            "server CPU per webhook, whole flow (gunicorn + PostgreSQL)",
+            f"{flow_cpu:.2f} ms ({top['total']['app_cpu_ms']:.2f} + {top['total']['pg_cpu_ms']:.2f})",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "server CPU per webhook, floor (gunicorn + PostgreSQL)",
+            f"{floor_cpu:.2f} ms ({floor['app_cpu_ms']:.2f} + {floor['pg_cpu_ms']:.2f}); flow ÷ floor "
+            f"{flow_cpu / floor_cpu:.2f}",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"calls in progress one {CORES}-core instance sustains (one webhook every {SECONDS_PER_WEBHOOK} s a "
+            "call), from the CPU per webhook",
+            f"≈ {CORES * 1000 / flow_cpu * SECONDS_PER_WEBHOOK:,.0f}",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"calls in progress, from the measured rate at {conns} connections (rate × {SECONDS_PER_WEBHOOK} s)",
+            f"≈ {top['total']['rate'] * SECONDS_PER_WEBHOOK:,.0f}",
+            "",
+            "",
+        )
+    )
+    return rows
+
+
 def markdown(results: dict[str, Any], sizes: Sizes) -> str:
     """The "Webhooks under load" section of BENCHMARKS.md."""
     out = ["## Webhooks under load", ""]
@@ -719,31 +878,26 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
     for server, data in results["servers"].items():
         out.append(f"### {server} workers (`{' '.join(SERVERS[server])}`)")
         out.append("")
-        out.append("| connections | webhook | requests | webhooks/s | p50 ms | p99 ms |")
-        out.append("|---|---|---:|---:|---:|---:|")
+        out.append(
+            "| connections | webhook | requests | webhooks/s | ÷ floor | p50 ms | p99 ms | server CPU ms (app + PG) |"
+        )
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|")
         for level in data["levels"]:
+            floor_rate = level.get("floor", {}).get("rate") or float("nan")
+            row = partial(table_row, level["connections"], floor_rate)
+
             for kind, figures in level["kinds"].items():
-                out.append(
-                    f"| {level['connections']} | {kind} | {figures['requests']} | {figures['rate']:.0f} | "
-                    f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} |"
-                )
-            total = level["total"]
-            minimal = level["minimal"]
-            out.append(
-                f"| {level['connections']} | **whole flow** | {total['requests']} | **{total['rate']:.0f}** | "
-                f"{total['p50_ms']:.1f} | **{total['p99_ms']:.1f}** |"
-            )
-            out.append(
-                f"| {level['connections']} | minimal endpoint | {minimal['requests']} | {minimal['rate']:.0f} | "
-                f"{minimal['p50_ms']:.1f} | {minimal['p99_ms']:.1f} |"
-            )
-            floor = level.get("floor")
-            if floor:
-                out.append(
-                    f"| {level['connections']} | floor (signature, one INSERT, commit) | {floor['requests']} | "
-                    f"{floor['rate']:.0f} | {floor['p50_ms']:.1f} | {floor['p99_ms']:.1f} |"
-                )
+                out.append(row(kind, figures))
+            out.append(row("whole flow", level["total"], bold=True))
+            out.append(row("minimal endpoint", level["minimal"]))
+            if level.get("floor"):
+                out.append(row("floor (signature, one INSERT, commit)", level["floor"]))
         out.append("")
+        if data["levels"][-1].get("floor"):
+            out.append("| issue 17 | figure | target | |")
+            out.append("|---|---:|---|---|")
+            out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in floor_targets(data["levels"])]
+            out.append("")
         top = data["levels"][-1]
         share = top["total"]["rate"] / top["minimal"]["rate"] if top["minimal"]["rate"] else 0.0
         worst_kind = max(top["kinds"].items(), key=lambda item: item[1]["p99_ms"])
@@ -808,6 +962,15 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         + "."
     )
     out.append("")
+    if results.get("load"):
+        start, end = results["load"][0], results["load"][-1]
+        out.append(
+            f"Load average (1 min) at the start and the end of the run: {start:.1f} and {end:.1f} on "
+            f"{os.cpu_count()} CPU(s). Above the number of CPUs the machine is shared: rates and latencies stretch "
+            "with the neighbours' work, the floor's as much as the flow's, which is why the figures to compare are "
+            "shares of the floor measured in the same run and the server CPU per webhook."
+        )
+        out.append("")
     out.append(
         "Notes: the benchmark's PostgreSQL runs with the test script's settings (fsync=off, "
         "synchronous_commit=off), so a commit costs no disk flush here; webhooks of one kind run together, "
@@ -824,6 +987,8 @@ def summarize(histogram: Histogram) -> dict[str, float]:
         "rate": histogram.rate,
         "p50_ms": histogram.percentile_ms(50),
         "p99_ms": histogram.percentile_ms(99),
+        "app_cpu_ms": 1000 * histogram.app_cpu / histogram.requests if histogram.requests else float("nan"),
+        "pg_cpu_ms": 1000 * histogram.pg_cpu / histogram.requests if histogram.requests else float("nan"),
     }
 
 
@@ -840,7 +1005,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
     database_url = start_postgres()
-    results: dict[str, Any] = {"servers": {}}
+    results: dict[str, Any] = {"servers": {}, "load": [os.getloadavg()[0]]}
     for server in args.servers.split(","):
         worker_args = SERVERS[server]
         fresh_database(database_url)
@@ -850,10 +1015,10 @@ def main(argv: list[str] | None = None) -> None:
         env = server_env(database_url)
         levels: list[dict[str, Any]] = []
         flows: list[LevelResult] = []
-        with gunicorn("orientation:create_app()", worker_args, env, f"{server}-app.log") as url:
+        with gunicorn("orientation:create_app()", worker_args, env, f"{server}-app.log") as app:
             for connections in LEVELS:
                 started = time.monotonic()
-                flow = run_flow(wrk, url, database_url, connections, sizes.calls[connections], sizes.volunteers, server)
+                flow = run_flow(wrk, app, database_url, connections, sizes.calls[connections], sizes.volunteers, server)
                 flows.append(flow)
                 print(
                     f"[{server}] {connections} connection(s): {flow.calls} calls, "
@@ -868,12 +1033,12 @@ def main(argv: list[str] | None = None) -> None:
         }
         minimal: dict[int, Histogram] = {}
         floor: dict[int, tuple[Histogram, int]] = {}
-        with gunicorn("bench.minimal_app:create_app()", worker_args, env, f"{server}-minimal.log") as url:
+        with gunicorn("bench.minimal_app:create_app()", worker_args, env, f"{server}-minimal.log") as base:
             for flow in flows:
-                minimal[flow.connections] = run_baseline(wrk, url, files[flow.connections], flow.connections)[0]
-        with gunicorn("bench.floor_app:create_app()", worker_args, env, f"{server}-floor.log") as url:
+                minimal[flow.connections] = run_baseline(wrk, base, files[flow.connections], flow.connections)[0]
+        with gunicorn("bench.floor_app:create_app()", worker_args, env, f"{server}-floor.log") as base:
             for flow in flows:
-                floor[flow.connections] = run_baseline(wrk, url, files[flow.connections], flow.connections)
+                floor[flow.connections] = run_baseline(wrk, base, files[flow.connections], flow.connections)
         for flow in flows:
             levels.append(
                 {
@@ -894,6 +1059,7 @@ def main(argv: list[str] | None = None) -> None:
         if "profile" not in results:
             results["profile"] = webhook_profile.profile_flow(database_url, sizes.profile_calls, env)
     results["versions"] = versions(wrk, database_url)
+    results["load"].append(os.getloadavg()[0])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     print(markdown(results, sizes))

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial, wraps
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -21,6 +21,7 @@ from callflows import flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import delivery, journal, lifecycle
 from orientation.calendar import french_public_holidays
+from orientation.db import is_disconnect
 from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.phones import spoken_digits, try_e164
@@ -63,8 +64,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 TERMINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 # Webhooks answering on a volunteer's leg (a <Number url> document: say, gather and hang up only).
 _SCREENING_KINDS = frozenset({"voice.screen", "voice.screen_answer"})
-# The events table itself, for Core statements (see `webhook`).
-_EVENTS = cast(Table, Event.__table__)
 
 
 @dataclass
@@ -153,7 +152,7 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
 
     def decorator(handler: Callable[[Ctx], str]) -> Callable[[], Response]:
         @wraps(handler)
-        def view() -> Response:
+        def view(_retry: bool = True) -> Response:
             missing = [name for name in _REQUIRED.get(kind, ("CallSid",)) if not request.form.get(name)]
             if missing:
                 return Response(f"Missing Twilio parameter: {', '.join(missing)}", status=400)
@@ -183,17 +182,15 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                     "response": body,
                     "at": ctx.now,
                 }
-                if any(isinstance(pending, Event) for pending in session.new):
-                    # The handler added timeline events: this one joins their one INSERT at the commit's flush.
-                    session.add(Event(**row))
-                else:
-                    # Nothing else to insert (a leg's status callbacks, the screening): a Core INSERT, after
-                    # the handler's changes as the unit of work would order them, without an Event object.
-                    session.flush()
-                    session.execute(_EVENTS.insert().values(row))
+                # The callback's row and the timeline events the handler added: one INSERT, after its changes.
+                svc.flush_with_events(session, row)
                 session.commit()
             except Exception as exc:
                 session.rollback()
+                if _retry and is_disconnect(exc):
+                    # The pooled connection died with the database server (a restart): SQLAlchemy has refreshed
+                    # the pool and nothing was committed, so the callback runs once more on a new connection.
+                    return view(_retry=False)
                 stored = _stored_answer(session, key)
                 if stored is not None:
                     # The same callback came before (a retry) or raced us and won: whether it ran into the

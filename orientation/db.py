@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -48,8 +50,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL; SQLite gets foreign keys, WAL and a busy timeout."""
+# A pooled connection unused for longer than this is pinged before it is handed out (see make_engine).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def make_engine(url: str, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for the URL; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL connections idle
+    for more than `ping_after_idle` seconds are pinged when checked out."""
     # A database error's text is logged with its traceback: it must not carry the statement's values,
     # which include callers' numbers and messages.
     kwargs.setdefault("hide_parameters", True)
@@ -69,8 +76,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # Not pool_pre_ping: its round trip on every checkout cost each webhook as much as one of its statements.
+    # Under load a pooled connection is handed out again within milliseconds, and is not pinged; one idle for
+    # a second or more (a quiet line, the console, the clock's jobs) is, so that after a PostgreSQL restart
+    # nobody meets a dead connection. What was in use at the instant of the restart fails on its next
+    # statement (SQLAlchemy's "Dealing with Disconnects", optimistic): SQLAlchemy then invalidates every pooled
+    # connection older than that failure, and the caller may run its unit of work once more (`is_disconnect`;
+    # the Twilio webhooks and the journal replay do). pool_recycle replaces connections an hour old, before the
+    # idle timeout of a firewall or proxy between the app and PostgreSQL closes them silently.
+    kwargs.setdefault("pool_recycle", 3600)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout when it was last checked in more than `idle_seconds` ago."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("checked_in_at")
+        if returned is None or time.monotonic() - returned <= idle_seconds:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and hands out a new one instead (up to three tries).
+            raise DisconnectionError("a pooled connection idle since before a disconnect") from exc
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """True when a database error came from a connection the server dropped (a restart): the pool has been
+    refreshed, and the same unit of work may be run once more on a new connection."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -17,8 +17,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from orientation.db import Base, UTCDateTime
 from orientation.sms_sender import replies_on
@@ -60,6 +61,10 @@ class Territory(Base):
         back_populates="territory", cascade="all, delete-orphan", order_by="Neighbour.id"
     )
 
+    if TYPE_CHECKING:
+        # Mapped below the TerritoryNumber class (a deferred subquery): the first of `numbers`, when loaded.
+        first_number: str | None
+
     @property
     def main_number(self) -> str | None:
         """The first number of the line (caller ID of outgoing calls and SMS)."""
@@ -86,6 +91,24 @@ class TerritoryNumber(Base):
     phone: Mapped[str] = mapped_column(String(20), unique=True)
 
     territory: Mapped[Territory] = relationship(back_populates="numbers")
+
+
+# Territory.first_number: the line's number as a subquery of the statement that loads the territory. Deferred:
+# only the webhooks' request lookup asks for it (services.requests), so that their caller ID needs no
+# statement of its own (territories.main_number). Set here, once TerritoryNumber exists.
+setattr(  # noqa: B010 - declarative maps an attribute set on the class; declared for mypy in Territory
+    Territory,
+    "first_number",
+    column_property(
+        select(TerritoryNumber.phone)
+        .where(TerritoryNumber.territory_id == Territory.id)
+        .order_by(TerritoryNumber.id)
+        .limit(1)
+        .correlate_except(TerritoryNumber)
+        .scalar_subquery(),
+        deferred=True,
+    ),
+)
 
 
 class Neighbour(Base):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -65,14 +68,47 @@ def install(app: Flask, config: Config) -> Limiter:
         in_memory_fallback_enabled=shared,
     )
     app.extensions["limiter"] = limiter
-
-    @limiter.request_filter
-    def _unlimited_webhook() -> bool:
-        # The limiter looks for limits on every request; of Twilio's posts only texts have one
-        # (limit_blueprints), so the calls' webhooks, the most frequent requests, skip that search.
-        return request.blueprint == "twilio" and request.endpoint not in LIMITED_WEBHOOKS
-
+    _scope_to_limited_paths(app, limiter)
     return limiter
+
+
+def is_limited(blueprint: str | None, endpoint: str | None) -> bool:
+    """False for the Twilio webhooks without a rate limit (every one but texts), True for everything else."""
+    return blueprint != "twilio" or endpoint in LIMITED_WEBHOOKS
+
+
+def _scope_to_limited_paths(app: Flask, limiter: Limiter) -> None:
+    """Run the limiter's request hooks only where a limit may apply: not on the calls' webhooks.
+
+    flask-limiter hooks every request (looking for limits, then its response headers, then its context). A
+    request filter only skips the middle of the first: on the calls' webhooks, the most frequent requests,
+    the rest was still as much work as their signature check. Its three hooks, found on the app by identity,
+    are wrapped to skip those webhooks; a hook not found (another flask-limiter) is left as it is.
+    """
+
+    def skip_webhooks(hook: Callable[..., Any], answer: Callable[..., Any]) -> Callable[..., Any]:
+        def scoped(*args: Any) -> Any:
+            if is_limited(request.blueprint, request.endpoint):
+                return hook(*args)
+            return answer(*args)
+
+        return scoped
+
+    def first_arg(*args: Any) -> Any:
+        return args[0]
+
+    def nothing(*_args: Any) -> None:
+        return None
+
+    for hooks, answer in (
+        (app.before_request_funcs.get(None, []), nothing),
+        (app.after_request_funcs.get(None, []), first_arg),
+        (app.teardown_request_funcs.get(None, []), nothing),
+    ):
+        for index, hook in enumerate(hooks):
+            owner = getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
+            if owner is limiter:
+                hooks[index] = skip_webhooks(hook, answer)
 
 
 def limit_blueprints(app: Flask, limiter: Limiter, config: Config) -> None:

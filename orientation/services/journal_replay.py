@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orientation import journal, lifecycle
+from orientation.db import is_disconnect
 from orientation.models import Event
 from orientation.services import requests as svc
 
@@ -77,20 +78,26 @@ def replay(factory: sessionmaker[Session], directory: str, now: datetime) -> Rep
     files: set[str] = set()
     for entry in journal.read(directory):
         files.add(entry.file)
-        session = factory()
-        try:
-            if apply_entry(session, entry):
-                session.commit()
-                report.applied += 1
-            else:
-                report.already += 1
-        except Exception as exc:
-            session.rollback()
-            report.failed += 1
-            unfinished.add(entry.file)
-            log.warning("journal line not replayed: %s", type(exc).__name__)
-        finally:
-            session.close()
+        for retry in (True, False):
+            session = factory()
+            try:
+                if apply_entry(session, entry):
+                    session.commit()
+                    report.applied += 1
+                else:
+                    report.already += 1
+            except Exception as exc:
+                session.rollback()
+                if retry and is_disconnect(exc):
+                    # The database came back since this process last used its connection: the pool has been
+                    # refreshed, the line is applied on a new one.
+                    continue
+                report.failed += 1
+                unfinished.add(entry.file)
+                log.warning("journal line not replayed: %s", type(exc).__name__)
+            finally:
+                session.close()
+            break
     # The journal holds callers' numbers: a past day's file goes once everything in it is in the database.
     for file in files - unfinished:
         journal.discard(file, now)

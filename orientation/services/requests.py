@@ -20,6 +20,10 @@ from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
+_EVENTS = cast(Table, Event.__table__)
+# The line's number, a deferred subquery of the territory's statement (see orientation.models).
+_FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
+_EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 
 
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
@@ -51,6 +55,24 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
+    """Flush the session, its timeline events and `rows` (event rows) going in one Core INSERT after the rest.
+
+    The timeline events a unit of work added (`add_event`) leave the session, and are written with the given
+    rows in one statement, in the order they were added: no Event objects in the flush, no ids read back.
+    """
+    pending = [obj for obj in session.new if isinstance(obj, Event)]
+    for event in pending:
+        session.expunge(event)
+    session.flush()
+    values = [{name: getattr(event, name) for name in _EVENT_COLUMNS} for event in pending]
+    values += [{name: row.get(name) for name in _EVENT_COLUMNS} for row in rows]
+    for value in values:
+        value["payload"] = value["payload"] if value["payload"] is not None else {}
+    if values:
+        session.execute(insert(_EVENTS), values)
 
 
 def change_status(session: Session, request: Request, target: str, now: datetime, actor: str = "line") -> None:
@@ -115,7 +137,8 @@ def _bound(request: Request | None) -> Request | None:
 def _loading(query: Select[Request], lock: bool, with_territory: bool) -> Select[Request]:
     # Nearly every caller goes on to read the territory: one statement instead of a lazy load after it.
     if with_territory:
-        query = query.options(joinedload(Request.territory, innerjoin=True))
+        # With the line's number (the caller ID of a <Dial>, the sender of an SMS): no statement of its own.
+        query = query.options(joinedload(Request.territory, innerjoin=True).undefer(_FIRST_NUMBER))
     if lock:
         # Callbacks of one call may arrive at once: each waits for the other's commit and then sees it.
         query = query.with_for_update(of=Request).execution_options(populate_existing=True)

@@ -195,6 +195,8 @@ def main_number(session: Session, territory: Territory) -> str | None:
     """The line's number (Territory.main_number), read without loading the numbers nor flushing first."""
     if "numbers" in territory.__dict__:
         return territory.main_number
+    if "first_number" in territory.__dict__:
+        return territory.first_number  # loaded with the territory (the webhooks' request lookup)
     # One column of one row: a webhook needs the caller ID, not TerritoryNumber objects.
     numbers = TerritoryNumber.__table__
     first = select(numbers.c.phone).where(numbers.c.territory_id == territory.id).order_by(numbers.c.id).limit(1)

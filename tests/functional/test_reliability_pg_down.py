@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from orientation import create_app, migrate
+from orientation import create_app, journal, migrate
 from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.db import make_engine, make_session_factory
@@ -105,4 +105,44 @@ def test_a_call_survives_postgresql_stopping_and_is_replayed_when_it_is_back(
     app.extensions["orientation"].engine.dispose()
     engine.dispose()
     # Connections cut by the server's stop are reclaimed here, inside this test, not during a later one.
+    gc.collect()
+
+
+def test_a_call_goes_on_normally_across_a_postgresql_restart_between_two_webhooks(
+    own_server: tuple[str, str], clock: FrozenClock, tmp_path: Path
+) -> None:
+    # Without pool_pre_ping, the pooled connection of the first webhook is dead after the restart: the next
+    # webhook's first statement fails on it, and the webhook runs once more on a new connection.
+    url, data = own_server
+    config = Config(
+        database_url=url,
+        secret_key="test-secret",
+        public_base_url=PUBLIC_BASE_URL,
+        twilio_auth_token=AUTH_TOKEN,
+        environment="test",
+        journal_dir=str(tmp_path / "journal"),
+    )
+    app = create_app(config, clock=clock)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        territory = factories.territory(session, clock())
+        factories.volunteer(session, territory, clock())
+    engine.dispose()
+    patient = call(app)
+    patient.start()
+    assert patient.state == "gather"
+
+    _pg_ctl(data, "stop")
+    _pg_ctl(data, "start")
+    patient.press("2")
+
+    assert "problème technique" not in said(patient)
+    assert patient.state == "gather"  # the postcode question, as without the restart
+    assert list(journal.read(config.journal_dir)) == []
+    with sessions() as session:
+        request = session.scalars(select(Request)).one()
+        assert request.call_sid == patient.call_sid and request.motive is not None
+    app.extensions["orientation"].engine.dispose()
+    engine.dispose()
     gc.collect()

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from callflows.security import is_valid_signature, signed_url
+from callflows import security
+from callflows.security import is_valid_signature, other_port_form, signed_url
 
 BASE = "https://line.example.org"
 PRIMARY = "primary-auth-token-0123456789abcd"
@@ -124,6 +125,48 @@ def test_a_signature_over_the_url_with_its_default_port_is_valid() -> None:
     with_port = "https://line.example.org:443/twilio/voice/menu?attempt=1"
 
     assert is_valid_signature([PRIMARY], URL, PARAMS, sign(PRIMARY, with_port, PARAMS))
+
+
+def test_a_signature_over_the_url_without_its_port_is_valid_when_the_public_base_names_the_port() -> None:
+    # PUBLIC_BASE_URL written with :443, Twilio signing the URL as configured without it: the other reading.
+    with_port = "https://line.example.org:443/twilio/voice/menu?attempt=1"
+
+    assert is_valid_signature([PRIMARY], with_port, PARAMS, sign(PRIMARY, URL, PARAMS))
+
+
+def test_a_non_default_port_is_kept_or_dropped_but_never_replaced() -> None:
+    assert other_port_form("https://line.example.org:8443/twilio/voice") == "https://line.example.org/twilio/voice"
+    assert (
+        other_port_form("https://line.example.org/twilio/voice?a=1") == "https://line.example.org:443/twilio/voice?a=1"
+    )
+    assert other_port_form("http://line.example.org/twilio/voice") == "http://line.example.org:80/twilio/voice"
+    wrong_port = "https://line.example.org:8443/twilio/voice/menu?attempt=1"
+    assert not is_valid_signature([PRIMARY], URL, PARAMS, sign(PRIMARY, wrong_port, PARAMS))
+
+
+class CountingValidator(RequestValidator):
+    """Twilio's validator, counting the HMACs it computes."""
+
+    computed = 0
+
+    def compute_signature(self, uri: str, params: object, algorithm: str | None = None) -> str:
+        CountingValidator.computed += 1
+        return str(super().compute_signature(uri, params))
+
+
+def test_a_genuine_post_costs_one_hmac_and_a_forged_one_every_form_and_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # RequestValidator.validate computes the URL with and without its port every time (two HMACs).
+    monkeypatch.setattr(security, "RequestValidator", CountingValidator)
+    CountingValidator.computed = 0
+
+    assert is_valid_signature([PRIMARY, SECONDARY], URL, PARAMS, sign(PRIMARY, URL, PARAMS))
+    assert CountingValidator.computed == 1
+
+    CountingValidator.computed = 0
+    assert not is_valid_signature([PRIMARY, SECONDARY], URL, PARAMS, sign("forged", URL, PARAMS))
+    assert CountingValidator.computed == 4
 
 
 @given(
