@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
+from orientation.fields import MAX_ID, Day, Id, Instant, TimeOfDay
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.sms_sender import InvalidSender, parse_sender
+from volunteers.patterns import (
+    PatternValueError,
+    check_validity,
+    parse_weekdays,
+    weekday_token_regex,
+    weekdays_regex,
+)
 from volunteers.professions import PROFESSIONS
 
+__all__ = ["MAX_ID", "Id"]  # re-exported: the API's modules import them from here
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-# Ids are 32-bit integer columns: a larger number is refused here rather than overflowing the database driver.
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 _POSTCODE = re.compile(r"^\d{5}$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
 
@@ -229,16 +236,9 @@ class ShiftIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     volunteer_id: Id
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     motives: list[str] = Field(default_factory=list)
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00")
-        return value
 
     _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
 
@@ -270,6 +270,90 @@ class OutcomePatch(BaseModel):
         if value is not None and value not in lifecycle.OUTCOMES:
             raise ValueError(f"unknown outcome {value!r}; known: {', '.join(lifecycle.OUTCOMES)}")
         return value
+
+
+_DAY = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 6},
+        {"type": "string", "pattern": f"^\\s*{weekday_token_regex()}\\s*$"},
+    ]
+}
+Weekdays = Annotated[
+    list[int | str] | str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": _DAY, "minItems": 1},
+                {"type": "string", "pattern": weekdays_regex()},
+            ],
+            "description": '[0..6] (0 = Monday), ["Mo", "We"], or "Mo-Fr" (English or French names, 2 letters or more)',
+        }
+    ),
+]
+
+
+def _weekdays(value: Any) -> list[int]:
+    try:
+        return parse_weekdays(value)
+    except PatternValueError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class PatternIn(BaseModel):
+    """POST /patterns: "every Tuesday 09:00–12:00 from 1 December to 30 June", in the territory's wall-clock time.
+
+    ``end_time`` at or before ``start_time`` ends the next day (20:00–08:00). ``motives`` narrows the
+    volunteer's motives during this shift (empty: all of theirs). ``holidays``: ``include`` (a public holiday
+    is a day like any other), ``skip`` (no shift on public holidays), ``only`` (on public holidays alone).
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    volunteer_id: Id
+    weekdays: Weekdays
+    start_time: TimeOfDay
+    end_time: TimeOfDay
+    valid_from: Day
+    valid_until: Day | None = None
+    motives: list[str] = Field(default_factory=list)
+    holidays: Literal["include", "skip", "only"] = "include"
+
+    _w = field_validator("weekdays")(classmethod(lambda cls, v: _weekdays(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+
+    @field_validator("valid_until")
+    @classmethod
+    def _until(cls, value: date | None, info: ValidationInfo) -> date | None:
+        valid_from = info.data.get("valid_from")
+        if value is not None and valid_from is not None:
+            try:
+                check_validity(valid_from, value)
+            except PatternValueError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
+
+
+class PatternPatch(BaseModel):
+    """PATCH /patterns/{id}: any subset of the fields (the view checks the result as a whole)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    weekdays: Weekdays | None = None
+    start_time: TimeOfDay | None = None
+    end_time: TimeOfDay | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    motives: list[str] | None = None
+    holidays: Literal["include", "skip", "only"] | None = None
+
+    _w = field_validator("weekdays")(classmethod(lambda cls, v: None if v is None else _weekdays(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: None if v is None else _motives(v)))
+
+
+class ExceptionIn(BaseModel):
+    """POST /patterns/{id}/exceptions: the occurrence starting on `on_date` is cancelled, or taken by another."""
+
+    model_config = ConfigDict(extra="ignore")
+    on_date: Day
+    replacement_volunteer_id: Id | None = None
 
 
 def parse(model: type[BaseModel], body: Any) -> Any:
