@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, WithJsonSchema, field_validator
 
 from directory.categories import CATEGORIES, CATEGORY_LABELS_FR
 from directory.models import DirectoryEntry
@@ -17,7 +17,7 @@ from directory.services import EDITABLE_ON_IMPORTED, create_entry, search_entrie
 from orientation.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api.answers import Category
 from orientation.api.queries import DirectoryQuery
-from orientation.api.schemas import Id, parse
+from orientation.api.schemas import Id, LanguageCode, not_null, parse
 from orientation.api.spec import operation, parse_query
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
@@ -35,12 +35,22 @@ _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# Fields that may be absent but never null.
+_NOT_NULL = ("kind", "name", "category", "general_practice", "cpts_member", "languages")
+# The document states each code's form; the validators below give the message when a value does not fit.
+InseeCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*([0-9][0-9AaBb][0-9]{3})?\s*$"})]
+Email = Annotated[
+    str,
+    Field(max_length=200),
+    WithJsonSchema({"type": "string", "maxLength": 200, "pattern": r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"}),
+]
 
 
 class EntryFields(BaseModel):
     """The fields of an entry a client may send; POST requires a territory and a name."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Fields that may be absent but never null (the document has no null for them; the views refuse one).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=not_null(*_NOT_NULL))
     kind: Literal["professional", "structure"] | None = None
     name: Text | None = None
     category: Category | None = None
@@ -48,17 +58,18 @@ class EntryFields(BaseModel):
     profession: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     general_practice: bool | None = None
     address: Annotated[str, Field(max_length=400)] | None = None
-    postcode: str | None = None
+    postcode: Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*([0-9]{5})?\s*$"})] | None = None
     commune: Annotated[str, Field(max_length=120)] | None = None
-    insee_code: str | None = None
+    insee_code: InseeCode | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
-    email: Annotated[str, Field(max_length=200)] | None = None
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    email: Email | None = None
+    # Strict: a JSON number, not true/false or "12.5" (which the document does not allow either).
+    latitude: Annotated[StrictFloat, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[StrictFloat, Field(ge=-180, le=180)] | None = None
     accepting_new_patients: bool | None = None
     accepting_since: date | None = None
     cpts_member: bool | None = None
-    languages: list[str] | None = None
+    languages: list[LanguageCode] | None = None
     notes: Annotated[str, Field(max_length=4000)] | None = None
 
     @field_validator("category")
@@ -118,8 +129,6 @@ class EntryIn(EntryFields):
     name: Text
 
 
-# Fields that may be absent but never null.
-_NOT_NULL = ("kind", "name", "category", "general_practice", "cpts_member", "languages")
 
 
 def entry_json(entry: DirectoryEntry) -> dict[str, Any]:

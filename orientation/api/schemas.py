@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
@@ -26,8 +36,32 @@ from volunteers.professions import PROFESSIONS
 __all__ = ["MAX_ID", "Id"]  # re-exported: the API's modules import them from here
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# The document states each code's form; the validators below give the message when a value does not fit.
+Postcode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9]{5}\s*$"})]
+LanguageCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[a-zA-Z]{2,3}\s*$"})]
+PrefixCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[a-zA-Z0-9]{1,6}\s*$"})]
+MotiveCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.MOTIVES)})]
+OutcomeCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.OUTCOMES)})]
+ProfessionCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROFESSIONS)})]
 _POSTCODE = re.compile(r"^\d{5}$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
+
+
+def not_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A json_schema_extra that takes null out of these optional fields: absent or given, never null."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in names:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            elif branches:
+                prop["anyOf"] = branches
+            if prop.get("default", 0) is None:
+                del prop["default"]
+
+    return edit
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
@@ -53,7 +87,7 @@ class NeighbourIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     phone: str
-    postcodes: list[str] = Field(default_factory=list)
+    postcodes: list[Postcode] = Field(default_factory=list)
 
     _phone = field_validator("phone")(classmethod(lambda cls, v: _e164(v)))
 
@@ -72,11 +106,11 @@ class TerritoryIn(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     name: Name
     phone_numbers: list[str] = Field(min_length=1)
-    postcodes: list[str] = Field(default_factory=list)
+    postcodes: list[Postcode] = Field(default_factory=list)
     opening_hours: Annotated[str, Field(max_length=500)] = "24/7"
-    reference_prefix: str | None = None
+    reference_prefix: PrefixCode | None = None
     holiday_subdivision: str | None = None
-    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["fr"])
     coordinator_phone: str | None = None
     ring_seconds: int = Field(default=20, ge=5, le=60)
     max_wait_seconds: int = Field(default=240, ge=30, le=1800)
@@ -155,6 +189,8 @@ class TerritoryIn(BaseModel):
 class TerritoryPatch(TerritoryIn):
     """PATCH /territories/{id}: any subset of the fields."""
 
+    # Absent or given, never null: the document says so (no null in their schemas), the view refuses a null.
+    model_config = ConfigDict(json_schema_extra=not_null("name", "phone_numbers", "reference_prefix"))
     name: Name | None = None  # type: ignore[assignment]
     phone_numbers: list[str] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
 
@@ -183,9 +219,9 @@ class VolunteerIn(BaseModel):
     territory_id: Id
     name: Name
     phone: Annotated[str, Field(min_length=1, max_length=40)]
-    profession: str
-    motives: list[str] = Field(min_length=1)
-    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    profession: ProfessionCode
+    motives: list[MotiveCode] = Field(min_length=1)
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["fr"])
     directory_entry_id: Id | None = None
     active: bool = True
 
@@ -203,12 +239,17 @@ class VolunteerIn(BaseModel):
 class VolunteerPatch(BaseModel):
     """PATCH /volunteers/{id}."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Absent or given, never null, except directory_entry_id (null: no entry).
+    model_config = ConfigDict(
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra=not_null("name", "phone", "profession", "motives", "languages", "active", "paused"),
+    )
     name: Name | None = None
     phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    profession: str | None = None
-    motives: list[str] | None = Field(default=None, min_length=1)
-    languages: list[str] | None = None
+    profession: ProfessionCode | None = None
+    motives: list[MotiveCode] | None = Field(default=None, min_length=1)
+    languages: list[LanguageCode] | None = None
     directory_entry_id: Id | None = None
     active: bool | None = None
     paused: bool | None = None
@@ -238,7 +279,7 @@ class ShiftIn(BaseModel):
     volunteer_id: Id
     starts_at: Instant
     ends_at: Instant
-    motives: list[str] = Field(default_factory=list)
+    motives: list[MotiveCode] = Field(default_factory=list)
 
     _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
 
@@ -259,8 +300,8 @@ class ShiftIn(BaseModel):
 class OutcomePatch(BaseModel):
     """PATCH /requests/{reference}: set or correct the outcome."""
 
-    model_config = ConfigDict(extra="ignore")
-    outcome: str | None = None
+    model_config = ConfigDict(extra="ignore", json_schema_extra=not_null("outcome"))
+    outcome: OutcomeCode | None = Field(default=None, description="absent: unchanged; it cannot be cleared")
     directory_entry_id: Id | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -279,7 +320,7 @@ _DAY = {
     ]
 }
 Weekdays = Annotated[
-    list[int | str] | str,
+    list[StrictInt | str] | str,  # strict: true is not Tuesday
     WithJsonSchema(
         {
             "anyOf": [
@@ -314,7 +355,7 @@ class PatternIn(BaseModel):
     end_time: TimeOfDay
     valid_from: Day
     valid_until: Day | None = None
-    motives: list[str] = Field(default_factory=list)
+    motives: list[MotiveCode] = Field(default_factory=list)
     holidays: Literal["include", "skip", "only"] = "include"
 
     _w = field_validator("weekdays")(classmethod(lambda cls, v: _weekdays(v)))
@@ -335,13 +376,18 @@ class PatternIn(BaseModel):
 class PatternPatch(BaseModel):
     """PATCH /patterns/{id}: any subset of the fields (the view checks the result as a whole)."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Absent or given, never null, except valid_until (null: the pattern runs on).
+    model_config = ConfigDict(
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra=not_null("weekdays", "start_time", "end_time", "valid_from", "motives", "holidays"),
+    )
     weekdays: Weekdays | None = None
     start_time: TimeOfDay | None = None
     end_time: TimeOfDay | None = None
     valid_from: Day | None = None
     valid_until: Day | None = None
-    motives: list[str] | None = None
+    motives: list[MotiveCode] | None = None
     holidays: Literal["include", "skip", "only"] | None = None
 
     _w = field_validator("weekdays")(classmethod(lambda cls, v: None if v is None else _weekdays(v)))
