@@ -19,6 +19,7 @@ from orientation.api.answers import Category
 from orientation.api.queries import DirectoryQuery
 from orientation.api.schemas import Id, LanguageCode, not_null, parse
 from orientation.api.spec import operation, parse_query
+from orientation.fields import Day
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
 from orientation.runtime import db, now
@@ -67,7 +68,7 @@ class EntryFields(BaseModel):
     latitude: Annotated[StrictFloat, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[StrictFloat, Field(ge=-180, le=180)] | None = None
     accepting_new_patients: bool | None = None
-    accepting_since: date | None = None
+    accepting_since: Day | None = None
     cpts_member: bool | None = None
     languages: list[LanguageCode] | None = None
     notes: Annotated[str, Field(max_length=4000)] | None = None

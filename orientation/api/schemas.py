@@ -408,4 +408,6 @@ def parse(model: type[BaseModel], body: Any) -> Any:
         raise ValidationError.from_exception_data(
             model.__name__, [{"type": "dict_type", "loc": ("body",), "input": body}]
         )
-    return model.model_validate(body)
+    # Strict: JSON types as the document states them (0 is not false, "5" is not 5); dates and times are read
+    # from their strings by their own types (orientation.fields).
+    return model.model_validate(body, strict=True)
