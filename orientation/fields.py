@@ -101,6 +101,19 @@ DayOrInstant = Annotated[
 """A period bound: a date (the territory's midnight) or an instant."""
 
 
+def form_value(kind: Any, text: str | None) -> Any:
+    """A form's or a file's text read by one of these types, or None when empty or not valid (the caller says why
+    in French: the console's and the imports' messages are their own)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if not text or not text.strip():
+        return None
+    try:
+        return TypeAdapter(kind).validate_python(text.strip())
+    except ValidationError:
+        return None
+
+
 def at_midnight(value: date | datetime, tz: tzinfo) -> datetime:
     """A DayOrInstant as an instant: a date is the start of that day on the territory's clock."""
     return value if isinstance(value, datetime) else datetime.combine(value, time(), tzinfo=tz)

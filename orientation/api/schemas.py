@@ -410,4 +410,15 @@ def parse(model: type[BaseModel], body: Any) -> Any:
         )
     # Strict: JSON types as the document states them (0 is not false, "5" is not 5); dates and times are read
     # from their strings by their own types (orientation.fields).
-    return model.model_validate(body, strict=True)
+    return model.model_validate(_integral(body), strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer: so does the API (strict pydantic would not)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
