@@ -130,8 +130,6 @@ class EntryIn(EntryFields):
     name: Text
 
 
-
-
 def entry_json(entry: DirectoryEntry) -> dict[str, Any]:
     """A directory entry as the API shows it."""
     return {

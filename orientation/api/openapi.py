@@ -10,7 +10,7 @@ from orientation.stats import MATCH_RATE_DEFINITION_EN
 
 DESCRIPTION = (
     "The patient line of a CPTS. Bearer tokens from `orientation token create NAME`. Every 422 names each bad "
-    "field: `{\"errors\": {field: message}}`. Some rules go beyond what the schemas can say and are answered "
+    'field: `{"errors": {field: message}}`. Some rules go beyond what the schemas can say and are answered '
     f"422 too: text never holds control characters ({API_MESSAGE}); phone numbers must be real numbers of "
     "their country; ids in a body must name a row the token may see; a period's end comes after its start. "
     "Dates and instants lie between 2000 and 2100. " + MATCH_RATE_DEFINITION_EN

@@ -300,9 +300,7 @@ def expanded_rota() -> Response:
     territory = _territory_of(args.territory_id)
     holidays, tz = territory_calendar(territory)
     today = datetime.combine(now().astimezone(tz).date(), time(), tzinfo=tz)
-    start, end = _period(
-        ("from", "to"), _bounds(args.from_, args.to, tz), (today, timedelta(days=7)), MAX_ROTA_DAYS
-    )
+    start, end = _period(("from", "to"), _bounds(args.from_, args.to, tz), (today, timedelta(days=7)), MAX_ROTA_DAYS)
     rota = load_rota_between(db(), territory.id, start, end)
     occurrences = rota.occurrences(start, end, holidays, tz, volunteer_id=args.volunteer_id)
     names, motives = _volunteer_maps(territory.id)

@@ -81,6 +81,7 @@ def parse_query(model: type[Q], request: Request) -> Q:
     """The query string validated by its model (a ValidationError becomes the API's 422)."""
     return model.model_validate(request.args.to_dict())
 
+
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "Done, nothing to answer", 409: "Conflict"}
 _COMMON: dict[int, tuple[Answer, str]] = {
     401: (Error, "No or bad bearer token"),
