@@ -6,6 +6,7 @@ so that the console and the imports can say it in French while the API keeps its
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, tzinfo
 from typing import Annotated, Any
 
@@ -19,6 +20,21 @@ from volunteers.patterns import PatternValueError, parse_hhmm
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 RANGE_TEXT = f"a date between {FIRST_DAY.year} and {LAST_DAY.year} is expected"
+
+# A French postcode: 5 ASCII digits (``\d`` would take Arabic-Indic ones too). A language: ISO 639, lower case.
+POSTCODE = re.compile(r"^[0-9]{5}$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def is_postcode(text: str) -> bool:
+    """True for 5 ASCII digits."""
+    return bool(POSTCODE.match(text))
+
+
+def is_language_code(text: str) -> bool:
+    """True for an ISO 639 code of 2 or 3 lower-case letters (fr, en, ar, ber)."""
+    return bool(LANGUAGE_CODE.match(text))
+
 
 # Ids are 32-bit integer columns: a larger number is refused here rather than overflowing the database driver.
 MAX_ID = 2**31 - 1

@@ -19,7 +19,7 @@ from orientation.api.answers import Category
 from orientation.api.queries import DirectoryQuery
 from orientation.api.schemas import Id, LanguageCode, not_null, parse
 from orientation.api.spec import operation, parse_query
-from orientation.fields import Day
+from orientation.fields import Day, is_language_code, is_postcode
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
 from orientation.runtime import db, now
@@ -31,7 +31,6 @@ SEARCH_TEXT = (
     "within one typing error (two from 7 letters; none in numbers); accents and case do not matter. Best "
     "matches first, then alphabetical. Entries flagged gone are left out unless include_gone=true."
 )
-_POSTCODE = re.compile(r"^\d{5}$")
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -83,7 +82,7 @@ class EntryFields(BaseModel):
     @field_validator("postcode")
     @classmethod
     def _postcode(cls, value: str | None) -> str | None:
-        if value and not _POSTCODE.match(value):
+        if value and not is_postcode(value):
             raise ValueError("a postcode is 5 digits")
         return value or None
 
@@ -118,7 +117,7 @@ class EntryFields(BaseModel):
             return None
         codes = [code.strip().lower() for code in value]
         for code in codes:
-            if not re.match(r"^[a-z]{2,3}$", code):
+            if not is_language_code(code):
                 raise ValueError(f"language codes are ISO 639 (fr, en, ar…): {code!r}")
         return list(dict.fromkeys(codes))
 

@@ -20,7 +20,7 @@ from pydantic import (
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
-from orientation.fields import MAX_ID, Day, Id, Instant, TimeOfDay
+from orientation.fields import MAX_ID, Day, Id, Instant, TimeOfDay, is_language_code, is_postcode
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.sms_sender import InvalidSender, parse_sender
@@ -43,7 +43,6 @@ PrefixCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[
 MotiveCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.MOTIVES)})]
 OutcomeCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.OUTCOMES)})]
 ProfessionCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROFESSIONS)})]
-_POSTCODE = re.compile(r"^\d{5}$")
 _PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
 
 
@@ -95,7 +94,7 @@ class NeighbourIn(BaseModel):
     @classmethod
     def _postcodes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _POSTCODE.match(code):
+            if not is_postcode(code):
                 raise ValueError(f"postcodes are 5 digits: {code!r}")
         return value
 
@@ -149,7 +148,7 @@ class TerritoryIn(BaseModel):
     @classmethod
     def _postcodes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _POSTCODE.match(code):
+            if not is_postcode(code):
                 raise ValueError(f"postcodes are 5 digits: {code!r}")
         return sorted(set(value))
 
@@ -199,7 +198,7 @@ def _language_codes(value: list[str]) -> list[str]:
     codes = []
     for code in value:
         code = code.strip().lower()
-        if not re.match(r"^[a-z]{2,3}$", code):
+        if not is_language_code(code):
             raise ValueError(f"language codes are ISO 639 (fr, en, ar…): {code!r}")
         codes.append(code)
     return codes or ["fr"]

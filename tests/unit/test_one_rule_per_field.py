@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from orientation.api.queries import RequestsQuery, RotaQuery
-from orientation.api.schemas import PatternIn, field_errors
+from orientation.api.schemas import PatternIn, TerritoryIn, field_errors
 from orientation.console.periods import parse_day
 from orientation.console.rota_forms import _time
-from orientation.fields import FIRST_DAY, LAST_DAY
+from orientation.fields import FIRST_DAY, LAST_DAY, is_language_code, is_postcode
 from volunteers.rota_import import _BadRow, parse_date
 
 INSIDE = ["2000-01-01", "2026-11-24", "2100-12-31"]
@@ -70,3 +70,15 @@ def test_a_time_refused_by_the_parser_is_refused_by_the_console(text: str) -> No
     assert _time(text) is None
     with pytest.raises(ValidationError):
         PatternIn.model_validate(_pattern(start_time=text))
+
+
+@pytest.mark.parametrize("postcode", ["١٢٣٤٥", "7501", "750111", "75 01"])
+def test_a_postcode_is_five_ascii_digits_for_the_api_and_the_console(postcode: str) -> None:
+    assert not is_postcode(postcode)
+    with pytest.raises(ValidationError) as refused:
+        TerritoryIn.model_validate({"name": "CPTS", "phone_numbers": ["+33102030405"], "postcodes": [postcode]})
+    assert set(field_errors(refused.value)) == {"postcodes"}
+
+
+def test_language_codes_are_read_alike_by_the_api_and_the_console() -> None:
+    assert [is_language_code(code) for code in ("fr", "ber", "f", "fra1", "FR")] == [True, True, False, False, False]
