@@ -21,6 +21,16 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 RANGE_TEXT = f"a date between {FIRST_DAY.year} and {LAST_DAY.year} is expected"
 
+# What Python's str.strip() (and so pydantic's str_strip_whitespace) takes away, spelled for JSON Schema's
+# regexes too: ECMAScript's \s differs (it holds U+FEFF, lacks U+001C-U+001F and U+0085).
+SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+
+
+def trimmed(core: str) -> str:
+    """A regex of ``core`` with the spaces str.strip() would take away around it."""
+    return f"^{SPACE}*{core}{SPACE}*$"
+
+
 # A French postcode: 5 ASCII digits (``\d`` would take Arabic-Indic ones too). A language: ISO 639, lower case.
 POSTCODE = re.compile(r"^[0-9]{5}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
@@ -149,7 +159,7 @@ TimeOfDay = Annotated[
         description='local wall-clock time, "09:00" (also "9:00", "9h", "9h30")',
         examples=["09:00"],
         # In the document only: the parser gives the better message.
-        json_schema_extra={"pattern": r"^\s*([01]?[0-9]|2[0-3])[:hH]([0-5][0-9])?\s*$"},
+        json_schema_extra={"pattern": trimmed("([01]?[0-9]|2[0-3])[:hH]([0-5][0-9])?")},
     ),
 ]
 """A wall-clock time as "HH:MM", read by the one parser (volunteers.patterns.parse_hhmm)."""

@@ -60,10 +60,13 @@ def weekday_token_regex() -> str:
     return f"{day}(?:-{day})?"
 
 
-def weekdays_regex() -> str:
-    """The regex of a whole weekdays string: tokens separated by spaces, commas, semicolons, |, + or /."""
+def weekdays_regex(space: str = r"\s") -> str:
+    """The regex of a whole weekdays string: tokens separated by spaces, commas, semicolons, |, + or /.
+
+    ``space``: the class of what ``\\s`` matches here, spelled out for a JSON Schema (orientation.fields.SPACE).
+    """
     token = weekday_token_regex()
-    return rf"^\s*{token}(?:[\s,;|+/]+{token})*\s*$"
+    return rf"^{space}*{token}(?:(?:{space}|[,;|+/])+{token})*{space}*$"
 
 
 def parse_weekdays(value: str | Iterable[str | int]) -> list[int]:

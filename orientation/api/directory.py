@@ -19,7 +19,7 @@ from orientation.api.answers import Category
 from orientation.api.queries import DirectoryQuery
 from orientation.api.schemas import Id, LanguageCode, not_null, parse
 from orientation.api.spec import operation, parse_query
-from orientation.fields import Day, is_language_code, is_postcode
+from orientation.fields import SPACE, Day, is_language_code, is_postcode, trimmed
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
 from orientation.runtime import db, now
@@ -32,17 +32,18 @@ SEARCH_TEXT = (
     "matches first, then alphabetical. Entries flagged gone are left out unless include_gone=true."
 )
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_CORE = f"[^@{SPACE[1:-1]}]+@[^@{SPACE[1:-1]}]+\\.[^@{SPACE[1:-1]}]+"
+_EMAIL = re.compile(f"^{_EMAIL_CORE}$")
 
 Text = Annotated[str, Field(min_length=1, max_length=300)]
 # Fields that may be absent but never null.
 _NOT_NULL = ("kind", "name", "category", "general_practice", "cpts_member", "languages")
 # The document states each code's form; the validators below give the message when a value does not fit.
-InseeCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*([0-9][0-9AaBb][0-9]{3})?\s*$"})]
+InseeCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("([0-9][0-9AaBb][0-9]{3})?")})]
 Email = Annotated[
     str,
     Field(max_length=200),
-    WithJsonSchema({"type": "string", "maxLength": 200, "pattern": r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"}),
+    WithJsonSchema({"type": "string", "maxLength": 200, "pattern": trimmed(f"({_EMAIL_CORE})?")}),
 ]
 
 
@@ -58,7 +59,7 @@ class EntryFields(BaseModel):
     profession: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     general_practice: bool | None = None
     address: Annotated[str, Field(max_length=400)] | None = None
-    postcode: Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*([0-9]{5})?\s*$"})] | None = None
+    postcode: Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("([0-9]{5})?")})] | None = None
     commune: Annotated[str, Field(max_length=120)] | None = None
     insee_code: InseeCode | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None

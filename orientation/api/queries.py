@@ -28,7 +28,8 @@ Cursor = Annotated[
 
 
 class _Query(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # An unknown parameter is refused, not ignored: ?territory=3 (for territory_id) would list every territory.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class TerritoryQuery(_Query):

@@ -20,7 +20,17 @@ from pydantic import (
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
-from orientation.fields import MAX_ID, Day, Id, Instant, TimeOfDay, is_language_code, is_postcode
+from orientation.fields import (
+    MAX_ID,
+    SPACE,
+    Day,
+    Id,
+    Instant,
+    TimeOfDay,
+    is_language_code,
+    is_postcode,
+    trimmed,
+)
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.sms_sender import InvalidSender, parse_sender
@@ -37,9 +47,9 @@ __all__ = ["MAX_ID", "Id"]  # re-exported: the API's modules import them from he
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # The document states each code's form; the validators below give the message when a value does not fit.
-Postcode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9]{5}\s*$"})]
-LanguageCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[a-zA-Z]{2,3}\s*$"})]
-PrefixCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[a-zA-Z0-9]{1,6}\s*$"})]
+Postcode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[0-9]{5}")})]
+LanguageCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[a-zA-Z]{2,3}")})]
+PrefixCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[a-zA-Z0-9]{1,6}")})]
 MotiveCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.MOTIVES)})]
 OutcomeCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.OUTCOMES)})]
 ProfessionCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROFESSIONS)})]
@@ -315,7 +325,7 @@ class OutcomePatch(BaseModel):
 _DAY = {
     "anyOf": [
         {"type": "integer", "minimum": 0, "maximum": 6},
-        {"type": "string", "pattern": f"^\\s*{weekday_token_regex()}\\s*$"},
+        {"type": "string", "pattern": trimmed(weekday_token_regex())},
     ]
 }
 Weekdays = Annotated[
@@ -324,7 +334,7 @@ Weekdays = Annotated[
         {
             "anyOf": [
                 {"type": "array", "items": _DAY, "minItems": 1},
-                {"type": "string", "pattern": weekdays_regex()},
+                {"type": "string", "pattern": weekdays_regex(SPACE)},
             ],
             "description": '[0..6] (0 = Monday), ["Mo", "We"], or "Mo-Fr" (English or French names, 2 letters or more)',
         }

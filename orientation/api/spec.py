@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from orientation.fields import MAX_ID
@@ -78,8 +78,18 @@ def operation(
 
 
 def parse_query(model: type[Q], request: Request) -> Q:
-    """The query string validated by its model (a ValidationError becomes the API's 422)."""
-    return model.model_validate(request.args.to_dict())
+    """The query string validated by its model; a 422 naming each bad parameter (an unknown one too)."""
+    from orientation.api import unprocessable
+    from orientation.api.schemas import field_errors
+
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        unknown = {str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden" and e["loc"]}
+        named = {"body" if name == "" else name for name in unknown}  # field_errors names an empty loc "body"
+        errors = {k: v for k, v in field_errors(exc).items() if k not in named}
+        errors.update({name or "query": "unknown parameter" for name in unknown})
+        raise unprocessable(errors) from None
 
 
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "Done, nothing to answer", 409: "Conflict"}

@@ -97,3 +97,12 @@ def test_answers_and_inputs_are_components_generated_from_the_models(document: d
     assert "anyOf" not in schemas["TerritoryPatch"]["properties"]["name"]
     answer = document["paths"]["/territories/{territory_id}"]["get"]["responses"]["200"]
     assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Territory"}
+
+
+def test_an_unknown_query_parameter_is_refused_rather_than_ignored(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    client = api(app, session, clock())
+    # ?territory=3 for ?territory_id=3 would have listed every territory's requests.
+    assert client.get("/requests", {"territory": 3}).get_json() == {"errors": {"territory": "unknown parameter"}}
+    assert client.get("/stats", {"": "x"}).get_json() == {"errors": {"query": "unknown parameter"}}
