@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from orientation.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api.queries import GapsQuery, LoadQuery, OnDutyQuery, RotaQuery, ShiftQuery, TerritoryLoadQuery
-from orientation.api.schemas import ExceptionIn, PatternIn, PatternPatch, parse
+from orientation.api.rota_inputs import ExceptionIn, PatternIn, PatternPatch
+from orientation.api.schemas import parse
 from orientation.api.spec import operation, parse_query
 from orientation.api.territories import get_territory
 from orientation.api.volunteers import get_volunteer

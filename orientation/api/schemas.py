@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -22,11 +21,8 @@ from orientation import lifecycle
 from orientation.calendar import validate_subdivision
 from orientation.fields import (
     MAX_ID,
-    SPACE,
-    Day,
     Id,
     Instant,
-    TimeOfDay,
     is_language_code,
     is_postcode,
     trimmed,
@@ -34,13 +30,6 @@ from orientation.fields import (
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.sms_sender import InvalidSender, parse_sender
-from volunteers.patterns import (
-    PatternValueError,
-    check_validity,
-    parse_weekdays,
-    weekday_token_regex,
-    weekdays_regex,
-)
 from volunteers.professions import PROFESSIONS
 
 __all__ = ["MAX_ID", "Id"]  # re-exported: the API's modules import them from here
@@ -214,7 +203,8 @@ def _language_codes(value: list[str]) -> list[str]:
     return codes or ["fr"]
 
 
-def _motives(value: list[str]) -> list[str]:
+def motive_codes(value: list[str]) -> list[str]:
+    """The motive codes, each known, without repeats (a 422 names the first unknown one)."""
     unknown = [m for m in value if m not in lifecycle.MOTIVES]
     if unknown:
         raise ValueError(f"unknown motive {unknown[0]!r}; known: {', '.join(lifecycle.MOTIVES)}")
@@ -241,7 +231,7 @@ class VolunteerIn(BaseModel):
             raise ValueError(f"unknown profession {value!r}; known: {', '.join(PROFESSIONS)}")
         return value
 
-    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: motive_codes(v)))
     _l = field_validator("languages")(classmethod(lambda cls, v: _language_codes(v)))
 
 
@@ -273,7 +263,7 @@ class VolunteerPatch(BaseModel):
     @field_validator("motives")
     @classmethod
     def _mv(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _motives(value)
+        return None if value is None else motive_codes(value)
 
     @field_validator("languages")
     @classmethod
@@ -290,7 +280,7 @@ class ShiftIn(BaseModel):
     ends_at: Instant
     motives: list[MotiveCode] = Field(default_factory=list)
 
-    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: motive_codes(v)))
 
     @field_validator("ends_at")
     @classmethod
@@ -320,95 +310,6 @@ class OutcomePatch(BaseModel):
         if value is not None and value not in lifecycle.OUTCOMES:
             raise ValueError(f"unknown outcome {value!r}; known: {', '.join(lifecycle.OUTCOMES)}")
         return value
-
-
-_DAY = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0, "maximum": 6},
-        {"type": "string", "pattern": trimmed(weekday_token_regex())},
-    ]
-}
-Weekdays = Annotated[
-    list[StrictInt | str] | str,  # strict: true is not Tuesday
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "array", "items": _DAY, "minItems": 1},
-                {"type": "string", "pattern": weekdays_regex(SPACE)},
-            ],
-            "description": '[0..6] (0 = Monday), ["Mo", "We"], or "Mo-Fr" (English or French names, 2 letters or more)',
-        }
-    ),
-]
-
-
-def _weekdays(value: Any) -> list[int]:
-    try:
-        return parse_weekdays(value)
-    except PatternValueError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-class PatternIn(BaseModel):
-    """POST /patterns: "every Tuesday 09:00–12:00 from 1 December to 30 June", in the territory's wall-clock time.
-
-    ``end_time`` at or before ``start_time`` ends the next day (20:00–08:00). ``motives`` narrows the
-    volunteer's motives during this shift (empty: all of theirs). ``holidays``: ``include`` (a public holiday
-    is a day like any other), ``skip`` (no shift on public holidays), ``only`` (on public holidays alone).
-    """
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    volunteer_id: Id
-    weekdays: Weekdays
-    start_time: TimeOfDay
-    end_time: TimeOfDay
-    valid_from: Day
-    valid_until: Day | None = None
-    motives: list[MotiveCode] = Field(default_factory=list)
-    holidays: Literal["include", "skip", "only"] = "include"
-
-    _w = field_validator("weekdays")(classmethod(lambda cls, v: _weekdays(v)))
-    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
-
-    @field_validator("valid_until")
-    @classmethod
-    def _until(cls, value: date | None, info: ValidationInfo) -> date | None:
-        valid_from = info.data.get("valid_from")
-        if value is not None and valid_from is not None:
-            try:
-                check_validity(valid_from, value)
-            except PatternValueError as exc:
-                raise ValueError(str(exc)) from exc
-        return value
-
-
-class PatternPatch(BaseModel):
-    """PATCH /patterns/{id}: any subset of the fields (the view checks the result as a whole)."""
-
-    # Absent or given, never null, except valid_until (null: the pattern runs on).
-    model_config = ConfigDict(
-        extra="ignore",
-        str_strip_whitespace=True,
-        json_schema_extra=not_null("weekdays", "start_time", "end_time", "valid_from", "motives", "holidays"),
-    )
-    weekdays: Weekdays | None = None
-    start_time: TimeOfDay | None = None
-    end_time: TimeOfDay | None = None
-    valid_from: Day | None = None
-    valid_until: Day | None = None
-    motives: list[MotiveCode] | None = None
-    holidays: Literal["include", "skip", "only"] | None = None
-
-    _w = field_validator("weekdays")(classmethod(lambda cls, v: None if v is None else _weekdays(v)))
-    _m = field_validator("motives")(classmethod(lambda cls, v: None if v is None else _motives(v)))
-
-
-class ExceptionIn(BaseModel):
-    """POST /patterns/{id}/exceptions: the occurrence starting on `on_date` is cancelled, or taken by another."""
-
-    model_config = ConfigDict(extra="ignore")
-    on_date: Day
-    replacement_volunteer_id: Id | None = None
 
 
 def parse(model: type[BaseModel], body: Any) -> Any:

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from orientation.api.queries import RequestsQuery, RotaQuery
-from orientation.api.schemas import PatternIn, TerritoryIn, field_errors
+from orientation.api.rota_inputs import PatternIn
+from orientation.api.schemas import TerritoryIn, field_errors
 from orientation.console.periods import parse_day
 from orientation.console.rota_forms import _time
 from orientation.fields import FIRST_DAY, LAST_DAY, is_language_code, is_postcode
