@@ -43,6 +43,26 @@ def _day(token: str | int) -> int:
     return day
 
 
+def _ci(text: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in text)
+
+
+def weekday_token_regex() -> str:
+    """The regex (JSON Schema dialect, no flags) of one day or range parse_weekdays reads: Mo, mardi, 3, Sa-Mo."""
+    prefixes = sorted({name[:n] for names in _DAY_NAMES for name in names for n in range(2, len(name) + 1)})
+    day = "(?:[0-6]|" + "|".join(_ci(p) for p in sorted(prefixes, key=len, reverse=True)) + ")"
+    return f"{day}(?:-{day})?"
+
+
+def weekdays_regex(space: str = r"\s") -> str:
+    """The regex of a whole weekdays string: tokens separated by spaces, commas, semicolons, |, + or /.
+
+    ``space``: the class of what ``\\s`` matches here, spelled out for a JSON Schema (orientation.fields.SPACE).
+    """
+    token = weekday_token_regex()
+    return rf"^{space}*{token}(?:(?:{space}|[,;|+/])+{token})*{space}*$"
+
+
 def parse_weekdays(value: str | Iterable[str | int]) -> list[int]:
     """Return sorted weekday numbers (0 = Monday) from "Mo-Fr", "Tu,Th", ["Mo", "We"] or [0, 2]."""
     tokens: list[str | int] = list(_SEPARATORS.split(value.strip())) if isinstance(value, str) else list(value)

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from orientation.fields import RANGE_TEXT, in_range
 from orientation.lifecycle import MOTIVES
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
@@ -178,8 +179,8 @@ def parse_date(value: str, column: str) -> date:
         day = date(int(match.group(3)), int(match.group(2)), int(match.group(1))) if match else date.fromisoformat(text)
     except ValueError:
         raise _BadRow(f"{column}: not a date {value!r}: write YYYY-MM-DD or DD/MM/YYYY") from None
-    if not 2000 <= day.year <= 2100:
-        raise _BadRow(f"{column}: a date between 2000 and 2100 is expected")
+    if not in_range(day):  # the one range of the API and the console (orientation.fields)
+        raise _BadRow(f"{column}: {RANGE_TEXT}")
     return day
 
 

@@ -9,8 +9,9 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from orientation.api.schemas import MAX_ID, field_errors
+from orientation.api.schemas import field_errors
 from orientation.edge import API_MESSAGE, json_field
+from orientation.fields import MAX_ID
 from orientation.runtime import db
 from orientation.services.tokens import find_token
 
@@ -70,17 +71,6 @@ def valid_id(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
-def id_arg(name: str) -> int | None:
-    """An id given as a query parameter, None when absent, a 422 when it is not one."""
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    # ASCII digits only (int() refuses "²", which isdigit accepts), and few: int() refuses thousands of digits.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not valid_id(int(raw)):
-        raise unprocessable({name: "an id (a positive integer) is expected"})
-    return int(raw)
-
-
 def json_body() -> Any:
     """The request's JSON body, or a 422 when it is not JSON."""
     try:
@@ -137,6 +127,10 @@ def register(app: Flask) -> None:
             response = jsonify({"error": error.description})
             response.status_code = error.code or 500
             response.headers["Cache-Control"] = "no-store"
+            # A 405 lists the methods the URL takes (RFC 9110 §15.5.6): werkzeug's own headers carry it.
+            for name, value in error.get_headers():
+                if name.lower() == "allow":
+                    response.headers["Allow"] = value
             return response
         return error
 

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify
 
-from orientation.api import ApiError, bp
+from orientation.api import ApiError, answers, bp
 from orientation.api import serialize as out
-from orientation.api.requests import get_request
+from orientation.api.requests import REFERENCE, get_request
+from orientation.api.spec import Error, operation
 from orientation.runtime import db, now, runtime
 from orientation.services import callbacks
 
 
 @bp.post("/requests/<reference>/callback")
+@operation(
+    "Call the patient back now: a volunteer on duty is phoned at once",
+    description="Starts a call-back round outside the territory's spacing. A request that was abandoned or "
+    "connected waits for a call-back again (an `abandoned` outcome is cleared). `offered_to` is null when nobody "
+    "is on duty: the clock process tries again at `next_callback_at`.",
+    answers={
+        202: (answers.CallbackTriggered, "Call-back started"),
+        409: (Error, "Call in progress, request closed, or number unknown"),
+    },
+    path=REFERENCE,
+)
 def trigger_callback(reference: str) -> Response:
     """Start a call-back round now; 202 with the volunteer phoned, or null when none is on duty (retried later)."""
     found = get_request(reference)

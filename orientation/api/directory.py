@@ -8,51 +8,69 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, WithJsonSchema, field_validator
 
 from directory.categories import CATEGORIES, CATEGORY_LABELS_FR
 from directory.models import DirectoryEntry
-from directory.search import MAX_LIMIT, Query
+from directory.search import Query
 from directory.services import EDITABLE_ON_IMPORTED, create_entry, search_entries, update_entry
-from orientation.api import bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
-from orientation.api.schemas import Id, parse
+from orientation.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api.answers import Category
+from orientation.api.queries import DirectoryQuery
+from orientation.api.schemas import Id, LanguageCode, not_null, parse
+from orientation.api.spec import operation, parse_query
+from orientation.fields import SPACE, Day, is_language_code, is_postcode, trimmed
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
 from orientation.runtime import db, now
 
-_TRUE = {"1", "true", "yes", "oui", "on"}
-_FALSE = {"0", "false", "no", "non", "off"}
-_POSTCODE = re.compile(r"^\d{5}$")
+SEARCH_TEXT = (
+    "Every word of q must match a word of the entry's name, of its profession in French (médecin, infirmière, "
+    "kiné, sage-femme, pharmacie…), of its category or FINESS label (EHPAD, centre de santé), of its commune, "
+    "its postcode or arrondissement (Paris 20): exactly (a plural matches its singular), as its beginning, or "
+    "within one typing error (two from 7 letters; none in numbers); accents and case do not matter. Best "
+    "matches first, then alphabetical. Entries flagged gone are left out unless include_gone=true."
+)
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-DEFAULT_LIMIT = 50
-MAX_OFFSET = 100_000
+_EMAIL_CORE = f"[^@{SPACE[1:-1]}]+@[^@{SPACE[1:-1]}]+\\.[^@{SPACE[1:-1]}]+"
+_EMAIL = re.compile(f"^{_EMAIL_CORE}$")
 
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# Fields that may be absent but never null.
+_NOT_NULL = ("kind", "name", "category", "general_practice", "cpts_member", "languages")
+# The document states each code's form; the validators below give the message when a value does not fit.
+InseeCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("([0-9][0-9AaBb][0-9]{3})?")})]
+Email = Annotated[
+    str,
+    Field(max_length=200),
+    WithJsonSchema({"type": "string", "maxLength": 200, "pattern": trimmed(f"({_EMAIL_CORE})?")}),
+]
 
 
 class EntryFields(BaseModel):
     """The fields of an entry a client may send; POST requires a territory and a name."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Fields that may be absent but never null (the document has no null for them; the views refuse one).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=not_null(*_NOT_NULL))
     kind: Literal["professional", "structure"] | None = None
     name: Text | None = None
-    category: str | None = None
+    category: Category | None = None
     category_label: Annotated[str, Field(max_length=200)] | None = None
     profession: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     general_practice: bool | None = None
     address: Annotated[str, Field(max_length=400)] | None = None
-    postcode: str | None = None
+    postcode: Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("([0-9]{5})?")})] | None = None
     commune: Annotated[str, Field(max_length=120)] | None = None
-    insee_code: str | None = None
+    insee_code: InseeCode | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
-    email: Annotated[str, Field(max_length=200)] | None = None
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    email: Email | None = None
+    # Strict: a JSON number, not true/false or "12.5" (which the document does not allow either).
+    latitude: Annotated[StrictFloat, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[StrictFloat, Field(ge=-180, le=180)] | None = None
     accepting_new_patients: bool | None = None
-    accepting_since: date | None = None
+    accepting_since: Day | None = None
     cpts_member: bool | None = None
-    languages: list[str] | None = None
+    languages: list[LanguageCode] | None = None
     notes: Annotated[str, Field(max_length=4000)] | None = None
 
     @field_validator("category")
@@ -65,7 +83,7 @@ class EntryFields(BaseModel):
     @field_validator("postcode")
     @classmethod
     def _postcode(cls, value: str | None) -> str | None:
-        if value and not _POSTCODE.match(value):
+        if value and not is_postcode(value):
             raise ValueError("a postcode is 5 digits")
         return value or None
 
@@ -100,7 +118,7 @@ class EntryFields(BaseModel):
             return None
         codes = [code.strip().lower() for code in value]
         for code in codes:
-            if not re.match(r"^[a-z]{2,3}$", code):
+            if not is_language_code(code):
                 raise ValueError(f"language codes are ISO 639 (fr, en, ar…): {code!r}")
         return list(dict.fromkeys(codes))
 
@@ -110,10 +128,6 @@ class EntryIn(EntryFields):
 
     territory_id: Id
     name: Text
-
-
-# Fields that may be absent but never null.
-_NOT_NULL = ("kind", "name", "category", "general_practice", "cpts_member", "languages")
 
 
 def entry_json(entry: DirectoryEntry) -> dict[str, Any]:
@@ -150,33 +164,6 @@ def entry_json(entry: DirectoryEntry) -> dict[str, Any]:
     }
 
 
-def _flag(name: str) -> bool | None:
-    raw = request.args.get(name, "").strip().lower()
-    if raw == "":
-        return None
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise unprocessable({name: "true or false is expected"})
-
-
-def _count(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) > maximum:
-        raise unprocessable({name: f"a whole number from 0 to {maximum} is expected"})
-    return int(raw)
-
-
-def _text(name: str, max_length: int = 200) -> str | None:
-    raw = request.args.get(name, "").strip()
-    if len(raw) > max_length:
-        raise unprocessable({name: f"at most {max_length} characters"})
-    return raw or None
-
-
 def _territory(territory_id: int | None) -> Territory:
     if territory_id is None:
         territory_id = scope()
@@ -202,38 +189,43 @@ def get_entry(entry_id: int) -> DirectoryEntry:
 
 
 @bp.get("/directory")
+@operation(
+    "Search a territory's directory",
+    description=SEARCH_TEXT,
+    query=DirectoryQuery,
+    answers={200: answers.DirectorySearch},
+)
 def search_directory() -> Response:
     """Search a territory's directory by name (accents and typos forgiven) and filters."""
-    territory = _territory(id_arg("territory_id"))
-    category = _text("category")
-    if category is not None and category not in CATEGORIES:
-        raise unprocessable({"category": f"unknown category; known: {', '.join(CATEGORIES)}"})
-    postcode = _text("postcode")
-    if postcode is not None and not _POSTCODE.match(postcode):
-        raise unprocessable({"postcode": "a postcode is 5 digits"})
+    args = parse_query(DirectoryQuery, request)
+    territory = _territory(args.territory_id)
     query = Query(
-        text=_text("q") or "",
-        profession=_text("profession"),
-        general_practice=_flag("general_practice"),
-        postcode=postcode,
-        commune=_text("commune"),
-        accepting=_flag("accepting"),
-        category=category,
-        include_gone=bool(_flag("include_gone")),
-        limit=_count("limit", DEFAULT_LIMIT, MAX_LIMIT),
-        offset=_count("offset", 0, MAX_OFFSET),
+        text=(args.q or "").strip(),
+        profession=(args.profession or "").strip() or None,
+        general_practice=args.general_practice,
+        postcode=args.postcode,
+        commune=(args.commune or "").strip() or None,
+        accepting=args.accepting,
+        category=args.category,
+        include_gone=args.include_gone,
+        limit=args.limit,
+        offset=args.offset,
     )
     entries, total = search_entries(db(), territory.id, query)
     return jsonify({"items": [entry_json(e) for e in entries], "total": total})
 
 
 @bp.get("/directory/<int:entry_id>")
+@operation("A directory entry", answers={200: answers.DirectoryEntry})
 def show_directory_entry(entry_id: int) -> Response:
     """One directory entry."""
     return jsonify(entry_json(get_entry(entry_id)))
 
 
 @bp.post("/directory")
+@operation(
+    "Add an entry by hand (an association, a social service…)", body=EntryIn, answers={201: answers.DirectoryEntry}
+)
 def create_directory_entry() -> tuple[Response, int]:
     """Add an entry by hand: an association, a social service, a professional not in the national files."""
     body = json_body()
@@ -251,6 +243,14 @@ def create_directory_entry() -> tuple[Response, int]:
 
 
 @bp.patch("/directory/<int:entry_id>")
+@operation(
+    "Change what the CPTS maintains (any field of a manual entry)",
+    description="accepting_new_patients, accepting_since, cpts_member, languages and notes on every entry; the "
+    "other fields only on manual entries (imported ones come from the national files). Setting "
+    "accepting_new_patients dates it today unless accepting_since is given.",
+    body=EntryFields,
+    answers={200: answers.DirectoryEntry},
+)
 def patch_directory_entry(entry_id: int) -> Response:
     """Change what the CPTS maintains (accepting new patients, member, languages, notes); any field of a
     manual entry. Saying whether the entry accepts new patients dates it today unless accepting_since is given.
@@ -275,110 +275,3 @@ def patch_directory_entry(entry_id: int) -> Response:
     update_entry(session, entry, changes, _today(territory), now())
     session.commit()
     return jsonify(entry_json(entry))
-
-
-def openapi_schemas() -> dict[str, Any]:
-    """The directory's schemas for the OpenAPI document."""
-    from orientation.api.openapi import DATETIME, NULLABLE_NUM, NULLABLE_STR
-
-    schemas: dict[str, Any] = {}
-    for name, model in (("DirectoryEntryIn", EntryIn), ("DirectoryEntryPatch", EntryFields)):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schema["title"] = name
-        schema["properties"]["category"] = {"type": ["string", "null"], "enum": [*CATEGORIES, None]}
-        schemas[name] = schema
-    nullable_bool = {"type": ["boolean", "null"]}
-    schemas["DirectoryEntry"] = {
-        "type": "object",
-        "required": ["id", "territory_id", "source", "kind", "name", "category", "gone"],
-        "properties": {
-            "id": {"type": "integer"},
-            "territory_id": {"type": "integer"},
-            "source": {"type": "string", "enum": ["rpps", "finess", "manual"]},
-            "external_id": {**NULLABLE_STR, "description": "RPPS: '<national PP id>/<site>'; FINESS: nofinesset"},
-            "kind": {"type": "string", "enum": ["professional", "structure"]},
-            "name": {"type": "string"},
-            "profession": NULLABLE_STR,
-            "general_practice": {"type": "boolean"},
-            "category": {"type": "string", "enum": list(CATEGORIES)},
-            "category_label": NULLABLE_STR,
-            "category_code": NULLABLE_STR,
-            "address": NULLABLE_STR,
-            "postcode": NULLABLE_STR,
-            "commune": NULLABLE_STR,
-            "insee_code": NULLABLE_STR,
-            "phone": {**NULLABLE_STR, "description": "E.164"},
-            "email": NULLABLE_STR,
-            "latitude": NULLABLE_NUM,
-            "longitude": NULLABLE_NUM,
-            "accepting_new_patients": {**nullable_bool, "description": "null: not known"},
-            "accepting_since": {"type": ["string", "null"], "format": "date", "description": "when it was said"},
-            "cpts_member": {"type": "boolean"},
-            "languages": {"type": "array", "items": {"type": "string"}},
-            "notes": NULLABLE_STR,
-            "gone": {"type": "boolean", "description": "no longer in the national file (kept, not deleted)"},
-            "source_ref": {"type": "object", "additionalProperties": {"type": "string"}},
-            "created_at": DATETIME,
-            "updated_at": DATETIME,
-        },
-    }
-    schemas["DirectorySearch"] = {
-        "type": "object",
-        "required": ["items", "total"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/DirectoryEntry"}},
-            "total": {"type": "integer", "description": "entries matching, all pages together"},
-        },
-    }
-    return schemas
-
-
-def openapi_paths() -> dict[str, Any]:
-    """The directory's paths for the OpenAPI document."""
-    from orientation.api.openapi import ERRORS, _body, _json, _path, _query, _ref
-
-    flag = {"type": "string", "enum": ["true", "false"]}
-    return {
-        "/directory": {
-            "get": {
-                "summary": "Search a territory's directory",
-                "description": "Every word of q must match a word of the entry's name, of its profession in French "
-                "(médecin, infirmière, kiné, sage-femme, pharmacie…), of its category or FINESS label (EHPAD, "
-                "centre de santé), of its commune, its postcode or arrondissement (Paris 20): exactly (a plural "
-                "matches its singular), as its beginning, or within one typing error (two from 7 letters; none "
-                "in numbers); accents and case do not matter. Best matches first, then alphabetical. Entries "
-                "flagged gone are left out unless include_gone=true.",
-                "parameters": [
-                    _query("territory_id", {"type": "integer"}, "required unless the token has one territory"),
-                    _query("q", {"type": "string"}, "words of the name, profession, category or place"),
-                    _query("profession", {"type": "string"}, "a profession slug: medecin, infirmier…"),
-                    _query("general_practice", flag),
-                    _query("postcode", {"type": "string", "pattern": "^[0-9]{5}$"}),
-                    _query("commune", {"type": "string"}, "the commune's name, accents and hyphens optional"),
-                    _query("accepting", flag, "accepting new patients (true) or said not to (false)"),
-                    _query("category", {"type": "string", "enum": list(CATEGORIES)}),
-                    _query("include_gone", flag),
-                    _query("limit", {"type": "integer", "maximum": MAX_LIMIT}, f"default {DEFAULT_LIMIT}"),
-                    _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
-                ],
-                "responses": {"200": _json(_ref("DirectorySearch")), **ERRORS},
-            },
-            "post": {
-                "summary": "Add an entry by hand (an association, a social service…)",
-                "requestBody": _body("DirectoryEntryIn"),
-                "responses": {"201": _json(_ref("DirectoryEntry"), "Created"), **ERRORS},
-            },
-        },
-        "/directory/{entry_id}": {
-            "parameters": [_path("entry_id", {"type": "integer"})],
-            "get": {"summary": "A directory entry", "responses": {"200": _json(_ref("DirectoryEntry")), **ERRORS}},
-            "patch": {
-                "summary": "Change what the CPTS maintains (any field of a manual entry)",
-                "description": "accepting_new_patients, accepting_since, cpts_member, languages and notes on every "
-                "entry; the other fields only on manual entries (imported ones come from the national files). "
-                "Setting accepting_new_patients dates it today unless accepting_since is given.",
-                "requestBody": _body("DirectoryEntryPatch"),
-                "responses": {"200": _json(_ref("DirectoryEntry")), **ERRORS},
-            },
-        },
-    }

@@ -2,103 +2,65 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime
-
 from flask import Response, jsonify, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from orientation import lifecycle
-from orientation.api import ApiError, bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api import ApiError, answers, bp, json_body, not_found, scope, unprocessable, visible
 from orientation.api import serialize as out
+from orientation.api.queries import PeriodQuery, RequestsQuery
 from orientation.api.schemas import OutcomePatch, parse
+from orientation.api.spec import Error, operation, parse_query
 from orientation.models import Request
 from orientation.runtime import db, now
 from orientation.services import audit
 from orientation.services import requests as svc
 from orientation.services.stats import figures_for
+from orientation.stats import MATCH_RATE_DEFINITION_EN
 
-PAGE_SIZE = 50
-
-
-def _instant(name: str) -> datetime | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise unprocessable({name: "an ISO 8601 date or date-time is expected"}) from exc
-    if value.tzinfo is None:
-        raise unprocessable({name: "give the UTC offset, e.g. 2026-11-01T00:00:00+01:00"})
-    try:
-        value.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC instant
-        raise unprocessable({name: "a date between years 1 and 9999 in UTC is expected"}) from exc
-    return value
+# A reference is at most 32 characters (longer ones, and a NUL that PostgreSQL refuses, are a 404).
+REFERENCE = {"reference": {"type": "string", "minLength": 1, "maxLength": 32}}
+FIGURES_EN = (
+    "Per motive (and `unknown`: no motive chosen; `all`: every request): requests; connected (live, by the "
+    "line) and answer_rate; median_seconds_to_answer and p90_seconds_to_answer (nearest rank); abandoned and "
+    "abandon_rate; callbacks_pending (waiting for a call back now) and median_callback_delay_seconds (from "
+    "the message to the patient reached); with_outcome, matched, oriented, no_solution and match_rate. "
+    "A request counts in the period of its call (created_at); rates are null when their denominator is 0."
+)
 
 
-def _cursor() -> int | None:
-    raw = request.args.get("cursor")
-    if not raw:
-        return None
-    try:
-        value = int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise unprocessable({"cursor": "not a cursor given by this API"}) from exc
-    if not valid_id(value):
-        raise unprocessable({"cursor": "not a cursor given by this API"})
-    return value
-
-
-def _filtered() -> Select[Request]:
+def _filtered(args: RequestsQuery) -> Select[Request]:
     query = select(Request).order_by(Request.id.desc())
-    territory_id = id_arg("territory_id")
-    if territory_id is not None:
-        query = query.where(Request.territory_id == territory_id)
+    if args.territory_id is not None:
+        query = query.where(Request.territory_id == args.territory_id)
     if scope() is not None:
         query = query.where(Request.territory_id == scope())
-    for name, column, allowed in (
-        ("motive", Request.motive, lifecycle.MOTIVES),
-        ("status", Request.status, lifecycle.STATUSES),
-        ("outcome", Request.outcome, lifecycle.OUTCOMES),
-    ):
-        value = request.args.get(name)
-        if value:
-            if value not in allowed:
-                raise unprocessable({name: f"one of {', '.join(allowed)}"})
+    filters = ((args.motive, Request.motive), (args.status, Request.status), (args.outcome, Request.outcome))
+    for value, column in filters:
+        if value is not None:
             query = query.where(column == value)
-    postcode = request.args.get("postcode")
-    if postcode:
-        # Checked before it reaches the database: PostgreSQL fails on a NUL character (a 500).
-        if not (postcode.isascii() and postcode.isdigit() and len(postcode) == 5):
-            raise unprocessable({"postcode": "5 digits are expected"})
-        query = query.where(Request.postcode == postcode)
-    since, until = _instant("since"), _instant("until")
-    if since is not None:
-        query = query.where(Request.created_at >= since)
-    if until is not None:
-        query = query.where(Request.created_at < until)
+    if args.postcode is not None:
+        query = query.where(Request.postcode == args.postcode)
+    if args.since is not None:
+        query = query.where(Request.created_at >= args.since)
+    if args.until is not None:
+        query = query.where(Request.created_at < args.until)
     return query
 
 
 @bp.get("/requests")
+@operation("The request log, newest first", query=RequestsQuery, answers={200: answers.RequestPage})
 def list_requests() -> Response:
     """The request log, newest first, filtered, a page at a time (follow next_cursor)."""
-    query = _filtered()
-    cursor = _cursor()
-    if cursor is not None:
-        query = query.where(Request.id < cursor)
-    raw_limit = request.args.get("limit", "")
-    if raw_limit and not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 6):
-        raise unprocessable({"limit": "a number of requests per page (1 to 500) is expected"})
-    limit = min(max(int(raw_limit or PAGE_SIZE), 1), 500)
-    rows = list(db().scalars(query.limit(limit + 1)))
+    args = parse_query(RequestsQuery, request)
+    query = _filtered(args)
+    if args.cursor is not None:
+        query = query.where(Request.id < int(args.cursor))
+    rows = list(db().scalars(query.limit(args.limit + 1)))
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
+    if len(rows) > args.limit:
+        rows = rows[: args.limit]
+        next_cursor = str(rows[-1].id)
     return jsonify({"items": [out.request_summary(r) for r in rows], "next_cursor": next_cursor})
 
 
@@ -125,6 +87,7 @@ def get_request(reference: str, lock: bool = False) -> Request:
 
 
 @bp.get("/requests/<reference>")
+@operation("A request", answers={200: answers.RequestDetail}, path=REFERENCE)
 def show_request(reference: str) -> Response:
     """A request with its timeline and attempts; the read is kept in the timeline."""
     found = get_request(reference)
@@ -141,6 +104,12 @@ def _actor() -> str:
 
 
 @bp.patch("/requests/<reference>")
+@operation(
+    "Set or correct the outcome",
+    body=OutcomePatch,
+    answers={200: answers.RequestDetail, 409: (Error, "The call is still in progress")},
+    path=REFERENCE,
+)
 def patch_request(reference: str) -> Response:
     """Set or correct the outcome (and the directory entry that took the patient, a note)."""
     found = get_request(reference, lock=True)
@@ -187,14 +156,20 @@ def patch_request(reference: str) -> Response:
 
 
 @bp.get("/stats")
+@operation(
+    "Figures per motive over a period",
+    description=MATCH_RATE_DEFINITION_EN + " " + FIGURES_EN,
+    query=PeriodQuery,
+    answers={200: answers.Stats},
+)
 def stats() -> Response:
     """Figures per motive over a period: requests, connected, match rate (matched ÷ with a final outcome)…"""
-    territory_id = id_arg("territory_id")
+    args = parse_query(PeriodQuery, request)
+    territory_id = args.territory_id
     if scope() is not None:
         if territory_id not in (None, scope()):
             raise not_found("territory not found")
         territory_id = scope()
     elif territory_id is not None and not visible(territory_id):
         raise not_found("territory not found")
-    since, until = _instant("since"), _instant("until")
-    return jsonify(figures_for(db(), territory_id, since, until))
+    return jsonify(figures_for(db(), territory_id, args.since, args.until))

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
-from orientation import lifecycle
-from orientation.api import bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
-from orientation.api.rota_schemas import ExceptionIn, PatternIn, PatternPatch
+from orientation.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api.queries import GapsQuery, LoadQuery, OnDutyQuery, RotaQuery, ShiftQuery, TerritoryLoadQuery
+from orientation.api.rota_inputs import ExceptionIn, PatternIn, PatternPatch
 from orientation.api.schemas import parse
+from orientation.api.spec import operation, parse_query
 from orientation.api.territories import get_territory
 from orientation.api.volunteers import get_volunteer
+from orientation.fields import at_midnight
 from orientation.models import Territory
 from orientation.runtime import db, now, runtime
 from volunteers import rota as rota_mod
@@ -38,7 +40,7 @@ LOAD_DEFINITION = (
 )
 
 
-# ---------------------------------------------------------------- JSON shapes
+# ---------------------------------------------------------------- JSON shapes (described by orientation.api.answers)
 
 
 def _iso(value: datetime, tz: ZoneInfo) -> str:
@@ -103,56 +105,38 @@ def _pattern(pattern_id: int) -> ShiftPattern:
     return pattern
 
 
-def _territory_arg() -> Territory:
-    """The territory of `territory_id`, or the token's own when it is limited to one."""
-    territory_id = id_arg("territory_id")
+def _territory_of(territory_id: int | None) -> Territory:
+    """The territory asked for, or the token's own when it is limited to one."""
     if territory_id is None:
         territory_id = scope()
     if territory_id is None:
-        raise unprocessable({"territory_id": "required"})
+        raise unprocessable({"territory_id": "required (this token may see every territory)"})
     return get_territory(territory_id)
 
 
-def _when(name: str, tz: ZoneInfo, default: datetime) -> datetime:
-    """A query bound: a date (local midnight) or an ISO 8601 date-time with its offset."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            if not 2000 <= day.year <= 2100:
-                raise ValueError(raw)
-            return datetime.combine(day, time(), tzinfo=tz)
-        value = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise unprocessable({name: "a date (2026-12-01) or a date-time with its offset is expected"}) from exc
-    if value.tzinfo is None:
-        raise unprocessable({name: "give the UTC offset, e.g. 2026-12-01T00:00:00+01:00"})
-    if not 2000 <= value.year <= 2100:
-        raise unprocessable({name: "a date between 2000 and 2100 is expected"})
-    return value
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not low <= int(raw) <= high:
-        raise unprocessable({name: f"a whole number from {low} to {high} is expected"})
-    return int(raw)
-
-
 def _period(
-    first: str, second: str, tz: ZoneInfo, start: datetime, length: timedelta, limit: int
+    names: tuple[str, str],
+    bounds: tuple[datetime | None, datetime | None],
+    default: tuple[datetime, timedelta],
+    limit: int,
 ) -> tuple[datetime, datetime]:
-    begin = _when(first, tz, start)
-    end = _when(second, tz, begin + length)
+    """A period from two optional bounds: the first defaults to default[0], the second to the first + default[1]."""
+    begin = bounds[0] or default[0]
+    end = bounds[1] or begin + default[1]
     if end <= begin:
-        raise unprocessable({second: f"must come after {first}"})
+        raise unprocessable({names[1]: f"must come after {names[0]}"})
     if end - begin > timedelta(days=limit):
-        raise unprocessable({second: f"a period of {limit} days at most"})
+        raise unprocessable({names[1]: f"a period of {limit} days at most"})
     return begin, end
+
+
+def _bounds(
+    first: date | datetime | None, second: date | datetime | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    return (
+        None if first is None else at_midnight(first, tz),
+        None if second is None else at_midnight(second, tz),
+    )
 
 
 def _same_territory_volunteer(volunteer_id: int, territory_id: int, field: str) -> Volunteer:
@@ -166,6 +150,7 @@ def _same_territory_volunteer(volunteer_id: int, territory_id: int, field: str) 
 
 
 @bp.post("/patterns")
+@operation("Add a weekly pattern (the territory's wall-clock times)", body=PatternIn, answers={201: answers.Pattern})
 def create_pattern() -> tuple[Response, int]:
     """Add a weekly pattern for a volunteer."""
     data = parse(PatternIn, json_body())
@@ -190,11 +175,12 @@ def create_pattern() -> tuple[Response, int]:
 
 
 @bp.get("/patterns")
+@operation("Weekly patterns", query=ShiftQuery, answers={200: answers.Patterns})
 def list_patterns() -> Response:
     """Weekly patterns, by territory or volunteer."""
+    args = parse_query(ShiftQuery, request)
     query = select(ShiftPattern).join(Volunteer, ShiftPattern.volunteer_id == Volunteer.id).order_by(ShiftPattern.id)
-    for name, column in (("territory_id", Volunteer.territory_id), ("volunteer_id", ShiftPattern.volunteer_id)):
-        value = id_arg(name)
+    for value, column in ((args.territory_id, Volunteer.territory_id), (args.volunteer_id, ShiftPattern.volunteer_id)):
         if value is not None:
             query = query.where(column == value)
     if scope() is not None:
@@ -203,12 +189,14 @@ def list_patterns() -> Response:
 
 
 @bp.get("/patterns/<int:pattern_id>")
+@operation("A pattern and its exceptions", answers={200: answers.Pattern})
 def show_pattern(pattern_id: int) -> Response:
     """One weekly pattern with its exceptions."""
     return jsonify(pattern_json(_pattern(pattern_id)))
 
 
 @bp.patch("/patterns/<int:pattern_id>")
+@operation("Change a pattern (e.g. end it with valid_until)", body=PatternPatch, answers={200: answers.Pattern})
 def patch_pattern(pattern_id: int) -> Response:
     """Change a pattern: end it (valid_until), move it, narrow its motives…"""
     pattern = _pattern(pattern_id)
@@ -231,6 +219,7 @@ def patch_pattern(pattern_id: int) -> Response:
 
 
 @bp.delete("/patterns/<int:pattern_id>")
+@operation("Remove a pattern", answers={204: None})
 def delete_pattern(pattern_id: int) -> tuple[str, int]:
     """Remove a pattern and its exceptions (to stop it from a date on, PATCH its valid_until instead)."""
     session = db()
@@ -240,6 +229,11 @@ def delete_pattern(pattern_id: int) -> tuple[str, int]:
 
 
 @bp.post("/patterns/<int:pattern_id>/exceptions")
+@operation(
+    "Cancel one occurrence, or give it to a replacement volunteer",
+    body=ExceptionIn,
+    answers={201: answers.ShiftException, 200: (answers.ShiftException, "Changed")},
+)
 def create_exception(pattern_id: int) -> tuple[Response, int]:
     """Cancel the occurrence starting on `on_date`, or give it to `replacement_volunteer_id` (set again: changed)."""
     pattern = _pattern(pattern_id)
@@ -264,6 +258,11 @@ def create_exception(pattern_id: int) -> tuple[Response, int]:
 
 
 @bp.delete("/patterns/<int:pattern_id>/exceptions/<on_date>")
+@operation(
+    "Undo a cancellation or replacement",
+    answers={204: None},
+    path={"on_date": {"type": "string", "format": "date"}},
+)
 def delete_exception(pattern_id: int, on_date: str) -> tuple[str, int]:
     """Undo a cancellation or replacement: the occurrence goes back to the pattern's volunteer."""
     pattern = _pattern(pattern_id)
@@ -291,15 +290,20 @@ def _volunteer_maps(territory_id: int) -> tuple[dict[int, str], dict[int, frozen
 
 
 @bp.get("/rota")
+@operation(
+    "Every occurrence of the shifts over a period (default: the next 7 days)",
+    query=RotaQuery,
+    answers={200: answers.Rota},
+)
 def expanded_rota() -> Response:
     """Every occurrence of the territory's shifts over a period (default: the next 7 days), on the territory's clock."""
-    territory = _territory_arg()
+    args = parse_query(RotaQuery, request)
+    territory = _territory_of(args.territory_id)
     holidays, tz = territory_calendar(territory)
     today = datetime.combine(now().astimezone(tz).date(), time(), tzinfo=tz)
-    start, end = _period("from", "to", tz, today, timedelta(days=7), MAX_ROTA_DAYS)
-    volunteer_id = id_arg("volunteer_id")
+    start, end = _period(("from", "to"), _bounds(args.from_, args.to, tz), (today, timedelta(days=7)), MAX_ROTA_DAYS)
     rota = load_rota_between(db(), territory.id, start, end)
-    occurrences = rota.occurrences(start, end, holidays, tz, volunteer_id=volunteer_id)
+    occurrences = rota.occurrences(start, end, holidays, tz, volunteer_id=args.volunteer_id)
     names, motives = _volunteer_maps(territory.id)
     return jsonify(
         {
@@ -313,14 +317,18 @@ def expanded_rota() -> Response:
 
 
 @bp.get("/rota/on-duty")
+@operation(
+    "Who is on duty at an instant (default now), for a motive or any",
+    query=OnDutyQuery,
+    answers={200: answers.OnDuty},
+)
 def on_duty() -> Response:
     """Who is on duty at an instant (default now), for a motive or any: the volunteers routing would consider."""
-    territory = _territory_arg()
+    args = parse_query(OnDutyQuery, request)
+    territory = _territory_of(args.territory_id)
     _, tz = territory_calendar(territory)
-    at = _when("at", tz, now())
-    motive = request.args.get("motive") or None
-    if motive is not None and motive not in lifecycle.MOTIVES:
-        raise unprocessable({"motive": f"unknown motive; known: {', '.join(lifecycle.MOTIVES)}"})
+    at = now() if args.at is None else at_midnight(args.at, tz)
+    motive = args.motive
     volunteers = on_duty_volunteers(db(), territory, motive, at)
     return jsonify(
         {
@@ -336,11 +344,17 @@ def on_duty() -> Response:
 
 
 @bp.get("/rota/gaps")
+@operation(
+    "Opening hours of the next days that no available volunteer covers, per motive",
+    query=GapsQuery,
+    answers={200: answers.Gaps},
+)
 def gaps() -> Response:
     """Per motive, the opening hours of the next `days` days (default 14) that no available volunteer covers."""
-    territory = _territory_arg()
+    args = parse_query(GapsQuery, request)
+    territory = _territory_of(args.territory_id)
     _, tz = territory_calendar(territory)
-    days = _int_arg("days", 14, 1, MAX_GAP_DAYS)
+    days = args.days
     start = now()
     end = start + timedelta(days=days)
     by_motive = coverage_gaps_by_motive(db(), territory, start, end, start)
@@ -365,10 +379,11 @@ def gaps() -> Response:
 # ---------------------------------------------------------------- fairness
 
 
-def _loads(territory: Territory, volunteer_id: int | None) -> dict[str, Any]:
+def _loads(territory: Territory, volunteer_id: int | None, args: LoadQuery) -> dict[str, Any]:
     _, tz = territory_calendar(territory)
-    until = _when("until", tz, now())
-    since = _when("since", tz, until - timedelta(days=30))
+    since, until = _bounds(args.since, args.until, tz)
+    until = until or now()
+    since = since or until - timedelta(days=30)
     if until <= since:
         raise unprocessable({"until": "must come after since"})
     if until - since > timedelta(days=MAX_LOAD_DAYS):
@@ -402,16 +417,29 @@ def _loads(territory: Territory, volunteer_id: int | None) -> dict[str, Any]:
 
 
 @bp.get("/rota/load")
+@operation(
+    "Fairness: offered and accepted requests per volunteer (default: the last 30 days)",
+    description=LOAD_DEFINITION,
+    query=TerritoryLoadQuery,
+    answers={200: answers.Load},
+)
 def loads() -> Response:
     """Fairness: offered and accepted requests per volunteer of a territory over a period (default 30 days)."""
-    return jsonify(_loads(_territory_arg(), None))
+    args = parse_query(TerritoryLoadQuery, request)
+    return jsonify(_loads(_territory_of(args.territory_id), None, args))
 
 
 @bp.get("/volunteers/<int:volunteer_id>/load")
+@operation(
+    "Fairness of one volunteer over a period (default: the last 30 days)",
+    description=LOAD_DEFINITION,
+    query=LoadQuery,
+    answers={200: answers.VolunteerLoad},
+)
 def volunteer_load(volunteer_id: int) -> Response:
     """Fairness of one volunteer: offered and accepted requests over a period (default the last 30 days)."""
     volunteer = get_volunteer(volunteer_id)
-    body = _loads(get_territory(volunteer.territory_id), volunteer.id)
+    body = _loads(get_territory(volunteer.territory_id), volunteer.id, parse_query(LoadQuery, request))
     item = body.pop("items")[0]
     return jsonify({**body, **item})
 
@@ -425,12 +453,14 @@ def _feed(volunteer: Volunteer) -> dict[str, Any]:
 
 
 @bp.get("/volunteers/<int:volunteer_id>/ical")
+@operation("The address of the volunteer's private iCalendar feed", answers={200: answers.Feed})
 def volunteer_feed(volunteer_id: int) -> Response:
     """The address of the volunteer's private iCalendar feed, to give them (it is their only key)."""
     return jsonify(_feed(get_volunteer(volunteer_id)))
 
 
 @bp.post("/volunteers/<int:volunteer_id>/ical")
+@operation("A new feed address (the old one stops working)", answers={200: answers.Feed})
 def rotate_volunteer_feed(volunteer_id: int) -> Response:
     """A new feed address for the volunteer (the old one answers 404 from now on), e.g. after a leak."""
     volunteer = get_volunteer(volunteer_id)

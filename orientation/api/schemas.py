@@ -3,24 +3,63 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from orientation import lifecycle
 from orientation.calendar import validate_subdivision
+from orientation.fields import (
+    MAX_ID,
+    Id,
+    Instant,
+    is_language_code,
+    is_postcode,
+    trimmed,
+)
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
 from orientation.phones import InvalidPhone, to_e164
 from orientation.sms_sender import InvalidSender, parse_sender
 from volunteers.professions import PROFESSIONS
 
+__all__ = ["MAX_ID", "Id"]  # re-exported: the API's modules import them from here
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-# Ids are 32-bit integer columns: a larger number is refused here rather than overflowing the database driver.
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-_POSTCODE = re.compile(r"^\d{5}$")
+# The document states each code's form; the validators below give the message when a value does not fit.
+Postcode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[0-9]{5}")})]
+LanguageCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[a-zA-Z]{2,3}")})]
+PrefixCode = Annotated[str, WithJsonSchema({"type": "string", "pattern": trimmed("[a-zA-Z0-9]{1,6}")})]
+MotiveCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.MOTIVES)})]
+OutcomeCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(lifecycle.OUTCOMES)})]
+ProfessionCode = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROFESSIONS)})]
 _PREFIX = re.compile(r"^[A-Z0-9]{1,6}$")
+
+
+def not_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A json_schema_extra that takes null out of these optional fields: absent or given, never null."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in names:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            elif branches:
+                prop["anyOf"] = branches
+            if prop.get("default", 0) is None:
+                del prop["default"]
+
+    return edit
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
@@ -46,7 +85,7 @@ class NeighbourIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     phone: str
-    postcodes: list[str] = Field(default_factory=list)
+    postcodes: list[Postcode] = Field(default_factory=list)
 
     _phone = field_validator("phone")(classmethod(lambda cls, v: _e164(v)))
 
@@ -54,7 +93,7 @@ class NeighbourIn(BaseModel):
     @classmethod
     def _postcodes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _POSTCODE.match(code):
+            if not is_postcode(code):
                 raise ValueError(f"postcodes are 5 digits: {code!r}")
         return value
 
@@ -65,11 +104,11 @@ class TerritoryIn(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     name: Name
     phone_numbers: list[str] = Field(min_length=1)
-    postcodes: list[str] = Field(default_factory=list)
+    postcodes: list[Postcode] = Field(default_factory=list)
     opening_hours: Annotated[str, Field(max_length=500)] = "24/7"
-    reference_prefix: str | None = None
+    reference_prefix: PrefixCode | None = None
     holiday_subdivision: str | None = None
-    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["fr"])
     coordinator_phone: str | None = None
     ring_seconds: int = Field(default=20, ge=5, le=60)
     max_wait_seconds: int = Field(default=240, ge=30, le=1800)
@@ -108,7 +147,7 @@ class TerritoryIn(BaseModel):
     @classmethod
     def _postcodes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _POSTCODE.match(code):
+            if not is_postcode(code):
                 raise ValueError(f"postcodes are 5 digits: {code!r}")
         return sorted(set(value))
 
@@ -148,6 +187,8 @@ class TerritoryIn(BaseModel):
 class TerritoryPatch(TerritoryIn):
     """PATCH /territories/{id}: any subset of the fields."""
 
+    # Absent or given, never null: the document says so (no null in their schemas), the view refuses a null.
+    model_config = ConfigDict(json_schema_extra=not_null("name", "phone_numbers", "reference_prefix"))
     name: Name | None = None  # type: ignore[assignment]
     phone_numbers: list[str] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
 
@@ -156,13 +197,14 @@ def _language_codes(value: list[str]) -> list[str]:
     codes = []
     for code in value:
         code = code.strip().lower()
-        if not re.match(r"^[a-z]{2,3}$", code):
+        if not is_language_code(code):
             raise ValueError(f"language codes are ISO 639 (fr, en, ar…): {code!r}")
         codes.append(code)
     return codes or ["fr"]
 
 
-def _motives(value: list[str]) -> list[str]:
+def motive_codes(value: list[str]) -> list[str]:
+    """The motive codes, each known, without repeats (a 422 names the first unknown one)."""
     unknown = [m for m in value if m not in lifecycle.MOTIVES]
     if unknown:
         raise ValueError(f"unknown motive {unknown[0]!r}; known: {', '.join(lifecycle.MOTIVES)}")
@@ -176,9 +218,9 @@ class VolunteerIn(BaseModel):
     territory_id: Id
     name: Name
     phone: Annotated[str, Field(min_length=1, max_length=40)]
-    profession: str
-    motives: list[str] = Field(min_length=1)
-    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    profession: ProfessionCode
+    motives: list[MotiveCode] = Field(min_length=1)
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["fr"])
     directory_entry_id: Id | None = None
     active: bool = True
 
@@ -189,19 +231,24 @@ class VolunteerIn(BaseModel):
             raise ValueError(f"unknown profession {value!r}; known: {', '.join(PROFESSIONS)}")
         return value
 
-    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: motive_codes(v)))
     _l = field_validator("languages")(classmethod(lambda cls, v: _language_codes(v)))
 
 
 class VolunteerPatch(BaseModel):
     """PATCH /volunteers/{id}."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Absent or given, never null, except directory_entry_id (null: no entry).
+    model_config = ConfigDict(
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra=not_null("name", "phone", "profession", "motives", "languages", "active", "paused"),
+    )
     name: Name | None = None
     phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    profession: str | None = None
-    motives: list[str] | None = Field(default=None, min_length=1)
-    languages: list[str] | None = None
+    profession: ProfessionCode | None = None
+    motives: list[MotiveCode] | None = Field(default=None, min_length=1)
+    languages: list[LanguageCode] | None = None
     directory_entry_id: Id | None = None
     active: bool | None = None
     paused: bool | None = None
@@ -216,7 +263,7 @@ class VolunteerPatch(BaseModel):
     @field_validator("motives")
     @classmethod
     def _mv(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _motives(value)
+        return None if value is None else motive_codes(value)
 
     @field_validator("languages")
     @classmethod
@@ -229,18 +276,11 @@ class ShiftIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     volunteer_id: Id
-    starts_at: datetime
-    ends_at: datetime
-    motives: list[str] = Field(default_factory=list)
+    starts_at: Instant
+    ends_at: Instant
+    motives: list[MotiveCode] = Field(default_factory=list)
 
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00")
-        return value
-
-    _m = field_validator("motives")(classmethod(lambda cls, v: _motives(v)))
+    _m = field_validator("motives")(classmethod(lambda cls, v: motive_codes(v)))
 
     @field_validator("ends_at")
     @classmethod
@@ -259,8 +299,8 @@ class ShiftIn(BaseModel):
 class OutcomePatch(BaseModel):
     """PATCH /requests/{reference}: set or correct the outcome."""
 
-    model_config = ConfigDict(extra="ignore")
-    outcome: str | None = None
+    model_config = ConfigDict(extra="ignore", json_schema_extra=not_null("outcome"))
+    outcome: OutcomeCode | None = Field(default=None, description="absent: unchanged; it cannot be cleared")
     directory_entry_id: Id | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -278,4 +318,17 @@ def parse(model: type[BaseModel], body: Any) -> Any:
         raise ValidationError.from_exception_data(
             model.__name__, [{"type": "dict_type", "loc": ("body",), "input": body}]
         )
-    return model.model_validate(body)
+    # Strict: JSON types as the document states them (0 is not false, "5" is not 5); dates and times are read
+    # from their strings by their own types (orientation.fields).
+    return model.model_validate(_integral(body), strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer: so does the API (strict pydantic would not)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value

@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import Response, jsonify
 from sqlalchemy import select
 
-from orientation.api import ApiError, bp, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api import ApiError, answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
 from orientation.api.schemas import TerritoryIn, TerritoryPatch, parse
+from orientation.api.spec import ValidationErrors, operation
 from orientation.models import Territory
 from orientation.runtime import db, now
 from orientation.services.territories import NumberTaken, PrefixTaken, create_territory, update_territory
+
+# Reference prefixes are unique across the instance (any case): another territory's is refused.
+PREFIX_TAKEN = (ValidationErrors, "reference_prefix already used by another territory")
 
 
 def prefix_conflict(exc: PrefixTaken) -> ApiError:
@@ -27,6 +31,7 @@ def get_territory(territory_id: int) -> Territory:
 
 
 @bp.post("/territories")
+@operation("Create a territory", body=TerritoryIn, answers={201: answers.Territory, 409: PREFIX_TAKEN})
 def create() -> tuple[Response, int]:
     """Create a territory (administrator tokens only)."""
     data = parse(TerritoryIn, json_body())
@@ -44,6 +49,7 @@ def create() -> tuple[Response, int]:
 
 
 @bp.get("/territories")
+@operation("Territories", answers={200: answers.Territories})
 def index() -> Response:
     """The territories the token may see."""
     query = select(Territory).order_by(Territory.id)
@@ -53,12 +59,14 @@ def index() -> Response:
 
 
 @bp.get("/territories/<int:territory_id>")
+@operation("A territory", answers={200: answers.Territory})
 def show(territory_id: int) -> Response:
     """One territory."""
     return jsonify(out.territory(get_territory(territory_id)))
 
 
 @bp.patch("/territories/<int:territory_id>")
+@operation("Change a territory", body=TerritoryPatch, answers={200: answers.Territory, 409: PREFIX_TAKEN})
 def patch(territory_id: int) -> Response:
     """Change some settings of a territory."""
     territory = get_territory(territory_id)

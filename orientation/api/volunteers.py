@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from directory.services import entry_in_territory
-from orientation.api import bp, id_arg, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.api import serialize as out
+from orientation.api.queries import ShiftQuery, TerritoryQuery
 from orientation.api.schemas import ShiftIn, VolunteerIn, VolunteerPatch, parse
+from orientation.api.spec import operation, parse_query
 from orientation.api.territories import get_territory
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
@@ -39,6 +41,7 @@ def _check_directory_entry(entry_id: int | None, territory_id: int) -> None:
 
 
 @bp.post("/volunteers")
+@operation("Add a volunteer", body=VolunteerIn, answers={201: answers.Volunteer})
 def create_volunteer_view() -> tuple[Response, int]:
     """Add a volunteer to a territory; the phone may be in any French format."""
     data = parse(VolunteerIn, json_body())
@@ -57,10 +60,11 @@ def create_volunteer_view() -> tuple[Response, int]:
 
 
 @bp.get("/volunteers")
+@operation("Volunteers", query=TerritoryQuery, answers={200: answers.Volunteers})
 def list_volunteers() -> Response:
     """Volunteers, optionally of one territory."""
     query = select(Volunteer).order_by(Volunteer.id)
-    territory_id = id_arg("territory_id")
+    territory_id = parse_query(TerritoryQuery, request).territory_id
     if territory_id is not None:
         query = query.where(Volunteer.territory_id == territory_id)
     if scope() is not None:
@@ -69,12 +73,14 @@ def list_volunteers() -> Response:
 
 
 @bp.get("/volunteers/<int:volunteer_id>")
+@operation("A volunteer", answers={200: answers.Volunteer})
 def show_volunteer(volunteer_id: int) -> Response:
     """One volunteer."""
     return jsonify(out.volunteer(get_volunteer(volunteer_id)))
 
 
 @bp.patch("/volunteers/<int:volunteer_id>")
+@operation("Change a volunteer", body=VolunteerPatch, answers={200: answers.Volunteer})
 def patch_volunteer(volunteer_id: int) -> Response:
     """Change a volunteer: name, phone, motives, languages, active, paused…"""
     volunteer = get_volunteer(volunteer_id)
@@ -101,6 +107,7 @@ def patch_volunteer(volunteer_id: int) -> Response:
 
 
 @bp.post("/shifts")
+@operation("Add a one-off shift", body=ShiftIn, answers={201: answers.Shift})
 def create_shift() -> tuple[Response, int]:
     """Add a one-off shift (ISO 8601 instants with offset)."""
     data = parse(ShiftIn, json_body())
@@ -121,11 +128,12 @@ def create_shift() -> tuple[Response, int]:
 
 
 @bp.get("/shifts")
+@operation("One-off shifts", query=ShiftQuery, answers={200: answers.Shifts})
 def list_shifts() -> Response:
-    """One-off shifts, by territory or volunteer, optionally in a period."""
+    """One-off shifts, by territory or volunteer."""
+    args = parse_query(ShiftQuery, request)
     query = select(Shift).join(Volunteer).order_by(Shift.starts_at, Shift.id)
-    for name, column in (("territory_id", Volunteer.territory_id), ("volunteer_id", Shift.volunteer_id)):
-        value = id_arg(name)
+    for value, column in ((args.territory_id, Volunteer.territory_id), (args.volunteer_id, Shift.volunteer_id)):
         if value is not None:
             query = query.where(column == value)
     if scope() is not None:
@@ -134,6 +142,7 @@ def list_shifts() -> Response:
 
 
 @bp.delete("/shifts/<int:shift_id>")
+@operation("Remove a shift", answers={204: None})
 def delete_shift(shift_id: int) -> tuple[str, int]:
     """Remove a one-off shift."""
     session = db()

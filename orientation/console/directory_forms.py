@@ -13,16 +13,14 @@ from directory.models import DirectoryEntry
 from directory.normalize import phone_e164
 from directory.services import create_entry, update_entry
 from orientation.console.rota_forms import FormErrors
+from orientation.fields import is_language_code, is_postcode
 from orientation.models import Territory
 from volunteers.professions import is_profession
-
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_POSTCODE = re.compile(r"^\d{5}$")
 
 
 def _languages(raw: str, errors: dict[str, str]) -> list[str]:
     codes = [code for code in re.split(r"[\s,;]+", raw.lower()) if code]
-    if not all(_LANGUAGE.match(code) for code in codes):
+    if not all(is_language_code(code) for code in codes):
         errors["languages"] = "Codes de langue à deux lettres séparés par des virgules (fr, en, ar…)."
     return codes
 
@@ -67,7 +65,7 @@ def create_manual_entry(
     if profession is not None and not is_profession(profession):
         errors["profession"] = "Profession inconnue."
     postcode = form.get("postcode", "").strip() or None
-    if postcode is not None and not _POSTCODE.match(postcode):
+    if postcode is not None and not is_postcode(postcode):
         errors["postcode"] = "Cinq chiffres attendus."
     raw_phone = form.get("phone", "").strip()
     phone = phone_e164(raw_phone) if raw_phone else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from orientation.fields import Day, form_value
+
 
 @dataclass(frozen=True)
 class Period:
@@ -41,21 +43,10 @@ def last_weeks(now: datetime, tz: tzinfo, count: int) -> Period:
     return Period(f"{count} dernières semaines", _midnight(start, tz), week.until)
 
 
-# The days a form may name: anything further would overflow once turned into instants or moved by a week
-# (9999-12-31 plus one day, 0001-01-01 in UTC) and answer a 500 instead of "date illisible".
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
-
-
 def parse_day(text: str | None) -> date | None:
-    """A yyyy-mm-dd date from a form, or None when empty, malformed or outside FIRST_DAY..LAST_DAY."""
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return day if FIRST_DAY <= day <= LAST_DAY else None
+    """A yyyy-mm-dd date from a form, or None when empty, malformed or outside the one range (orientation.fields)."""
+    day: date | None = form_value(Day, text)
+    return day
 
 
 def days(since: date, until_inclusive: date, tz: tzinfo) -> Period:

@@ -12,9 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from orientation import lifecycle
 from orientation.console.periods import days, parse_day, week_of
+from orientation.fields import is_postcode
 from orientation.models import Request
 
-_POSTCODE = re.compile(r"^\d{5}$")
 _REFERENCE = re.compile(r"^[A-Z0-9]{1,6}-\d{4}-\d{1,9}$")
 # What needs action now, whatever the period: the dashboard counts these and its links filter the log on them
 # (`?suivi=`), with the same conditions, so the figure and the rows it leads to are the same.
@@ -72,7 +72,7 @@ def parse_filters(args: MultiDict[str, str]) -> RequestFilters:
     if (args.get("du") and since is None) or (args.get("au") and until is None):
         errors.append("Date illisible (attendu : AAAA-MM-JJ) : filtre ignoré.")
     postcode = (args.get("cp") or "").strip() or None
-    if postcode is not None and not _POSTCODE.match(postcode):
+    if postcode is not None and not is_postcode(postcode):
         errors.append("Code postal : cinq chiffres attendus.")
         postcode = None
     reference = (args.get("ref") or "").strip().upper() or None

@@ -6,7 +6,6 @@ shift typed "20:00–08:00" across a daylight-saving change lasts what the weekl
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -17,10 +16,10 @@ from werkzeug.datastructures import MultiDict
 from orientation import lifecycle
 from orientation.console.ids import parse_id
 from orientation.console.periods import parse_day
+from orientation.fields import TimeOfDay, form_value
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
+from volunteers.patterns import to_time
 from volunteers.shifts import HOLIDAY_RULES, local_span_utc
-
-_HHMM = re.compile(r"^([01]?\d|2[0-3])[:h]([0-5]\d)$")
 
 
 class FormErrors(ValueError):
@@ -32,8 +31,9 @@ class FormErrors(ValueError):
 
 
 def _time(value: str | None) -> time | None:
-    match = _HHMM.match((value or "").strip())
-    return time(int(match.group(1)), int(match.group(2))) if match else None
+    # The one parser of the API and the CSV import: "9h", "9:00", "09h30"… (orientation.fields.TimeOfDay).
+    hhmm: str | None = form_value(TimeOfDay, value)
+    return None if hhmm is None else to_time(hhmm)
 
 
 def _volunteer(

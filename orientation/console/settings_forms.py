@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from callflows import prompts
 from orientation.console.rota_forms import FormErrors
+from orientation.fields import is_postcode
 from orientation.labels import MOTIVE_PHRASES
 from orientation.models import Territory
 from orientation.opening_hours import OpeningHoursError, parse_opening_hours
@@ -40,7 +41,6 @@ SAMPLE_VALUES: dict[str, str] = {
     "neighbour": "CPTS Voisine",
     "phone": "01 99 00 00 02",
 }
-_POSTCODE = re.compile(r"^\d{5}$")
 # The form's choice for SMS replies: automatic (by sender), yes, no.
 SMS_REPLIES_CHOICES: dict[str, bool | None] = {"auto": None, "oui": True, "non": False}
 _SPLIT = re.compile(r"[\s,;]+")
@@ -122,7 +122,7 @@ def parse_line(form: MultiDict[str, str], territory: Territory, may_edit_numbers
             errors["numbers"] = "Au moins un numéro est nécessaire pour recevoir les appels."
         data["phone_numbers"] = list(dict.fromkeys(numbers))
     postcodes = [p for p in _SPLIT.split(form.get("postcodes", "")) if p]
-    bad = [p for p in postcodes if not _POSTCODE.match(p)]
+    bad = [p for p in postcodes if not is_postcode(p)]
     if bad:
         errors["postcodes"] = f"Codes postaux à cinq chiffres : {', '.join(bad[:5])} ?"
     data["postcodes"] = sorted(set(postcodes))

@@ -11,13 +11,12 @@ from werkzeug.datastructures import MultiDict
 
 from orientation import lifecycle
 from orientation.console.rota_forms import FormErrors
+from orientation.fields import is_language_code
 from orientation.models import Territory
 from orientation.phones import InvalidPhone, to_e164
 from volunteers.models import Volunteer
 from volunteers.professions import is_profession
 from volunteers.services import create_volunteer, phone_in_use
-
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
 def parse(
@@ -42,7 +41,7 @@ def parse(
     if not motives:
         errors["motives"] = "Cochez au moins un motif."
     languages = [code for code in re.split(r"[\s,;]+", form.get("languages", "fr").lower()) if code]
-    if not languages or not all(_LANGUAGE.match(code) for code in languages):
+    if not languages or not all(is_language_code(code) for code in languages):
         errors["languages"] = "Codes de langue à deux lettres séparés par des virgules (fr, en, ar…)."
     if errors:
         raise FormErrors(errors)
