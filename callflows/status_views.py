@@ -7,6 +7,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from callflows import prompts, sms_replies, twiml
 from callflows.views import _ask_outcome
+from callflows.waitline_views import caller_gone, offer_line
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, _tz, bp, webhook
 from orientation import delivery
 from orientation.models import OutboxMessage
@@ -50,6 +51,9 @@ def status(ctx: Ctx) -> str:
             attempt = _attempt(ctx)
             if attempt is not None and svc.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
                 _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
+            if attempt is not None:
+                # The volunteer is free again: the first caller waiting in line for them is offered.
+                offer_line(ctx, attempt.request.territory)
         return twiml.empty()
     # The patient's call: nothing here reads the territory, so it is not loaded with the request.
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
@@ -62,7 +66,10 @@ def status(ctx: Ctx) -> str:
                 # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
                 if attempt.kind == "live" and svc.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
                     _ask_outcome(ctx, req, req.territory, attempt)
+            caller_gone(ctx, req)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
+            # A volunteer this call held is free again, or an offer of this caller was released.
+            offer_line(ctx, req.territory)
     return twiml.empty()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows import flow, prompts, twiml, volunteer_line
+from callflows import flow, prompts, twiml, volunteer_line, waitline_twiml
 from callflows.webhooks import (
     TERMINAL_CALL_STATUSES,
     Ctx,
@@ -24,7 +24,7 @@ from orientation import lifecycle
 from orientation.models import Attempt, Request, Territory
 from orientation.phones import spoken_digits
 from orientation.services import requests as svc
-from orientation.services import territories
+from orientation.services import territories, waitline
 from orientation.services.outcomes import form_link
 from volunteers.services import on_duty_volunteers
 
@@ -32,6 +32,12 @@ from volunteers.services import on_duty_volunteers
 def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> str:
     offer = svc.offer_next(ctx.session, req, territory, ctx.now)
     if offer is None:
+        hunt_over = svc.wait_exceeded(req, territory, ctx.now)
+        if not hunt_over and waitline.should_wait(ctx.session, req, territory, ctx.now):
+            # Every volunteer who could answer is on a call: the caller waits in line for the first one free.
+            waitline.join(ctx.session, req, ctx.now)
+            intro = [*intro, _say(territory)("waitline_joined")]
+            return str(waitline_twiml.enqueue(ctx.urls, intro, req.reference))
         return _nobody_available(ctx, req, territory, intro)
     return str(
         twiml.ring_volunteer(
@@ -349,6 +355,6 @@ def recorded(ctx: Ctx) -> str:
 def register(app: Any) -> None:
     """Attach the Twilio webhooks to the app (CSRF does not apply: signatures protect them)."""
     # Their routes join this blueprint first.
-    from callflows import callback_views, status_views, volunteer_line  # noqa: F401
+    from callflows import callback_views, status_views, volunteer_line, waitline_views  # noqa: F401
 
     app.register_blueprint(bp)

@@ -75,6 +75,8 @@ class Ctx:
     # The request's id when the handler did not need to load the request itself.
     request_id: int | None = None
     queued: list[OutboxMessage] = field(default_factory=list)
+    # Work for Twilio's REST API once the answer is sent and committed (ending a released offer call).
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     def arg_int(self, name: str, default: int) -> int:
         """An integer from the query string (our own URLs), or the default."""
@@ -210,6 +212,8 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 # Twilio waits for our answer, not for the SMS and calls: they go once the answer is sent.
                 ids = [m.id for m in ctx.queued]
                 response.call_on_close(lambda: _send(rt, ids))
+            for work in ctx.after:
+                response.call_on_close(_guarded(work))
             return response
 
         return view
@@ -224,6 +228,18 @@ def _stored_answer(session: Session, key: str) -> str | None:
     except Exception:
         session.rollback()
         return None
+
+
+def _guarded(work: Callable[[], None]) -> Callable[[], None]:
+    """Run after-answer work without ever raising into the server (it is logged)."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("after-answer work of a webhook failed")
+
+    return run
 
 
 def _send(rt: Runtime, ids: list[int]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import urljoin
 
 import phonenumbers
@@ -64,6 +65,8 @@ class _Leg:
     sequence: int = 0
     machine_detection: bool = False
     answered_by: str | None = None
+    # A <Dial><Queue> leg: the simulated call it dequeued (a QueueingCall), told when the bridge ends.
+    peer: Any = None
 
 
 @dataclass
@@ -146,6 +149,8 @@ class CallMachine:
         self._sequence = 0
         self.dial_action_after_hangup = dial_action_after_hangup
         self.answered_by_in = answered_by_in
+        # The caller's place in a Twilio queue while an <Enqueue> holds them (see queueing.py).
+        self._queue: Any = None
 
 
     # ------------------------------------------------------------------------ reading
@@ -284,6 +289,12 @@ class CallMachine:
             if not self._guard("caller"):
                 return
             verb = self._doc.next_verb()
+            if verb is None and self._queue is not None:
+                # A waitUrl document played to its end: Twilio requests the waitUrl again.
+                self._next_wait_turn()
+                continue
+            if verb is not None and self._queue is not None and not self._allowed_while_queued(verb):
+                continue  # the call left its queue (or ended) over a verb a waitUrl may not hold
             if verb is None:
                 # Twilio hangs up once the document has no verb left.
                 self._emit("hangup", "end of TwiML", party="caller")
@@ -323,6 +334,10 @@ class CallMachine:
                 self._doc = doc
         elif tag in ("Sms", "Message"):
             self._emit("message", _text(verb), dict(verb.attrib))
+        elif tag == "Enqueue":
+            self._start_enqueue(verb, doc_url)
+        elif tag == "Leave" and self._queue is not None:
+            self._leave_queue("leave")
         else:
             self._emit("unsupported", tag, dict(verb.attrib))
 
@@ -384,6 +399,24 @@ class CallMachine:
 
     def _abort_dial(self, post_action: bool) -> None:
         """End every leg of the current <Dial> (see DialingCall)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ hooks of the queue layer
+
+    def _start_enqueue(self, verb: ET.Element, doc_url: str) -> None:
+        """Put the caller in a queue and play its waitUrl (see QueueingCall)."""
+        raise NotImplementedError
+
+    def _leave_queue(self, result: str) -> None:
+        """Take the caller out of their queue and request the Enqueue action (see QueueingCall)."""
+        raise NotImplementedError
+
+    def _next_wait_turn(self) -> None:
+        """Request the waitUrl again (see QueueingCall)."""
+        raise NotImplementedError
+
+    def _allowed_while_queued(self, verb: ET.Element) -> bool:
+        """False (and the call handled) for a verb a waitUrl document may not hold (see QueueingCall)."""
         raise NotImplementedError
 
     def _end_call(self, status: str) -> None:

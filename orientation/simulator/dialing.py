@@ -165,6 +165,9 @@ class DialingCall(CallMachine):
                         machine_detection=noun.get("machineDetection") in ("Enable", "DetectMessageEnd"),
                     )
                 )
+            elif noun.tag == "Queue":
+                self._dial_queue(verb, noun, doc_url)
+                return
             else:
                 self._emit("unsupported", f"Dial/{noun.tag}", dict(noun.attrib))
         if not legs and _text(verb):
@@ -184,6 +187,10 @@ class DialingCall(CallMachine):
             self._leg_callback(leg, "ringing", "ringing")
             self._emit("leg_ringing", leg.number, party="volunteer", leg_sid=leg.sid)
         self._wait("dial_leg", event)
+
+    def _dial_queue(self, verb: ET.Element, noun: ET.Element, doc_url: str) -> None:
+        """Dequeue the first caller of a queue (see QueueingCall)."""
+        raise NotImplementedError
 
     def _ringing_leg(self, number: str | None) -> _Leg:
         assert self._dial is not None

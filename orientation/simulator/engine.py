@@ -35,13 +35,13 @@ import xml.etree.ElementTree as ET  # not defusedxml (unavailable): parses only 
 from urllib.parse import urljoin
 
 from orientation.simulator.base import MAX_VERBS_WITHOUT_INPUT, _int_attr
-from orientation.simulator.dialing import DialingCall
 from orientation.simulator.events import Event, Exchange, InvalidInput, describe
+from orientation.simulator.queueing import QueueingCall, Switchboard
 
-__all__ = ["MAX_VERBS_WITHOUT_INPUT", "Event", "Exchange", "InvalidInput", "VoiceCall", "describe"]
+__all__ = ["MAX_VERBS_WITHOUT_INPUT", "Event", "Exchange", "InvalidInput", "Switchboard", "VoiceCall", "describe"]
 
 
-class VoiceCall(DialingCall):
+class VoiceCall(QueueingCall):
     """One simulated inbound call, advanced by explicit inputs; every step returns its new events."""
 
     # ----------------------------------------------------------------- inputs of the caller
@@ -140,10 +140,15 @@ class VoiceCall(DialingCall):
         """The caller hangs up, whatever the line was doing (``after_seconds`` of it: a conversation's length)."""
         if self.state == "record":
             return self.hangup_during_record()
-        mark = self._begin("gather", "dial_leg", "leg_gather", "bridged")
+        mark = self._begin("gather", "dial_leg", "leg_gather", "bridged", "queued", "queue_bridged")
         self._elapsed += max(after_seconds, 0)
         self._emit("hangup", "caller hung up")
         self._call_status = "completed"
+        self._hanging_up = True
+        if self._queue is not None:
+            self._hang_up_queued()
+        elif self._bridge_peer is not None:
+            self._hang_up_bridged(after_seconds)
         if self._dial is not None:
             self._abort_dial(post_action=self.dial_action_after_hangup)
         self._end_call("completed")

@@ -81,6 +81,12 @@ def describe(event: Event) -> str | None:
         return f"APPLICATION ERROR {attrs.get('code')}: {text}"
     if kind == "unsupported":
         return f"(unsupported TwiML <{text}> ignored)"
+    if kind == "enqueued":
+        return "YOU WAIT IN LINE"
+    if kind == "left_queue":
+        return f"YOU LEAVE THE LINE ({attrs.get('result')})"
+    if kind == "dequeued":
+        return f"VOLUNTEER {text} TAKES YOUR CALL FROM THE LINE"
     if kind == "ended":
         return f"CALL ENDED ({text}, {attrs.get('duration')} s)"
     return None
