@@ -233,8 +233,10 @@ def queue_next(ctx: Ctx) -> str:
     if attempt is None:
         return str(twiml.speak_and_hang_up([say("waitline_no_next_call")]))
     ctx.request = attempt.request
-    if attempt.leg_call_sid is None:
-        attempt.leg_call_sid = ctx.form.get("CallSid")
+    rt, here = ctx.rt, ctx.form.get("CallSid")
+    for sid in waitline.drop_offer_calls(ctx.session, attempt, here):
+        ctx.after.append(lambda sid=sid: _end_call(rt, sid, None))  # type: ignore[misc]
+    attempt.leg_call_sid = here
     release_rivals(ctx, waitline.rivals(attempt))
     return str(wtwiml.dequeue(ctx.urls, say("screening_connecting"), attempt.request.reference, attempt.id))
 

@@ -282,6 +282,14 @@ def take_next(session: Session, territory: Territory, volunteer: Volunteer, now:
     """Crisis mode: the volunteer still on the line after a call takes the longest-waiting caller they can
     take, claimed at once (an offer and its acceptance in one step); None when nobody waits for them."""
     snapshot = rota_snapshot(session, territory.id, now)
+    # The caller's hang-up may have freed them a moment ago, and the line already placed an offer call to them
+    # for the longest-waiting caller they can take: that is the one they take now.
+    open_offer = session.scalars(
+        select(Attempt.id).where(Attempt.volunteer_id == volunteer.id, Attempt.kind == KIND, Attempt.result.is_(None))
+    ).first()
+    if open_offer is not None:
+        attempt = svc.lock_attempt(session, open_offer)
+        return attempt if attempt is not None and take(session, attempt, now) else None
     motives = snapshot.motives.get(volunteer.id, frozenset())
     me = wl.FreeVolunteer(volunteer.id, motives, snapshot.languages.get(volunteer.id, frozenset({"fr"})))
     skipped: set[int] = set()
@@ -324,6 +332,19 @@ def release(session: Session, attempts: Sequence[Attempt], now: datetime) -> lis
             elif row.provider_sid:
                 to_end.append((row.provider_sid, rival.leg_call_sid is not None))
     return to_end
+
+
+def drop_offer_calls(session: Session, attempt: Attempt, keep_sid: str | None) -> list[str]:
+    """The volunteer took this offer on another call of theirs: its own offer call is not placed, or is
+    cancelled (the sids to cancel through the REST API)."""
+    to_cancel: list[str] = []
+    for row in _offer_calls(session, attempt):
+        if row.status in ("queued", "stored"):
+            row.status = "failed"
+            row.error = "offer taken on another call"
+        elif row.provider_sid and row.provider_sid != keep_sid:
+            to_cancel.append(row.provider_sid)
+    return to_cancel
 
 
 def _offer_calls(session: Session, attempt: Attempt) -> list[OutboxMessage]:
