@@ -7,7 +7,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from callflows import prompts, sms_replies, twiml
 from callflows.views import _ask_outcome
-from callflows.waitline_views import caller_gone, offer_line
+from callflows.waitline_views import call_back_if_opted_in, caller_gone, offer_line
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, _tz, bp, webhook
 from orientation import delivery
 from orientation.models import OutboxMessage
@@ -68,6 +68,7 @@ def status(ctx: Ctx) -> str:
                     _ask_outcome(ctx, req, req.territory, attempt)
             caller_gone(ctx, req)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
+            call_back_if_opted_in(ctx, req)
             # A volunteer this call held is free again, or an offer of this caller was released.
             offer_line(ctx, req.territory)
     return twiml.empty()

@@ -16,8 +16,8 @@ from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, bp, 
 from orientation import waitline as wl
 from orientation.models import Attempt, Request, Territory
 from orientation.runtime import Runtime
+from orientation.services import callbacks, waitline
 from orientation.services import requests as svc
-from orientation.services import waitline
 from volunteers.models import Volunteer
 
 # The offer call's status → the attempt's result, when the volunteer never pressed 1.
@@ -58,6 +58,21 @@ def _end_call(rt: Runtime, sid: str, url: str | None) -> None:
         update(sid, status="canceled")
     else:
         update(sid, url=url)
+
+
+def call_back_if_opted_in(ctx: Ctx, req: Request) -> None:
+    """A caller who hung up while waiting is called back, as a message would be, when the territory opts in
+    (settings["callback_after_hang_up"]) and the number is a mobile; else the request stays abandoned."""
+    territory = req.territory
+    if req.wait_end != wl.HUNG_UP or req.status != "abandoned" or not waitline.calls_back_after_hang_up(territory):
+        return
+    if not (req.caller and req.caller_is_mobile):
+        return
+    offer = callbacks.trigger_now(
+        ctx.session, req, ctx.now, "line", ctx.rt.config.public_base_url, ctx.rt.live_messaging
+    )
+    if offer is not None:
+        ctx.queued.append(offer.call)
 
 
 def caller_gone(ctx: Ctx, req: Request) -> None:
@@ -126,6 +141,7 @@ def queue_left(ctx: Ctx) -> str:
         caller_gone(ctx, req)
         if not svc.has_event(ctx.session, req, "call.ended"):
             svc.call_ended(ctx.session, req, caller_status or "completed", ctx.now)
+            call_back_if_opted_in(ctx, req)
         offer_line(ctx, territory)
         return twiml.empty()
     if result == "bridged" or req.status != "routing":

@@ -78,6 +78,12 @@ def join(session: Session, request: Request, now: datetime) -> None:
         svc.add_event(session, request, "waitline.joined", now)
 
 
+def calls_back_after_hang_up(territory: Territory) -> bool:
+    """The territory's choice (settings["callback_after_hang_up"], off by default): a caller who hung up while
+    waiting is called back like one who left a message."""
+    return (territory.settings or {}).get("callback_after_hang_up") is True
+
+
 def is_waiting(request: Request) -> bool:
     """True while the caller is in the line: joined, not left, nobody has taken them."""
     return request.wait_started_at is not None and request.wait_ended_at is None and request.status == "routing"

@@ -19,7 +19,7 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Attempt, OutboxMessage, Request, Territory
 from orientation.runtime import Runtime
-from orientation.services import waitline
+from orientation.services import callbacks, waitline
 from orientation.simulator.engine import Switchboard, VoiceCall
 from tests import factories
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
@@ -220,6 +220,39 @@ def test_a_caller_who_hangs_up_while_waiting_is_abandoned_with_their_wait_record
     assert gone.status == "abandoned" and gone.outcome == "abandoned"
     assert gone.wait_end == "hung_up" and gone.wait_ended_at == clock()
     assert board.members(gone.reference) == []
+
+
+@pytest.mark.parametrize(
+    ("opted_in", "caller", "called_back"),
+    [(True, "+33622222222", True), (True, "+33142222222", False), (False, "+33622222222", False)],
+    ids=["opted-in-mobile", "opted-in-landline", "not-opted-in"],
+)
+def test_a_caller_who_hung_up_while_waiting_is_called_back_when_the_territory_opts_in_and_it_is_a_mobile(
+    live_app: Flask,
+    session: Session,
+    clock: FrozenClock,
+    board: Switchboard,
+    fake: FakeTwilioRest,
+    opted_in: bool,
+    caller: str,
+    called_back: bool,
+) -> None:
+    territory = factories.territory(session, clock())
+    territory.settings = {**(territory.settings or {}), "callback_after_hang_up": opted_in}
+    session.commit()
+    factories.volunteer(session, territory, clock())
+    factories.volunteer(session, territory, clock(), on_shift=False)
+    first = _on_a_call(live_app, board, "+33611111111")
+    _waiting(live_app, board, caller).hangup()
+    first.end_bridge(duration=60)  # the volunteer is free again: the call-back may reach them
+
+    gone = _by_caller(session, caller)
+    assert gone.wait_end == "hung_up"
+    assert gone.status == ("callback_pending" if called_back else "abandoned")
+    # The call-back path's clock job phones the volunteer, now free, about it.
+    callbacks.work_callbacks(_rt(live_app), clock.advance(hours=1))
+    callback_offers = [r for r in fake.requests_to("/Calls.json", "POST") if "/twilio/callback/" in r.form["Url"]]
+    assert bool(callback_offers) == called_back
 
 
 def test_the_volunteer_who_becomes_free_is_offered_the_waiting_caller_and_takes_them_with_1(
