@@ -36,23 +36,25 @@ def enqueue(urls: Urls, intro: list[str], reference: str) -> VoiceResponse:
     return response
 
 
-def wait_turn(urls: Urls, news: list[str], offer: str, reference: str) -> VoiceResponse:
+def wait_turn(urls: Urls, news: list[str], offer: str, reference: str, turn: int) -> VoiceResponse:
     """One turn of the wait: the news and the key 1 offer, a chance to press it, then the next turn.
 
     The closing <Redirect> to the waitUrl makes the next turn whether or not Twilio would re-request the
-    waitUrl by itself once the document ends (its pages do not say).
+    waitUrl by itself once the document ends (its pages do not say). It names the next turn: a redirect may
+    carry only the standard parameters, the same at every turn, and the same signed content would be taken
+    for a retry of the previous turn and get its stored answer (the wait limit never checked again).
     """
     response = VoiceResponse()
     gather = response.gather(
         input="dtmf",
         num_digits=1,
-        action=urls("/twilio/queue/key", ref=reference),
+        action=urls("/twilio/queue/key", ref=reference, turn=turn),
         method="POST",
         timeout=WAIT_KEY_SECONDS,
     )
     for words in [*news, offer]:
         say(gather, words)
-    response.redirect(urls("/twilio/queue/wait", ref=reference), method="POST")
+    response.redirect(urls("/twilio/queue/wait", ref=reference, turn=turn + 1), method="POST")
     return response
 
 
@@ -65,19 +67,19 @@ def leave_line(words: list[str]) -> VoiceResponse:
     return response
 
 
-def back_to_wait(urls: Urls, reference: str) -> VoiceResponse:
+def back_to_wait(urls: Urls, reference: str, turn: int) -> VoiceResponse:
     """Any other key while waiting: the next turn."""
     response = VoiceResponse()
-    response.redirect(urls("/twilio/queue/wait", ref=reference), method="POST")
+    response.redirect(urls("/twilio/queue/wait", ref=reference, turn=turn + 1), method="POST")
     return response
 
 
-def hold(urls: Urls, words: str, reference: str, seconds: int = 5) -> VoiceResponse:
+def hold(urls: Urls, words: str, reference: str, turn: int, seconds: int = 5) -> VoiceResponse:
     """A short hold (a volunteer is taking the caller right now), then the next turn."""
     response = VoiceResponse()
     say(response, words)
     response.pause(length=seconds)
-    response.redirect(urls("/twilio/queue/wait", ref=reference), method="POST")
+    response.redirect(urls("/twilio/queue/wait", ref=reference, turn=turn + 1), method="POST")
     return response
 
 

@@ -96,7 +96,7 @@ def queue_wait(ctx: Ctx) -> str:
     if not waitline.is_waiting(req):
         if req.status == "connected":
             # A volunteer took the caller: their <Dial><Queue> is about to connect them.
-            return str(wtwiml.hold(ctx.urls, say("waitline_hold"), req.reference))
+            return str(wtwiml.hold(ctx.urls, say("waitline_hold"), req.reference, ctx.arg_int("turn", 0)))
         return str(wtwiml.leave_line([]))
     assert req.wait_started_at is not None
     if wl.wait_limit_passed(req.wait_started_at, ctx.now, territory.queue_wait_limit_seconds):
@@ -108,7 +108,8 @@ def queue_wait(ctx: Ctx) -> str:
     words = [say("waitline_position", rank=prompts.spoken_rank(news.position))]
     if news.estimate_seconds is not None:
         words.append(say("waitline_estimate", wait=prompts.spoken_duration(news.estimate_seconds)))
-    return str(wtwiml.wait_turn(ctx.urls, words, say("waitline_leave_offer"), req.reference))
+    turn = ctx.arg_int("turn", 0)
+    return str(wtwiml.wait_turn(ctx.urls, words, say("waitline_leave_offer"), req.reference, turn))
 
 
 @bp.post("/queue/key")
@@ -123,7 +124,7 @@ def queue_key(ctx: Ctx) -> str:
         waitline.leave(ctx.session, req, wl.CHOSE_MESSAGE, ctx.now)
         release_rivals(ctx, [a for a in req.attempts if a.kind == waitline.KIND and a.result is None])
         return str(wtwiml.leave_line([say("waitline_chose_message")]))
-    return str(wtwiml.back_to_wait(ctx.urls, req.reference))
+    return str(wtwiml.back_to_wait(ctx.urls, req.reference, ctx.arg_int("turn", 0)))
 
 
 @bp.post("/queue/left")

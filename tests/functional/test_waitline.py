@@ -146,11 +146,31 @@ def test_a_turn_of_the_wait_comes_back_about_every_thirty_seconds(
     patient = _waiting(live_app, board, "+33622222222")
     offers_said = said(patient).count("Pour laisser plutôt un message")
 
-    clock.advance(seconds=25)
-    patient.silence()
+    for _ in range(3):
+        clock.advance(seconds=25)
+        patient.silence()
 
     assert patient.state == "gather" and patient.queued_in is not None
-    assert said(patient).count("Pour laisser plutôt un message") == offers_said + 1
+    assert said(patient).count("Pour laisser plutôt un message") == offers_said + 3
+    # Each turn was handled anew (a turn taken for a retry of the one before would never see the wait limit).
+    assert len([e for e in _by_caller(session, "+33622222222").events if e.kind == "queue.wait"]) == 4
+
+
+def test_the_wait_limit_is_checked_at_every_turn_not_only_the_first(
+    live_app: Flask, session: Session, clock: FrozenClock, board: Switchboard
+) -> None:
+    territory = factories.territory(session, clock())
+    factories.volunteer(session, territory, clock())
+    _on_a_call(live_app, board, "+33611111111")
+    patient = _waiting(live_app, board, "+33622222222")
+    for _ in range(12):
+        clock.advance(seconds=25)
+        patient.silence()
+        if patient.state != "gather":
+            break
+
+    assert patient.state == "record"
+    assert _by_caller(session, "+33622222222").wait_end == "wait_limit"
 
 
 def test_pressing_1_leaves_the_line_for_the_message_step(

@@ -177,15 +177,16 @@ def _verbs(xml: str) -> list[ET.Element]:
 
 
 def test_the_wait_turn_holds_only_verbs_a_wait_url_may_run() -> None:
-    verbs = _verbs(str(wtwiml.wait_turn(URLS, ["Vous êtes la première."], "Tapez 1.", "P20-2026-1")))
+    verbs = _verbs(str(wtwiml.wait_turn(URLS, ["Vous êtes la première."], "Tapez 1.", "P20-2026-1", 3)))
 
     assert {v.tag for v in verbs} <= WAIT_VERBS
     assert all(child.tag in WAIT_GATHER_CHILDREN for v in verbs if v.tag == "Gather" for child in v)
-    assert verbs[-1].tag == "Redirect" and verbs[-1].text == URLS("/twilio/queue/wait", ref="P20-2026-1")
+    # The next turn is named: the same signed content would be taken for a retry of this turn.
+    assert verbs[-1].tag == "Redirect" and verbs[-1].text == URLS("/twilio/queue/wait", ref="P20-2026-1", turn=4)
 
 
 def test_leaving_and_holding_use_only_wait_url_verbs() -> None:
-    for document in (wtwiml.leave_line(["L'attente se prolonge."]), wtwiml.hold(URLS, "Merci.", "P20-2026-1")):
+    for document in (wtwiml.leave_line(["L'attente se prolonge."]), wtwiml.hold(URLS, "Merci.", "P20-2026-1", 1)):
         assert {v.tag for v in _verbs(str(document))} <= WAIT_VERBS
 
 
