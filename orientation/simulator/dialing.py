@@ -6,18 +6,18 @@ import xml.etree.ElementTree as ET  # not defusedxml (unavailable): parses only 
 from email.utils import format_datetime
 from urllib.parse import urljoin
 
-from orientation.simulator.base import (
+from orientation.simulator.base import CallMachine
+from orientation.simulator.events import Event, InvalidInput
+from orientation.simulator.parts import (
     _LEG_FINAL,
     SCREENING_GATHER_CHILDREN,
     SCREENING_VERB_ERROR,
     SCREENING_VERBS,
-    CallMachine,
     _Dial,
     _int_attr,
     _Leg,
     _text,
 )
-from orientation.simulator.events import Event, InvalidInput
 
 
 class DialingCall(CallMachine):

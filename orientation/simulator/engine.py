@@ -34,8 +34,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # not defusedxml (unavailable): parses only the app's answers
 from urllib.parse import urljoin
 
-from orientation.simulator.base import MAX_VERBS_WITHOUT_INPUT, _int_attr
 from orientation.simulator.events import Event, Exchange, InvalidInput, describe
+from orientation.simulator.parts import MAX_VERBS_WITHOUT_INPUT, _int_attr
 from orientation.simulator.queueing import QueueingCall, Switchboard
 
 __all__ = ["MAX_VERBS_WITHOUT_INPUT", "Event", "Exchange", "InvalidInput", "Switchboard", "VoiceCall", "describe"]

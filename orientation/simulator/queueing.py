@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from orientation.simulator.base import SCREENING_VERB_ERROR, _Dial, _Doc, _int_attr, _Leg, _text
 from orientation.simulator.dialing import DialingCall
+from orientation.simulator.parts import SCREENING_VERB_ERROR, _Dial, _Doc, _int_attr, _Leg, _text
 
 WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Leave", "Hangup"})
 WAIT_GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
