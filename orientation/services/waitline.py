@@ -23,7 +23,7 @@ from orientation.runtime import Runtime
 from orientation.services import messaging, territories
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
-from volunteers.services import RINGING_WINDOW, _on_duty_ids, is_paused, ringing, rota_snapshot
+from volunteers.services import RINGING_WINDOW, is_paused, on_duty_ids, ringing, rota_snapshot
 
 # The volunteers' id column, as the routing's "ringing" SQL takes it.
 _VOLUNTEER_ID = cast(Table, Volunteer.__table__).c.id
@@ -54,7 +54,7 @@ def should_wait(session: Session, request: Request, territory: Territory, now: d
     caller waits in line rather than leaving a message; False when nobody is on duty (the message step)."""
     if request.wait_ended_at is not None:
         return False  # a caller who left the line does not join it again
-    on_duty = _on_duty_ids(rota_snapshot(session, territory.id, now), territory, request.motive or "orientation", now)
+    on_duty = on_duty_ids(rota_snapshot(session, territory.id, now), territory, request.motive or "orientation", now)
     if not on_duty:
         return False
     tried = {a.volunteer_id for a in request.attempts if a.result in ("declined",)}
@@ -118,7 +118,7 @@ def line(session: Session, territory_id: int) -> list[wl.Waiting]:
 
 def _on_duty(session: Session, territory: Territory, now: datetime) -> list[wl.FreeVolunteer]:
     snapshot = rota_snapshot(session, territory.id, now)
-    ids = _on_duty_ids(snapshot, territory, None, now)
+    ids = on_duty_ids(snapshot, territory, None, now)
     return [wl.FreeVolunteer(i, snapshot.motives[i], snapshot.languages.get(i, frozenset({"fr"}))) for i in ids]
 
 
