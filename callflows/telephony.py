@@ -171,6 +171,11 @@ class TwilioTelephony:
         with _translated("update a call"):
             self._client.calls(sid).update(**params)
 
+    def delete_queue(self, sid: str) -> None:
+        """Delete an empty call queue (Twilio: "Queues persist … inactive Queues should be deleted")."""
+        with _translated("delete a call queue"):
+            self._client.queues(sid).delete()
+
     def delete_recording(self, sid: str) -> None:
         """Delete a recording (retention policy, or once its message is handled)."""
         with _translated("delete a recording"):

@@ -75,6 +75,12 @@ def call_back_if_opted_in(ctx: Ctx, req: Request) -> None:
         ctx.queued.append(offer.call)
 
 
+def _delete_queue(rt: Runtime, sid: str) -> None:
+    delete = getattr(rt.sender, "delete_queue", None)
+    if delete is not None:
+        delete(sid)
+
+
 def caller_gone(ctx: Ctx, req: Request) -> None:
     """The caller hung up while waiting: their wait is recorded and their offers released (once)."""
     if waitline.leave(ctx.session, req, wl.HUNG_UP, ctx.now):
@@ -137,6 +143,11 @@ def queue_left(ctx: Ctx) -> str:
     territory = req.territory
     say = _say(territory)
     result = (ctx.form.get("QueueResult") or "").lower()
+    queue_sid = ctx.form.get("QueueSid") or ""
+    if queue_sid.startswith("QU"):
+        # The caller's own queue is empty now and would persist in the account: it is deleted.
+        rt = ctx.rt
+        ctx.after.append(lambda: _delete_queue(rt, queue_sid))
     caller_status = (ctx.form.get("CallStatus") or "").lower()
     if result == "hangup" or caller_status in TERMINAL_CALL_STATUSES:
         caller_gone(ctx, req)

@@ -300,6 +300,10 @@ def test_the_volunteer_who_becomes_free_is_offered_the_waiting_caller_and_takes_
     assert taken.wait_end == "answered" and taken.wait_ended_at == clock()
     leg.end_bridge(duration=300)
     assert patient.state == "ended"
+    # The caller's own queue, empty now, is deleted (Twilio: "Queues persist").
+    left = next(x for x in patient.exchanges if "/twilio/queue/left" in x.url)
+    assert left.params["QueueResult"] == "bridged"
+    assert fake.state.deleted_queues == {left.params["QueueSid"]}
     attempts = session.scalars(select(Attempt).where(Attempt.request_id == taken.id)).all()
     assert [(a.kind, a.result) for a in attempts] == [("queue", "accepted")]
     assert all(a.ended_at is not None for a in attempts)
