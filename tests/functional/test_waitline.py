@@ -442,3 +442,31 @@ def test_two_volunteers_pressing_1_at_the_same_instant_take_the_caller_once(
     accepted = session.scalars(select(Attempt).where(Attempt.request_id == taken.id, Attempt.result == "accepted"))
     assert len(list(accepted)) == 1
     assert sorted("Un collègue a pris cet appel" in said(leg) for leg in legs) == [False, True]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_processes_dispatching_the_line_at_once_make_the_offers_once(
+    live_app: Flask, session: Session, clock: FrozenClock, board: Switchboard, fake: FakeTwilioRest
+) -> None:
+    _, territory = _crisis_line(live_app, session, clock, board)
+    for _ in range(3):  # six free volunteers: room for a doubled round if the caller's row lock did not hold
+        factories.volunteer(session, territory, clock())
+    start = threading.Barrier(2)
+    made: list[int] = []
+
+    def dispatch() -> None:
+        start.wait()
+        made.append(waitline.dispatch_lines(_rt(live_app), clock()))
+
+    threads = [threading.Thread(target=dispatch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Three offers in all (crisis_offers), to three different volunteers: none doubled by the race.
+    assert sum(made) == 3
+    offers = _offers(fake)
+    assert len(offers) == 3 and len({o.form["To"] for o in offers}) == 3
+    open_offers = session.scalars(select(Attempt).where(Attempt.kind == "queue", Attempt.result.is_(None))).all()
+    assert len(open_offers) == 3
