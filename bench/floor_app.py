@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bench.minimal_app import TWIML
 from callflows.security import is_valid_signature, signed_url
-from callflows.views import KEPT_PARAMS, idempotency_key
+from callflows.webhooks import KEPT_PARAMS, idempotency_key
 from orientation.models import Event
 
 # The app's own events table (orientation/migrations/versions/0001), for Core statements.

@@ -192,6 +192,26 @@ PROMPTS: dict[str, str] = {
     "sms_callback_unreachable": (
         "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable après {attempts} rappels."
     ),
+    # The waiting line (issue 19): every volunteer who could answer is on a call. The caller waits in order.
+    "waitline_joined": (
+        "Tous les professionnels disponibles sont en ligne avec un patient. "
+        "Restez en ligne : le premier professionnel libéré prendra votre appel."
+    ),
+    "waitline_position": "Vous êtes la {rank} personne en attente.",
+    "waitline_estimate": "Votre attente est estimée à environ {wait}.",
+    "waitline_leave_offer": "Pour laisser plutôt un message et être rappelé, tapez 1.",
+    "waitline_hold": "Merci de patienter.",
+    "waitline_limit": "L'attente se prolonge.",
+    "waitline_chose_message": "C'est noté.",
+    "waitline_connecting": "Un professionnel prend votre appel.",
+    # The offer of a waiting caller to a volunteer who is free: the same screening, and how long they waited.
+    "waitline_offer": (
+        "Ligne d'orientation {territory} : un patient attend depuis {waited}, demande de {motive}, {postcode}. "
+        "Tapez 1 pour prendre l'appel, 2 pour refuser."
+    ),
+    "waitline_taken": "Un collègue a pris cet appel, merci.",
+    "waitline_next_call": "Pour prendre l'appel suivant, tapez 1.",
+    "waitline_no_next_call": "Aucun patient n'attend pour le moment. Merci.",
 }
 
 
@@ -276,3 +296,53 @@ def spoken_when(at_local: datetime, today: date) -> str:
     # The first of the month is said "premier", not "un".
     day_of_month = "premier" if day.day == 1 else str(day.day)
     return f"{WEEKDAYS[day.weekday()]} {day_of_month} {MONTHS[day.month - 1]} à {clock}"
+
+
+_UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+          "treize", "quatorze", "quinze", "seize")  # fmt: skip
+_TENS = {20: "vingt", 30: "trente", 40: "quarante", 50: "cinquante", 60: "soixante"}
+
+
+def _cardinal(n: int) -> str:
+    """French words for 0 ≤ n < 1000 (1990 spelling, hyphens throughout)."""
+    if n < 17:
+        return _UNITS[n]
+    if n < 20:
+        return f"dix-{_UNITS[n - 10]}"
+    if n < 70:
+        tens, unit = divmod(n, 10)
+        word = _TENS[tens * 10]
+        return word if unit == 0 else f"{word}-et-un" if unit == 1 else f"{word}-{_UNITS[unit]}"
+    if n < 80:
+        return "soixante-et-onze" if n == 71 else f"soixante-{_cardinal(n - 60)}"
+    if n < 100:
+        return "quatre-vingts" if n == 80 else f"quatre-vingt-{_cardinal(n - 80)}"
+    hundreds, rest = divmod(n, 100)
+    head = "cent" if hundreds == 1 else f"{_UNITS[hundreds]}-cents" if rest == 0 else f"{_UNITS[hundreds]}-cent"
+    return head if rest == 0 else f"{head}-{_cardinal(rest)}"
+
+
+def spoken_rank(n: int) -> str:
+    """A place in the waiting line as a feminine French ordinal ("la deuxième personne"): 1 → première,
+    21 → vingt-et-unième; from 1000 on, the digits and "e" (read "millième" and so on)."""
+    if n == 1:
+        return "première"
+    if n < 1 or n >= 1000:
+        return f"{n}e"
+    word = _cardinal(n)
+    if word.endswith("cinq"):
+        return word + "uième"
+    if word.endswith("neuf"):
+        return word[:-1] + "vième"
+    if word.endswith(("e", "s")) and not word.endswith("trois"):
+        # quatre, onze … seize, trente … soixante drop their e; quatre-vingts and the plural cents their s.
+        word = word[:-1]
+    return word + "ième"
+
+
+def spoken_duration(seconds: int) -> str:
+    """A wait said to a person: "moins d'une minute", "1 minute", "4 minutes" (rounded up past the first)."""
+    if seconds < 60:
+        return "moins d'une minute"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

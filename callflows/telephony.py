@@ -163,6 +163,19 @@ class TwilioTelephony:
             )
         return sid
 
+    def update_call(self, sid: str, status: str | None = None, url: str | None = None) -> None:
+        """End a call (status "canceled" while it rings, "completed" once answered) or send it new TwiML (url)."""
+        params: dict[str, str] = {"status": status} if status else {}
+        if url:
+            params.update(url=url, method="POST")
+        with _translated("update a call"):
+            self._client.calls(sid).update(**params)
+
+    def delete_queue(self, sid: str) -> None:
+        """Delete an empty call queue (Twilio: "Queues persist … inactive Queues should be deleted")."""
+        with _translated("delete a call queue"):
+            self._client.queues(sid).delete()
+
     def delete_recording(self, sid: str) -> None:
         """Delete a recording (retention policy, or once its message is handled)."""
         with _translated("delete a recording"):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import prompts, twiml
-from callflows.views import Ctx, bp, webhook
+from callflows.webhooks import Ctx, bp, webhook
 from orientation.models import Territory
 from orientation.phones import try_e164
 from orientation.services import requests as svc

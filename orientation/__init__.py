@@ -17,7 +17,7 @@ def _sender(config: Config) -> Any:
     if not config.has_twilio_credentials:
         return None
     from callflows.telephony import TwilioTelephony
-    from callflows.views import placed_call_fallback_url
+    from callflows.webhooks import placed_call_fallback_url
 
     return TwilioTelephony(
         config.twilio_account_sid or "",

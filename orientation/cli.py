@@ -253,7 +253,7 @@ def _save_sms_settings(e164: str, changes: dict[str, Any]) -> None:
 @twilio.command("fallback-twiml")
 def twilio_fallback_twiml() -> None:
     """Print the TwiML of the French technical-problem message, for a TwiML Bin used as the fallback URL."""
-    from callflows.views import technical_problem
+    from callflows.webhooks import technical_problem
 
     click.echo(technical_problem())
 

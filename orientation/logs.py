@@ -87,7 +87,7 @@ class ContextFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """`2026-11-24T09:00:00.123Z INFO callflows.views [request_id=… territory_id=3 call_sid=CA…] message`."""
+    """`2026-11-24T09:00:00.123Z INFO callflows.webhooks [request_id=… territory_id=3 call_sid=CA…] message`."""
 
     def format(self, record: logging.LogRecord) -> str:
         """One line (a traceback follows on the next lines), numbers masked."""

@@ -151,6 +151,7 @@ JOBS: list[JobSpec] = [
     JobSpec("retention", "orientation.services.privacy:pseudonymise_expired", {"trigger": "cron", "hour": 3}),
     JobSpec("replay_journal", "orientation.services.journal_replay:replay_job", {"trigger": "interval", "seconds": 60}),
     JobSpec("callbacks", "orientation.services.callback_jobs:work_callbacks", {"trigger": "interval", "seconds": 60}),
+    JobSpec("waiting_line", "orientation.services.waitline:dispatch_lines", {"trigger": "interval", "seconds": 15}),
     JobSpec("recordings", "orientation.services.callback_jobs:purge_recordings", {"trigger": "cron", "minute": 30}),
     JobSpec("stats_tallies", "orientation.services.stats_rollups:store_tallies", {"trigger": "cron", "hour": 2}),
 ]

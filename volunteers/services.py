@@ -157,6 +157,11 @@ def _on_duty_ids(snapshot: RotaSnapshot, territory: Territory, motive: str | Non
     return list(dict.fromkeys(o.volunteer_id for o in occurrences if o.volunteer_id in snapshot.motives))
 
 
+def on_duty_ids(snapshot: RotaSnapshot, territory: Territory, motive: str | None, now: datetime) -> list[int]:
+    """The ids of the active volunteers on shift at `now` accepting the motive (any if None), rota order."""
+    return _on_duty_ids(snapshot, territory, motive, now)
+
+
 def on_duty_volunteers(session: Session, territory: Territory, motive: str | None, now: datetime) -> list[Volunteer]:
     """The territory's active volunteers on shift at `now` who accept the motive (any motive if None)."""
     ids = _on_duty_ids(rota_snapshot(session, territory.id, now), territory, motive, now)

@@ -18,7 +18,8 @@ from datetime import datetime
 from flask import Flask
 
 from orientation.config import Config
-from orientation.simulator.engine import Event, VoiceCall
+from orientation.models import OutboxMessage
+from orientation.simulator.engine import Event, Switchboard, VoiceCall
 from orientation.simulator.transport import FlaskClientTransport
 
 MAX_CALLS = 50
@@ -40,6 +41,8 @@ class SimulationStore:
     def __init__(self) -> None:
         self._calls: OrderedDict[str, Simulation] = OrderedDict()
         self._lock = threading.Lock()
+        # Twilio's queues, shared by every simulated call: a volunteer's offer call dequeues a waiting caller.
+        self.switchboard = Switchboard()
 
     def add(self, simulation: Simulation) -> None:
         """Keep a new call."""
@@ -76,10 +79,33 @@ def start_call(
         to=to,
         status_callback_url=f"{config.public_base_url}/twilio/status",
         clock=clock,
+        switchboard=store(app).switchboard,
     )
     simulation = Simulation(secrets.token_urlsafe(12), call, territory_id, user_id)
     store(app).add(simulation)
     call.start()
+    return simulation
+
+
+def answer_placed_call(
+    app: Flask, config: Config, placed: OutboxMessage, user_id: int, clock: Callable[[], datetime]
+) -> Simulation:
+    """A volunteer picks up a call the line placed (an offer of a waiting caller, a call-back): Twilio fetches
+    its URL, as for any answered outgoing call. Without Twilio credentials the call only waits in the outbox."""
+    transport = FlaskClientTransport(app.test_client(), config.signing_auth_token, config.public_base_url)
+    call = VoiceCall(
+        transport,
+        placed.url or "",
+        from_=placed.from_number or "",
+        to=placed.to_number,
+        status_callback_url=placed.status_callback,
+        clock=clock,
+        switchboard=store(app).switchboard,
+    )
+    placed.status = "sent"
+    placed.provider_sid = call.call_sid
+    simulation = Simulation(secrets.token_urlsafe(12), call, placed.territory_id or 0, user_id)
+    store(app).add(simulation)
     return simulation
 
 
@@ -132,6 +158,12 @@ def describe(event: Event, names: dict[str, str]) -> tuple[str, str] | None:
         return ("Vous raccrochez" if text.startswith("caller") else "La ligne raccroche"), "info"
     if kind in ("error", "callback_error"):
         return f"Erreur de l'application ({attrs.get('code')}) : {text}", "err"
+    if kind == "enqueued":
+        return "Vous patientez dans la file d'attente", "info"
+    if kind == "left_queue":
+        return "Vous quittez la file d'attente", "info"
+    if kind == "dequeued":
+        return f"{who} prend votre appel dans la file d'attente", "vol"
     if kind == "ended":
         return "Appel terminé", "info"
     if kind == "message":

@@ -72,6 +72,23 @@ EVENT_LABELS: dict[str, str] = {
     "callback.patient_status": "Twilio : état de l'appel au patient",
     "callback.dialed": "Twilio : fin de l'appel au patient",
     "callback.status": "Twilio : état de l'appel au bénévole",
+    # The waiting line (issue 19): the story, then Twilio's callbacks of the queue and the offer calls.
+    "waitline.joined": "Entre dans la file d'attente",
+    "waitline.left": "Sort de la file d'attente",
+    "waitline.dropped": "Sorti de la file d'attente par Twilio",
+    "waitline.offered": "Patient en attente proposé à un bénévole",
+    "waitline.passed": "Le bénévole ne prend pas le patient en attente",
+    "waitline.released": "Proposition retirée : un collègue a pris l'appel",
+    "queue.wait": "Twilio : tour d'attente",
+    "queue.key": "Twilio : touche pendant l'attente",
+    "queue.left": "Twilio : sortie de la file",
+    "queue.connecting": "Twilio : mise en relation depuis la file",
+    "queue.offer": "Twilio : le bénévole décroche (file d'attente)",
+    "queue.offer_answer": "Twilio : réponse du bénévole (file d'attente)",
+    "queue.offer_done": "Twilio : fin de la conversation (file d'attente)",
+    "queue.offer_status": "Twilio : état de l'appel au bénévole (file d'attente)",
+    "queue.next": "Twilio : appel suivant demandé",
+    "queue.taken": "Twilio : proposition reprise par un collègue",
 }
 # Kinds made with a variable part (f"outbox.{status}"): one label for the family.
 EVENT_FAMILIES: dict[str, str] = {
@@ -94,7 +111,7 @@ TECHNICAL_KINDS = frozenset(
     }
 )
 # A webhook added later without its entry above is still kept out of the story.
-TECHNICAL_PREFIXES = ("voice.", "call.status", "recording.status", "sms.")
+TECHNICAL_PREFIXES = ("voice.", "call.status", "recording.status", "sms.", "queue.")
 
 
 # What each outgoing message was for (OutboxMessage.purpose), and what became of it (outbox.* events).
@@ -104,6 +121,7 @@ MESSAGE_PURPOSES = {
     "callback_alert": "alerte de rappel à la coordination",
     "callback_unreachable": "avis de patient injoignable",
     "callback_offer": "appel de proposition de rappel",
+    "queue_offer": "appel de proposition d'un patient en attente",
 }
 MESSAGE_FATES = {
     "delivered": "remis",
@@ -177,6 +195,14 @@ def describe(kind: str, payload: Mapping[str, Any], volunteers: Mapping[int, str
         return "Demande consultée" + (
             " (console)" if p.get("via") == "console" else " (API)" if p.get("via") == "api" else ""
         )
+    if kind == "waitline.left":
+        how = {"answered": "un bénévole le prend", "hung_up": "il raccroche", "chose_message": "il préfère laisser un "
+               "message", "wait_limit": "attente trop longue"}.get(str(p.get("how")), "")  # fmt: skip
+        seconds = p.get("seconds")
+        waited = f" après {seconds} s" if isinstance(seconds, int) else ""
+        return f"Sort de la file d'attente{waited}" + (f" : {how}" if how else "")
+    if kind == "waitline.offered":
+        return f"Patient en attente proposé à {volunteer()}"
     if kind == "callback.offered":
         return f"Rappel proposé à {volunteer()}"
     if kind == "callback.accepted":

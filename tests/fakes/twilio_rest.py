@@ -57,6 +57,7 @@ class _State:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     recordings: set[str] = field(default_factory=set)
     deleted_recordings: set[str] = field(default_factory=set)
+    deleted_queues: set[str] = field(default_factory=set)
     status_callbacks: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -253,6 +254,13 @@ class FakeTwilioRest:
                 # Twilio may send the media from short-lived storage on another host (docs/twilio-contract.md).
                 return 302, Raw(headers=(("Location", self.media_location + path),))
             return 200, Raw(self.media, "audio/mpeg")
+        if found := re.fullmatch(r"/Queues/(QU[0-9a-fA-F]{32})\.json", rest):
+            # Twilio's Queue resource: DELETE removes an empty queue (204); the fake keeps no queues of its own
+            # (the simulator's switchboard plays them), so any well-formed sid is taken as an empty queue.
+            if method != "DELETE":
+                return _not_found(path)
+            self.state.deleted_queues.add(found[1])
+            return 204, None
         if found := re.fullmatch(r"/Recordings/(RE[0-9a-fA-F]{32})\.json", rest):
             # Twilio's Recording resource: DELETE answers 204 with no body; a sid the account does not hold
             # (never made, or deleted already) is a 404 like any unknown resource (docs/twilio-contract.md).

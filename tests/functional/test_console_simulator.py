@@ -75,3 +75,44 @@ def test_the_simulator_is_off_when_not_enabled(
     assert client.get("/simulateur").status_code == 404
     assert "Simulateur" not in client.get(f"/t/{territory.id}/").get_data(as_text=True)
     app.extensions["orientation"].engine.dispose()
+
+
+def test_a_caller_waiting_in_line_is_taken_by_the_volunteer_who_picks_up_the_offer_on_the_page(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    account(session, clock(), territory_id=territory.id)
+    client = login(app, "coord@example.org")
+
+    def dial(caller: str) -> tuple[str, str]:
+        _, _, page_url = post(client, "/simulateur/appel", {"territory_id": territory.id, "caller": caller},
+                              page="/simulateur")  # fmt: skip
+        page = client.get(page_url).get_data(as_text=True)
+        step = re.search(r'action="(/simulateur/[\w-]+)"', page).group(1)  # type: ignore[union-attr]
+        post(client, step, {"action": "press", "digit": "4"}, page=page_url)
+        post(client, step, {"action": "press", "digit": "", "keys": "75020"}, page=page_url)
+        return page_url, step
+
+    first_url, first_step = dial("06 11 11 11 11")
+    post(client, first_step, {"action": "accept"}, page=first_url)
+    second_url, _ = dial("06 22 22 22 22")
+    waiting = client.get(second_url).get_data(as_text=True)
+    assert "Vous patientez dans la file d&#39;attente" in waiting
+    assert "Vous êtes la première personne en attente" in waiting
+
+    post(client, first_step, {"action": "end_conversation"}, page=first_url)
+    page = client.get(second_url).get_data(as_text=True)
+    offer = re.search(r'action="(/simulateur/offre/\d+)"', page)
+    assert offer is not None and "Décrocher" in page
+    status, _, offer_url = post(client, offer.group(1), {}, page=second_url)
+    assert status == 302
+    offered = client.get(offer_url).get_data(as_text=True)
+    assert "un patient attend depuis" in offered
+    offer_step = re.search(r'action="(/simulateur/(?!offre)[\w-]+)"', offered).group(1)  # type: ignore[union-attr]
+    post(client, offer_step, {"action": "press", "digit": "1"}, page=offer_url)
+
+    taken = client.get(second_url).get_data(as_text=True)
+    assert f"{volunteer.name} prend votre appel dans la file d&#39;attente" in taken
+    request = session.scalar(select(Request).where(Request.caller == "+33622222222"))
+    assert request is not None and request.wait_end == "answered" and request.volunteer_id == volunteer.id

@@ -76,7 +76,7 @@ def test_every_line_of_one_webhook_carries_its_request_id_territory_and_call_sid
     lines = _lines(capsys.readouterr().err)
     # The failure (with its traceback) and the webhook's own line, both at levels the web process used to drop
     # (INFO had no handler) or print bare.
-    assert any(" ERROR callflows.views " in line and "webhook voice.incoming failed" in line for line in lines)
+    assert any(" ERROR callflows.webhooks " in line and "webhook voice.incoming failed" in line for line in lines)
     assert any(" INFO orientation.web " in line and "POST /twilio/voice 200 in " in line for line in lines)
     assert {_field(line, "request_id") for line in lines} == {headers["X-Request-Id"]}
     assert {_field(line, "territory_id") for line in lines} == {str(territory.id)}

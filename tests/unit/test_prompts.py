@@ -26,7 +26,8 @@ from orientation.services.references import format_reference
 from orientation.services.territories import default_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
-VIEWS = ROOT / "callflows" / "views.py"
+# The webhook modules that say prompts (the patient's call was one views.py before issue 15's split).
+VIEWS = [ROOT / "callflows" / name for name in ("views.py", "webhooks.py", "status_views.py", "waitline_views.py")]
 # Services that choose a prompt for a webhook return it as ("key", {values}).
 OUTCOMES = ROOT / "orientation" / "services" / "outcomes.py"
 
@@ -56,10 +57,11 @@ def _is_prompt_call(call: ast.Call) -> bool:
 
 
 def view_call_sites() -> list[tuple[str, frozenset[str], int]]:
-    """Every (prompt key, keyword names passed, line) in callflows/views.py."""
-    tree = ast.parse(VIEWS.read_text(encoding="utf-8"))
+    """Every (prompt key, keyword names passed, line) in the webhook modules of callflows."""
     sites: list[tuple[str, frozenset[str], int]] = []
-    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in VIEWS if path.exists()]
+    functions = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    for function in functions:
         assigned: dict[str, set[str]] = {}
         for node in ast.walk(function):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):

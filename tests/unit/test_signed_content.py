@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from callflows.security import signed_content
-from callflows.views import idempotency_key
+from callflows.webhooks import idempotency_key
 
 PAUSE = [("Body", "PAUSE"), ("From", "+33600000001"), ("MessageSid", "SM1"), ("NumMedia", "0")]
 

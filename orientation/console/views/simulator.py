@@ -67,6 +67,19 @@ def simulator() -> str:
             ),
             "names": names,
             "waiting": call.waiting_for.attrs if call and call.waiting_for else {},
+            # Offers of waiting callers the line placed (kept in the outbox without Twilio): pick one up.
+            "offers": list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.territory_id == territory.id,
+                        OutboxMessage.purpose == "queue_offer",
+                        OutboxMessage.status == "stored",
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(10)
+                )
+            ),
         }
     return render_template(
         "console/simulator.html",
@@ -105,6 +118,27 @@ def simulator_call() -> Response:
         user().id,
         runtime().clock,
     )
+    return redirect(url_for("console.simulator", appel=simulation.id, _anchor="telephone"))  # type: ignore[return-value]
+
+
+@bp.post("/simulateur/offre/<int:outbox_id>")
+def simulator_offer(outbox_id: int) -> Response:
+    """A volunteer's phone picks up an offer call the line placed: play it like any simulated call."""
+    _enabled()
+    session = db()
+    placed = session.get(OutboxMessage, outbox_id)
+    if placed is None or placed.channel != "call" or placed.status != "stored" or placed.territory_id is None:
+        abort(404)
+    territory_or_404(placed.territory_id)
+    simulation = sim.answer_placed_call(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        runtime().config,
+        placed,
+        user().id,
+        runtime().clock,
+    )
+    session.commit()  # the call is placed now: it leaves the list of offers to pick up
+    simulation.call.start()
     return redirect(url_for("console.simulator", appel=simulation.id, _anchor="telephone"))  # type: ignore[return-value]
 
 
