@@ -422,8 +422,8 @@ def section(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     lines += [
         "",
         "Every caller ends answered or with a message (0 lost), no volunteer's phone rang for a second caller "
-        "while they talked or heard another offer, and nobody waits past the limit. \"offer calls ended by the "
-        "app\" are the crisis rivals cancelled (or told) once a colleague pressed 1. With 40 volunteers the same "
+        'while they talked or heard another offer, and nobody waits past the limit. "offer calls ended by the '
+        'app" are the crisis rivals cancelled (or told) once a colleague pressed 1. With 40 volunteers the same '
         "surge fills the line: callers reaching the 5-minute limit leave a message and are called back.",
     ]
     return lines

@@ -152,4 +152,3 @@ def sms_status(ctx: Ctx) -> str:
         ctx.request_id = message.request_id
         messaging.record_fate(ctx.session, message, ctx.now)
     return str(MessagingResponse())
-

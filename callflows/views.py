@@ -77,7 +77,6 @@ def _nobody_available(ctx: Ctx, req: Request, territory: Territory, intro: list[
     return str(twiml.leave_message(ctx.urls, [*intro, say("nobody_available")], req.reference))
 
 
-
 # ---------------------------------------------------------------- the patient's call
 
 
@@ -349,7 +348,6 @@ def recorded(ctx: Ctx) -> str:
             )
     key = "message_recorded" if req.had_message else "no_message"
     return str(twiml.speak_and_hang_up([say(key, reference=prompts.spoken_reference(req.reference))]))
-
 
 
 def register(app: Any) -> None:

@@ -296,4 +296,3 @@ def queue_offer_status(ctx: Ctx) -> str:
         _ask_outcome(ctx, req, req.territory, attempt)
     offer_line(ctx, req.territory)
     return twiml.empty()
-

@@ -304,7 +304,6 @@ def _attempt(ctx: Ctx) -> Attempt | None:
     return attempt
 
 
-
 # ---------------------------------------------------------------- when the app or the database is down
 
 
@@ -323,4 +322,3 @@ def fallback_recorded() -> Response:
     """The message left on the fallback path: journaled, replayed into the database later."""
     _journal("fallback message")
     return twiml_response(str(twiml.speak_and_hang_up([prompts.text("fallback_thanks")])))
-

@@ -86,7 +86,6 @@ class CallMachine:
         # The caller's place in a Twilio queue while an <Enqueue> holds them (see queueing.py).
         self._queue: Any = None
 
-
     # ------------------------------------------------------------------------ reading
 
     def transcript(self) -> list[str]:
@@ -324,7 +323,6 @@ class CallMachine:
         if status is None or not 200 <= status < 300:
             self._emit("callback_error", f"HTTP {status}", {"code": CALLBACK_FAILURE, "url": url}, party)
 
-
     # ------------------------------------------------------------ hooks of the dialing layer
 
     def _start_dial(self, verb: ET.Element, doc_url: str) -> None:
@@ -372,4 +370,3 @@ class CallMachine:
             }
             self._sequence += 1
             self._callback(self.status_callback_url, params, "caller")
-

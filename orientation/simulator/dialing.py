@@ -321,4 +321,3 @@ class DialingCall(CallMachine):
 
     def _was_bridged(self, leg: _Leg) -> bool:
         return any(e.kind == "bridged" and e.leg_sid == leg.sid for e in self.events)
-

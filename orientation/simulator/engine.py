@@ -178,4 +178,3 @@ class VoiceCall(QueueingCall):
             "RecordingSource": "RecordVerb",
         }
         self._callback(urljoin(doc_url, callback), params, "caller")
-

@@ -28,7 +28,6 @@ SCREENING_GATHER_CHILDREN = frozenset({"Say", "Play", "Pause"})
 SCREENING_VERB_ERROR = "12200"  # Twilio's "Schema validation warning": the document holds a verb it cannot run
 
 
-
 @dataclass
 class _Doc:
     url: str

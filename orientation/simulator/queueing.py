@@ -283,4 +283,3 @@ class QueueingCall(DialingCall):
         if self.state != "bridged":
             return
         self.end_bridge(after_seconds)
-
