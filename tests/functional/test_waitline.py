@@ -19,7 +19,7 @@ from orientation.clock import FrozenClock
 from orientation.config import Config
 from orientation.models import Attempt, OutboxMessage, Request, Territory
 from orientation.runtime import Runtime
-from orientation.services import callbacks, waitline
+from orientation.services import callback_jobs, waitline
 from orientation.simulator.engine import Switchboard, VoiceCall
 from tests import factories
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
@@ -270,7 +270,7 @@ def test_a_caller_who_hung_up_while_waiting_is_called_back_when_the_territory_op
     assert gone.wait_end == "hung_up"
     assert gone.status == ("callback_pending" if called_back else "abandoned")
     # The call-back path's clock job phones the volunteer, now free, about it.
-    callbacks.work_callbacks(_rt(live_app), clock.advance(hours=1))
+    callback_jobs.work_callbacks(_rt(live_app), clock.advance(hours=1))
     callback_offers = [r for r in fake.requests_to("/Calls.json", "POST") if "/twilio/callback/" in r.form["Url"]]
     assert bool(callback_offers) == called_back
 
