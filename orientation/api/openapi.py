@@ -86,6 +86,15 @@ def _schemas() -> dict[str, Any]:
             "coordinator_phone": NULLABLE_STR,
             "ring_seconds": {"type": "integer"},
             "max_wait_seconds": {"type": "integer"},
+            "queue_wait_limit_seconds": {"type": "integer"},
+            "crisis": {
+                "type": "object",
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "offers": {"type": "integer"},
+                    "announcement": NULLABLE_STR,
+                },
+            },
             "sms_sender": {
                 "type": ["string", "null"],
                 "description": "null: the line's number; else an E.164 number, an alphanumeric ID or an MG sid",
