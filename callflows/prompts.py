@@ -202,6 +202,12 @@ PROMPTS: dict[str, str] = {
     "sms_callback_unreachable": (
         "{territory} : demande {reference} ({motive}, {postcode}) close, patient injoignable après {attempts} rappels."
     ),
+    # Crisis mode: the coordinator writes the announcement said after the welcome of every call (said as
+    # written, never formatted); the console offers this one as an example.
+    "crisis_announcement_example": (
+        "En raison d'un très grand nombre d'appels, l'attente peut être plus longue que d'habitude. "
+        "Restez en ligne : un professionnel de santé vous répondra dès que possible."
+    ),
 }
 
 

@@ -85,12 +85,13 @@ class CrisisIn(BaseModel):
         description="Said (fr-FR) after the welcome of every call while crisis mode is on; null or empty: nothing",
     )
 
-    @field_validator("announcement")
+    @field_validator("announcement", mode="before")
     @classmethod
-    def _announcement(cls, value: str | None) -> str | None:
+    def _announcement(cls, value: object) -> object:
         # Said aloud: line breaks and runs of spaces mean nothing to the voice, and blank means no announcement.
-        if value is None:
-            return None
+        # Before the length check, so a form's CRLF line breaks do not count twice.
+        if not isinstance(value, str):
+            return value  # None, or a wrong type that pydantic refuses by name
         if "\x00" in value:
             raise ValueError("the announcement cannot hold a NUL character")
         return " ".join(value.split()) or None
