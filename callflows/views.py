@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from callflows import flow, prompts, sms_replies, twiml
+from callflows import crisis, flow, prompts, sms_replies, twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation import delivery, journal, lifecycle
 from orientation.calendar import french_public_holidays
@@ -361,6 +361,7 @@ def voice(ctx: Ctx) -> str:
     ctx.request = req
     say = _say(territory)
     welcome = say("welcome", territory=territory.name)
+    announced = crisis.announcement_for(territory)  # crisis mode: the coordinator's words, after the welcome
     if not is_open_now:
         svc.add_event(ctx.session, req, "line.closed", ctx.now)
         if reopens is None:
@@ -369,10 +370,10 @@ def voice(ctx: Ctx) -> str:
             local = reopens.astimezone(_tz(territory))
             when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
             closed = say("closed", reopens=when)
-        return str(twiml.leave_message(ctx.urls, [welcome, closed, say("closed_message")], req.reference))
+        return str(twiml.leave_message(ctx.urls, [welcome, *announced, closed, say("closed_message")], req.reference))
     if req.status == "received":
         svc.change_status(ctx.session, req, "in_menu", ctx.now)
-    return str(twiml.menu(ctx.urls, [welcome], say("menu"), tries=1))
+    return str(twiml.menu(ctx.urls, [welcome, *announced], say("menu"), tries=1))
 
 
 @bp.post("/voice/menu")
