@@ -13,12 +13,14 @@ call flow's) counts in ``waited`` and in no ``left_*`` figure rather than failin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from orientation.stats import ALL, MOTIVES, UNKNOWN_MOTIVE, _median, nearest_rank_percentile
 
+K = TypeVar("K", bound=Hashable)
 WAIT_ENDS: tuple[str, ...] = ("answered", "hung_up", "chose_message", "wait_limit")
 
 
@@ -30,6 +32,8 @@ class WaitRow:
     wait_started_at: datetime
     wait_ended_at: datetime | None = None
     wait_end: str | None = None
+    created_at: datetime | None = None  # the call's arrival: its period (ACI months)
+    postcode: str | None = None  # its commune (ACI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +103,17 @@ def wait_figures_by_motive(rows: Iterable[WaitRow]) -> dict[str, WaitFigures]:
     result = {key: tally.figures() for key, tally in tallies.items()}
     result[ALL] = total.figures()
     return result
+
+
+def wait_figures_by_key(keyed: Iterable[tuple[K, WaitRow]]) -> dict[K, WaitFigures]:
+    """Waiting-line figures per key (e.g. month × commune × motive of the ACI export), only for keys given."""
+    tallies: dict[K, _WaitTally] = {}
+    for key, row in keyed:
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = _WaitTally()
+        tally.add(row)
+    return {key: tally.figures() for key, tally in tallies.items()}
+
+
+NO_WAIT = _WaitTally().figures()  # the figures of a group where nobody waited

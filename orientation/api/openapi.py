@@ -202,6 +202,21 @@ def _schemas() -> dict[str, Any]:
             "oriented": {"type": "integer"},
             "no_solution": {"type": "integer"},
             "match_rate": {**NULLABLE_NUM, "description": MATCH_RATE_DEFINITION_EN},
+            "waiting_line": {
+                "type": "object",
+                "description": "Callers of the period who waited in the line (everyone busy): how many, their time "
+                "in it (median, nearest-rank p90, over those who left it) and how they left it",
+                "properties": {
+                    "waited": {"type": "integer"},
+                    "waiting": {"type": "integer", "description": "still in the line"},
+                    "answered_from_line": {"type": "integer"},
+                    "left_hung_up": {"type": "integer"},
+                    "left_chose_message": {"type": "integer"},
+                    "left_wait_limit": {"type": "integer"},
+                    "median_wait_seconds": NULLABLE_NUM,
+                    "p90_wait_seconds": NULLABLE_NUM,
+                },
+            },
         },
     }
     schemas["Stats"] = {

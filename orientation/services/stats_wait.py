@@ -18,9 +18,14 @@ def wait_rows(
 ) -> list[WaitRow]:
     """The requests of a territory (or all) created in [since, until) that joined the waiting line."""
     # Only callers who waited are read: a handful of rows per day even in a surge, so no SQL tally is needed.
-    query = select(Request.motive, Request.wait_started_at, Request.wait_ended_at, Request.wait_end).where(
-        Request.wait_started_at.is_not(None)
-    )
+    query = select(
+        Request.motive,
+        Request.wait_started_at,
+        Request.wait_ended_at,
+        Request.wait_end,
+        Request.created_at,
+        Request.postcode,
+    ).where(Request.wait_started_at.is_not(None))
     if territory_id is not None:
         query = query.where(Request.territory_id == territory_id)
     if since is not None:
@@ -28,7 +33,14 @@ def wait_rows(
     if until is not None:
         query = query.where(Request.created_at < until)
     return [
-        WaitRow(motive=r.motive, wait_started_at=r.wait_started_at, wait_ended_at=r.wait_ended_at, wait_end=r.wait_end)
+        WaitRow(
+            motive=r.motive,
+            wait_started_at=r.wait_started_at,
+            wait_ended_at=r.wait_ended_at,
+            wait_end=r.wait_end,
+            created_at=r.created_at,
+            postcode=r.postcode,
+        )
         for r in session.execute(query)
     ]
 
