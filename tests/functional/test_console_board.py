@@ -189,6 +189,7 @@ def test_the_board_says_when_crisis_mode_is_on_and_the_dashboard_links_to_it(
 
     assert "Mode crise activé" in board and "proposé à 4 bénévoles à la fois" in board
     assert f'href="{page}"' in dashboard
+    assert "Mode crise activé" in dashboard
 
 
 def test_another_territorys_board_is_a_404(app: Flask, session: Session, clock: FrozenClock) -> None:
