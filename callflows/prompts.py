@@ -212,6 +212,12 @@ PROMPTS: dict[str, str] = {
     "waitline_taken": "Un collègue a pris cet appel, merci.",
     "waitline_next_call": "Pour prendre l'appel suivant, tapez 1.",
     "waitline_no_next_call": "Aucun patient n'attend pour le moment. Merci.",
+    # Crisis mode: the coordinator writes the announcement said after the welcome of every call (said as
+    # written, never formatted); the console offers this one as an example.
+    "crisis_announcement_example": (
+        "En raison d'un très grand nombre d'appels, l'attente peut être plus longue que d'habitude. "
+        "Restez en ligne : un professionnel de santé vous répondra dès que possible."
+    ),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows import flow, prompts, twiml, volunteer_line, waitline_twiml
+from callflows import crisis, flow, prompts, twiml, volunteer_line, waitline_twiml
 from callflows.webhooks import (
     TERMINAL_CALL_STATUSES,
     Ctx,
@@ -96,6 +96,7 @@ def voice(ctx: Ctx) -> str:
     ctx.request = req
     say = _say(territory)
     welcome = say("welcome", territory=territory.name)
+    announced = crisis.announcement_for(territory)  # crisis mode: the coordinator's words, after the welcome
     if not is_open_now:
         svc.add_event(ctx.session, req, "line.closed", ctx.now)
         if reopens is None:
@@ -104,10 +105,10 @@ def voice(ctx: Ctx) -> str:
             local = reopens.astimezone(_tz(territory))
             when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
             closed = say("closed", reopens=when)
-        return str(twiml.leave_message(ctx.urls, [welcome, closed, say("closed_message")], req.reference))
+        return str(twiml.leave_message(ctx.urls, [welcome, *announced, closed, say("closed_message")], req.reference))
     if req.status == "received":
         svc.change_status(ctx.session, req, "in_menu", ctx.now)
-    return str(twiml.menu(ctx.urls, [welcome], say("menu"), tries=1))
+    return str(twiml.menu(ctx.urls, [welcome, *announced], say("menu"), tries=1))
 
 
 @bp.post("/voice/menu")

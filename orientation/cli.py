@@ -337,9 +337,10 @@ def _register_domain_commands() -> None:
     from orientation.console.cli import user
     from orientation.exports import export
     from orientation.privacy_cli import privacy
+    from orientation.territory_cli import territory
     from volunteers.cli import rota
 
-    for group in (directory, rota, export, user, privacy):
+    for group in (directory, rota, export, user, privacy, territory):
         main.add_command(group)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -22,7 +22,7 @@ import click
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from orientation import labels, spreadsheet, stats
+from orientation import labels, spreadsheet, stats, stats_wait
 from orientation.french_dates import MONTHS
 from orientation.models import Request, Territory
 from orientation.phones import mask
@@ -68,6 +68,14 @@ ACI_COLUMNS = (
     Column("oriented", "Orientés ailleurs", "count"),
     Column("no_solution", labels.OUTCOMES["no_solution"], "count"),
     Column("match_rate", "Taux de prise en charge (%)", "rate"),
+    # The waiting line (issue 19): who waited, how long (over those who left it), how they left it.
+    Column("waited", labels.WAIT_FIGURES["waited"], "count"),
+    Column("answered_from_line", labels.WAIT_FIGURES["answered_from_line"], "count"),
+    Column("median_wait_seconds", f"{labels.WAIT_FIGURES['median_wait_seconds']} (s)", "seconds"),
+    Column("p90_wait_seconds", f"{labels.WAIT_FIGURES['p90_wait_seconds']} (s)", "seconds"),
+    Column("left_hung_up", labels.WAIT_FIGURES["left_hung_up"], "count"),
+    Column("left_chose_message", labels.WAIT_FIGURES["left_chose_message"], "count"),
+    Column("left_wait_limit", labels.WAIT_FIGURES["left_wait_limit"], "count"),
 )
 # The request log, for the console's download (filtered) and `orientation export requests` (a period) alike.
 REQUEST_COLUMNS = (
@@ -203,13 +211,30 @@ def _period_query(territory: Territory, since: datetime, until: datetime) -> Sel
 def aci_rows_for(session: Session, territory: Territory, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """The ACI figures of a territory over [since, until): one dict per month × commune × motive."""
     from orientation.services.stats import request_rows
+    from orientation.services.stats_wait import wait_rows
 
     names = commune_names(session, territory)
+    tz = ZoneInfo(territory.timezone)
     rows = [
         replace(row, commune=commune_of(row.postcode, names))
         for row in request_rows(session, territory.id, since, until)
     ]
-    return stats.aci_rows(rows, ZoneInfo(territory.timezone))
+    result = stats.aci_rows(rows, tz)
+    waits = stats_wait.wait_figures_by_key(
+        ((_aci_month(w.created_at, tz), commune_of(w.postcode, names), stats_wait.bucket(w.motive)), w)
+        for w in wait_rows(session, territory.id, since, until)
+        if w.created_at is not None
+    )
+    for line in result:
+        figures = waits.get((line["month"], line["commune"], line["motive"]), stats_wait.NO_WAIT)
+        line.update(asdict(figures))
+    return result
+
+
+def _aci_month(moment: datetime, tz: tzinfo) -> str:
+    """The ACI month ("YYYY-MM", local time) of an instant, as stats.aci_rows writes it."""
+    local = moment.astimezone(tz)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def aci_csv(

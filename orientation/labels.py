@@ -60,3 +60,19 @@ ATTEMPT_RESULTS = {
     "failed": "échec",
     "cancelled": "annulé",
 }
+# The waiting line (issue 19): how a caller left it, and its figures (stats API field → French label).
+WAIT_ENDS = {
+    "answered": "Répondu depuis la file",
+    "hung_up": "A raccroché en attente",
+    "chose_message": "A choisi de laisser un message",
+    "wait_limit": "Attente maximale atteinte",
+}
+WAIT_FIGURES = {
+    "waited": "Passés par la file d'attente",
+    "answered_from_line": "Répondus depuis la file",
+    "median_wait_seconds": "Attente médiane dans la file",
+    "p90_wait_seconds": "Attente dans la file, 90e centile",
+    "left_hung_up": "Ont raccroché en attente",
+    "left_chose_message": "Ont choisi de laisser un message",
+    "left_wait_limit": "Attente maximale atteinte",
+}

@@ -195,6 +195,16 @@ class Request(Base):
     )
 
 
+# The callers in the waiting line now, per territory (migration 0017): the live board reads them every 10 s.
+Index(
+    "ix_requests_board_waiting",
+    Request.territory_id,
+    Request.wait_started_at,
+    postgresql_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
+    sqlite_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
+)
+
+
 class Attempt(Base):
     """One volunteer offered one request: rung live, or called back later."""
 

@@ -65,6 +65,14 @@ class Neighbour(BaseModel):
     postcodes: list[str]
 
 
+class Crisis(BaseModel):
+    """A territory's crisis mode: on or off, volunteers offered one waiting caller at once, the announcement."""
+
+    enabled: bool
+    offers: int
+    announcement: str | None
+
+
 class Territory(BaseModel):
     """A territory and its settings."""
 
@@ -79,6 +87,8 @@ class Territory(BaseModel):
     coordinator_phone: str | None
     ring_seconds: int
     max_wait_seconds: int
+    queue_wait_limit_seconds: int = Field(description="past it, a caller in the waiting line goes to the message step")
+    crisis: Crisis
     sms_sender: str | None = Field(
         description="null: the line's number; else an E.164 number, an alphanumeric ID or an MG sid"
     )
@@ -168,6 +178,19 @@ class RequestPage(BaseModel):
     next_cursor: str | None = Field(description="give it as `cursor` for the next page; null on the last page")
 
 
+class WaitingLine(BaseModel):
+    """The waiting line's figures of one motive: who joined it, how they left it, how long they waited."""
+
+    waited: int
+    waiting: int
+    answered_from_line: int
+    left_hung_up: int
+    left_chose_message: int
+    left_wait_limit: int
+    median_wait_seconds: float | None
+    p90_wait_seconds: float | None
+
+
 class Figures(BaseModel):
     """The figures of one motive (or `all`, or `unknown`: no motive chosen)."""
 
@@ -185,6 +208,7 @@ class Figures(BaseModel):
     oriented: int
     no_solution: int
     match_rate: float | None = Field(description=MATCH_RATE_DEFINITION_EN)
+    waiting_line: WaitingLine
 
 
 class Stats(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -98,6 +99,44 @@ class NeighbourIn(BaseModel):
         return value
 
 
+# The bounds of the waiting line and crisis settings, defined here once: the API, the console form and the
+# command line all validate through CrisisIn and TerritoryIn, and the console words its errors with these.
+CRISIS_OFFERS_MIN, CRISIS_OFFERS_MAX = 1, 10
+ANNOUNCEMENT_MAX = 500
+WAIT_LIMIT_MIN, WAIT_LIMIT_MAX = 60, 1800
+
+
+class CrisisIn(BaseModel):
+    """A territory's crisis mode: on or off, how many volunteers are offered a caller at once, the announcement.
+
+    Every field is optional in a PATCH: only those given change.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    enabled: StrictBool = Field(default=False, description="Crisis mode on: several offers at once, the announcement")
+    offers: int = Field(
+        default=3,
+        ge=CRISIS_OFFERS_MIN,
+        le=CRISIS_OFFERS_MAX,
+        description="Volunteers offered one waiting caller at once in crisis mode; the first to press 1 takes it",
+    )
+    announcement: Annotated[str, Field(max_length=ANNOUNCEMENT_MAX)] | None = Field(
+        default=None,
+        description="Said (fr-FR) after the welcome of every call while crisis mode is on; null or empty: nothing",
+    )
+
+    @field_validator("announcement", mode="before")
+    @classmethod
+    def _announcement(cls, value: object) -> object:
+        # Said aloud: line breaks and runs of spaces mean nothing to the voice, and blank means no announcement.
+        # Before the length check, so a form's CRLF line breaks do not count twice.
+        if not isinstance(value, str):
+            return value  # None, or a wrong type that pydantic refuses by name
+        if "\x00" in value:
+            raise ValueError("the announcement cannot hold a NUL character")
+        return " ".join(value.split()) or None
+
+
 class TerritoryIn(BaseModel):
     """POST /territories."""
 
@@ -112,6 +151,13 @@ class TerritoryIn(BaseModel):
     coordinator_phone: str | None = None
     ring_seconds: int = Field(default=20, ge=5, le=60)
     max_wait_seconds: int = Field(default=240, ge=30, le=1800)
+    queue_wait_limit_seconds: int = Field(
+        default=300,
+        ge=WAIT_LIMIT_MIN,
+        le=WAIT_LIMIT_MAX,
+        description="Past this wait in the waiting line, a caller goes to the message step",
+    )
+    crisis: CrisisIn | None = None
     neighbours: list[NeighbourIn] = Field(default_factory=list)
     sms_sender: str | None = Field(
         default=None,

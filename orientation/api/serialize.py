@@ -29,6 +29,8 @@ def territory(t: Territory) -> dict[str, Any]:
         "coordinator_phone": t.coordinator_phone,
         "ring_seconds": t.ring_seconds,
         "max_wait_seconds": t.max_wait_seconds,
+        "queue_wait_limit_seconds": t.queue_wait_limit_seconds,
+        "crisis": {"enabled": t.crisis_enabled, "offers": t.crisis_offers, "announcement": t.crisis_announcement},
         "sms_sender": t.sms_sender,
         "sms_replies": t.replies_by_sms,
         "neighbours": [{"name": n.name, "phone": n.phone, "postcodes": list(n.postcodes)} for n in t.neighbours],

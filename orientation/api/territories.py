@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 from sqlalchemy import select
 
 from orientation.api import ApiError, answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
@@ -11,7 +11,13 @@ from orientation.api.schemas import TerritoryIn, TerritoryPatch, parse
 from orientation.api.spec import ValidationErrors, operation
 from orientation.models import Territory
 from orientation.runtime import db, now
-from orientation.services.territories import NumberTaken, PrefixTaken, create_territory, update_territory
+from orientation.services.territories import (
+    NumberTaken,
+    PrefixTaken,
+    create_territory,
+    record_settings_change,
+    update_territory,
+)
 
 # Reference prefixes are unique across the instance (any case): another territory's is refused.
 PREFIX_TAKEN = (ValidationErrors, "reference_prefix already used by another territory")
@@ -75,8 +81,10 @@ def patch(territory_id: int) -> Response:
     changes = {k: v for k, v in data.model_dump().items() if k in body}
     if "name" in changes and not changes["name"]:
         raise unprocessable({"name": "cannot be empty"})
+    if data.crisis is not None:
+        changes["crisis"] = data.crisis.model_dump(exclude_unset=True)  # only the crisis settings given change
     # The patch model makes every field optional; these have no "unset" value in a territory.
-    for key in ("phone_numbers", "reference_prefix"):
+    for key in ("phone_numbers", "reference_prefix", "queue_wait_limit_seconds", "crisis"):
         if key in changes and changes[key] is None:
             raise unprocessable({key: "cannot be null"})
     session = db()
@@ -86,5 +94,6 @@ def patch(territory_id: int) -> Response:
         raise unprocessable({"phone_numbers": f"already used by another line: {exc}"}) from exc
     except PrefixTaken as exc:
         raise prefix_conflict(exc) from exc
+    record_settings_change(session, territory, changes, f"token:{g.api_token.name}", "api", now())
     session.commit()
     return jsonify(out.territory(territory))

@@ -67,6 +67,7 @@ def _import_pages() -> None:
     for module in (
         "auth",
         "views.dashboard",
+        "views.board",
         "views.requests",
         "views.rota",
         "views.volunteers",

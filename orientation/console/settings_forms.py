@@ -6,10 +6,20 @@ import re
 from string import Formatter
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from callflows import prompts
+from orientation.api.schemas import (
+    ANNOUNCEMENT_MAX,
+    CRISIS_OFFERS_MAX,
+    CRISIS_OFFERS_MIN,
+    WAIT_LIMIT_MAX,
+    WAIT_LIMIT_MIN,
+    CrisisIn,
+    TerritoryPatch,
+)
 from orientation.console.rota_forms import FormErrors
 from orientation.fields import is_postcode
 from orientation.labels import MOTIVE_PHRASES
@@ -152,3 +162,40 @@ def save_line(session: Session, territory: Territory, data: dict[str, Any]) -> N
         update_territory(session, territory, data)
     except NumberTaken as exc:
         raise FormErrors({"numbers": f"Numéro déjà utilisé par un autre territoire : {exc}"}) from exc
+
+
+# The French words of each crisis field's error; the bounds come from the API's models (one definition).
+CRISIS_ERRORS = {
+    "crisis_offers": f"Un nombre entier de {CRISIS_OFFERS_MIN} à {CRISIS_OFFERS_MAX} bénévoles.",
+    "crisis_announcement": f"L'annonce tient en {ANNOUNCEMENT_MAX} caractères au plus.",
+    "queue_wait_limit_seconds": f"Un nombre entier de secondes, de {WAIT_LIMIT_MIN} à {WAIT_LIMIT_MAX} "
+    f"({WAIT_LIMIT_MIN // 60} à {WAIT_LIMIT_MAX // 60} minutes).",
+}
+_CRISIS_FIELDS = {"offers": "crisis_offers", "announcement": "crisis_announcement", "enabled": "crisis_enabled"}
+
+
+def parse_crisis(form: MultiDict[str, str]) -> dict[str, Any]:
+    """Crisis mode (checkbox), offers, announcement and wait limit, validated by the API's own models."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    raw = {
+        "enabled": form.get("crisis_enabled") == "on",
+        "offers": form.get("crisis_offers", "").strip(),
+        "announcement": form.get("crisis_announcement", ""),
+    }
+    try:
+        data["crisis"] = CrisisIn.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        for item in exc.errors():
+            field = _CRISIS_FIELDS.get(str(item["loc"][0]), "crisis_offers")
+            errors.setdefault(field, CRISIS_ERRORS.get(field, "Valeur invalide."))
+    limit = form.get("queue_wait_limit_seconds", "").strip()
+    try:
+        data["queue_wait_limit_seconds"] = TerritoryPatch.model_validate(
+            {"queue_wait_limit_seconds": limit}
+        ).queue_wait_limit_seconds
+    except ValidationError:
+        errors["queue_wait_limit_seconds"] = CRISIS_ERRORS["queue_wait_limit_seconds"]
+    if errors:
+        raise FormErrors(errors)
+    return data

@@ -13,7 +13,7 @@ from orientation.models import AuditEntry, Request
 
 # What an entry says was done, in the words the console, the API and the commands use. Other words are kept
 # as given: an audit entry must never be the reason a coordinator's page fails.
-ACTIONS = ("read", "outcome", "edit", "callback", "export", "erase", "pseudonymise")
+ACTIONS = ("read", "outcome", "edit", "callback", "export", "erase", "pseudonymise", "settings")
 
 
 def record(

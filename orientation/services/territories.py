@@ -17,6 +17,7 @@ from unidecode import unidecode
 from orientation.calendar import french_public_holidays
 from orientation.models import Neighbour, Request, Territory, TerritoryNumber
 from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
+from orientation.services import audit
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}
 PREFIX_LENGTH = 6  # territories.reference_prefix is a String(6)
@@ -128,6 +129,9 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
         settings=dict(data.get("settings") or {}),
         created_at=now,
     )
+    if data.get("queue_wait_limit_seconds"):
+        territory.queue_wait_limit_seconds = data["queue_wait_limit_seconds"]
+    apply_crisis(territory, data.get("crisis") or {})
     territory.numbers = [TerritoryNumber(phone=p) for p in data["phone_numbers"]]
     territory.neighbours = [
         Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
@@ -181,14 +185,43 @@ def _apply_changes(territory: Territory, data: dict[str, Any]) -> None:
         "sms_sender",
         "sms_replies",
         "settings",
+        "queue_wait_limit_seconds",
     ):
         if key in data:
             setattr(territory, key, data[key])
+    apply_crisis(territory, data.get("crisis") or {})
     if "neighbours" in data:
         territory.neighbours = [
             Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
             for n in data["neighbours"]
         ]
+
+
+def apply_crisis(territory: Territory, crisis: dict[str, Any]) -> None:
+    """Set the crisis settings given (validated: keys among enabled, offers, announcement); others stay."""
+    if "enabled" in crisis:
+        territory.crisis_enabled = crisis["enabled"]
+    if "offers" in crisis:
+        territory.crisis_offers = crisis["offers"]
+    if "announcement" in crisis:
+        territory.crisis_announcement = crisis["announcement"] or None
+
+
+def record_settings_change(
+    session: Session, territory: Territory, changed: dict[str, Any], actor: str, via: str, now: datetime
+) -> None:
+    """One audit entry naming the settings changed, with the crisis values (not the announcement's words)."""
+    if not changed:
+        return
+    details: dict[str, Any] = {"via": via, "fields": sorted(changed)}
+    if "crisis" in changed or "queue_wait_limit_seconds" in changed:
+        details["crisis"] = {
+            "enabled": territory.crisis_enabled,
+            "offers": territory.crisis_offers,
+            "announcement": territory.crisis_announcement is not None,
+        }
+        details["queue_wait_limit_seconds"] = territory.queue_wait_limit_seconds
+    audit.record(session, actor, "settings", None, now, details, territory_id=territory.id)
 
 
 def main_number(session: Session, territory: Territory) -> str | None:

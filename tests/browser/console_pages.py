@@ -102,6 +102,7 @@ def seed(session: Session, now: datetime) -> ConsolePages:
     pages = [
         ("accueil", "/"),
         ("tableau-de-bord", f"{t}/"),
+        ("direct", f"{t}/direct?pause=1"),  # paused: axe's meta-refresh rule (see test_board_browser.py)
         ("demandes", f"{t}/demandes"),
         ("demande", f"{t}/demandes/{references[0]}"),
         ("demande-rappel", f"{t}/demandes/{references[1]}"),

@@ -14,6 +14,7 @@ from orientation import stats
 from orientation.models import Request, Territory
 from orientation.services import stats_sql
 from orientation.services.stats import figures_for, request_rows
+from orientation.services.stats_wait import wait_figures_for
 from tests import factories
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -155,4 +156,7 @@ def test_the_stats_api_answer_is_computed_by_the_sql_figures(session: Session) -
     session.commit()
     answer = figures_for(session, first.id, None, None)
     expected = _pure(session, first.id, None, None)
+    # Each motive also carries its waiting-line figures (issue 19), computed apart from the SQL tally.
+    waits = {motive: figures.pop("waiting_line") for motive, figures in answer["motives"].items()}
     assert answer["motives"] == {motive: asdict(values) for motive, values in expected.items()}
+    assert waits == wait_figures_for(session, first.id, None, None)

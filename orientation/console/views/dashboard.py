@@ -9,7 +9,7 @@ from flask import Response, redirect, render_template, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orientation import stats
+from orientation import labels, stats
 from orientation.console import chart_data, charts
 from orientation.console.periods import last_weeks, month_of, week_of
 from orientation.console.queries import BACKLOG, RequestFilters, filtered
@@ -27,6 +27,20 @@ FIGURE_ROWS = (
     ("median_seconds_to_answer", "Délai médian de réponse", "seconds"),
     ("abandoned", "Abandons", "count"),
     ("callbacks_pending", "Rappels en attente (demandes de la période)", "count"),
+)
+
+# The waiting line's figures per motive (issue 19): (stats API field, French label, how it reads).
+WAIT_ROWS = tuple(
+    (field, labels.WAIT_FIGURES[field], "seconds" if field.endswith("_seconds") else "count")
+    for field in (
+        "waited",
+        "answered_from_line",
+        "median_wait_seconds",
+        "p90_wait_seconds",
+        "left_hung_up",
+        "left_chose_message",
+        "left_wait_limit",
+    )
 )
 
 
@@ -57,6 +71,7 @@ def dashboard(territory_id: int) -> str:
         backlog=_backlog(session, territory.id, moment, tz),
         backlog_labels=BACKLOG,
         figure_rows=FIGURE_ROWS,
+        wait_rows=WAIT_ROWS,
         motives=[m for m in (*stats.MOTIVES, stats.UNKNOWN_MOTIVE)],
         definition=stats.MATCH_RATE_DEFINITION_FR,
         charts=_charts(session, territory.id, span.since, span.until, tz),

@@ -31,6 +31,7 @@ ACTIONS = {
     "pseudonymise": "Pseudonymisation",
     "pause": "Pause d'un bénévole",
     "available": "Bénévole disponible",
+    "settings": "Paramètres du territoire",
 }
 # Details must never hold a number (audit.record's contract); should one slip in, it is masked before display.
 # E.164 (+33612345678) or a French national spelling (06 12 34 56 78); dates and references do not match.

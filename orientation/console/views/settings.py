@@ -5,11 +5,19 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from callflows import prompts
+from orientation.api.schemas import (
+    ANNOUNCEMENT_MAX,
+    CRISIS_OFFERS_MAX,
+    CRISIS_OFFERS_MIN,
+    WAIT_LIMIT_MAX,
+    WAIT_LIMIT_MIN,
+)
 from orientation.console import settings_forms as forms
 from orientation.console.rota_forms import FormErrors
-from orientation.console.web import bp, territory_or_404, user
+from orientation.console.web import actor, bp, territory_or_404, user
 from orientation.models import Territory
-from orientation.runtime import db
+from orientation.runtime import db, now
+from orientation.services.territories import record_settings_change, update_territory
 
 
 def _page(territory: Territory, wording: dict[str, str], errors: dict[str, str], status: int) -> tuple[str, int]:
@@ -26,6 +34,13 @@ def _page(territory: Territory, wording: dict[str, str], errors: dict[str, str],
             errors=errors,
             # Only the line's own form refills the line's fields; another form's post must not blank them.
             values=request.form if request.endpoint == "console.settings_line" else None,
+            crisis_values=request.form if request.endpoint == "console.settings_crisis" else None,
+            crisis_bounds={
+                "offers": (CRISIS_OFFERS_MIN, CRISIS_OFFERS_MAX),
+                "limit": (WAIT_LIMIT_MIN, WAIT_LIMIT_MAX),
+                "announcement": ANNOUNCEMENT_MAX,
+            },
+            crisis_example=prompts.PROMPTS["crisis_announcement_example"],
             may_edit_numbers=user().is_admin,
         ),
         status,
@@ -69,3 +84,20 @@ def settings_prompts(territory_id: int) -> Response | tuple[str, int]:
     db().commit()
     flash("Messages de la ligne enregistrés.", "success")
     return redirect(url_for("console.settings", territory_id=territory.id, _anchor="messages"))  # type: ignore[return-value]
+
+
+@bp.post("/t/<int:territory_id>/parametres/crise")
+def settings_crisis(territory_id: int) -> Response | tuple[str, int]:
+    """Save crisis mode, its offers and announcement, and the waiting line's limit."""
+    territory = territory_or_404(territory_id)
+    try:
+        data = forms.parse_crisis(request.form)
+    except FormErrors as exc:
+        return _page(territory, forms.overrides(territory), exc.errors, 422)
+    session = db()
+    update_territory(session, territory, data)
+    record_settings_change(session, territory, data, actor(), "console", now())
+    session.commit()
+    state = "activé" if territory.crisis_enabled else "désactivé"
+    flash(f"Mode crise {state} ; réglages de la file d'attente enregistrés.", "success")
+    return redirect(url_for("console.settings", territory_id=territory.id, _anchor="crise"))  # type: ignore[return-value]
