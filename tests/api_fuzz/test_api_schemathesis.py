@@ -95,3 +95,29 @@ def test_the_api_and_its_openapi_document_agree_under_every_check(case: schemath
         excluded_checks=[positive_data_acceptance],
         additional_checks=[valid_requests_are_accepted],
     )
+
+
+# Sequences of calls too, linked by the ids answers give (schemathesis infers the links): the stateful checks
+# (a deleted pattern or shift stays gone, a created one can be read back) run on top of every other.
+class _Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        return {"headers": {"Authorization": f"Bearer {TOKEN}"}}
+
+    def validate_response(self, response: object, case: schemathesis.Case, **kwargs: object) -> None:
+        case.validate_response(
+            response,  # type: ignore[arg-type]
+            excluded_checks=[positive_data_acceptance],
+            additional_checks=[valid_requests_are_accepted],
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            recorder=getattr(self, "recorder", None),
+        )
+
+
+TestTheApiAsSequencesOfCalls = _Workflow.TestCase
+TestTheApiAsSequencesOfCalls.settings = settings(
+    max_examples=MAX_EXAMPLES,
+    stateful_step_count=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
