@@ -234,7 +234,7 @@ class TerritoryPatch(TerritoryIn):
     """PATCH /territories/{id}: any subset of the fields."""
 
     # Absent or given, never null: the document says so (no null in their schemas), the view refuses a null.
-    model_config = ConfigDict(json_schema_extra=not_null("name", "phone_numbers", "reference_prefix"))
+    model_config = ConfigDict(json_schema_extra=not_null("name", "phone_numbers", "reference_prefix", "crisis"))
     name: Name | None = None  # type: ignore[assignment]
     phone_numbers: list[str] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
 
