@@ -30,7 +30,7 @@ from orientation.calendar import french_public_holidays
 from orientation.db import transaction
 from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
-from orientation.runtime import Runtime
+from orientation.runtime import Runtime, Sender
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.territories import sms_from
@@ -466,7 +466,7 @@ def trigger_now(
 
 def dispatch_offers(
     sessions: sessionmaker[Session],
-    sender: messaging.Sender | None,
+    sender: Sender | None,
     ids: Sequence[int] | None = None,
     *,
     now: datetime,
