@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from flask import current_app, g
 from sqlalchemy.engine import Engine
@@ -11,7 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orientation.clock import Clock
 from orientation.config import Config
-from orientation.services.messaging import Sender
+
+
+class Sender(Protocol):
+    """What the outbox (services.messaging) needs of a telephony provider (callflows.telephony.TwilioTelephony fits)."""
+
+    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str: ...
+
+    def place_call(
+        self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20
+    ) -> str: ...
 
 
 @dataclass

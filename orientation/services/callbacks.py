@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orientation import lifecycle
 from orientation.models import Attempt, OutboxMessage, Request
+from orientation.runtime import Sender
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.callback_policy import callback_settings, offer_url, status_url_for
@@ -189,7 +190,7 @@ def trigger_now(
 
 def dispatch_offers(
     sessions: sessionmaker[Session],
-    sender: messaging.Sender | None,
+    sender: Sender | None,
     ids: Sequence[int] | None = None,
     *,
     now: datetime,

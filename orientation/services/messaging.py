@@ -5,25 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orientation import delivery
 from orientation.models import Event, OutboxMessage
+from orientation.runtime import Sender
 
 log = logging.getLogger(__name__)
-
-
-class Sender(Protocol):
-    """What the outbox needs of a telephony provider (callflows.telephony.TwilioTelephony fits)."""
-
-    def send_sms(self, to: str, from_: str, body: str, status_callback: str | None = None) -> str: ...
-
-    def place_call(
-        self, to: str, from_: str, url: str, status_callback: str | None = None, timeout: int = 20
-    ) -> str: ...
 
 
 def queue_sms(
