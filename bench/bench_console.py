@@ -29,11 +29,11 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def seed(url: str, count: int, now: datetime) -> tuple[int, str]:
     """Migrate, create the territory, volunteers and an administrator, bulk-load the requests."""
-    from orientation import migrate
-    from orientation.console.accounts import create_user
-    from orientation.db import make_engine, make_session_factory, transaction
-    from orientation.models import Event
+    from orientation.core import migrate
+    from orientation.core.db import make_engine, make_session_factory, transaction
+    from orientation.core.models import Event
     from orientation.services.territories import create_territory
+    from orientation.web.console.accounts import create_user
     from volunteers.models import ShiftPattern
     from volunteers.services import create_volunteer
 
@@ -105,7 +105,7 @@ def login(app: Any) -> Any:
 def measure(url: str, count: int) -> list[tuple[str, int, float, float, int]]:
     """(page, status, median ms, worst ms, bytes) for each main page."""
     from orientation import create_app
-    from orientation.config import Config
+    from orientation.core.config import Config
 
     now = datetime.now(UTC)
     territory_id, reference = seed(url, count, now)

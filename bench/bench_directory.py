@@ -52,7 +52,7 @@ SEARCH_RUNS = 30
 def child_import(database_url: str, territory_id: int, path: Path) -> dict[str, Any]:
     """Import the file into the territory and report counts, seconds and peak RSS (run in a child process)."""
     from directory.importing import import_file
-    from orientation.db import make_engine, make_session_factory
+    from orientation.core.db import make_engine, make_session_factory
 
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
@@ -106,7 +106,7 @@ def run_child(database_url: str, territory_id: int, path: Path) -> dict[str, Any
 
 def sqlite_database(folder: Path, name: str) -> str:
     """A fresh, migrated SQLite file."""
-    from orientation import migrate
+    from orientation.core import migrate
 
     url = f"sqlite:///{folder / (name + '.sqlite3')}"
     migrate.upgrade(url)
@@ -115,8 +115,8 @@ def sqlite_database(folder: Path, name: str) -> str:
 
 def postgres_database(server_url: str, name: str) -> str:
     """A fresh, migrated PostgreSQL database on the server (dropped by drop_postgres)."""
-    from orientation import migrate
-    from orientation.db import make_engine
+    from orientation.core import migrate
+    from orientation.core.db import make_engine
 
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -130,7 +130,7 @@ def postgres_database(server_url: str, name: str) -> str:
 
 def drop_postgres(server_url: str, name: str) -> None:
     """Drop a benchmark database."""
-    from orientation.db import make_engine
+    from orientation.core.db import make_engine
 
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -140,7 +140,7 @@ def drop_postgres(server_url: str, name: str) -> None:
 
 def make_territory(database_url: str, name: str, codes: list[str]) -> int:
     """A territory covering the given postcodes; returns its id."""
-    from orientation.db import make_engine, make_session_factory, transaction
+    from orientation.core.db import make_engine, make_session_factory, transaction
     from orientation.services.territories import create_territory
 
     engine = make_engine(database_url)
@@ -312,7 +312,7 @@ def bench_search(database_url: str, label: str) -> list[dict[str, Any]]:
     from directory.models import DirectoryEntry
     from directory.search import Query
     from directory.services import bump_version, search_entries
-    from orientation.db import make_engine, make_session_factory
+    from orientation.core.db import make_engine, make_session_factory
 
     territory_id = make_territory(database_url, "Bench search", [c for c in postcodes() if c.startswith("01")])
     engine = make_engine(database_url)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from orientation.stats import (
+from orientation.core.stats import (
     MOTIVES,
     RequestRow,
     aci_rows,

@@ -7,7 +7,7 @@ case, all of them in one territory. Then times what `GET /api/v1/stats` runs for
 `orientation.services.stats.figures_for`: its first look (which counts and stores the day and month
 tallies), then looks with the tallies stored, then looks each after a change of an old request (one day
 counted again, its month rebuilt). Beside it, the two ways before: the rows read into Python for the pure
-`orientation.stats`, and the SQL aggregation of every row of the year (`stats_sql` with nothing stored).
+`orientation.core.stats`, and the SQL aggregation of every row of the year (`stats_sql` with nothing stored).
 All must give the same figures: the bench checks it.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from orientation.db import UTCDateTime
+from orientation.core.db import UTCDateTime
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path("/tmp/orientation-bench-stats")
@@ -172,9 +172,9 @@ def sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def load(url: str, count: int) -> float:
     """Migrate the database and write both data sets; return the seconds the bulk inserts took."""
-    from orientation import migrate
-    from orientation.db import make_engine
-    from orientation.models import Territory
+    from orientation.core import migrate
+    from orientation.core.db import make_engine
+    from orientation.core.models import Territory
 
     migrate.upgrade(url, "heads")
     engine = make_engine(url)
@@ -253,8 +253,8 @@ def after_a_change(session: Session, territory: int, look: Callable[[], Any]) ->
 
 def measure(url: str) -> dict[str, dict[str, Any]]:
     """Time the ways of computing one territory's year, in both data sets."""
-    from orientation import stats as pure
-    from orientation.db import make_engine, make_session_factory
+    from orientation.core import stats as pure
+    from orientation.core.db import make_engine, make_session_factory
     from orientation.services import stats as service
     from orientation.services import stats_sql
 
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
         "(the clock process's `stats_tallies` job does this each night, so users seldom pay it); "
         f"**stored** is the median of {REPEATS} looks after a warm-up; **after a change** the median of "
         f"{REPEATS} looks each right after an old request's outcome changed (its day counted again, its month "
-        'rebuilt). Before: "rows into Python" (the pure `orientation.stats` over `request_rows`) and '
+        'rebuilt). Before: "rows into Python" (the pure `orientation.core.stats` over `request_rows`) and '
         '"every row in SQL" (`stats_sql` with nothing stored), one run each. The target is judged on '
         '*stored* and *after a change*; "same figures" compares every way\'s answer.'
     )

@@ -36,11 +36,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import Base, make_engine
-from orientation.models import Request, Territory
-from orientation.runtime import Runtime
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import Base, make_engine
+from orientation.core.models import Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import waitline
 from orientation.services.territories import create_territory
 from orientation.simulator.engine import Switchboard, VoiceCall

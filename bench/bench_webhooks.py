@@ -364,7 +364,7 @@ def run_wrk(wrk: str, url: str, requests_file: Path, connections: int, loops: in
 
 def seed(database_url: str, volunteers: int, now: datetime, rng: random.Random) -> int:
     """A 24/7 territory with `volunteers` volunteers on shift now, created with the services."""
-    from orientation.db import make_engine, make_session_factory, transaction
+    from orientation.core.db import make_engine, make_session_factory, transaction
     from orientation.services.territories import create_territory
     from volunteers.models import Shift, ShiftPattern
     from volunteers.services import create_volunteer
@@ -437,8 +437,8 @@ def routing_in_process(database_url: str, territory_id: int, runs: int = 15) -> 
 
     from sqlalchemy import select as sql_select
 
-    from orientation.db import make_engine, make_session_factory
-    from orientation.models import Territory
+    from orientation.core.db import make_engine, make_session_factory
+    from orientation.core.models import Territory
     from volunteers.models import ShiftException, ShiftPattern, Volunteer
     from volunteers.services import load_rota, ring_candidates
 
@@ -552,8 +552,8 @@ def progress(params: dict[str, str], sequence: int, when: datetime) -> dict[str,
 
 def routed_attempts(database_url: str, calls: list[Call]) -> tuple[dict[str, tuple[int, str]], int]:
     """Attempt id and volunteer phone rung for each routed call, and how many volunteers were rung twice."""
-    from orientation.db import make_engine
-    from orientation.models import Attempt, Request
+    from orientation.core.db import make_engine
+    from orientation.core.models import Attempt, Request
     from volunteers.models import Volunteer
 
     engine = make_engine(database_url)
@@ -751,7 +751,7 @@ def run_baseline(wrk: str, server: Server, requests_file: Path, connections: int
 
 def versions(wrk: str, database_url: str) -> dict[str, str]:
     """Versions of the pieces measured."""
-    from orientation.db import make_engine
+    from orientation.core.db import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as conn:

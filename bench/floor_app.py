@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bench.minimal_app import TWIML
 from callflows.security import is_valid_signature, signed_url
 from callflows.webhooks import KEPT_PARAMS, idempotency_key
-from orientation.models import Event
+from orientation.core.models import Event
 
 # The app's own events table (orientation/migrations/versions/0001), for Core statements.
 EVENTS = cast(Table, Event.__table__)

@@ -181,7 +181,7 @@ def benches(pg_url: str) -> list[Bench]:
             "stats-pure",
             "## Stats, pure functions",
             lambda full, j: _module("bench.bench_stats", "1000000" if full else "200000"),
-            intro="`python -m bench.bench_stats N`: the pure `orientation.stats` functions (dashboard figures, "
+            intro="`python -m bench.bench_stats N`: the pure `orientation.core.stats` functions (dashboard figures, "
             "weekly series, hour × weekday matrix, ACI export rows) over N rows already in memory.",
         ),
         Bench(

@@ -17,10 +17,11 @@ from functools import wraps
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from callflows import prompts, twiml
+from callflows import twiml
 from callflows.views import _ask_outcome
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _say, bp, webhook
-from orientation.models import Attempt, Request
+from orientation.core import prompts
+from orientation.core.models import Attempt, Request
 from orientation.services import callback_dial, callback_policy, callbacks, territories
 from orientation.services import requests as requests_svc
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callflows import prompts, sms_replies, twiml
+from callflows import twiml
 from callflows.views import _ask_outcome
 from callflows.waitline_views import call_back_if_opted_in, caller_gone, offer_line
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, _tz, bp, webhook
-from orientation import delivery
-from orientation.models import OutboxMessage
-from orientation.phones import try_e164
+from orientation.core import delivery, prompts
+from orientation.core.models import OutboxMessage
+from orientation.core.phones import try_e164
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply
 from volunteers import sms as volunteer_sms
+from volunteers import sms_replies
 from volunteers.models import Volunteer
 
 # ---------------------------------------------------------------- callbacks Twilio does not read

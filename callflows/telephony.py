@@ -18,7 +18,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from orientation.sms_sender import message_sender_params
+from orientation.core.sms_sender import message_sender_params
 
 
 class TelephonyError(Exception):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows import crisis, flow, prompts, twiml, volunteer_line, waitline_twiml
+from callflows import crisis, flow, twiml, volunteer_line, waitline_twiml
 from callflows.webhooks import (
     TERMINAL_CALL_STATUSES,
     Ctx,
@@ -20,9 +20,9 @@ from callflows.webhooks import (
     bp,
     webhook,
 )
-from orientation import lifecycle
-from orientation.models import Attempt, Request, Territory
-from orientation.phones import spoken_digits
+from orientation.core import lifecycle, prompts
+from orientation.core.models import Attempt, Request, Territory
+from orientation.core.phones import spoken_digits
 from orientation.services import requests as svc
 from orientation.services import territories, waitline
 from orientation.services.outcomes import form_link

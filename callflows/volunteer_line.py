@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callflows import prompts, twiml
+from callflows import twiml
 from callflows.webhooks import Ctx, bp, webhook
-from orientation.models import Territory
-from orientation.phones import try_e164
+from orientation.core import prompts
+from orientation.core.models import Territory
+from orientation.core.phones import try_e164
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from volunteers.models import Volunteer

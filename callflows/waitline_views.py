@@ -9,13 +9,14 @@ and /queue/taken (a colleague was first). The routes join the "twilio" blueprint
 
 from __future__ import annotations
 
-from callflows import flow, prompts, twiml
+from callflows import flow, twiml
 from callflows import waitline_twiml as wtwiml
 from callflows.views import _ask_outcome, _nobody_available
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, bp, webhook
-from orientation import waitline as wl
-from orientation.models import Attempt, Request, Territory
-from orientation.runtime import Runtime
+from orientation.core import prompts
+from orientation.core import waitline as wl
+from orientation.core.models import Attempt, Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import callbacks, waitline
 from orientation.services import requests as svc
 from volunteers.models import Volunteer

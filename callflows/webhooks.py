@@ -16,14 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from callflows import prompts, twiml
+from callflows import twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
-from orientation import journal
-from orientation.calendar import french_public_holidays
-from orientation.db import is_disconnect
-from orientation.models import Attempt, Event, OutboxMessage, Request, Territory
-from orientation.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
-from orientation.runtime import Runtime, db, runtime
+from orientation.core import journal, prompts
+from orientation.core.calendar import french_public_holidays
+from orientation.core.db import is_disconnect
+from orientation.core.models import Attempt, Event, OutboxMessage, Request, Territory
+from orientation.core.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
+from orientation.core.runtime import Runtime, db, runtime
 from orientation.services import messaging, territories
 from orientation.services import requests as svc
 

@@ -25,7 +25,7 @@ SHOWN_ERRORS = 50
 
 def _now() -> datetime:
     """The import's instant (tests put their frozen clock here)."""
-    from orientation.clock import system_clock
+    from orientation.core.clock import system_clock
 
     return system_clock()
 
@@ -59,8 +59,8 @@ def import_finess(file: Path, territory_ref: str, include_closed: bool) -> None:
 
 
 def _run(file: Path, territory_ref: str, source: Source, *, include_closed: bool) -> int:
-    from orientation.config import from_environment
-    from orientation.db import make_engine, make_session_factory
+    from orientation.core.config import from_environment
+    from orientation.core.db import make_engine, make_session_factory
 
     engine = make_engine(from_environment().database_url)
     try:

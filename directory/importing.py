@@ -27,7 +27,7 @@ from directory.reading import counted
 from directory.records import DirectoryRecord, GeoUpdate, ParseError, Source
 from directory.rpps import parse_rpps
 from directory.services import bump_version
-from orientation.models import Territory
+from orientation.core.models import Territory
 
 BATCH_SIZE = 1000
 # The report keeps the first errors; a wrong file could otherwise hold millions of them in memory.

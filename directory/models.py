@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Boolean, Connection, Date, Float, ForeignKey, Index
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from orientation.db import Base, UTCDateTime
+from orientation.core.db import Base, UTCDateTime
 
 
 class DirectoryEntry(Base):

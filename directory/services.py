@@ -19,7 +19,7 @@ from directory.categories import CATEGORIES
 from directory.models import DirectoryEntry, DirectoryVersion, renew_stamp
 from directory.normalize import fold
 from directory.search import IndexedEntry, Query, SearchIndex
-from orientation.models import Territory
+from orientation.core.models import Territory
 
 CPTS_FIELDS = ("accepting_new_patients", "accepting_since", "cpts_member", "languages", "notes")
 

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import text
 
-from orientation.clock import Clock, system_clock
-from orientation.config import Config, from_environment
-from orientation.db import make_engine, make_session_factory
-from orientation.runtime import Runtime, close_db
+from orientation.core.clock import Clock, system_clock
+from orientation.core.config import Config, from_environment
+from orientation.core.db import make_engine, make_session_factory
+from orientation.core.runtime import Runtime, close_db
 
 
 def _sender(config: Config) -> Any:
@@ -42,7 +42,8 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
         sender=sender if sender is not None else _sender(config),
     )
     app.teardown_appcontext(close_db)
-    from orientation import edge, logs, protection
+    from orientation.core import logs
+    from orientation.web import edge, protection
 
     # Under gunicorn as under `orientation run`: the product's lines on stderr, one per event (README "Logs").
     logs.configure(config.log_format, config.log_level)
@@ -52,10 +53,10 @@ def create_app(config: Config | None = None, clock: Clock | None = None, sender:
     edge.install(app)
 
     from callflows import views as twilio_views
-    from orientation.api import register as register_api
-    from orientation.console import register as register_console
-    from orientation.outcome_form import register as register_outcome_form
-    from orientation.volunteer_page import register as register_volunteer_page
+    from orientation.web.api import register as register_api
+    from orientation.web.console import register as register_console
+    from orientation.web.outcome_form import register as register_outcome_form
+    from orientation.web.volunteer_page import register as register_volunteer_page
     from volunteers.views import register as register_ical
 
     twilio_views.register(app)

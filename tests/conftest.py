@@ -14,10 +14,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation import create_app, migrate
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import Base, make_engine, make_session_factory
+from orientation import create_app
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import Base, make_engine, make_session_factory
 
 PARIS = ZoneInfo("Europe/Paris")
 PUBLIC_BASE_URL = "https://line.example.org"

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import Clock
-from orientation.config import Config
-from orientation.db import make_session_factory
-from orientation.models import Event, Request, Territory
-from orientation.runtime import Runtime
+from orientation.core.clock import Clock
+from orientation.core.config import Config
+from orientation.core.db import make_session_factory
+from orientation.core.models import Event, Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import requests as svc
 from orientation.services.messaging import queue_sms
 from orientation.services.territories import create_territory

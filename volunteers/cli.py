@@ -19,7 +19,7 @@ EXIT_UNUSABLE = 2
 
 def _now() -> datetime:
     """The current instant (tests replace it with their frozen clock)."""
-    from orientation.clock import system_clock
+    from orientation.core.clock import system_clock
 
     return system_clock()
 
@@ -41,9 +41,9 @@ def import_command(file: Path, territory_id: int | None, dry_run: bool) -> None:
 def _import(file: Path, territory_id: int | None, *, dry_run: bool) -> int:
     from sqlalchemy import select
 
-    from orientation.config import from_environment
-    from orientation.db import make_engine, make_session_factory
-    from orientation.models import Territory
+    from orientation.core.config import from_environment
+    from orientation.core.db import make_engine, make_session_factory
+    from orientation.core.models import Territory
     from volunteers.rota_import import RotaImportError, import_rota
 
     engine = make_engine(from_environment().database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from orientation.intervals import merge
+from orientation.core.intervals import merge
 from volunteers.shifts import Occurrence
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
-from orientation.labels import MOTIVE_NAMES
+from orientation.core.labels import MOTIVE_NAMES
 from volunteers.shifts import PARIS, Occurrence
 
 PRODID = "-//CPTS Orientation//Permanences//FR"

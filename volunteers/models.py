@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstanceState, Mapped, Session, mapped_column, relationship
 
-from orientation.db import Base, UTCDateTime
+from orientation.core.db import Base, UTCDateTime
 
 
 class Volunteer(Base):

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, time
 
-from orientation.french_dates import WEEKDAYS
+from orientation.core.french_dates import WEEKDAYS
 from volunteers.shifts import HOLIDAY_RULES
 
 # A day is written as any prefix of at least two letters of its English or French name: "Mo" (as in opening
@@ -57,7 +57,7 @@ def weekday_token_regex() -> str:
 def weekdays_regex(space: str = r"\s") -> str:
     """The regex of a whole weekdays string: tokens separated by spaces, commas, semicolons, |, + or /.
 
-    ``space``: the class of what ``\\s`` matches here, spelled out for a JSON Schema (orientation.fields.SPACE).
+    ``space``: the class of what ``\\s`` matches here, spelled out for a JSON Schema (orientation.core.fields.SPACE).
     """
     token = weekday_token_regex()
     return rf"^{space}*{token}(?:(?:{space}|[,;|+/])+{token})*{space}*$"

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from orientation.lifecycle import MOTIVES
+from orientation.core.lifecycle import MOTIVES
 from volunteers.coverage import covers
 from volunteers.shifts import Occurrence
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from orientation.french_dates import short_day
+from orientation.core.french_dates import short_day
 from volunteers.ical import occurrence_uid
 from volunteers.shifts import PARIS, Occurrence
 

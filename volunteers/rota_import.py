@@ -39,10 +39,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.fields import RANGE_TEXT, in_range
-from orientation.lifecycle import MOTIVES
-from orientation.models import Territory
-from orientation.phones import InvalidPhone, to_e164
+from orientation.core.fields import RANGE_TEXT, in_range
+from orientation.core.lifecycle import MOTIVES
+from orientation.core.models import Territory
+from orientation.core.phones import InvalidPhone, to_e164
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 from volunteers.patterns import (
     PatternValueError,
@@ -179,7 +179,7 @@ def parse_date(value: str, column: str) -> date:
         day = date(int(match.group(3)), int(match.group(2)), int(match.group(1))) if match else date.fromisoformat(text)
     except ValueError:
         raise _BadRow(f"{column}: not a date {value!r}: write YYYY-MM-DD or DD/MM/YYYY") from None
-    if not in_range(day):  # the one range of the API and the console (orientation.fields)
+    if not in_range(day):  # the one range of the API and the console (orientation.core.fields)
         raise _BadRow(f"{column}: {RANGE_TEXT}")
     return day
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Exists, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from orientation.calendar import FrenchPublicHolidays, french_public_holidays
-from orientation.lifecycle import MOTIVES
-from orientation.models import Attempt, Territory
-from orientation.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
+from orientation.core.calendar import FrenchPublicHolidays, french_public_holidays
+from orientation.core.lifecycle import MOTIVES
+from orientation.core.models import Attempt, Territory
+from orientation.core.opening_hours import OpeningHoursError, open_intervals, parse_opening_hours
 from volunteers import coverage
 from volunteers import rota as rota_mod
 from volunteers import shifts as shifts_mod

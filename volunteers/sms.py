@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
-from orientation.french_dates import short_day
-from orientation.models import Territory
+from orientation.core.french_dates import short_day
+from orientation.core.models import Territory
 from volunteers import rota as rota_mod
 from volunteers.models import Volunteer
 from volunteers.services import territory_calendar, volunteer_rota

@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import Blueprint, Flask, Response, abort
 from sqlalchemy import select
 
-from orientation.models import Territory
-from orientation.runtime import db, now
+from orientation.core.models import Territory
+from orientation.core.runtime import db, now
 from volunteers.ical import shifts_calendar
 from volunteers.models import Volunteer
 from volunteers.services import territory_calendar, volunteer_occurrences

@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import pool
 
 import directory.models  # noqa: F401  (register the tables)
-import orientation.models  # noqa: F401
+import orientation.core.models  # noqa: F401
 import volunteers.models  # noqa: F401
-from orientation.db import Base, make_engine
+from orientation.core.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

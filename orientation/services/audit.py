@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.models import AuditEntry, Request
+from orientation.core.models import AuditEntry, Request
 
 # What an entry says was done, in the words the console, the API and the commands use. Other words are kept
 # as given: an audit entry must never be the reason a coordinator's page fails.

@@ -1,4 +1,4 @@
-"""The live board's data read from the database; the board itself is computed by orientation.board (pure)."""
+"""The live board's data read from the database; the board itself is computed by orientation.core.board (pure)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from orientation.board import Board, VolunteerNow, WaitingCaller, build_board
-from orientation.models import Attempt, Request, Territory
+from orientation.core.board import Board, VolunteerNow, WaitingCaller, build_board
+from orientation.core.models import Attempt, Request, Territory
+from orientation.core.stats import MOTIVES
 from orientation.services.stats import request_rows
 from orientation.services.stats_wait import wait_rows
-from orientation.stats import MOTIVES
 from volunteers.services import RINGING_WINDOW, on_duty_volunteers
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows import prompts
-from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.core import prompts
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.callback_policy import (

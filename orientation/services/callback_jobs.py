@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orientation.db import transaction
-from orientation.models import OutboxMessage, Request, Territory
-from orientation.runtime import Runtime
+from orientation.core.db import transaction
+from orientation.core.models import OutboxMessage, Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.callback_dial import patient_dialled

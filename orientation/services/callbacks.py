@@ -21,9 +21,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orientation import lifecycle
-from orientation.models import Attempt, OutboxMessage, Request
-from orientation.runtime import Sender
+from orientation.core import lifecycle
+from orientation.core.models import Attempt, OutboxMessage, Request
+from orientation.core.runtime import Sender
 from orientation.services import messaging
 from orientation.services import requests as svc
 from orientation.services.callback_policy import callback_settings, offer_url, status_url_for

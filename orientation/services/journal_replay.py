@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orientation import journal, lifecycle
-from orientation.db import is_disconnect
-from orientation.models import Event
+from orientation.core import journal, lifecycle
+from orientation.core.db import is_disconnect
+from orientation.core.models import Event
 from orientation.services import requests as svc
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def replay(factory: sessionmaker[Session], directory: str, now: datetime) -> Rep
 
 def replay_job(rt: object, now: datetime) -> int:
     """Clock job: replay the journal every minute (it is a no-op when everything was applied)."""
-    from orientation.runtime import Runtime
+    from orientation.core.runtime import Runtime
 
     assert isinstance(rt, Runtime)
     return replay(rt.sessions, rt.config.journal_dir, now).applied

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orientation import delivery
-from orientation.models import Event, OutboxMessage
-from orientation.runtime import Sender
+from orientation.core import delivery
+from orientation.core.models import Event, OutboxMessage
+from orientation.core.runtime import Sender
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def dispatch(
 ) -> int:
     """Send queued messages (those named, or all) that are due; returns how many Twilio took.
 
-    A failure is judged by its error (orientation.delivery): permanent ones fail the message with Twilio's code,
+    A failure is judged by its error (orientation.core.delivery): permanent ones fail the message with Twilio's code,
     transient ones leave it queued with a later next try, and a call create left without an answer becomes
     "uncertain" rather than being placed again: Twilio may be ringing the volunteer already. Its offer is settled
     by the call's status callback if Twilio did place it, else by the clock's stale-offer rule

@@ -11,7 +11,12 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows.sms_replies import (
+from directory.models import DirectoryEntry
+from orientation.core.models import Request
+from orientation.services import audit
+from orientation.services import requests as svc
+from volunteers.models import Volunteer
+from volunteers.sms_replies import (
     OUTCOME_FOR_CODE,
     Ambiguous,
     NoOpenRequest,
@@ -19,11 +24,6 @@ from callflows.sms_replies import (
     UnknownReference,
     pick_request,
 )
-from directory.models import DirectoryEntry
-from orientation.models import Request
-from orientation.services import audit
-from orientation.services import requests as svc
-from volunteers.models import Volunteer
 
 # The outcomes a volunteer may give (SMS codes 1, 2, 3 and the form); the coordinator may set any outcome.
 VOLUNTEER_OUTCOMES = tuple(OUTCOME_FOR_CODE[code] for code in sorted(OUTCOME_FOR_CODE))

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from orientation import journal, lifecycle
-from orientation.models import AuditEntry, OutboxMessage, Request
-from orientation.phones import mask
+from orientation.core import journal, lifecycle
+from orientation.core.models import AuditEntry, OutboxMessage, Request
+from orientation.core.phones import mask
 from orientation.services import audit
 from orientation.services.privacy import RecordingDeleter, clear_message, delete_recordings, pseudonym, scrub_request
 from volunteers.models import Volunteer

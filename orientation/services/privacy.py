@@ -28,13 +28,13 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from orientation.db import transaction
-from orientation.models import OutboxMessage, Request, Territory
+from orientation.core.db import transaction
+from orientation.core.models import OutboxMessage, Request, Territory
 from orientation.services import audit
 from orientation.services import requests as svc
 
 if TYPE_CHECKING:
-    from orientation.runtime import Runtime
+    from orientation.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orientation.models import ReferenceCounter
+from orientation.core.models import ReferenceCounter
 
 
 def format_reference(prefix: str, year: int, number: int) -> str:

@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from orientation import lifecycle, logs
-from orientation.models import Attempt, Event, Request, Territory, TerritoryNumber
-from orientation.phones import is_mobile, try_e164
+from orientation.core import lifecycle, logs
+from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
+from orientation.core.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
-# The line's number, a deferred subquery of the territory's statement (see orientation.models).
+# The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 

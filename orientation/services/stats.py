@@ -1,4 +1,4 @@
-"""Figures from the database: computed in SQL by stats_sql, or from plain rows by the pure orientation.stats."""
+"""Figures from the database: computed in SQL by stats_sql, or from plain rows by the pure orientation.core.stats."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation import stats
-from orientation.models import Request
+from orientation.core import stats
+from orientation.core.models import Request
 from orientation.services import stats_sql
 from orientation.services.stats_wait import wait_figures_for
 

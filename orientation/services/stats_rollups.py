@@ -1,7 +1,7 @@
 """Stored stats tallies per UTC day and month, so a year of a busy territory is not counted row by row.
 
 `tally(session, territory, since, until)` adds up, for the period, the stored month and day tallies that
-`orientation.stats_plan` allows and counts the rest (the period's partial end days, the last half day or
+`orientation.core.stats_plan` allows and counts the rest (the period's partial end days, the last half day or
 more) from the requests. Stored tallies are kept current without the application having to remember it:
 database triggers (migration 0009) bump `stats_day_versions` for a day whenever one of its requests older
 than six hours is inserted, changed in a stats field or deleted, by any code or by hand; a day tally is
@@ -23,12 +23,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from orientation import stats_plan
-from orientation.db import transaction
-from orientation.models import Request, StatsDayVersion, StatsRollup, Territory
-from orientation.runtime import Runtime
+from orientation.core import stats_plan
+from orientation.core.db import transaction
+from orientation.core.models import Request, StatsDayVersion, StatsRollup, Territory
+from orientation.core.runtime import Runtime
+from orientation.core.stats_tally import Tally
 from orientation.services.stats_sql import raw_tallies
-from orientation.stats_tally import Tally
 
 MARGIN = timedelta(hours=12)
 # How far back the clock job stores tallies ahead of any look (older periods are stored when first looked at).

@@ -1,21 +1,21 @@
-"""The figures of `orientation.stats`, computed in the database instead of over rows read into Python.
+"""The figures of `orientation.core.stats`, computed in the database instead of over rows read into Python.
 
-The definitions are those of `orientation.stats` (read its docstring), and the results are *equal* to
+The definitions are those of `orientation.core.stats` (read its docstring), and the results are *equal* to
 `stats.figures_by_motive(request_rows(...))`, value for value — tests/integration/test_stats_sql.py
 compares the two on random data on SQLite and PostgreSQL. How, without moving every row to Python:
 
 * Counts: one GROUP BY motive with conditional sums.
 * Delays (time to answer, call-back delay) are the generated columns ``answer_micros`` and
   ``callback_micros`` (migration 0009): an exact integer number of *microseconds* computed by the database
-  under the conditions of `orientation.stats` (PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric; on
+  under the conditions of `orientation.core.stats` (PostgreSQL's ``EXTRACT(EPOCH FROM interval)`` is numeric; on
   SQLite the stored text ``YYYY-MM-DD HH:MM:SS.ffffff`` is read as whole seconds plus its six digits).
   ``micro / 1_000_000`` in Python is then the very float that ``timedelta.total_seconds()`` gives, and
   integers sort like those floats.
 * Order statistics (median, nearest-rank 90th percentile) in two passes, so that no backend sorts a year of
   delays: a count per slot of delay first (each whole second up to ten minutes, then wider: see
-  `orientation.stats_tally.slot`; the histograms ride on the counts), then only the delays of the few slots
+  `orientation.core.stats_tally.slot`; the histograms ride on the counts), then only the delays of the few slots
   that hold a wanted rank are read back, through the delay's covering index, and sorted here.
-* Counts and histograms add up over disjoint sets of requests (`orientation.stats_tally.Tally`): a
+* Counts and histograms add up over disjoint sets of requests (`orientation.core.stats_tally.Tally`): a
   territory's long period comes from stored day and month tallies (`stats_rollups`) plus the rows of the
   rest; the second pass always reads the whole period's delays of the wanted slots.
 
@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from orientation import stats
-from orientation.db import UTCDateTime
-from orientation.stats_tally import COUNTS, Tally, slot, slot_micros, slot_sql, whole_second
+from orientation.core import stats
+from orientation.core.db import UTCDateTime
+from orientation.core.stats_tally import COUNTS, Tally, slot, slot_micros, slot_sql, whole_second
 
 MICROS = 1_000_000
 
@@ -76,7 +76,7 @@ def _median_ranks(n: int) -> list[int]:
 
 
 def _p90_rank(n: int) -> int:
-    # The integer ceiling of orientation.stats.nearest_rank_percentile, never a float product.
+    # The integer ceiling of orientation.core.stats.nearest_rank_percentile, never a float product.
     return (90 * n + 99) // 100
 
 

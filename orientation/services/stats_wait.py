@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.models import Request
-from orientation.stats_wait import WaitRow, wait_figures_by_motive
+from orientation.core.models import Request
+from orientation.core.stats_wait import WaitRow, wait_figures_by_motive
 
 
 def wait_rows(

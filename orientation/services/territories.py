@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
-from orientation.calendar import french_public_holidays
-from orientation.models import Neighbour, Request, Territory, TerritoryNumber
-from orientation.opening_hours import OpeningHoursError, is_open, parse_opening_hours
+from orientation.core.calendar import french_public_holidays
+from orientation.core.models import Neighbour, Request, Territory, TerritoryNumber
+from orientation.core.opening_hours import OpeningHoursError, is_open, parse_opening_hours
 from orientation.services import audit
 
 _SKIP_WORDS = {"CPTS", "DE", "DU", "DES", "LA", "LE", "LES", "L", "D", "ET", "EN", "SUR"}

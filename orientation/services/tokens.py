@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.models import ApiToken
+from orientation.core.models import ApiToken
 
 NAME_LENGTH = 120
 

@@ -15,9 +15,9 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows import prompts
-from orientation.french_dates import short_day
-from orientation.models import OutboxMessage, Territory
+from orientation.core import prompts
+from orientation.core.french_dates import short_day
+from orientation.core.models import OutboxMessage, Territory
 from orientation.services import audit, messaging, territories
 from orientation.services.outcomes import TOKEN_PARAM, FormLinkError, signed_serializer
 from volunteers import rota as rota_mod

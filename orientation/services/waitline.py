@@ -17,9 +17,9 @@ from typing import cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from orientation import waitline as wl
-from orientation.models import Attempt, OutboxMessage, Request, Territory
-from orientation.runtime import Runtime
+from orientation.core import waitline as wl
+from orientation.core.models import Attempt, OutboxMessage, Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import messaging, territories
 from orientation.services import requests as svc
 from volunteers.models import Volunteer

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import click
 
-from orientation.config import Config
+from orientation.core.config import Config
 from orientation.simulator.engine import Event, InvalidInput, Switchboard, VoiceCall, describe
 from orientation.simulator.transport import HttpTransport, SignedTransport
 
@@ -159,8 +159,8 @@ def outbox_reader(config: Config) -> Callable[[], PlacedCall | None]:
     def next_placed() -> PlacedCall | None:
         from sqlalchemy import select
 
-        from orientation.db import make_engine, make_session_factory
-        from orientation.models import OutboxMessage
+        from orientation.core.db import make_engine, make_session_factory
+        from orientation.core.models import OutboxMessage
 
         engine = make_engine(config.database_url)
         try:

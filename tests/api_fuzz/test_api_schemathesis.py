@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from orientation import create_app, migrate
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import transaction
+from orientation import create_app
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import transaction
 from orientation.services.tokens import create_token
 from tests import factories
 from tests.conftest import PARIS

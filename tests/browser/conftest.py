@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_session_factory
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_session_factory
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

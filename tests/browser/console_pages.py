@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.console.accounts import create_user
-from orientation.models import Attempt, Event, Request
+from orientation.core.models import Attempt, Event, Request
 from orientation.services.audit import record
+from orientation.web.console.accounts import create_user
 from tests import factories
 from volunteers.models import ShiftPattern
 

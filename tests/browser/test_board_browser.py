@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from orientation.console.accounts import create_user
-from orientation.models import Request
+from orientation.core.models import Request
+from orientation.web.console.accounts import create_user
 from tests import factories
 from tests.browser.conftest import PARIS, LiveServer
 from tests.browser.test_console_checkers import AXE, NARROW, PHONE, _need, _overflow

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from directory.models import DirectoryEntry
-from orientation.console.accounts import create_user
-from orientation.models import Request, Territory
+from orientation.core.models import Request, Territory
 from orientation.services.tokens import create_token
+from orientation.web.console.accounts import create_user
 from tests import factories
 from tests.browser.conftest import LiveServer
 

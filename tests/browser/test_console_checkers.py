@@ -19,7 +19,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from tests.browser import console_pages
 from tests.browser.conftest import LiveServer
 from tests.functional.console_client import login, post

@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from directory.models import DirectoryEntry
-from orientation.console.accounts import create_user
-from orientation.models import Territory
+from orientation.core.models import Territory
+from orientation.web.console.accounts import create_user
 from tests import factories
 from tests.browser.conftest import PARIS, LiveServer
 

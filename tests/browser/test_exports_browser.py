@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from directory.models import DirectoryEntry
-from orientation.console.accounts import create_user
 from orientation.services import audit
+from orientation.web.console.accounts import create_user
 from tests.browser.conftest import LiveServer
 from tests.browser.test_console_browser import PASSWORD, Shot, _coordinator, _log_in, _request, _territory
 

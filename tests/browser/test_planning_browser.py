@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from orientation.console.accounts import create_user
-from orientation.models import Territory
+from orientation.core.models import Territory
+from orientation.web.console.accounts import create_user
 from tests import factories
 from tests.browser.conftest import PARIS, LiveServer
 from volunteers.models import Shift

@@ -92,7 +92,7 @@ class Gunicorn:
 
 @pytest.fixture
 def start_gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
-    """Start gunicorn (this checkout, `orientation.gunicorn_config`) with the given environment and options."""
+    """Start gunicorn (this checkout, `orientation.web.gunicorn_config`) with the given environment and options."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(
@@ -107,7 +107,7 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
             "-m",
             "gunicorn",
             "-c",
-            "python:orientation.gunicorn_config",
+            "python:orientation.web.gunicorn_config",
             "--bind",
             f"fd://{sock.fileno()}",
             "--access-logfile",

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select as sql_select
 
-from orientation import migrate
-from orientation.db import make_engine, make_session_factory
-from orientation.models import OutboxMessage, Request
+from orientation.core import migrate
+from orientation.core.db import make_engine, make_session_factory
+from orientation.core.models import OutboxMessage, Request
 from orientation.simulator.engine import VoiceCall
 from orientation.simulator.transport import HttpTransport
 from tests import factories
@@ -82,7 +82,7 @@ def stack(
     start_gunicorn: Callable[..., Gunicorn],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Stack:
-    """nginx (deploy/ site, TLS) → gunicorn (orientation.gunicorn_config) → the app; clients trust the test CA."""
+    """nginx (deploy/ site, TLS) → gunicorn (orientation.web.gunicorn_config) → the app; clients trust the test CA."""
     database_url = _database(tmp_path)
     upstream = listening_socket()
     nginx = start_nginx(f"127.0.0.1:{upstream.getsockname()[1]}")

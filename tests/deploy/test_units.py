@@ -36,7 +36,7 @@ def test_the_web_and_clock_units_run_the_procfiles_two_processes_with_the_shippe
     clock = _unit("orientation-clock.service")["Service"]["ExecStart"]
     assert set(procfile) == {"web", "clock"}
     for command in (procfile["web"], web):
-        assert "-c python:orientation.gunicorn_config" in command and "orientation:create_app()" in command
+        assert "-c python:orientation.web.gunicorn_config" in command and "orientation:create_app()" in command
     # nginx's default upstream (deploy/render-nginx-site.sh) is where the unit binds gunicorn.
     render = (ROOT / "deploy" / "render-nginx-site.sh").read_text()
     assert "--bind 127.0.0.1:8000" in web and "UPSTREAM:-127.0.0.1:8000" in render

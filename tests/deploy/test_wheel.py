@@ -17,8 +17,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, text
 
-from orientation import migrate
-from orientation.db import make_engine
+from orientation.core import migrate
+from orientation.core.db import make_engine
 from tests.deploy.conftest import ROOT, listening_socket, stop
 
 pytestmark = pytest.mark.wheel
@@ -167,7 +167,7 @@ def test_the_installed_wheel_loads_the_demo_and_serves_healthz_with_gunicorn(
         [
             str(installed.venv / "bin" / "gunicorn"),
             "-c",
-            "python:orientation.gunicorn_config",
+            "python:orientation.web.gunicorn_config",
             "--bind",
             f"fd://{sock.fileno()}",
             "orientation:create_app()",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from orientation.models import ApiToken, Territory
+from orientation.core.models import ApiToken, Territory
 from orientation.services.tokens import create_token
 from tests import factories
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callflows.telephony import TwilioTelephony
 from orientation import cli, create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
 from tests.fakes.twilio_rest import FakeTwilioRest
 
 

@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.console.accounts import create_user
-from orientation.console.models import User
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
+from orientation.web.console.accounts import create_user
+from orientation.web.console.models import User
 from tests import factories
 
 PASSWORD = "correct horse battery"

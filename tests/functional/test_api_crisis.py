@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import AuditEntry, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry, Territory
 from tests import factories
 from tests.functional.api_client import api
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from tests import factories
 from tests.functional.api_client import anonymous, api
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.edge import API_MESSAGE
-from orientation.models import Event, Request, Territory
-from orientation.phones import mask
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, Request, Territory
+from orientation.core.phones import mask
 from orientation.services import requests as svc
+from orientation.web.edge import API_MESSAGE
 from tests import factories
 from tests.functional.api_client import api, other_territory
 from volunteers.models import Volunteer
@@ -328,7 +328,7 @@ def test_an_unknown_reference_is_a_404(app: Flask, session: Session, clock: Froz
     assert client.get("/requests/P20-2026-999999").status_code == 404
     assert client.patch("/requests/P20-2026-999999", {"outcome": "matched"}).status_code == 404
     assert client.get("/requests/" + "X" * 10_000).status_code == 404
-    # A NUL is refused at the edge, before any lookup (orientation.edge): a 422 naming the path.
+    # A NUL is refused at the edge, before any lookup (orientation.web.edge): a 422 naming the path.
     assert client.get("/requests/P20-2026-000001%00").get_json() == {"errors": {"path": API_MESSAGE}}
     assert client.patch("/requests/P20%00", {"outcome": "matched"}).status_code == 422
 

@@ -8,10 +8,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.edge import API_MESSAGE
-from orientation.models import AuditEntry
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry
 from orientation.services import audit
+from orientation.web.edge import API_MESSAGE
 from tests import factories
 from tests.functional.api_client import api, other_territory
 
@@ -145,7 +145,7 @@ def test_bad_filters_are_422_and_odd_references_match_nothing(app: Flask, sessio
     response = admin.get("/audit", {"reference": "P" * 5000})
     assert response.status_code == 200
     assert response.get_json()["items"] == []
-    # A NUL is refused at the edge (orientation.edge), before any query: a 422 naming the parameter.
+    # A NUL is refused at the edge (orientation.web.edge), before any query: a 422 naming the parameter.
     for odd in ("\x00", request.reference + "\x00"):
         assert admin.get("/audit", {"reference": odd}).get_json() == {"errors": {"reference": API_MESSAGE}}
     assert "/audit" in admin.get("/openapi.json").get_json()["paths"]

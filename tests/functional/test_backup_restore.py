@@ -17,10 +17,10 @@ from sqlalchemy import MetaData, make_url, select, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
-from orientation import migrate
-from orientation.clock import FrozenClock
-from orientation.db import make_engine, make_session_factory
-from orientation.models import Event, Request
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.db import make_engine, make_session_factory
+from orientation.core.models import Event, Request
 from orientation.services import audit
 from orientation.services.stats import figures_for
 from tests import factories

@@ -13,10 +13,10 @@ from icalendar import Calendar
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.console.auth import _safe_next
-from orientation.edge import API_MESSAGE, refused_field
-from orientation.models import Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request
+from orientation.web.console.auth import _safe_next
+from orientation.web.edge import API_MESSAGE, refused_field
 from tests import factories
 from tests.functional.api_client import anonymous, api, other_territory
 from tests.functional.console_client import PASSWORD, account, coordinator, csrf_token

@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, OutboxMessage, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, OutboxMessage, Request
 from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL

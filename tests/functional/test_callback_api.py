@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, OutboxMessage, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, OutboxMessage, Request, Territory
 from orientation.services import requests as svc
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL

@@ -13,8 +13,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import callback_jobs
 from orientation.simulator.engine import VoiceCall
 from tests import factories

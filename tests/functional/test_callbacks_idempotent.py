@@ -7,9 +7,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orientation import journal
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.core import journal
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import requests as svc
 from tests import factories
 from tests.functional.twilio_client import VoiceCall, call, transport

@@ -15,12 +15,13 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from orientation import create_app, migrate
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_engine
-from orientation.demo import DEMO_NAME
-from orientation.models import ApiToken, Territory
+from orientation import create_app
+from orientation.cli.demo import DEMO_NAME
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_engine
+from orientation.core.models import ApiToken, Territory
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest

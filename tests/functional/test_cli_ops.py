@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows.prompts import text
-from orientation import cli, scheduler
-from orientation.clock import FrozenClock
-from orientation.models import OutboxMessage
+from orientation import cli
+from orientation.cli import scheduler
+from orientation.core.clock import FrozenClock
+from orientation.core.models import OutboxMessage
+from orientation.core.prompts import text
 from orientation.services import messaging
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL

@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.console.views.journal import describe_details, parse_journal_filters
+from orientation.core.clock import FrozenClock
 from orientation.services import audit
+from orientation.web.console.views.journal import describe_details, parse_journal_filters
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import other_territory

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.console.accounts import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, check_password
-from orientation.console.models import User
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.web.console.accounts import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, check_password
+from orientation.web.console.models import User
 from tests import factories
 from tests.functional.console_client import PASSWORD, account, csrf_token, login
 

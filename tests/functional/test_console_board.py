@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Request, Territory
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.console_client import account, login

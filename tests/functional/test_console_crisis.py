@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.console.models import User
-from orientation.models import AuditEntry, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry, Territory
+from orientation.web.console.models import User
 from tests import factories
 from tests.functional.console_client import account, login, post
 

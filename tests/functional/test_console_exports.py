@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.console.views.exports import parse_period
-from orientation.exports import aci_csv, period_bounds, requests_csv
-from orientation.models import AuditEntry, Territory
-from orientation.spreadsheet import FRENCH, RFC4180
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry, Territory
+from orientation.core.spreadsheet import FRENCH, RFC4180
+from orientation.services.exports import aci_csv, period_bounds, requests_csv
+from orientation.web.console.views.exports import parse_period
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import other_territory

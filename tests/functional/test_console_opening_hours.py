@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from tests.conftest import PARIS
 from tests.functional import console_client
 from tests.functional.console_client import post

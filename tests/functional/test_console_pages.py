@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Event, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
 from tests.conftest import PARIS

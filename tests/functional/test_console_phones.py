@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.models import Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request
 from tests import factories
 from tests.functional.console_client import coordinator
 

@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.console_client import coordinator, post

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from orientation import cli, create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.console.models import ConsoleSession, User
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.web.console.models import ConsoleSession, User
 from tests import factories
 from tests.functional.console_client import PASSWORD, account, csrf_token, login
 

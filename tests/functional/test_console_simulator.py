@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import Event, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Event, Request
 from tests import factories
 from tests.functional.console_client import account, coordinator, login, post
 

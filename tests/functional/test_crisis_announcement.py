@@ -8,8 +8,8 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.factories import LINE_NUMBER

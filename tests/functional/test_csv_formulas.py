@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.models import Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request, Territory
 from tests import factories
 from tests.functional.console_client import account, login
 from tests.functional.test_console_pages import make_request

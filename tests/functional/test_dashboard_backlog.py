@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from tests.functional.test_console_pages import coordinator, make_request
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from directory.importing import import_file
-from orientation.clock import FrozenClock
-from orientation.db import make_session_factory
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.db import make_session_factory
+from orientation.core.models import Territory
 from orientation.services import requests as svc
 from tests import factories
 from tests.conftest import SHARED_DATA

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from directory import cli as directory_cli
 from directory.models import DirectoryEntry
 from orientation import cli
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from tests import factories
 from tests.conftest import SHARED_DATA
 

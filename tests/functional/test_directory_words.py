@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from directory.services import create_entry
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from tests import factories
 from tests.functional.api_client import api
 from tests.functional.console_client import account, login

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
 from orientation import cli
-from orientation.clock import FrozenClock
-from orientation.models import Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request, Territory
 from orientation.services import requests as svc
 from tests import factories
 from tests.conftest import PARIS
@@ -156,7 +156,7 @@ def test_the_requests_export_lists_the_period_with_masked_callers(
     assert result.exit_code == 0, result.output
     rows = _rows(result.output)
     assert len(rows) == 6 and all(r["reference"].startswith(f"{territory.reference_prefix}-2026-") for r in rows)
-    # Masked, and written as text: a cell starting with "+" would be read as a formula (orientation.spreadsheet).
+    # Masked, and written as text: a cell starting with "+" would be read as a formula (orientation.core.spreadsheet).
     assert "+33611223344" not in result.output and {r["caller"] for r in rows} == {"'+33 •• •• •• 44"}
     first = rows[0]
     assert first["created_at"] == "2026-11-03T09:00:00+01:00" and first["commune"] == "Paris"

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.exports import aci_csv, period_bounds, requests_csv
+from orientation.core.clock import FrozenClock
+from orientation.services.exports import aci_csv, period_bounds, requests_csv
 from tests.functional.test_export_cli import _populate
 
 NS = {

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from callflows.prompts import text
-from orientation import create_app, journal
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import Event, Request
+from orientation import create_app
+from orientation.core import journal
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Event, Request
+from orientation.core.prompts import text
 from orientation.services import callback_jobs
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL

@@ -9,7 +9,7 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from orientation.services.tokens import create_token
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL

@@ -11,9 +11,10 @@ from flask_limiter import Limiter
 from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
 
-from orientation import create_app, protection
-from orientation.clock import FrozenClock
-from orientation.config import Config
+from orientation import create_app
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.web import protection
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.functional.console_client import csrf_token
 from tests.functional.twilio_client import send_sms

@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from orientation import create_app, logs
-from orientation.clock import FrozenClock
-from orientation.config import Config
+from orientation import create_app
+from orientation.core import logs
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
 from orientation.services import requests as svc
 from orientation.simulator.transport import sign
 from tests import factories

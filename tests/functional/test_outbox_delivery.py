@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from callflows.telephony import TelephonyError, TwilioTelephony
-from orientation import delivery, scheduler
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.cli import scheduler
+from orientation.core import delivery
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import callback_jobs, callback_policy, callbacks
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL

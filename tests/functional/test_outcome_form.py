@@ -15,8 +15,8 @@ from werkzeug.test import TestResponse
 
 from directory.models import DirectoryEntry
 from directory.normalize import fold
-from orientation.clock import FrozenClock
-from orientation.models import Event, OutboxMessage, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, OutboxMessage, Request, Territory
 from orientation.services.outcomes import FORM_LINK_LIFETIME
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
@@ -338,7 +338,7 @@ def test_a_deactivated_volunteers_link_stops_and_changes_nothing(
 def test_pages_shown_and_changes_made_through_the_link_are_audited_as_the_volunteers(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
-    from orientation.models import AuditEntry
+    from orientation.core.models import AuditEntry
 
     _, volunteer, link = _setup(app, session, clock)
     _post(app.test_client(), link, outcome="oriented", note="vu")

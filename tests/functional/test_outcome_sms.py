@@ -7,8 +7,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Event, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, Request
 from orientation.services import requests as svc
 from tests import factories
 from tests.functional.api_client import other_territory

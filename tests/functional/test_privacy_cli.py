@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation import cli
-from orientation.clock import FrozenClock
-from orientation.models import AuditEntry, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry, Request, Territory
 from orientation.services.stats import figures_for
 from tests import factories
 

@@ -13,12 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from callflows.telephony import TwilioTelephony
-from orientation import cli, journal
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_session_factory
-from orientation.models import AuditEntry, Event, Request
-from orientation.runtime import Runtime
+from orientation import cli
+from orientation.core import journal
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_session_factory
+from orientation.core.models import AuditEntry, Event, Request
+from orientation.core.runtime import Runtime
 from orientation.services import privacy
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay

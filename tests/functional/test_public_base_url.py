@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from orientation import cli, create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import Request
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Request
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.functional.console_client import account, login, post

@@ -15,8 +15,8 @@ from limits.storage import MemoryStorage, RedisStorage
 from sqlalchemy.engine import Engine
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config, from_environment
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config, from_environment
 from tests.functional.console_client import csrf_token
 
 # An hour, not a minute: flask-limiter's windows run on the wall clock, and a test must not straddle one.

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.console.recordings import RecordingUnavailable, credentials_for, next_hop
-from orientation.models import Request
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Request
+from orientation.web.console.recordings import RecordingUnavailable, credentials_for, next_hop
 from tests import factories
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.fakes.twilio_rest import FakeTwilioRest

@@ -9,9 +9,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation import journal
-from orientation.clock import FrozenClock
-from orientation.models import Event, Request, Territory
+from orientation.core import journal
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, Request, Territory
 from orientation.services import requests as requests_service
 from orientation.services.journal_replay import replay
 from tests import factories

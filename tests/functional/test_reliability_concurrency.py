@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Event, OutboxMessage, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import callbacks
 from orientation.services.tokens import create_token
 from tests import factories

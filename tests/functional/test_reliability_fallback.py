@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from orientation import create_app, journal
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import Request
+from orientation import create_app
+from orientation.core import journal
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Request
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from orientation.clock import FrozenClock
-from orientation.models import Event, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, Request
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from orientation import create_app, journal, migrate
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_engine, make_session_factory
-from orientation.models import Request
+from orientation import create_app
+from orientation.core import journal, migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_engine, make_session_factory
+from orientation.core.models import Request
 from orientation.services.journal_replay import replay
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL

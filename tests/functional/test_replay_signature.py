@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from orientation.clock import FrozenClock
-from orientation.models import Event, OutboxMessage
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, OutboxMessage
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.functional.twilio_client import send_sms

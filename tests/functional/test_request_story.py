@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
-from orientation.clock import FrozenClock
-from orientation.models import Event
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event
 from orientation.services import requests as svc
 from tests import factories
 from tests.functional.console_client import post

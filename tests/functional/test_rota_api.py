@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Request
 from tests import factories
 from tests.functional.api_client import make_token
 

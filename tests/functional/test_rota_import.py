@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orientation import cli
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from tests import factories
 from tests.conftest import PARIS
 from volunteers import cli as rota_cli

@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Request
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import PARIS

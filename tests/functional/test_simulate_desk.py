@@ -6,9 +6,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import OutboxMessage, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import OutboxMessage, Request
 from orientation.simulator.console import Desk, outbox_reader
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL

@@ -8,8 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Event, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Event, Request
 from tests import factories
 from tests.functional.twilio_client import call, connected_call, send_sms
 from volunteers.models import Volunteer

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from callflows import prompts
 from callflows.telephony import TelephonyError, TwilioTelephony
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import OutboxMessage, Territory
+from orientation.core import prompts
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import OutboxMessage, Territory
+from orientation.services.volunteer_reminders import send_shift_reminders
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
@@ -24,7 +25,6 @@ from tests.functional.api_client import api
 from tests.functional.console_client import account, login, post
 from tests.functional.test_cli import run
 from tests.functional.twilio_client import connected_call, send_sms
-from volunteers.jobs import send_shift_reminders
 
 SERVICE = "MG" + "0123456789abcdef" * 2
 

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import AuditEntry, OutboxMessage
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import AuditEntry, OutboxMessage
 from orientation.services.volunteer_controls import PAGE_LINK_LIFETIME, page_link, page_token
+from orientation.services.volunteer_reminders import send_shift_reminders
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
-from volunteers.jobs import send_shift_reminders
 from volunteers.models import Shift, Volunteer
 
 COORDINATOR = "+33698765432"

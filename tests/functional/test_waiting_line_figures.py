@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.exports import aci_csv
-from orientation.models import Request, Territory
-from orientation.spreadsheet import RFC4180
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request, Territory
+from orientation.core.spreadsheet import RFC4180
+from orientation.services.exports import aci_csv
 from tests import factories
 from tests.conftest import PARIS
 from tests.functional.api_client import api, other_territory

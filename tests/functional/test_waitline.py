@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from callflows.telephony import TwilioTelephony
 from orientation import create_app
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import Attempt, OutboxMessage, Request, Territory
-from orientation.runtime import Runtime
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import Attempt, OutboxMessage, Request, Territory
+from orientation.core.runtime import Runtime
 from orientation.services import callback_jobs, waitline
 from orientation.simulator.engine import Switchboard, VoiceCall
 from tests import factories

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from orientation.runtime import Runtime
+from orientation.core.runtime import Runtime
 from orientation.simulator.engine import VoiceCall
 from orientation.simulator.transport import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL

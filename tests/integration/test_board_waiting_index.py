@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect, text
 
-from orientation import migrate
-from orientation.db import make_engine
+from orientation.core import migrate
+from orientation.core.db import make_engine
 from tests.integration.test_migration_0013 import blank_url  # noqa: F401  (the fixture: an empty database)
 
 INDEX = "ix_requests_board_waiting"

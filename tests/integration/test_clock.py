@@ -13,12 +13,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.engine import Engine
 
-from orientation import migrate, scheduler
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_engine
-from orientation.runtime import Runtime
-from orientation.scheduler import JOBS, JobSpec, execute, job_by_id, run_clock
+from orientation.cli import scheduler
+from orientation.cli.scheduler import JOBS, JobSpec, execute, job_by_id, run_clock
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_engine
+from orientation.core.runtime import Runtime
 from tests import factories
 
 
@@ -39,7 +40,7 @@ def test_a_job_run_is_logged_with_its_id_duration_and_result(
     run = execute(JobSpec("counted", f"{__name__}:counted", {}), factories.runtime(config, engine, clock))
 
     assert run.ok and run.result == 7 and run.seconds >= 0
-    [line] = [r for r in caplog.records if r.name == "orientation.scheduler"]
+    [line] = [r for r in caplog.records if r.name == "orientation.cli.scheduler"]
     assert line.levelno == logging.INFO and line.getMessage().startswith("job counted done in ")
     assert line.getMessage().endswith(" s: 7")
 
@@ -50,7 +51,7 @@ def test_a_failing_job_is_logged_with_its_error_and_does_not_raise(
     run = execute(JobSpec("broken", f"{__name__}:broken", {}), factories.runtime(config, engine, clock))
 
     assert not run.ok and run.error == "RuntimeError" and run.result is None
-    [line] = [r for r in caplog.records if r.name == "orientation.scheduler"]
+    [line] = [r for r in caplog.records if r.name == "orientation.cli.scheduler"]
     assert line.levelno == logging.ERROR and line.exc_info is not None
     assert line.getMessage().startswith("job broken failed after ")
 
@@ -58,13 +59,13 @@ def test_a_failing_job_is_logged_with_its_error_and_does_not_raise(
 def test_the_clock_log_lines_name_the_job_they_belong_to(
     engine: Engine, config: Config, clock: FrozenClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from orientation import logs
+    from orientation.core import logs
 
     logs.configure("text")
     execute(JobSpec("counted", f"{__name__}:counted", {}), factories.runtime(config, engine, clock))
 
-    [line] = [line for line in capsys.readouterr().err.splitlines() if "orientation.scheduler" in line]
-    assert " INFO orientation.scheduler [job=counted] job counted done in " in line
+    [line] = [line for line in capsys.readouterr().err.splitlines() if "orientation.cli.scheduler" in line]
+    assert " INFO orientation.cli.scheduler [job=counted] job counted done in " in line
 
 
 def test_every_job_is_found_by_its_id_and_an_unknown_id_names_the_known_ones() -> None:

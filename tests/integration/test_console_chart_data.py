@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from orientation import stats
-from orientation.clock import FrozenClock
-from orientation.console import chart_data, charts
-from orientation.models import Request
+from orientation.core import stats
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request
 from orientation.services.stats import request_rows
+from orientation.web.console import chart_data, charts
 from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")

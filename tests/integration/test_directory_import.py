@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from directory.importing import ImportReport, UnusableInput, import_file
 from directory.models import DirectoryEntry, DirectoryImport
 from directory.services import update_entry
-from orientation.clock import FrozenClock
-from orientation.db import make_session_factory
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.db import make_session_factory
+from orientation.core.models import Territory
 from tests import factories
 from tests.conftest import SHARED_DATA
 

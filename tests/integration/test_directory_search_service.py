@@ -13,9 +13,9 @@ from directory.importing import import_file
 from directory.models import DirectoryEntry
 from directory.search import Query
 from directory.services import create_entry, search_entries, update_entry
-from orientation.clock import FrozenClock
-from orientation.db import make_session_factory
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.db import make_session_factory
+from orientation.core.models import Territory
 from tests import factories
 from tests.conftest import SHARED_DATA
 

@@ -12,8 +12,8 @@ from alembic import command
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.exc import IntegrityError
 
-from orientation import migrate
-from orientation.db import make_engine
+from orientation.core import migrate
+from orientation.core.db import make_engine
 
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

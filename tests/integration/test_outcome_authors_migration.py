@@ -6,9 +6,9 @@ from alembic import command
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from orientation import migrate
-from orientation.clock import FrozenClock
-from orientation.models import Request
+from orientation.core import migrate
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Request
 from orientation.services import requests as svc
 from tests import factories
 

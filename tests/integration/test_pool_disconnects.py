@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from orientation.db import is_disconnect, make_engine
+from orientation.core.db import is_disconnect, make_engine
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from sqlalchemy import make_url, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orientation import migrate
-from orientation.db import make_engine
-from orientation.models import ReferenceCounter, Request, Territory
+from orientation.core import migrate
+from orientation.core.db import make_engine
+from orientation.core.models import ReferenceCounter, Request, Territory
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import AuditEntry, OutboxMessage, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import AuditEntry, OutboxMessage, Request
 from orientation.services import person_data, privacy
 from orientation.services.messaging import queue_sms
 from orientation.services.stats import figures_for

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.models import AuditEntry, Event, OutboxMessage, Request, Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.models import AuditEntry, Event, OutboxMessage, Request, Territory
 from orientation.services import privacy
 from orientation.services import requests as svc
 from orientation.services.stats import figures_for
@@ -174,7 +174,7 @@ def test_a_retention_setting_typed_wrong_falls_back_to_twelve_months(setting: An
 
 
 def test_the_retention_job_is_scheduled_in_the_clock_process() -> None:
-    from orientation.scheduler import JOBS
+    from orientation.cli.scheduler import JOBS
 
     paths = {job.path for job in JOBS}
     assert "orientation.services.privacy:pseudonymise_expired" in paths

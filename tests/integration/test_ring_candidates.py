@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Attempt
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt
 from orientation.services import requests as svc
 from tests import factories
 from volunteers.models import Volunteer

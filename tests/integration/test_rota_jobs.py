@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.config import Config
-from orientation.db import make_session_factory
-from orientation.models import OutboxMessage, Territory
-from orientation.scheduler import JOBS, run_clock, single_instance
+from orientation.cli.scheduler import JOBS, run_clock, single_instance
+from orientation.core.clock import FrozenClock
+from orientation.core.config import Config
+from orientation.core.db import make_session_factory
+from orientation.core.models import OutboxMessage, Territory
+from orientation.services.volunteer_reminders import _record_once, send_gaps_summary, send_shift_reminders
 from tests import factories
 from tests.conftest import PARIS
-from volunteers.jobs import _record_once, send_gaps_summary, send_shift_reminders
 from volunteers.models import SentReminder, ShiftException, ShiftPattern, Volunteer
 
 
@@ -204,7 +204,7 @@ def test_a_second_clock_process_on_postgresql_gives_up_without_starting_a_schedu
         pytest.skip("the advisory lock is PostgreSQL's; SQLite uses a file lock, tested above")
     import apscheduler.schedulers.blocking as blocking
 
-    from orientation import scheduler
+    from orientation.cli import scheduler
 
     started: list[bool] = []
     monkeypatch.setattr(blocking.BlockingScheduler, "start", lambda self, *a, **k: started.append(True))

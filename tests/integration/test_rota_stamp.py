@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.db import make_session_factory
+from orientation.core.clock import FrozenClock
+from orientation.core.db import make_session_factory
 from tests import factories
 from volunteers.models import RotaVersion, Shift, ShiftException, ShiftPattern, Volunteer
 from volunteers.services import ring_candidates

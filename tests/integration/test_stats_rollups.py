@@ -9,12 +9,12 @@ from flask import Flask
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from orientation import stats
-from orientation.models import Request, StatsDayVersion, StatsRollup, Territory
+from orientation.core import stats
+from orientation.core.models import Request, StatsDayVersion, StatsRollup, Territory
+from orientation.core.stats_plan import midnight
+from orientation.core.stats_tally import Tally
 from orientation.services import stats_rollups, stats_sql
 from orientation.services.stats import request_rows
-from orientation.stats_plan import midnight
-from orientation.stats_tally import Tally
 from tests import factories
 
 # The stored tallies follow the database's clock too (its triggers do): every instant here is long past.

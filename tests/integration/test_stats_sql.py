@@ -1,4 +1,4 @@
-"""The SQL figures (orientation.services.stats_sql) equal the pure ones (orientation.stats), on both databases."""
+"""The SQL figures (orientation.services.stats_sql) equal the pure ones (orientation.core.stats), on both databases."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from orientation import stats
-from orientation.models import Request, Territory
+from orientation.core import stats
+from orientation.core.models import Request, Territory
 from orientation.services import stats_sql
 from orientation.services.stats import figures_for, request_rows
 from orientation.services.stats_wait import wait_figures_for

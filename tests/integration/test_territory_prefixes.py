@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orientation.clock import FrozenClock
-from orientation.models import Territory
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Territory
 from orientation.services import territories
 from orientation.services.territories import PrefixTaken, create_territory
 

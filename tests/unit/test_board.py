@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orientation.board import FREE, OFFERED, ON_CALL, PAUSED, Board, VolunteerNow, WaitingCaller, build_board, state_of
-from orientation.stats import RequestRow
-from orientation.stats_wait import WaitRow
+from orientation.core.board import (
+    FREE,
+    OFFERED,
+    ON_CALL,
+    PAUSED,
+    Board,
+    VolunteerNow,
+    WaitingCaller,
+    build_board,
+    state_of,
+)
+from orientation.core.stats import RequestRow
+from orientation.core.stats_wait import WaitRow
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 ALL_MOTIVES = frozenset({"medecin_traitant", "visite_domicile", "soins_non_programmes", "orientation"})

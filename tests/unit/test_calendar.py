@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation import calendar
-from orientation.calendar import (
+from orientation.core import calendar
+from orientation.core.calendar import (
     PARIS,
     StaticHolidays,
     french_public_holidays,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from callflows import twiml
 from callflows.callback_views import details_twiml, dial_patient_twiml, offer_twiml
-from callflows.prompts import PROMPTS, placeholders
+from orientation.core.prompts import PROMPTS, placeholders
 from orientation.services.callback_policy import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETENTION_DAYS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orientation.clock import FrozenClock
-from orientation.console.callback_status import callback_status
-from orientation.models import Attempt, Request
+from orientation.core.clock import FrozenClock
+from orientation.core.models import Attempt, Request
+from orientation.web.console.callback_status import callback_status
 
 NAMES = {1: "Dr Claire Martin", 2: "Marc Petit", 3: "Inès Roux"}
 SETTINGS = {"callback_max_attempts": 4, "callback_spacing_minutes": 30}

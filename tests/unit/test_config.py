@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orientation.config import DEMO_AUTH_TOKEN, from_environment
+from orientation.core.config import DEMO_AUTH_TOKEN, from_environment
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
@@ -37,7 +37,7 @@ def test_postgres_urls_get_the_psycopg_driver() -> None:
 
 
 def test_the_development_server_listens_where_a_local_public_base_url_points() -> None:
-    from orientation.config import serve_address
+    from orientation.core.config import serve_address
 
     assert serve_address("http://127.0.0.1:8123") == ("127.0.0.1", 8123)
     assert serve_address("http://localhost:9000/") == ("localhost", 9000)
@@ -45,7 +45,7 @@ def test_the_development_server_listens_where_a_local_public_base_url_points() -
 
 
 def test_a_public_address_leaves_the_development_server_on_its_default_port() -> None:
-    from orientation.config import DEFAULT_PUBLIC_BASE_URL, serve_address
+    from orientation.core.config import DEFAULT_PUBLIC_BASE_URL, serve_address
 
     assert DEFAULT_PUBLIC_BASE_URL == "http://127.0.0.1:5000"
     assert serve_address("https://ligne.cpts-paris20.fr") == ("127.0.0.1", 5000)

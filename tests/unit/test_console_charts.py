@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from orientation.console import charts
-from orientation.console.periods import month_of, week_of
-from orientation.console.queries import parse_filters
-from orientation.console.rota_grid import week_grid
-from orientation.console.settings_forms import check_wording
-from orientation.console.timeline import describe, is_technical
-from orientation.stats import RequestRow
+from orientation.core.stats import RequestRow
+from orientation.web.console import charts
+from orientation.web.console.periods import month_of, week_of
+from orientation.web.console.queries import parse_filters
+from orientation.web.console.rota_grid import week_grid
+from orientation.web.console.settings_forms import check_wording
+from orientation.web.console.timeline import describe, is_technical
 from volunteers.shifts import Occurrence
 
 PARIS = ZoneInfo("Europe/Paris")

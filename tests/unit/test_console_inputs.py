@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from orientation.console.ids import parse_id
-from orientation.console.periods import parse_day
+from orientation.web.console.ids import parse_id
+from orientation.web.console.periods import parse_day
 
 
 @pytest.mark.parametrize("text", ["12", "0007", "999999999"])

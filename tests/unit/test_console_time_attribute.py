@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from orientation.console.web import machine_datetime
+from orientation.web.console.web import machine_datetime
 
 
 def test_a_stored_time_with_microseconds_becomes_a_valid_html_datetime_to_the_second_in_utc() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orientation import delivery
+from orientation.core import delivery
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

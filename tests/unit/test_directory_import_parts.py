@@ -12,7 +12,7 @@ from directory.import_rows import imported_values, record_digest
 from directory.importing import SeenIds, insee_codes
 from directory.reading import counted
 from directory.records import DirectoryRecord
-from orientation.models import Territory
+from orientation.core.models import Territory
 
 RECORD = DirectoryRecord(
     source="rpps",

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orientation import spreadsheet
-from orientation.exports import ACI_COLUMNS, REQUEST_COLUMNS, commune_of, headers, period_bounds, render_cell
-from orientation.spreadsheet import FRENCH, RFC4180
+from orientation.core import spreadsheet
+from orientation.core.spreadsheet import FRENCH, RFC4180
+from orientation.services.exports import ACI_COLUMNS, REQUEST_COLUMNS, commune_of, headers, period_bounds, render_cell
 
 PARIS = ZoneInfo("Europe/Paris")
 COLUMNS = {c.code: c for c in (*ACI_COLUMNS, *REQUEST_COLUMNS)}

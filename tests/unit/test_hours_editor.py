@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.calendar import PARIS, StaticHolidays, french_public_holidays
-from orientation.console.hours_forms import (
+from orientation.core.calendar import PARIS, StaticHolidays, french_public_holidays
+from orientation.core.opening_hours import parse_opening_hours
+from orientation.core.opening_hours_syntax import TimeSpan
+from orientation.web.console.hours_forms import (
     HoursFormErrors,
     WeekHours,
     form_values,
@@ -18,8 +20,6 @@ from orientation.console.hours_forms import (
     preview,
     to_osm,
 )
-from orientation.opening_hours import parse_opening_hours
-from orientation.opening_hours_syntax import TimeSpan
 
 FR = french_public_holidays()
 

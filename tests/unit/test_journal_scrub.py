@@ -6,7 +6,7 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orientation import journal
+from orientation.core import journal
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 CALLER = "+33611223344"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orientation import french_dates, labels, lifecycle
+from orientation.core import french_dates, labels, lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("orientation", "callflows", "volunteers", "directory")
@@ -20,7 +20,7 @@ LABEL_WORDS = {text.lower() for text in (*labels.MOTIVE_PHRASES.values(), *label
     text.lower() for text in labels.OUTCOME_LABELS.values()
 }
 # Same words, another meaning: a postcode outside the territory, not the outcome "hors territoire".
-NOT_LABELS = {("orientation/console/timeline.py", "hors territoire")}
+NOT_LABELS = {("orientation/web/console/timeline.py", "hors territoire")}
 CATALOGUES = {ROOT / "orientation" / "french_dates.py", ROOT / "orientation" / "labels.py"}
 
 

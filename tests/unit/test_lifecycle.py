@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.lifecycle import (
+from orientation.core.lifecycle import (
     ATTEMPT_RESULTS,
     FINAL,
     OUTCOMES,

@@ -7,12 +7,12 @@ from datetime import date, time
 import pytest
 from pydantic import ValidationError
 
-from orientation.api.queries import RequestsQuery, RotaQuery
-from orientation.api.rota_inputs import PatternIn
-from orientation.api.schemas import TerritoryIn, field_errors
-from orientation.console.periods import parse_day
-from orientation.console.rota_forms import _time
-from orientation.fields import FIRST_DAY, LAST_DAY, is_language_code, is_postcode
+from orientation.core.fields import FIRST_DAY, LAST_DAY, is_language_code, is_postcode
+from orientation.web.api.queries import RequestsQuery, RotaQuery
+from orientation.web.api.rota_inputs import PatternIn
+from orientation.web.api.schemas import TerritoryIn, field_errors
+from orientation.web.console.periods import parse_day
+from orientation.web.console.rota_forms import _time
 from volunteers.rota_import import _BadRow, parse_date
 
 INSIDE = ["2000-01-01", "2026-11-24", "2100-12-31"]

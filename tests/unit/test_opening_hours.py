@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.calendar import PARIS, StaticHolidays, french_public_holidays
-from orientation.opening_hours import (
+from orientation.core.calendar import PARIS, StaticHolidays, french_public_holidays
+from orientation.core.opening_hours import (
     HORIZON,
     OpeningHoursError,
     is_always_open,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orientation.console.timeline import describe, is_technical
+from orientation.web.console.timeline import describe, is_technical
 
 
 def test_a_failed_sms_is_told_with_its_purpose_and_twilio_code() -> None:

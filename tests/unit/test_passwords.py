@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orientation.console.passwords import MIN_LENGTH, personal_words, weakness
-from orientation.console.sessions import MAX_AGE, is_live
-from orientation.demo import DEMO_COORDINATOR_EMAIL, demo_password
+from orientation.cli.demo import DEMO_COORDINATOR_EMAIL, demo_password
+from orientation.web.console.passwords import MIN_LENGTH, personal_words, weakness
+from orientation.web.console.sessions import MAX_AGE, is_live
 
 EMAIL = "jeanne.dupont@cpts-paris20.fr"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orientation.clock import FrozenClock
+from orientation.core.clock import FrozenClock
 from volunteers.pause_rules import INACTIVE, NO_SHIFT, decide_pause
 from volunteers.shifts import Occurrence
 

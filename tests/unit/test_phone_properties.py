@@ -8,7 +8,7 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.phones import InvalidPhone, mask, to_e164, try_e164
+from orientation.core.phones import InvalidPhone, mask, to_e164, try_e164
 
 REGIONS = ["FR", "RE", "GP", "BE", "CH", "GB", "US", "DE", "ZZ"]
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.phones import InvalidPhone, display, is_mobile, mask, spoken_digits, tel_uri, to_e164, try_e164
+from orientation.core.phones import InvalidPhone, display, is_mobile, mask, spoken_digits, tel_uri, to_e164, try_e164
 
 
 @pytest.mark.parametrize(

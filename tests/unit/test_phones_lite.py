@@ -15,7 +15,7 @@ import phonenumbers
 import pytest
 
 from directory.normalize import phone_e164
-from orientation.phones import InvalidPhone, is_mobile, to_e164
+from orientation.core.phones import InvalidPhone, is_mobile, to_e164
 
 T = phonenumbers.PhoneNumberType
 CASES = [

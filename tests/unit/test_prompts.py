@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callflows.prompts import (
+from orientation.core.labels import MOTIVE_PHRASES
+from orientation.core.prompts import (
     PROMPTS,
     PromptError,
     motive_label,
@@ -21,7 +22,6 @@ from callflows.prompts import (
     spoken_when,
     text,
 )
-from orientation.labels import MOTIVE_PHRASES
 from orientation.services.references import format_reference
 from orientation.services.territories import default_prefix
 

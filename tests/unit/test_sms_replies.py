@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callflows.sms_replies import (
+from volunteers.sms_replies import (
     OUTCOME_FOR_CODE,
     Ambiguous,
     Available,

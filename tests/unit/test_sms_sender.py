@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orientation.sms_sender import (
+from orientation.core.sms_sender import (
     InvalidSender,
     default_replies,
     message_sender_params,

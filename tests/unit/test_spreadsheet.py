@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from orientation import spreadsheet
+from orientation.core import spreadsheet
 
 
 @pytest.mark.parametrize(

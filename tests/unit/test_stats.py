@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.stats import (
+from orientation.core.stats import (
     ALL,
     MATCH_RATE_DEFINITION_EN,
     MATCH_RATE_DEFINITION_FR,

@@ -1,4 +1,4 @@
-"""How a stats period is split into stored months, stored days and rows (orientation.stats_plan), pure."""
+"""How a stats period is split into stored months, stored days and rows (orientation.core.stats_plan), pure."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orientation.stats_plan import Plan, midnight, month_days, next_month, plan
-from orientation.stats_tally import Tally, slot, slot_micros, slot_sql, whole_second
+from orientation.core.stats_plan import Plan, midnight, month_days, next_month, plan
+from orientation.core.stats_tally import Tally, slot, slot_micros, slot_sql, whole_second
 
 CUTOFF = date(2026, 11, 20)
 moments = st.datetimes(min_value=datetime(2025, 10, 1), max_value=datetime(2027, 2, 1), timezones=st.just(UTC))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orientation.stats_wait import WaitRow, wait_figures_by_motive
+from orientation.core.stats_wait import WaitRow, wait_figures_by_motive
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orientation.console.timeline import EVENT_FAMILIES, EVENT_LABELS, describe, fold_reads, is_technical, label
+from orientation.web.console.timeline import EVENT_FAMILIES, EVENT_LABELS, describe, fold_reads, is_technical, label
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("orientation", "callflows", "volunteers", "directory")

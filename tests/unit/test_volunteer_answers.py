@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callflows.prompts import placeholders, text
+from orientation.core.prompts import placeholders, text
 from orientation.services.volunteer_controls import Steered, pause_answer, spoken_until, written_until
 from volunteers.pause_rules import NO_SHIFT, PauseDecision
 

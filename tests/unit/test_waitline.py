@@ -1,4 +1,4 @@
-"""The waiting line's decisions over plain values (orientation.waitline) and its French words."""
+"""The waiting line's decisions over plain values (orientation.core.waitline) and its French words."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from callflows.prompts import spoken_duration, spoken_rank
-from orientation import waitline as wl
+from orientation.core import waitline as wl
+from orientation.core.prompts import spoken_duration, spoken_rank
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

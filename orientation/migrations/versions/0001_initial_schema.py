@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 
 revision = "0001"
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('ring_seconds', sa.Integer(), nullable=False),
     sa.Column('max_wait_seconds', sa.Integer(), nullable=False),
     sa.Column('settings', sa.JSON(), nullable=False),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_territories'))
     )
     op.create_table('api_tokens',
@@ -43,8 +43,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('territory_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_api_tokens_territory_id_territories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -54,8 +54,8 @@ def upgrade() -> None:
     sa.Column('territory_id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('filename', sa.String(length=300), nullable=False),
-    sa.Column('started_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lines', sa.Integer(), nullable=False),
     sa.Column('added', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
@@ -110,11 +110,11 @@ def upgrade() -> None:
     sa.Column('languages', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('paused', sa.Boolean(), nullable=False),
-    sa.Column('paused_until', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paused_until', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('on_call_request_id', sa.Integer(), nullable=True),
-    sa.Column('last_offered_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_offered_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ical_secret', sa.String(length=64), nullable=False),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_volunteers_territory_id_territories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteers')),
     sa.UniqueConstraint('ical_secret', name=op.f('uq_volunteers_ical_secret')),
@@ -152,8 +152,8 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('last_seen_import_id', sa.Integer(), nullable=True),
     sa.Column('gone', sa.Boolean(), nullable=False),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['last_seen_import_id'], ['directory_imports.id'], name=op.f('fk_directory_entries_last_seen_import_id_directory_imports'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_directory_entries_territory_id_territories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_directory_entries')),
@@ -181,12 +181,12 @@ def upgrade() -> None:
     sa.Column('outcome_entry_id', sa.Integer(), nullable=True),
     sa.Column('outcome_note', sa.Text(), nullable=True),
     sa.Column('volunteer_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('connected_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('callback_requested_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('callback_done_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('connected_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('callback_requested_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('callback_done_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('had_message', sa.Boolean(), nullable=False),
     sa.Column('recording_sid', sa.String(length=64), nullable=True),
     sa.Column('recording_url', sa.String(length=500), nullable=True),
@@ -213,7 +213,7 @@ def upgrade() -> None:
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('motives', sa.JSON(), nullable=False),
     sa.Column('holidays', sa.String(length=8), nullable=False),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_shift_patterns_volunteer_id_volunteers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_patterns'))
     )
@@ -223,10 +223,10 @@ def upgrade() -> None:
     op.create_table('shifts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('motives', sa.JSON(), nullable=False),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_shifts_volunteer_id_volunteers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shifts'))
     )
@@ -243,9 +243,9 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('result', sa.String(length=16), nullable=True),
     sa.Column('leg_call_sid', sa.String(length=64), nullable=True),
-    sa.Column('offered_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('answered_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', orientation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('offered_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['request_id'], ['requests.id'], name=op.f('fk_attempts_request_id_requests'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_attempts_volunteer_id_volunteers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts')),
@@ -263,7 +263,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('response', sa.Text(), nullable=True),
     sa.Column('actor', sa.String(length=120), nullable=True),
-    sa.Column('at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['requests.id'], name=op.f('fk_events_request_id_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_events_idempotency_key'))
@@ -284,7 +284,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['requests.id'], name=op.f('fk_outbox_request_id_requests'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_outbox_territory_id_territories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
@@ -294,7 +294,7 @@ def upgrade() -> None:
     sa.Column('pattern_id', sa.Integer(), nullable=False),
     sa.Column('on_date', sa.Date(), nullable=False),
     sa.Column('replacement_volunteer_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['pattern_id'], ['shift_patterns.id'], name=op.f('fk_shift_exceptions_pattern_id_shift_patterns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['replacement_volunteer_id'], ['volunteers.id'], name=op.f('fk_shift_exceptions_replacement_volunteer_id_volunteers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_exceptions')),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 
 revision = "0002"
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('territory_id', sa.Integer(), nullable=False),
     sa.Column('volunteer_id', sa.Integer(), nullable=True),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
-    sa.Column('due_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', orientation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', orientation.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_sent_reminders_territory_id_territories'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_sent_reminders_volunteer_id_volunteers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sent_reminders')),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 
 revision = "0004"
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('callback_attempts', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('next_callback_at', orientation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_callback_at', orientation.core.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

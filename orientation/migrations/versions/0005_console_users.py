@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 revision = "0005"
 down_revision = "0001"
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("territory_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", orientation.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", orientation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", orientation.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["territory_id"], ["territories.id"], name=op.f("fk_users_territory_id_territories"), ondelete="CASCADE"
         ),
@@ -41,8 +41,8 @@ def upgrade() -> None:
         "login_throttles",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("first_failure_at", orientation.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", orientation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_failure_at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", orientation.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 revision = "0006"
 down_revision = "0001"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", orientation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("territory_id", sa.Integer(), nullable=True),
@@ -41,7 +41,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("caller_pseudonym", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("pseudonymised_at", orientation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("pseudonymised_at", orientation.core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_requests_caller_pseudonym"), ["caller_pseudonym"], unique=False)
 
 

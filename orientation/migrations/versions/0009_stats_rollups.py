@@ -3,7 +3,7 @@
 Adds `stats_rollups` (a territory's stats tally per UTC day and month, with the version it was counted at)
 and `stats_day_versions` (how many times each day's requests changed), the generated columns
 `requests.answer_micros` and `requests.callback_micros`
-(the two delays of orientation.stats, in whole microseconds) with covering indexes for the order
+(the two delays of orientation.core.stats, in whole microseconds) with covering indexes for the order
 statistics, and triggers on `requests` that bump a day's version whenever one of its requests older than six
 hours is added, changed in a field the stats read, or deleted. Requests younger than that are never
 stored as tallies (orientation.services.stats_rollups keeps a larger margin), so live calls never touch
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 revision = "0009"
 down_revision = "0001"
@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("tally", sa.Text(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("computed_at", orientation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("territory_id", "kind", "start", name=op.f("pk_stats_rollups")),
     )
     op.create_table(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 revision = "0012"
 down_revision = "0001"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("error_code", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("next_attempt_at", orientation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("next_attempt_at", orientation.core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("status_callback", sa.String(length=500), nullable=True))
         batch_op.create_index("ix_outbox_status_next_attempt", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_request_id"), ["request_id"], unique=False)

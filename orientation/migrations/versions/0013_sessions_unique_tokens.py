@@ -19,7 +19,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-import orientation.db
+import orientation.core.db
 
 revision = "0013"
 down_revision = "0005"  # console_sessions refers to users (0005); api_tokens comes from 0001
@@ -56,8 +56,8 @@ def upgrade() -> None:
         "console_sessions",
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", orientation.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", orientation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", orientation.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_console_sessions_user_id_users"), ondelete="CASCADE"
         ),

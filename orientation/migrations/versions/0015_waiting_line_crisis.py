@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from orientation.db import UTCDateTime
+from orientation.core.db import UTCDateTime
 
 revision = "0015"
 down_revision = "0001"

@@ -1,0 +1,1 @@
+"""The kernel every package builds on: config, database, clock, phones, calendar, models…"""

@@ -1,0 +1,1 @@
+"""The web layer: JSON API, console, outcome form, volunteer page; thin adapters over services."""

@@ -1,0 +1,469 @@
+"""API: the rota — weekly patterns and their exceptions, occurrences, who is on duty, gaps, and load."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+
+from orientation.core.fields import at_midnight
+from orientation.core.models import Territory
+from orientation.core.runtime import db, now, runtime
+from orientation.web.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
+from orientation.web.api.queries import GapsQuery, LoadQuery, OnDutyQuery, RotaQuery, ShiftQuery, TerritoryLoadQuery
+from orientation.web.api.rota_inputs import ExceptionIn, PatternIn, PatternPatch
+from orientation.web.api.schemas import parse
+from orientation.web.api.spec import operation, parse_query
+from orientation.web.api.territories import get_territory
+from orientation.web.api.volunteers import get_volunteer
+from volunteers import rota as rota_mod
+from volunteers.models import ShiftException, ShiftPattern, Volunteer
+from volunteers.patterns import PatternValueError, check_validity, occurs_on
+from volunteers.services import (
+    coverage_gaps_by_motive,
+    load_rota_between,
+    on_duty_volunteers,
+    territory_calendar,
+    volunteer_loads,
+)
+
+MAX_ROTA_DAYS = 93
+MAX_GAP_DAYS = 62
+MAX_LOAD_DAYS = 366
+LOAD_DEFINITION = (
+    "offered: requests put to the volunteer (their phone rang: accepted, declined, no answer, or cancelled "
+    "when the patient hung up); accepted: requests they took. Busy lines and carrier failures are not counted."
+)
+
+
+# --------------------------------------------------------------- JSON shapes (described by orientation.web.api.answers)
+
+
+def _iso(value: datetime, tz: ZoneInfo) -> str:
+    """An instant in the territory's wall clock with its offset (2026-12-01T09:00:00+01:00)."""
+    return value.astimezone(tz).isoformat()
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() / 3600, 2)
+
+
+def pattern_json(p: ShiftPattern) -> dict[str, Any]:
+    """A weekly pattern and its exceptions."""
+    return {
+        "id": p.id,
+        "volunteer_id": p.volunteer_id,
+        "weekdays": list(p.weekdays),
+        "start_time": p.start_time,
+        "end_time": p.end_time,
+        "valid_from": p.valid_from.isoformat(),
+        "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+        "motives": list(p.motives or []),
+        "holidays": p.holidays,
+        "exceptions": [exception_json(e) for e in p.exceptions],
+    }
+
+
+def exception_json(e: ShiftException) -> dict[str, Any]:
+    """A cancellation (no replacement) or a replacement of one occurrence."""
+    return {
+        "pattern_id": e.pattern_id,
+        "on_date": e.on_date.isoformat(),
+        "replacement_volunteer_id": e.replacement_volunteer_id,
+        "kind": "cancellation" if e.replacement_volunteer_id is None else "replacement",
+    }
+
+
+def occurrence_json(
+    o: rota_mod.Occurrence, names: dict[int, str], motives: dict[int, frozenset[str]], tz: ZoneInfo
+) -> dict[str, Any]:
+    """One concrete shift, in the territory's wall clock, with the motives it really covers."""
+    return {
+        "volunteer_id": o.volunteer_id,
+        "volunteer_name": names.get(o.volunteer_id),
+        "starts_at": _iso(o.starts_at, tz),
+        "ends_at": _iso(o.ends_at, tz),
+        "hours": _hours(o.starts_at, o.ends_at),
+        "motives": sorted(rota_mod.effective_motives(o, motives)),
+        "pattern_id": o.pattern_id,
+        "shift_id": o.shift_id,
+        "replaced_volunteer_id": o.replaced_volunteer_id,
+    }
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pattern(pattern_id: int) -> ShiftPattern:
+    pattern = db().get(ShiftPattern, pattern_id) if valid_id(pattern_id) else None
+    if pattern is None or not visible(pattern.volunteer.territory_id):
+        raise not_found("pattern not found")
+    return pattern
+
+
+def _territory_of(territory_id: int | None) -> Territory:
+    """The territory asked for, or the token's own when it is limited to one."""
+    if territory_id is None:
+        territory_id = scope()
+    if territory_id is None:
+        raise unprocessable({"territory_id": "required (this token may see every territory)"})
+    return get_territory(territory_id)
+
+
+def _period(
+    names: tuple[str, str],
+    bounds: tuple[datetime | None, datetime | None],
+    default: tuple[datetime, timedelta],
+    limit: int,
+) -> tuple[datetime, datetime]:
+    """A period from two optional bounds: the first defaults to default[0], the second to the first + default[1]."""
+    begin = bounds[0] or default[0]
+    end = bounds[1] or begin + default[1]
+    if end <= begin:
+        raise unprocessable({names[1]: f"must come after {names[0]}"})
+    if end - begin > timedelta(days=limit):
+        raise unprocessable({names[1]: f"a period of {limit} days at most"})
+    return begin, end
+
+
+def _bounds(
+    first: date | datetime | None, second: date | datetime | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    return (
+        None if first is None else at_midnight(first, tz),
+        None if second is None else at_midnight(second, tz),
+    )
+
+
+def _same_territory_volunteer(volunteer_id: int, territory_id: int, field: str) -> Volunteer:
+    volunteer = db().get(Volunteer, volunteer_id)
+    if volunteer is None or volunteer.territory_id != territory_id:
+        raise unprocessable({field: "unknown volunteer of this territory"})
+    return volunteer
+
+
+# ---------------------------------------------------------------- weekly patterns
+
+
+@bp.post("/patterns")
+@operation("Add a weekly pattern (the territory's wall-clock times)", body=PatternIn, answers={201: answers.Pattern})
+def create_pattern() -> tuple[Response, int]:
+    """Add a weekly pattern for a volunteer."""
+    data = parse(PatternIn, json_body())
+    session = db()
+    volunteer = session.get(Volunteer, data.volunteer_id)
+    if volunteer is None or not visible(volunteer.territory_id):
+        raise unprocessable({"volunteer_id": "unknown volunteer"})
+    pattern = ShiftPattern(
+        volunteer_id=volunteer.id,
+        weekdays=data.weekdays,
+        start_time=data.start_time,
+        end_time=data.end_time,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        motives=data.motives,
+        holidays=data.holidays,
+        created_at=now(),
+    )
+    session.add(pattern)
+    session.commit()
+    return jsonify(pattern_json(pattern)), 201
+
+
+@bp.get("/patterns")
+@operation("Weekly patterns", query=ShiftQuery, answers={200: answers.Patterns})
+def list_patterns() -> Response:
+    """Weekly patterns, by territory or volunteer."""
+    args = parse_query(ShiftQuery, request)
+    query = select(ShiftPattern).join(Volunteer, ShiftPattern.volunteer_id == Volunteer.id).order_by(ShiftPattern.id)
+    for value, column in ((args.territory_id, Volunteer.territory_id), (args.volunteer_id, ShiftPattern.volunteer_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if scope() is not None:
+        query = query.where(Volunteer.territory_id == scope())
+    return jsonify({"items": [pattern_json(p) for p in db().scalars(query.limit(5000))]})
+
+
+@bp.get("/patterns/<int:pattern_id>")
+@operation("A pattern and its exceptions", answers={200: answers.Pattern})
+def show_pattern(pattern_id: int) -> Response:
+    """One weekly pattern with its exceptions."""
+    return jsonify(pattern_json(_pattern(pattern_id)))
+
+
+@bp.patch("/patterns/<int:pattern_id>")
+@operation("Change a pattern (e.g. end it with valid_until)", body=PatternPatch, answers={200: answers.Pattern})
+def patch_pattern(pattern_id: int) -> Response:
+    """Change a pattern: end it (valid_until), move it, narrow its motives…"""
+    pattern = _pattern(pattern_id)
+    body = json_body()
+    data = parse(PatternPatch, body)
+    changes = {k: v for k, v in data.model_dump().items() if k in body}
+    for key in ("weekdays", "start_time", "end_time", "valid_from", "motives", "holidays"):
+        if key in changes and changes[key] is None:
+            raise unprocessable({key: "cannot be null"})
+    valid_from = changes.get("valid_from", pattern.valid_from)
+    valid_until = changes.get("valid_until", pattern.valid_until)
+    try:
+        check_validity(valid_from, valid_until)
+    except PatternValueError as exc:
+        raise unprocessable({"valid_until": str(exc)}) from exc
+    for key, value in changes.items():
+        setattr(pattern, key, value)
+    db().commit()
+    return jsonify(pattern_json(pattern))
+
+
+@bp.delete("/patterns/<int:pattern_id>")
+@operation("Remove a pattern", answers={204: None})
+def delete_pattern(pattern_id: int) -> tuple[str, int]:
+    """Remove a pattern and its exceptions (to stop it from a date on, PATCH its valid_until instead)."""
+    session = db()
+    session.delete(_pattern(pattern_id))
+    session.commit()
+    return "", 204
+
+
+@bp.post("/patterns/<int:pattern_id>/exceptions")
+@operation(
+    "Cancel one occurrence, or give it to a replacement volunteer",
+    body=ExceptionIn,
+    answers={201: answers.ShiftException, 200: (answers.ShiftException, "Changed")},
+)
+def create_exception(pattern_id: int) -> tuple[Response, int]:
+    """Cancel the occurrence starting on `on_date`, or give it to `replacement_volunteer_id` (set again: changed)."""
+    pattern = _pattern(pattern_id)
+    data = parse(ExceptionIn, json_body())
+    if not occurs_on(pattern.weekdays, pattern.valid_from, pattern.valid_until, data.on_date):
+        raise unprocessable({"on_date": "the pattern has no shift starting on that date"})
+    replacement_id = data.replacement_volunteer_id
+    if replacement_id is not None:
+        _same_territory_volunteer(replacement_id, pattern.volunteer.territory_id, "replacement_volunteer_id")
+        if replacement_id == pattern.volunteer_id:
+            raise unprocessable({"replacement_volunteer_id": "the volunteer cannot replace themselves"})
+    session = db()
+    existing = session.scalar(
+        select(ShiftException).where(ShiftException.pattern_id == pattern.id, ShiftException.on_date == data.on_date)
+    )
+    status = 200 if existing is not None else 201
+    exception = existing or ShiftException(pattern_id=pattern.id, on_date=data.on_date, created_at=now())
+    exception.replacement_volunteer_id = replacement_id
+    session.add(exception)
+    session.commit()
+    return jsonify(exception_json(exception)), status
+
+
+@bp.delete("/patterns/<int:pattern_id>/exceptions/<on_date>")
+@operation(
+    "Undo a cancellation or replacement",
+    answers={204: None},
+    path={"on_date": {"type": "string", "format": "date"}},
+)
+def delete_exception(pattern_id: int, on_date: str) -> tuple[str, int]:
+    """Undo a cancellation or replacement: the occurrence goes back to the pattern's volunteer."""
+    pattern = _pattern(pattern_id)
+    try:
+        day = date.fromisoformat(on_date)
+    except ValueError as exc:
+        raise not_found("exception not found") from exc
+    session = db()
+    exception = session.scalar(
+        select(ShiftException).where(ShiftException.pattern_id == pattern.id, ShiftException.on_date == day)
+    )
+    if exception is None:
+        raise not_found("exception not found")
+    session.delete(exception)
+    session.commit()
+    return "", 204
+
+
+# ---------------------------------------------------------------- the rota, expanded
+
+
+def _volunteer_maps(territory_id: int) -> tuple[dict[int, str], dict[int, frozenset[str]]]:
+    volunteers = db().scalars(select(Volunteer).where(Volunteer.territory_id == territory_id)).all()
+    return {v.id: v.name for v in volunteers}, {v.id: frozenset(v.motives or ()) for v in volunteers}
+
+
+@bp.get("/rota")
+@operation(
+    "Every occurrence of the shifts over a period (default: the next 7 days)",
+    query=RotaQuery,
+    answers={200: answers.Rota},
+)
+def expanded_rota() -> Response:
+    """Every occurrence of the territory's shifts over a period (default: the next 7 days), on the territory's clock."""
+    args = parse_query(RotaQuery, request)
+    territory = _territory_of(args.territory_id)
+    holidays, tz = territory_calendar(territory)
+    today = datetime.combine(now().astimezone(tz).date(), time(), tzinfo=tz)
+    start, end = _period(("from", "to"), _bounds(args.from_, args.to, tz), (today, timedelta(days=7)), MAX_ROTA_DAYS)
+    rota = load_rota_between(db(), territory.id, start, end)
+    occurrences = rota.occurrences(start, end, holidays, tz, volunteer_id=args.volunteer_id)
+    names, motives = _volunteer_maps(territory.id)
+    return jsonify(
+        {
+            "territory_id": territory.id,
+            "timezone": str(tz),
+            "from": _iso(start, tz),
+            "to": _iso(end, tz),
+            "items": [occurrence_json(o, names, motives, tz) for o in occurrences],
+        }
+    )
+
+
+@bp.get("/rota/on-duty")
+@operation(
+    "Who is on duty at an instant (default now), for a motive or any",
+    query=OnDutyQuery,
+    answers={200: answers.OnDuty},
+)
+def on_duty() -> Response:
+    """Who is on duty at an instant (default now), for a motive or any: the volunteers routing would consider."""
+    args = parse_query(OnDutyQuery, request)
+    territory = _territory_of(args.territory_id)
+    _, tz = territory_calendar(territory)
+    at = now() if args.at is None else at_midnight(args.at, tz)
+    motive = args.motive
+    volunteers = on_duty_volunteers(db(), territory, motive, at)
+    return jsonify(
+        {
+            "territory_id": territory.id,
+            "at": _iso(at, tz),
+            "motive": motive,
+            "items": [
+                {"volunteer_id": v.id, "name": v.name, "paused": v.paused, "motives": list(v.motives or [])}
+                for v in volunteers
+            ],
+        }
+    )
+
+
+@bp.get("/rota/gaps")
+@operation(
+    "Opening hours of the next days that no available volunteer covers, per motive",
+    query=GapsQuery,
+    answers={200: answers.Gaps},
+)
+def gaps() -> Response:
+    """Per motive, the opening hours of the next `days` days (default 14) that no available volunteer covers."""
+    args = parse_query(GapsQuery, request)
+    territory = _territory_of(args.territory_id)
+    _, tz = territory_calendar(territory)
+    days = args.days
+    start = now()
+    end = start + timedelta(days=days)
+    by_motive = coverage_gaps_by_motive(db(), territory, start, end, start)
+    return jsonify(
+        {
+            "territory_id": territory.id,
+            "timezone": str(tz),
+            "from": _iso(start, tz),
+            "to": _iso(end, tz),
+            "days": days,
+            "motives": {
+                motive: [{"starts_at": _iso(a, tz), "ends_at": _iso(b, tz), "hours": _hours(a, b)} for a, b in found]
+                for motive, found in by_motive.items()
+            },
+            "hours_uncovered": {
+                motive: round(sum(_hours(a, b) for a, b in found), 2) for motive, found in by_motive.items()
+            },
+        }
+    )
+
+
+# ---------------------------------------------------------------- fairness
+
+
+def _loads(territory: Territory, volunteer_id: int | None, args: LoadQuery) -> dict[str, Any]:
+    _, tz = territory_calendar(territory)
+    since, until = _bounds(args.since, args.until, tz)
+    until = until or now()
+    since = since or until - timedelta(days=30)
+    if until <= since:
+        raise unprocessable({"until": "must come after since"})
+    if until - since > timedelta(days=MAX_LOAD_DAYS):
+        raise unprocessable({"until": f"a period of {MAX_LOAD_DAYS} days at most"})
+    # The whole territory, so that each share is of the territory's offered requests.
+    rows = volunteer_loads(db(), territory.id, since, until)
+    total_offered = sum(load.offered for _, load, _ in rows)
+    items = []
+    for volunteer, load, shift_hours in rows:
+        if volunteer_id is not None and volunteer.id != volunteer_id:
+            continue
+        items.append(
+            {
+                "volunteer_id": volunteer.id,
+                "name": volunteer.name,
+                "offered": load.offered,
+                "accepted": load.accepted,
+                "acceptance_rate": None if load.acceptance_rate is None else round(load.acceptance_rate, 3),
+                "share_of_offered": round(load.offered / total_offered, 3) if total_offered else None,
+                "shift_hours": round(shift_hours, 2),
+                "offered_per_shift_hour": round(load.offered / shift_hours, 3) if shift_hours else None,
+            }
+        )
+    return {
+        "territory_id": territory.id,
+        "since": _iso(since, tz),
+        "until": _iso(until, tz),
+        "definition": LOAD_DEFINITION,
+        "items": items,
+    }
+
+
+@bp.get("/rota/load")
+@operation(
+    "Fairness: offered and accepted requests per volunteer (default: the last 30 days)",
+    description=LOAD_DEFINITION,
+    query=TerritoryLoadQuery,
+    answers={200: answers.Load},
+)
+def loads() -> Response:
+    """Fairness: offered and accepted requests per volunteer of a territory over a period (default 30 days)."""
+    args = parse_query(TerritoryLoadQuery, request)
+    return jsonify(_loads(_territory_of(args.territory_id), None, args))
+
+
+@bp.get("/volunteers/<int:volunteer_id>/load")
+@operation(
+    "Fairness of one volunteer over a period (default: the last 30 days)",
+    description=LOAD_DEFINITION,
+    query=LoadQuery,
+    answers={200: answers.VolunteerLoad},
+)
+def volunteer_load(volunteer_id: int) -> Response:
+    """Fairness of one volunteer: offered and accepted requests over a period (default the last 30 days)."""
+    volunteer = get_volunteer(volunteer_id)
+    body = _loads(get_territory(volunteer.territory_id), volunteer.id, parse_query(LoadQuery, request))
+    item = body.pop("items")[0]
+    return jsonify({**body, **item})
+
+
+# ---------------------------------------------------------------- the volunteer's calendar feed
+
+
+def _feed(volunteer: Volunteer) -> dict[str, Any]:
+    base = runtime().config.public_base_url.rstrip("/")
+    return {"volunteer_id": volunteer.id, "url": f"{base}/ical/{volunteer.ical_secret}.ics"}
+
+
+@bp.get("/volunteers/<int:volunteer_id>/ical")
+@operation("The address of the volunteer's private iCalendar feed", answers={200: answers.Feed})
+def volunteer_feed(volunteer_id: int) -> Response:
+    """The address of the volunteer's private iCalendar feed, to give them (it is their only key)."""
+    return jsonify(_feed(get_volunteer(volunteer_id)))
+
+
+@bp.post("/volunteers/<int:volunteer_id>/ical")
+@operation("A new feed address (the old one stops working)", answers={200: answers.Feed})
+def rotate_volunteer_feed(volunteer_id: int) -> Response:
+    """A new feed address for the volunteer (the old one answers 404 from now on), e.g. after a leak."""
+    volunteer = get_volunteer(volunteer_id)
+    volunteer.ical_secret = secrets.token_urlsafe(24)
+    db().commit()
+    return jsonify(_feed(volunteer))
