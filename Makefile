@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Lint, then the whole suite on SQLite and on a PostgreSQL server this command starts itself; the browser
 # tests in Debian's Chromium, the deployment tests behind Debian's nginx (both installed with apt if missing).
