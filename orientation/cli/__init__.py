@@ -335,9 +335,9 @@ def jobs_run(job_id: str) -> None:
 def _register_domain_commands() -> None:
     from directory.cli import directory
     from orientation.cli.console import user
+    from orientation.cli.exports import export
     from orientation.cli.privacy import privacy
     from orientation.cli.territory import territory
-    from orientation.services.exports import export
     from volunteers.cli import rota
 
     for group in (directory, rota, export, user, privacy, territory):
