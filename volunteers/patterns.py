@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, time
+from datetime import date
 
 from orientation.core.french_dates import WEEKDAYS
+from orientation.core.times_of_day import PatternValueError
 from volunteers.shifts import HOLIDAY_RULES
 
 # A day is written as any prefix of at least two letters of its English or French name: "Mo" (as in opening
 # hours), "Tue", "mer", "Jeudi"… No two names share their first two letters, so a prefix is never ambiguous.
 _ENGLISH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_NAMES: tuple[tuple[str, ...], ...] = tuple(zip(_ENGLISH_DAYS, WEEKDAYS, strict=True))
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _SEPARATORS = re.compile(r"[\s,;|+/]+")
-
-
-class PatternValueError(ValueError):
-    """A value of a pattern that cannot be understood; the message says what is expected."""
 
 
 def _day(token: str | int) -> int:
@@ -79,24 +75,6 @@ def parse_weekdays(value: str | Iterable[str | int]) -> list[int]:
     if not days:
         raise PatternValueError("at least one weekday is needed")
     return sorted(days)
-
-
-def parse_hhmm(value: str) -> str:
-    """Return a wall-clock time as "HH:MM" (accepting "9:00" and "09h00"), or raise PatternValueError."""
-    text = value.strip().lower().replace("h", ":")
-    if text.endswith(":"):
-        text += "00"
-    if re.match(r"^\d:\d\d$", text):
-        text = "0" + text
-    if not _HHMM.match(text):
-        raise PatternValueError(f"not a time {value!r}: write HH:MM, from 00:00 to 23:59")
-    return text
-
-
-def to_time(hhmm: str) -> time:
-    """Return the time of an "HH:MM" string already checked by parse_hhmm."""
-    hours, minutes = hhmm.split(":")
-    return time(int(hours), int(minutes))
 
 
 def parse_holidays(value: str | None) -> str:

@@ -43,16 +43,9 @@ from orientation.core.fields import RANGE_TEXT, in_range
 from orientation.core.lifecycle import MOTIVES
 from orientation.core.models import Territory
 from orientation.core.phones import InvalidPhone, to_e164
+from orientation.core.times_of_day import PatternValueError, parse_hhmm, to_time
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
-from volunteers.patterns import (
-    PatternValueError,
-    check_validity,
-    occurs_on,
-    parse_hhmm,
-    parse_holidays,
-    parse_weekdays,
-    to_time,
-)
+from volunteers.patterns import check_validity, occurs_on, parse_holidays, parse_weekdays
 from volunteers.shifts import local_span_utc
 
 COLUMNS = (

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from volunteers.patterns import PatternValueError, parse_hhmm
+from orientation.core.times_of_day import PatternValueError, parse_hhmm
 
 # Dates far from now are typos, and near the ends of the calendar they would overflow date arithmetic (a
 # day after 9999-12-31, year 1 in UTC). The one range for every date and instant a person or a client gives.
@@ -162,4 +162,4 @@ TimeOfDay = Annotated[
         json_schema_extra={"pattern": trimmed("([01]?[0-9]|2[0-3])[:hH]([0-5][0-9])?")},
     ),
 ]
-"""A wall-clock time as "HH:MM", read by the one parser (volunteers.patterns.parse_hhmm)."""
+"""A wall-clock time as "HH:MM", read by the one parser (orientation.core.times_of_day.parse_hhmm)."""

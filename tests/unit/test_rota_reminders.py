@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volunteers.patterns import PatternValueError, occurs_on, parse_hhmm, parse_holidays, parse_weekdays
+from orientation.core.times_of_day import PatternValueError, parse_hhmm
+from volunteers.patterns import occurs_on, parse_holidays, parse_weekdays
 from volunteers.reminders import (
     ReminderSettings,
     day_label,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from orientation.core.fields import at_midnight
 from orientation.core.models import Territory
 from orientation.core.runtime import db, now, runtime
+from orientation.core.times_of_day import PatternValueError
 from orientation.web.api import answers, bp, json_body, not_found, scope, unprocessable, valid_id, visible
 from orientation.web.api.queries import GapsQuery, LoadQuery, OnDutyQuery, RotaQuery, ShiftQuery, TerritoryLoadQuery
 from orientation.web.api.rota_inputs import ExceptionIn, PatternIn, PatternPatch
@@ -22,7 +23,7 @@ from orientation.web.api.territories import get_territory
 from orientation.web.api.volunteers import get_volunteer
 from volunteers import rota as rota_mod
 from volunteers.models import ShiftException, ShiftPattern, Volunteer
-from volunteers.patterns import PatternValueError, check_validity, occurs_on
+from volunteers.patterns import check_validity, occurs_on
 from volunteers.services import (
     coverage_gaps_by_motive,
     load_rota_between,

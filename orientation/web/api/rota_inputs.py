@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 
 from orientation.core.fields import SPACE, Day, Id, TimeOfDay, trimmed
+from orientation.core.times_of_day import PatternValueError
 from orientation.web.api.schemas import MotiveCode, motive_codes, not_null
-from volunteers.patterns import PatternValueError, check_validity, parse_weekdays, weekday_token_regex, weekdays_regex
+from volunteers.patterns import check_validity, parse_weekdays, weekday_token_regex, weekdays_regex
 
 _DAY = {
     "anyOf": [

@@ -15,10 +15,10 @@ from werkzeug.datastructures import MultiDict
 
 from orientation.core import lifecycle
 from orientation.core.fields import TimeOfDay, form_value
+from orientation.core.times_of_day import to_time
 from orientation.web.console.ids import parse_id
 from orientation.web.console.periods import parse_day
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
-from volunteers.patterns import to_time
 from volunteers.shifts import HOLIDAY_RULES, local_span_utc
 
 
