@@ -72,7 +72,8 @@ def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
     for value in values:
         value["payload"] = value["payload"] if value["payload"] is not None else {}
     if values:
-        session.execute(insert(_EVENTS), values)
+        # One row (most callbacks): a plain execute, cheaper than executemany's; several: one executemany.
+        session.execute(insert(_EVENTS), values[0] if len(values) == 1 else values)
 
 
 def change_status(session: Session, request: Request, target: str, now: datetime, actor: str = "line") -> None:
