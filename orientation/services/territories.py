@@ -132,6 +132,7 @@ def create_territory(session: Session, data: dict[str, Any], now: datetime) -> T
     if data.get("queue_wait_limit_seconds"):
         territory.queue_wait_limit_seconds = data["queue_wait_limit_seconds"]
     apply_crisis(territory, data.get("crisis") or {})
+    apply_callback_after_hang_up(territory, data)
     territory.numbers = [TerritoryNumber(phone=p) for p in data["phone_numbers"]]
     territory.neighbours = [
         Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
@@ -190,6 +191,7 @@ def _apply_changes(territory: Territory, data: dict[str, Any]) -> None:
         if key in data:
             setattr(territory, key, data[key])
     apply_crisis(territory, data.get("crisis") or {})
+    apply_callback_after_hang_up(territory, data)
     if "neighbours" in data:
         territory.neighbours = [
             Neighbour(name=n["name"], phone=n["phone"], postcodes=list(n.get("postcodes") or []))
@@ -207,6 +209,16 @@ def apply_crisis(territory: Territory, crisis: dict[str, Any]) -> None:
         territory.crisis_announcement = crisis["announcement"] or None
 
 
+def apply_callback_after_hang_up(territory: Territory, data: dict[str, Any]) -> None:
+    """Set the waiting line's call-back opt-in when given (kept in the territory's settings, read by
+    services.waitline): a mobile caller who hung up while waiting is called back like a message."""
+    if data.get("callback_after_hang_up") is not None:
+        territory.settings = {
+            **(territory.settings or {}),
+            "callback_after_hang_up": bool(data["callback_after_hang_up"]),
+        }
+
+
 def record_settings_change(
     session: Session, territory: Territory, changed: dict[str, Any], actor: str, via: str, now: datetime
 ) -> None:
@@ -214,13 +226,14 @@ def record_settings_change(
     if not changed:
         return
     details: dict[str, Any] = {"via": via, "fields": sorted(changed)}
-    if "crisis" in changed or "queue_wait_limit_seconds" in changed:
+    if changed.keys() & {"crisis", "queue_wait_limit_seconds", "callback_after_hang_up"}:
         details["crisis"] = {
             "enabled": territory.crisis_enabled,
             "offers": territory.crisis_offers,
             "announcement": territory.crisis_announcement is not None,
         }
         details["queue_wait_limit_seconds"] = territory.queue_wait_limit_seconds
+        details["callback_after_hang_up"] = (territory.settings or {}).get("callback_after_hang_up") is True
     audit.record(session, actor, "settings", None, now, details, territory_id=territory.id)
 
 

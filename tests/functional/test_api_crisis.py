@@ -158,6 +158,7 @@ def test_a_crisis_change_is_in_the_audit_log_with_who_and_what_but_not_the_words
         "fields": ["crisis"],
         "crisis": {"enabled": True, "offers": 3, "announcement": True},
         "queue_wait_limit_seconds": 300,
+        "callback_after_hang_up": False,
     }
 
 
@@ -169,3 +170,24 @@ def test_the_openapi_document_describes_the_crisis_settings_and_their_bounds(app
     limit = schemas["TerritoryPatch"]["properties"]["queue_wait_limit_seconds"]
     assert (limit["minimum"], limit["maximum"]) == (60, 1800)
     assert "crisis" in schemas["Territory"]["properties"]
+
+
+def test_the_call_back_after_a_hang_up_in_line_is_off_by_default_and_a_patch_opts_in(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    client = api(app, session, clock())
+    assert client.get(f"/territories/{territory.id}").get_json()["callback_after_hang_up"] is False
+
+    response = client.patch(f"/territories/{territory.id}", {"callback_after_hang_up": True})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["callback_after_hang_up"] is True
+    session.expire_all()
+    stored = session.get(Territory, territory.id)
+    assert stored is not None and stored.settings["callback_after_hang_up"] is True
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and entry.details["callback_after_hang_up"] is True
+    for bad in (None, "yes", 1):
+        refused = client.patch(f"/territories/{territory.id}", {"callback_after_hang_up": bad})
+        assert refused.status_code == 422 and "callback_after_hang_up" in refused.get_json()["errors"]

@@ -140,3 +140,19 @@ def test_a_coordinator_cannot_change_another_territorys_crisis_mode(
 
     assert status == 404
     assert stored(session, other).crisis_enabled is False
+
+
+def test_the_coordinator_opts_in_to_calling_back_callers_who_hung_up_in_line_and_can_opt_out(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory, client, page = coordinator(app, session, clock)
+    form = {"crisis_offers": "3", "crisis_announcement": "", "queue_wait_limit_seconds": "300"}
+
+    post(client, f"{page}/crise", {**form, "callback_after_hang_up": "on"}, page)
+
+    assert stored(session, territory).settings["callback_after_hang_up"] is True
+    assert 'name="callback_after_hang_up" value="on" checked' in client.get(page).get_data(as_text=True)
+
+    post(client, f"{page}/crise", form, page)
+
+    assert stored(session, territory).settings["callback_after_hang_up"] is False

@@ -89,6 +89,7 @@ class Territory(BaseModel):
     max_wait_seconds: int
     queue_wait_limit_seconds: int = Field(description="past it, a caller in the waiting line goes to the message step")
     crisis: Crisis
+    callback_after_hang_up: bool = Field(description="a caller who hangs up while waiting is called back (mobiles)")
     sms_sender: str | None = Field(
         description="null: the line's number; else an E.164 number, an alphanumeric ID or an MG sid"
     )

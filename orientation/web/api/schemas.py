@@ -158,6 +158,10 @@ class TerritoryIn(BaseModel):
         description="Past this wait in the waiting line, a caller goes to the message step",
     )
     crisis: CrisisIn | None = None
+    callback_after_hang_up: StrictBool = Field(
+        default=False,
+        description="A caller who hangs up while waiting in line is called back like a message (mobiles only)",
+    )
     neighbours: list[NeighbourIn] = Field(default_factory=list)
     sms_sender: str | None = Field(
         default=None,
@@ -234,7 +238,9 @@ class TerritoryPatch(TerritoryIn):
     """PATCH /territories/{id}: any subset of the fields."""
 
     # Absent or given, never null: the document says so (no null in their schemas), the view refuses a null.
-    model_config = ConfigDict(json_schema_extra=not_null("name", "phone_numbers", "reference_prefix", "crisis"))
+    model_config = ConfigDict(
+        json_schema_extra=not_null("name", "phone_numbers", "reference_prefix", "crisis", "callback_after_hang_up")
+    )
     name: Name | None = None  # type: ignore[assignment]
     phone_numbers: list[str] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
 

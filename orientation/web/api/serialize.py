@@ -30,6 +30,7 @@ def territory(t: Territory) -> dict[str, Any]:
         "ring_seconds": t.ring_seconds,
         "max_wait_seconds": t.max_wait_seconds,
         "queue_wait_limit_seconds": t.queue_wait_limit_seconds,
+        "callback_after_hang_up": (t.settings or {}).get("callback_after_hang_up") is True,
         "crisis": {"enabled": t.crisis_enabled, "offers": t.crisis_offers, "announcement": t.crisis_announcement},
         "sms_sender": t.sms_sender,
         "sms_replies": t.replies_by_sms,

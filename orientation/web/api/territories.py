@@ -84,7 +84,7 @@ def patch(territory_id: int) -> Response:
     if data.crisis is not None:
         changes["crisis"] = data.crisis.model_dump(exclude_unset=True)  # only the crisis settings given change
     # The patch model makes every field optional; these have no "unset" value in a territory.
-    for key in ("phone_numbers", "reference_prefix", "queue_wait_limit_seconds", "crisis"):
+    for key in ("phone_numbers", "reference_prefix", "queue_wait_limit_seconds", "crisis", "callback_after_hang_up"):
         if key in changes and changes[key] is None:
             raise unprocessable({key: "cannot be null"})
     session = db()

@@ -189,6 +189,7 @@ def parse_crisis(form: MultiDict[str, str]) -> dict[str, Any]:
         for item in exc.errors():
             field = _CRISIS_FIELDS.get(str(item["loc"][0]), "crisis_offers")
             errors.setdefault(field, CRISIS_ERRORS.get(field, "Valeur invalide."))
+    data["callback_after_hang_up"] = form.get("callback_after_hang_up") == "on"
     limit = form.get("queue_wait_limit_seconds", "").strip()
     try:
         data["queue_wait_limit_seconds"] = TerritoryPatch.model_validate(
