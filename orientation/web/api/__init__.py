@@ -117,7 +117,17 @@ def _unexpected(error: Exception) -> tuple[Response, int]:
 
 def register(app: Flask) -> None:
     """Attach the API's routes."""
-    from orientation.web.api import audit, callbacks, directory, openapi, requests, rota, territories, volunteers  # noqa: F401
+    from orientation.web.api import (  # noqa: F401
+        audit,
+        callbacks,
+        directory,
+        openapi,
+        patterns,
+        requests,
+        rota,
+        territories,
+        volunteers,
+    )
 
     app.register_blueprint(bp)
 
