@@ -12,7 +12,7 @@ from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, _tz,
 from orientation.core import delivery, prompts
 from orientation.core.models import OutboxMessage
 from orientation.core.phones import try_e164
-from orientation.services import messaging
+from orientation.services import attempts, messaging
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply
@@ -50,7 +50,7 @@ def status(ctx: Ctx) -> str:
         if ctx.request_id is not None and call_status in TERMINAL_CALL_STATUSES:
             # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
             attempt = _attempt(ctx)
-            if attempt is not None and svc.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
+            if attempt is not None and attempts.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
                 _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
             if attempt is not None:
                 # The volunteer is free again: the first caller waiting in line for them is offered.
@@ -65,7 +65,7 @@ def status(ctx: Ctx) -> str:
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
             for attempt in list(req.attempts):
                 # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
-                if attempt.kind == "live" and svc.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
+                if attempt.kind == "live" and attempts.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
                     _ask_outcome(ctx, req, req.territory, attempt)
             caller_gone(ctx, req)
             svc.call_ended(ctx.session, req, call_status, ctx.now)

@@ -23,16 +23,16 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
+from orientation.services import attempts, territories, waitline
 from orientation.services import requests as svc
-from orientation.services import territories, waitline
 from orientation.services.outcomes import form_link
 from volunteers.services import on_duty_volunteers
 
 
 def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> str:
-    offer = svc.offer_next(ctx.session, req, territory, ctx.now)
+    offer = attempts.offer_next(ctx.session, req, territory, ctx.now)
     if offer is None:
-        hunt_over = svc.wait_exceeded(req, territory, ctx.now)
+        hunt_over = attempts.wait_exceeded(req, territory, ctx.now)
         if not hunt_over and waitline.should_wait(ctx.session, req, territory, ctx.now):
             # Every volunteer who could answer is on a call: the caller waits in line for the first one free.
             waitline.join(ctx.session, req, ctx.now)
@@ -249,7 +249,7 @@ def dial(ctx: Ctx) -> str:
     # again, and its outcome request is not sent twice.
     conversation_open = attempt.result == "accepted" and attempt.ended_at is None
     if attempt.ended_at is None or attempt.result in (None, "declined"):
-        result = svc.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
+        result = attempts.finish_attempt(ctx.session, attempt, ctx.form.get("DialCallStatus"), bridged, ctx.now)
     else:
         result = attempt.result or "failed"
     if result == "accepted":
@@ -266,7 +266,7 @@ def dial(ctx: Ctx) -> str:
 
 
 def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt) -> None:
-    volunteer = svc.volunteer_by_id(ctx.session, attempt.volunteer_id)
+    volunteer = attempts.volunteer_by_id(ctx.session, attempt.volunteer_id)
     if volunteer is None:
         return
     say = _say(territory)
@@ -316,10 +316,10 @@ def screen_answer(ctx: Ctx) -> str:
         return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
     say = _say(attempt.request.territory)
     if flow.screening_accepts(ctx.form.get("Digits")):
-        if svc.accept(ctx.session, attempt, ctx.now):
+        if attempts.accept(ctx.session, attempt, ctx.now):
             return str(twiml.bridge(say("screening_connecting")))
         return str(twiml.speak_and_hang_up([say("screening_gone")]))
-    svc.decline(ctx.session, attempt, ctx.now)
+    attempts.decline(ctx.session, attempt, ctx.now)
     return str(twiml.speak_and_hang_up([say("screening_declined")]))
 
 

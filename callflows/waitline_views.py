@@ -17,7 +17,7 @@ from orientation.core import prompts
 from orientation.core import waitline as wl
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.runtime import Runtime
-from orientation.services import callbacks, waitline
+from orientation.services import attempts, callbacks, waitline
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
 
@@ -240,7 +240,7 @@ def queue_offer_done(ctx: Ctx) -> str:
     req = attempt.request
     territory = req.territory
     say = _say(territory)
-    if svc.settle_accepted(ctx.session, attempt, ctx.now, "queue_dial"):
+    if attempts.settle_accepted(ctx.session, attempt, ctx.now, "queue_dial"):
         _ask_outcome(ctx, req, territory, attempt)
     if territory.crisis_enabled and waitline.line(ctx.session, territory.id):
         return str(wtwiml.next_call_offer(ctx.urls, say("waitline_next_call"), attempt.volunteer_id))
@@ -293,7 +293,7 @@ def queue_offer_status(ctx: Ctx) -> str:
     req = attempt.request
     if attempt.result is None:
         waitline.decline(ctx.session, attempt, _UNANSWERED.get(call_status, "declined"), ctx.now)
-    elif svc.settle_accepted(ctx.session, attempt, ctx.now, "offer_status"):
+    elif attempts.settle_accepted(ctx.session, attempt, ctx.now, "offer_status"):
         _ask_outcome(ctx, req, req.territory, attempt)
     offer_line(ctx, req.territory)
     return twiml.empty()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from orientation.core import lifecycle
 from orientation.core.models import Attempt, OutboxMessage, Request
 from orientation.core.runtime import Sender
-from orientation.services import messaging
+from orientation.services import attempts, messaging
 from orientation.services import requests as svc
 from orientation.services.callback_policy import callback_settings, offer_url, status_url_for
 from volunteers.models import Volunteer
@@ -80,7 +80,7 @@ def offer_next(session: Session, request: Request, now: datetime, base_url: str,
         svc.add_event(session, request, "callback.round_ended", now, payload)
         return None
     # The same row lock and re-check as live routing: a call being routed at this instant may be ringing them.
-    claimed = svc.claim_first(session, request, candidates, len(request.attempts) + 1, "callback", now)
+    claimed = attempts.claim_first(session, request, candidates, len(request.attempts) + 1, "callback", now)
     if claimed is None:
         return None
     attempt, volunteer = claimed.attempt, claimed.volunteer

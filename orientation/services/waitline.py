@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from orientation.core import waitline as wl
 from orientation.core.models import Attempt, OutboxMessage, Request, Territory
 from orientation.core.runtime import Runtime
-from orientation.services import messaging, territories
+from orientation.services import attempts, messaging, territories
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, is_paused, on_duty_ids, ringing, rota_snapshot
@@ -201,7 +201,7 @@ def _free(session: Session, territory: Territory, now: datetime) -> list[wl.Free
 def dispatch(session: Session, territory: Territory, now: datetime, base_url: str, live: bool) -> list[Offered]:
     """Offer the line's callers, longest-waiting first, to the free volunteers who can take them: one at a time,
     or up to `crisis_offers` at once in crisis mode. Nobody is offered two callers (the volunteer's row lock and
-    the insert-unless-ringing of svc.claim_first), no caller gets more offers than allowed (its row lock)."""
+    the insert-unless-ringing of attempts.claim_first), no caller gets more offers than allowed (its row lock)."""
     waiting = line(session, territory.id)
     if not waiting:
         return []
@@ -232,7 +232,7 @@ def dispatch(session: Session, territory: Territory, now: datetime, base_url: st
             offered_now,
         )
         for volunteer_id in chosen:
-            claimed = svc.claim_first(session, request, [volunteer_id], len(request.attempts) + 1, KIND, now)
+            claimed = attempts.claim_first(session, request, [volunteer_id], len(request.attempts) + 1, KIND, now)
             offered_now.add(volunteer_id)
             if claimed is None:
                 continue  # rung by another call meanwhile
@@ -244,7 +244,7 @@ def _phone(
     session: Session,
     territory: Territory,
     request: Request,
-    claimed: svc.Offer,
+    claimed: attempts.Offer,
     now: datetime,
     base_url: str,
     live: bool,
@@ -278,7 +278,7 @@ def take(session: Session, attempt: Attempt, now: datetime) -> bool:
     if not still_offered(attempt):
         return False
     request = attempt.request
-    if not svc.accept(session, attempt, now):
+    if not attempts.accept(session, attempt, now):
         return False
     leave(session, request, wl.ANSWERED, now)
     return True
@@ -306,7 +306,7 @@ def take_next(session: Session, territory: Territory, volunteer: Volunteer, now:
         ).first()
         if request is None or not is_waiting(request):
             continue
-        claimed = svc.claim_first(session, request, [volunteer.id], len(request.attempts) + 1, KIND, now)
+        claimed = attempts.claim_first(session, request, [volunteer.id], len(request.attempts) + 1, KIND, now)
         if claimed is None:
             return None  # this volunteer is being offered another call right now
         volunteer.last_offered_at = now

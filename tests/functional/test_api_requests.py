@@ -14,6 +14,7 @@ from directory.models import DirectoryEntry
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Event, Request, Territory
 from orientation.core.phones import mask
+from orientation.services import attempts
 from orientation.services import requests as svc
 from orientation.web.edge import API_MESSAGE
 from tests import factories
@@ -49,11 +50,11 @@ def _connected(
 ) -> tuple[Request, Volunteer]:
     """A call answered by the first volunteer offered, after `answer_seconds`, then hung up."""
     request = _call(session, territory, at, **kwargs)
-    offer = svc.offer_next(session, request, territory, at)
+    offer = attempts.offer_next(session, request, territory, at)
     assert offer is not None
     answered = at + timedelta(seconds=answer_seconds)
-    assert svc.accept(session, offer.attempt, answered)
-    svc.finish_attempt(session, offer.attempt, "completed", True, answered + timedelta(minutes=4))
+    assert attempts.accept(session, offer.attempt, answered)
+    attempts.finish_attempt(session, offer.attempt, "completed", True, answered + timedelta(minutes=4))
     session.commit()
     return request, offer.volunteer
 
@@ -286,13 +287,13 @@ def test_a_request_is_shown_with_its_timeline_and_attempts(app: Flask, session: 
     second = factories.volunteer(session, territory, clock())
     now = clock()
     request = _call(session, territory, now, motive="visite_domicile")
-    declined = svc.offer_next(session, request, territory, now)
+    declined = attempts.offer_next(session, request, territory, now)
     assert declined is not None
-    svc.decline(session, declined.attempt, now + timedelta(seconds=8))
-    svc.finish_attempt(session, declined.attempt, "completed", None, now + timedelta(seconds=9))
-    taken = svc.offer_next(session, request, territory, now + timedelta(seconds=10))
+    attempts.decline(session, declined.attempt, now + timedelta(seconds=8))
+    attempts.finish_attempt(session, declined.attempt, "completed", None, now + timedelta(seconds=9))
+    taken = attempts.offer_next(session, request, territory, now + timedelta(seconds=10))
     assert taken is not None and taken.volunteer.id != declined.volunteer.id
-    svc.accept(session, taken.attempt, now + timedelta(seconds=25))
+    attempts.accept(session, taken.attempt, now + timedelta(seconds=25))
     session.commit()
 
     response = api(app, session, clock(), name="coordinatrice").get(f"/requests/{request.reference}")

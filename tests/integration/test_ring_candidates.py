@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt
+from orientation.services import attempts
 from orientation.services import requests as svc
 from tests import factories
 from volunteers.models import Volunteer
@@ -110,7 +111,7 @@ def test_claim_first_passes_over_a_volunteer_whose_phone_started_ringing_after_t
     request, _ = svc.open_request(session, territory, "CA" + "3" * 32, "+33611223366", now)
     session.commit()
 
-    offer = svc.claim_first(session, request, ordered, 1, "live", now)
+    offer = attempts.claim_first(session, request, ordered, 1, "live", now)
 
     assert offer is not None and offer.volunteer.id == second.id
     session.commit()

@@ -1,0 +1,236 @@
+"""Offering a request to volunteers: who is rung next, the one atomic claim, and how each ring ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from orientation.core import lifecycle
+from orientation.core.models import Attempt, Request, Territory
+from orientation.services.requests import add_event, change_status
+from volunteers.models import Volunteer
+from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
+
+_ATTEMPTS = cast(Table, Attempt.__table__)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One volunteer to ring now for a request."""
+
+    attempt: Attempt
+    volunteer: Volunteer
+
+
+def wait_exceeded(request: Request, territory: Territory, now: datetime) -> bool:
+    """True when the caller has waited as long as the territory allows before leaving a message."""
+    return (now - request.created_at).total_seconds() >= territory.max_wait_seconds
+
+
+def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Offer | None:
+    """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it."""
+    if request.status not in ("routing", "in_menu", "received"):
+        return None
+    # Attempts are only ever made for a request in routing (or waiting for a call back, which never comes
+    # back here): one still in the menu has none to read.
+    tried = _tried(session, request) if request.status == "routing" else []
+    change_status(session, request, "routing", now)
+    if wait_exceeded(request, territory, now):
+        add_event(session, request, "routing.wait_limit", now)
+        return None
+    excluded = set(tried)
+    # Nothing pending in this session changes who is on duty or free (the volunteer a finished ring frees is
+    # among the tried): the request's changes wait for the commit's flush.
+    with session.no_autoflush:
+        ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
+        offer = claim_first(session, request, ordered, len(tried) + 1, "live", now) if ordered else None
+    if not ordered:
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})
+        return None
+    if offer is None:
+        add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
+        return None
+    offer.volunteer.last_offered_at = now
+    payload = {"attempt": offer.attempt.id, "volunteer_id": offer.volunteer.id}
+    add_event(session, request, "attempt.offered", now, payload)
+    return offer
+
+
+def _tried(session: Session, request: Request) -> list[int]:
+    """The volunteer of each attempt of the request (one entry per attempt), without loading the attempts."""
+    loaded = request.__dict__.get("attempts")
+    if loaded is not None:
+        return [a.volunteer_id for a in loaded]
+    # A Core statement: no Attempt objects built, and no flush of the pending changes before it.
+    return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
+
+
+# Built once, the volunteer bound each time: the row lock of a claim (SKIP LOCKED passes over a row that
+# another call's claim holds).
+_LOCK_FREE_VOLUNTEER = (
+    select(Volunteer)
+    .where(Volunteer.id == bindparam("volunteer_id"), Volunteer.on_call_request_id.is_(None))
+    .with_for_update(skip_locked=True)
+)
+
+
+def claim_first(
+    session: Session, request: Request, ordered: list[int], seq: int, kind: str, now: datetime
+) -> Offer | None:
+    """Offer the request to the first volunteer of the ring order (ids) no other call is ringing: their row
+    is locked until our commit and the attempt (seq, kind) recorded. None when none of them is free.
+
+    Two calls routed at the same instant would otherwise ring the same phone: each locks its volunteer's
+    row (SKIP LOCKED passes over one another call holds) and checks again, after the lock, that no attempt
+    committed meanwhile rings that volunteer. The INSERT of the attempt is that check: a statement of its
+    own, after the lock (under READ COMMITTED, a new snapshot that sees an attempt committed meanwhile),
+    that inserts nothing when the volunteer is ringing elsewhere.
+    """
+    # No autoflush: the request's pending changes go in the commit's one flush.
+    with session.no_autoflush:
+        for volunteer_id in ordered:
+            volunteer = session.scalars(_LOCK_FREE_VOLUNTEER, {"volunteer_id": volunteer_id}).first()
+            if volunteer is None:
+                continue
+            attempt = _record_attempt(session, request, volunteer_id, seq, kind, now)
+            if attempt is not None:
+                return Offer(attempt=attempt, volunteer=volunteer)
+    return None
+
+
+def _insert_unless_ringing() -> Any:
+    """INSERT INTO attempts … SELECT the given values WHERE the volunteer has no attempt ringing, RETURNING id.
+
+    Built once: its parameters are bound at each execution (no statement built per routing decision).
+    """
+    names = ("request_id", "volunteer_id", "seq", "kind", "result", "leg_call_sid", "offered_at", "answered_at",
+             "ended_at")  # fmt: skip
+    row = select(*[bindparam(name, type_=_ATTEMPTS.c[name].type).label(name) for name in names])
+    busy = ringing(bindparam("volunteer_id", type_=_ATTEMPTS.c.volunteer_id.type))
+    return insert(_ATTEMPTS).from_select(list(names), row.where(~busy)).returning(_ATTEMPTS.c.id)
+
+
+_INSERT_UNLESS_RINGING = _insert_unless_ringing()
+
+
+def _record_attempt(
+    session: Session, request: Request, volunteer_id: int, seq: int, kind: str, now: datetime
+) -> Attempt | None:
+    """Insert the attempt unless the volunteer is ringing for another request; a loaded Attempt, or None.
+
+    The attempt's id goes into the TwiML and the timeline before the commit: a Core INSERT … RETURNING gives
+    it without flushing the request and its events, which then go with the others in the commit's one flush.
+    """
+    values: dict[str, Any] = {
+        "request_id": request.id,
+        "volunteer_id": volunteer_id,
+        "seq": seq,
+        "kind": kind,
+        "result": None,
+        "leg_call_sid": None,
+        "offered_at": now,
+        "answered_at": None,
+        "ended_at": None,
+    }
+    attempt_id = session.execute(_INSERT_UNLESS_RINGING, {**values, "ringing_since": now - RINGING_WINDOW}).scalar()
+    if attempt_id is None:
+        return None
+    # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
+    attempt = Attempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    set_committed_value(attempt, "request", request)
+    if "attempts" in request.__dict__:
+        set_committed_value(request, "attempts", [*request.attempts, attempt])
+    return attempt
+
+
+def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:
+    """A volunteer by id, without flushing first: pending changes cannot alter which row that is."""
+    with session.no_autoflush:
+        return session.get(Volunteer, volunteer_id)
+
+
+def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
+    """The volunteer pressed 1: connect them if the patient is still waiting; False when too late."""
+    request = attempt.request
+    if attempt.result == "accepted":
+        return True
+    if attempt.result is not None or request.status != "routing":
+        return False
+    attempt.result = "accepted"
+    attempt.answered_at = now
+    request.volunteer_id = attempt.volunteer_id
+    request.connected_at = now
+    change_status(session, request, "connected", now)
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
+    if volunteer is not None:
+        volunteer.on_call_request_id = request.id
+    add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
+    return True
+
+
+def decline(session: Session, attempt: Attempt, now: datetime) -> None:
+    """The volunteer pressed something else than 1, or nothing."""
+    if attempt.result is not None:
+        return
+    attempt.result = "declined"
+    attempt.ended_at = now
+    add_event(session, attempt.request, "attempt.declined", now, {"attempt": attempt.id})
+
+
+def finish_attempt(
+    session: Session, attempt: Attempt, dial_status: str | None, bridged: bool | None, now: datetime
+) -> str:
+    """Judge a finished ring from the app's record and the <Dial> action; free the volunteer."""
+    accepted = attempt.result == "accepted"
+    declined = attempt.result == "declined"
+    result = lifecycle.attempt_result_from_dial(accepted, dial_status, bridged, declined)
+    attempt.result = result
+    attempt.ended_at = attempt.ended_at or now
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
+    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
+        volunteer.on_call_request_id = None
+    request = attempt.request
+    if accepted and result == "failed" and request.status == "connected":
+        # Pressed 1 but the bridge never happened: the patient is still there, back to the hunt.
+        request.status = "routing"
+        request.connected_at = None
+        request.volunteer_id = None
+        add_event(session, request, "status", now, {"from": "connected", "to": "routing"})
+    add_event(
+        session,
+        request,
+        "attempt.finished",
+        now,
+        {"attempt": attempt.id, "result": result, "dial_status": dial_status, "bridged": bridged},
+    )
+    return result
+
+
+def settle_accepted(session: Session, attempt: Attempt, now: datetime, source: str) -> bool:
+    """The conversation of an accepted ring is over: finish it once, whichever callback told us first.
+
+    The <Dial> action is not the only news of it: when the caller hangs up, Twilio's session ends without
+    it, and the volunteer leg's status callback or the call's final status tell us instead. True when this
+    call finished the attempt (the caller then sends the outcome request, exactly once).
+    """
+    if attempt.result != "accepted" or attempt.ended_at is not None:
+        return False
+    attempt.ended_at = now
+    volunteer = volunteer_by_id(session, attempt.volunteer_id)
+    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
+        volunteer.on_call_request_id = None
+    add_event(
+        session,
+        attempt.request,
+        "attempt.finished",
+        now,
+        {"attempt": attempt.id, "result": "accepted", "source": source},
+    )
+    return True
