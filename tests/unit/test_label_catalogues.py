@@ -21,7 +21,7 @@ LABEL_WORDS = {text.lower() for text in (*labels.MOTIVE_PHRASES.values(), *label
 }
 # Same words, another meaning: a postcode outside the territory, not the outcome "hors territoire".
 NOT_LABELS = {("orientation/web/console/timeline.py", "hors territoire")}
-CATALOGUES = {ROOT / "orientation" / "french_dates.py", ROOT / "orientation" / "labels.py"}
+CATALOGUES = {ROOT / "orientation" / "core" / "french_dates.py", ROOT / "orientation" / "core" / "labels.py"}
 
 
 def _string_constants() -> list[tuple[Path, int, str]]:
