@@ -16,6 +16,7 @@ from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.config import Config
 from orientation.core.models import Request
+from orientation.services import attempts
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
@@ -73,12 +74,12 @@ def test_a_journaled_call_is_replayed_once_as_a_request_to_call_back(
     assert request.caller == "+33611223344" and request.had_message and request.recording_seconds == 9
 
 
-STEPS: dict[str, tuple[str, Callable[..., object]]] = {
-    "the first answer": ("open_request", lambda p: None),
-    "the menu": ("choose_motive", lambda p: p.start()),
-    "the postcode": ("set_postcode", lambda p: (p.start(), p.press("2"))),
-    "the routing": ("offer_next", lambda p: (p.start(), p.press("2"))),
-    "the screening": ("accept", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
+STEPS: dict[str, tuple[object, str, Callable[..., object]]] = {
+    "the first answer": (svc, "open_request", lambda p: None),
+    "the menu": (svc, "choose_motive", lambda p: p.start()),
+    "the postcode": (svc, "set_postcode", lambda p: (p.start(), p.press("2"))),
+    "the routing": (attempts, "offer_next", lambda p: (p.start(), p.press("2"))),
+    "the screening": (attempts, "accept", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
 }
 
 
@@ -88,10 +89,10 @@ def test_a_database_failure_at_any_step_keeps_the_caller_on_a_useful_path(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    function, before = STEPS[step]
+    module, function, before = STEPS[step]
     patient = call(app)
     before(patient)
-    monkeypatch.setattr(svc, function, _broken)
+    monkeypatch.setattr(module, function, _broken)
     if step == "the first answer":
         patient.start()
     elif step == "the menu":
@@ -126,7 +127,7 @@ def test_a_failed_webhook_writes_nothing_half(
     patient = call(app)
     patient.start()
     patient.press("2")
-    monkeypatch.setattr(svc, "offer_next", _broken)
+    monkeypatch.setattr(attempts, "offer_next", _broken)
     patient.press("75020")
     session.expire_all()
     request = session.scalars(select(Request)).one()
