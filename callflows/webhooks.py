@@ -148,27 +148,29 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
     def decorator(handler: Callable[[Ctx], str]) -> Callable[[], Response]:
         @wraps(handler)
         def view(_retry: bool = True) -> Response:
-            missing = [name for name in _REQUIRED.get(kind, ("CallSid",)) if not request.form.get(name)]
+            # The request's form and query once: each `request.…` goes through Flask's context-local proxy.
+            form, args = request.form, request.args
+            missing = [name for name in _REQUIRED.get(kind, ("CallSid",)) if not form.get(name)]
             if missing:
                 return Response(f"Missing Twilio parameter: {', '.join(missing)}", status=400)
             rt = runtime()
             session = db()
-            key = idempotency_key(request.path, request.query_string.decode("latin-1"), request.form)
+            key = idempotency_key(request.path, request.query_string.decode("latin-1"), form)
             # Optimistic: nearly every callback is new, so it is handled without first looking for a stored
             # answer. A duplicate runs into the unique idempotency key (its event row), everything it did is rolled
             # back, and it gets the answer stored the first time (see _stored_answer).
             try:
                 ctx = Ctx(
                     session=session,
-                    form=request.form,
-                    args=request.args,
+                    form=form,
+                    args=args,
                     now=rt.clock(),
                     urls=twiml.Urls(rt.config.public_base_url),
                     rt=rt,
                 )
                 body = handler(ctx)
-                payload = {k: request.form[k][:500] for k in KEPT_PARAMS if k in request.form}
-                payload.update({k: v[:100] for k, v in request.args.items()})
+                payload = {k: form[k][:500] for k in KEPT_PARAMS if k in form}
+                payload.update({k: v[:100] for k, v in args.items()})
                 row = {
                     "request_id": ctx.request.id if ctx.request is not None else ctx.request_id,
                     "kind": kind,

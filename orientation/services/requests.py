@@ -21,6 +21,7 @@ _ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
+_INSERT_EVENTS = insert(_EVENTS)
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 
 
@@ -64,14 +65,16 @@ def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
     pending = [obj for obj in session.new if isinstance(obj, Event)]
     for event in pending:
         session.expunge(event)
-    session.flush()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     values = [{name: getattr(event, name) for name in _EVENT_COLUMNS} for event in pending]
     values += [{name: row.get(name) for name in _EVENT_COLUMNS} for row in rows]
     for value in values:
         value["payload"] = value["payload"] if value["payload"] is not None else {}
     if values:
         # One row (most callbacks): a plain execute, cheaper than executemany's; several: one executemany.
-        session.execute(insert(_EVENTS), values[0] if len(values) == 1 else values)
+        # On the session's connection: a Core statement needs none of the ORM's statement handling.
+        session.connection().execute(_INSERT_EVENTS, values[0] if len(values) == 1 else values)
 
 
 def change_status(session: Session, request: Request, target: str, now: datetime, actor: str = "line") -> None:
