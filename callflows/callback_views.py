@@ -185,7 +185,7 @@ def callback_details(ctx: Ctx, attempt: Attempt, say: Say) -> str:
         else say("screening_no_postcode")
     )
     words = [
-        say("callback_request", motive=prompts.motive_label(request.motive), postcode=where),
+        say("callback_request", request=prompts.motive_request(request.motive), postcode=where),
         say("callback_message") if request.recording_url else say("callback_no_message"),
         say("callback_choice"),
     ]

@@ -303,7 +303,7 @@ def screen(ctx: Ctx) -> str:
         if req.postcode
         else say("screening_no_postcode")
     )
-    words = say("screening", territory=territory.name, motive=prompts.motive_label(req.motive), postcode=where)
+    words = say("screening", territory=territory.name, request=prompts.motive_request(req.motive), postcode=where)
     return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
 
 

@@ -204,7 +204,7 @@ def queue_offer(ctx: Ctx) -> str:
         "waitline_offer",
         territory=territory.name,
         waited=prompts.spoken_duration(wl.waited_seconds(req.wait_started_at, ctx.now)),
-        motive=prompts.motive_label(req.motive),
+        request=prompts.motive_request(req.motive),
         postcode=where,
     )
     return str(wtwiml.offer(ctx.urls, words, say("screening_again"), attempt.id))

@@ -15,6 +15,13 @@ MOTIVE_PHRASES = {
     "soins_non_programmes": "soins non programmés",
     "orientation": "autre demande d'orientation",
 }
+# The motive as the request a volunteer is offered ("Ligne d'orientation … : demande de visite à domicile, …").
+MOTIVE_REQUESTS = {
+    "medecin_traitant": "demande de recherche d'un médecin traitant",
+    "visite_domicile": "demande de visite à domicile",
+    "soins_non_programmes": "demande de soins non programmés",
+    "orientation": "autre demande d'orientation",
+}
 # The motive as a name in a list (the volunteers' calendar) or, capitalised, in a table cell.
 MOTIVE_NAMES = {
     "medecin_traitant": "médecin traitant",

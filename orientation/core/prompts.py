@@ -11,7 +11,7 @@ from orientation.core.french_dates import MONTHS, WEEKDAYS
 
 # The codes' labels are in the one catalogue, orientation.core.labels; OUTCOME_LABELS stays importable from here for the
 # call flow, which reads the outcome back to a volunteer.
-from orientation.core.labels import MOTIVE_PHRASES
+from orientation.core.labels import MOTIVE_PHRASES, MOTIVE_REQUESTS
 from orientation.core.labels import OUTCOME_LABELS as OUTCOME_LABELS
 
 PROMPTS: dict[str, str] = {
@@ -89,8 +89,7 @@ PROMPTS: dict[str, str] = {
     ),
     # What the volunteer hears before accepting (screening).
     "screening": (
-        "Ligne d'orientation {territory} : demande de {motive}, {postcode}. "
-        "Tapez 1 pour prendre l'appel, 2 pour refuser."
+        "Ligne d'orientation {territory} : {request}, {postcode}. Tapez 1 pour prendre l'appel, 2 pour refuser."
     ),
     "screening_again": "Je répète.",
     "screening_postcode": "code postal {postcode}",
@@ -101,7 +100,7 @@ PROMPTS: dict[str, str] = {
     # A call-back: the clock process phones a volunteer on duty, who hears the request and the message.
     # The first words say nothing personal: a voicemail may be recording them. The request comes after a key.
     "callback_offer": "Ligne d'orientation {territory} : un patient attend un rappel. Tapez 1 pour écouter la demande.",
-    "callback_request": "Rappel d'un patient, demande de {motive}, {postcode}.",
+    "callback_request": "Rappel d'un patient, {request}, {postcode}.",
     "callback_message": "Voici son message.",
     "callback_no_message": "Le patient n'a pas laissé de message.",
     "callback_choice": "Tapez 1 pour rappeler le patient, 2 pour passer.",
@@ -206,7 +205,7 @@ PROMPTS: dict[str, str] = {
     "waitline_connecting": "Un professionnel prend votre appel.",
     # The offer of a waiting caller to a volunteer who is free: the same screening, and how long they waited.
     "waitline_offer": (
-        "Ligne d'orientation {territory} : un patient attend depuis {waited}, demande de {motive}, {postcode}. "
+        "Ligne d'orientation {territory} : un patient attend depuis {waited}, {request}, {postcode}. "
         "Tapez 1 pour prendre l'appel, 2 pour refuser."
     ),
     "waitline_taken": "Un collègue a pris cet appel, merci.",
@@ -258,6 +257,11 @@ def _plain_fields_only(template: str, values: Mapping[str, object]) -> bool:
 def motive_label(motive: str | None) -> str:
     """The French words for a motive code."""
     return MOTIVE_PHRASES.get(motive or "orientation", MOTIVE_PHRASES["orientation"])
+
+
+def motive_request(motive: str | None) -> str:
+    """The request a volunteer is offered, in French ("demande de visite à domicile")."""
+    return MOTIVE_REQUESTS.get(motive or "orientation", MOTIVE_REQUESTS["orientation"])
 
 
 def spoken_reference(reference: str) -> str:

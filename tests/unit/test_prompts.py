@@ -15,6 +15,7 @@ from orientation.core.prompts import (
     PROMPTS,
     PromptError,
     motive_label,
+    motive_request,
     placeholders,
     spoken_postcode,
     spoken_reference,
@@ -316,3 +317,23 @@ def test_any_later_opening_names_a_french_weekday_and_its_day_of_month(today: da
     assert weekday == ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")[day.weekday()]
     assert day_of_month == ("premier" if day.day == 1 else str(day.day))
     assert spoken.endswith("à 8 heures")
+
+
+@pytest.mark.parametrize("key", ["screening", "callback_request", "waitline_offer"])
+@pytest.mark.parametrize("motive", sorted(MOTIVE_PHRASES))
+def test_what_a_volunteer_hears_names_the_motive_once_and_in_good_french(key: str, motive: str) -> None:
+    values = {
+        "territory": "Paris Est",
+        "motive": motive_label(motive),
+        "request": motive_request(motive),
+        "postcode": "75011",
+        "waited": "2 minutes",
+    }
+    said = text(key, **{name: values[name] for name in placeholders(key)})
+    assert MOTIVE_PHRASES[motive] in said
+    if motive != "orientation":
+        # As PRODUCT.md words it: "Ligne d'orientation CPTS : demande de visite à domicile, …".
+        assert f"demande de {MOTIVE_PHRASES[motive]}" in said
+    # "demande de autre demande d'orientation" was said before: no "de" before a vowel, no doubled "demande".
+    assert " de a" not in said and " de o" not in said
+    assert said.count("demande") <= 1
