@@ -165,14 +165,14 @@ def ring_first(session: Session, request: Request, ordered: list[int], seq: int,
     reads the number only, and on PostgreSQL the attempt's INSERT and the last_offered_at UPDATE are one
     statement (two elsewhere).
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
+    # Core statements on the session's connection: no ORM execution layer (~0.3 ms a statement), no flush.
+    connection = session.connection()
     with session.no_autoflush:
         for volunteer_id in ordered:
-            locked = session.execute(_LOCK_FREE_PHONE, {"volunteer_id": volunteer_id}).first()
+            locked = connection.execute(_LOCK_FREE_PHONE, {"volunteer_id": volunteer_id}).first()
             if locked is None:
                 continue
-            attempt = _record_attempt(session, request, volunteer_id, seq, "live", now, mark_offered=True,
-                                      postgres=postgres)  # fmt: skip
+            attempt = _record_attempt(session, request, volunteer_id, seq, "live", now, mark_offered=True)
             if attempt is not None:
                 return Ring(attempt=attempt, volunteer_id=volunteer_id, phone=locked.phone)
     return None
@@ -186,7 +186,6 @@ def _record_attempt(
     kind: str,
     now: datetime,
     mark_offered: bool = False,
-    postgres: bool = False,
 ) -> Attempt | None:
     """Insert the attempt unless the volunteer is ringing for another request; a loaded Attempt, or None.
     With `mark_offered`, the volunteer's last_offered_at becomes `now` when the attempt went in.
@@ -206,12 +205,13 @@ def _record_attempt(
         "ended_at": None,
     }
     params = {**values, "ringing_since": now - RINGING_WINDOW}
-    if mark_offered and postgres:
-        attempt_id = session.execute(_INSERT_AND_MARK_OFFERED, params).scalar()
+    connection = session.connection()  # Core on the connection: the pending changes wait for the commit's flush
+    if mark_offered and connection.dialect.name == "postgresql":
+        attempt_id = connection.execute(_INSERT_AND_MARK_OFFERED, params).scalar()
     else:
-        attempt_id = session.execute(_INSERT_UNLESS_RINGING, params).scalar()
+        attempt_id = connection.execute(_INSERT_UNLESS_RINGING, params).scalar()
         if attempt_id is not None and mark_offered:
-            session.execute(_MARK_OFFERED, {"volunteer_id": volunteer_id, "offered_at": now})
+            connection.execute(_MARK_OFFERED, {"volunteer_id": volunteer_id, "offered_at": now})
     if attempt_id is None:
         return None
     if mark_offered:
