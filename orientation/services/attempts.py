@@ -76,8 +76,12 @@ def _tried(session: Session, request: Request) -> list[int]:
     loaded = request.__dict__.get("attempts")
     if loaded is not None:
         return [a.volunteer_id for a in loaded]
-    # A Core statement: no Attempt objects built, and no flush of the pending changes before it.
-    return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
+    # A Core statement on the connection: no Attempt objects built, and no flush of the pending changes before
+    # it (Session.execute would autoflush them; none can change an attempt's volunteer, all made by Core).
+    return list(session.connection().execute(_TRIED, {"request_id": request.id}).scalars())
+
+
+_TRIED = select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == bindparam("request_id"))
 
 
 # Built once, the volunteer bound each time: the row lock of a claim (SKIP LOCKED passes over a row that
