@@ -44,7 +44,7 @@ def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> st
             ctx.urls,
             intro,
             offer.attempt.id,
-            offer.volunteer.phone,
+            offer.phone,
             caller_id=territories.main_number(ctx.session, territory),
             ring_seconds=territory.ring_seconds,
         )

@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
+from volunteers.on_duty import OnDutyMemo
 from volunteers.rota import Rota
 
 # Entries are per territory and day (shifts and exceptions are loaded around a day): a national instance of
@@ -30,6 +31,17 @@ class RotaSnapshot:
     rota: Rota
     motives: Mapping[int, frozenset[str]]
     languages: Mapping[int, frozenset[str]]
+    # Who is on duty, per motive, until the rota's next boundary: computed from this rota, dropped with it.
+    on_duty: OnDutyMemo = field(default_factory=OnDutyMemo, compare=False, repr=False)
+    _speakers: dict[str, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def speakers(self, language: str) -> frozenset[int]:
+        """The ids of the volunteers who speak `language` (computed once per snapshot and language)."""
+        found = self._speakers.get(language)
+        if found is None:
+            found = frozenset(i for i, spoken in self.languages.items() if language in spoken)
+            self._speakers[language] = found
+        return found
 
 
 class RotaCache:

@@ -55,7 +55,12 @@ def ring_order(
 def language_first(ordered: Iterable[int], languages: Mapping[int, frozenset[str]], language: str) -> list[int]:
     """Volunteer ids already in fairness order, those who speak `language` first: ring_order's first key."""
     ids = list(ordered)
-    return [i for i in ids if language in languages[i]] + [i for i in ids if language not in languages[i]]
+    return speakers_first(ids, {i for i in ids if language in languages[i]})
+
+
+def speakers_first(ordered: list[int], speakers: Collection[int]) -> list[int]:
+    """language_first with the speakers of the language given as a set of ids (a routing decision's form)."""
+    return [i for i in ordered if i in speakers] + [i for i in ordered if i not in speakers]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from orientation.core import lifecycle
 from orientation.core.models import Attempt, Request, Territory
@@ -17,6 +18,7 @@ from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
+_VOLUNTEERS = cast(Table, Volunteer.__table__)
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,21 @@ class Offer:
     volunteer: Volunteer
 
 
+@dataclass(frozen=True)
+class Ring:
+    """A live offer: the attempt just recorded, and the volunteer whose phone to ring (id and number)."""
+
+    attempt: Attempt
+    volunteer_id: int
+    phone: str
+
+
 def wait_exceeded(request: Request, territory: Territory, now: datetime) -> bool:
     """True when the caller has waited as long as the territory allows before leaving a message."""
     return (now - request.created_at).total_seconds() >= territory.max_wait_seconds
 
 
-def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Offer | None:
+def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Ring | None:
     """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it."""
     if request.status not in ("routing", "in_menu", "received"):
         return None
@@ -48,15 +59,14 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     # among the tried): the request's changes wait for the commit's flush.
     with session.no_autoflush:
         ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
-        offer = claim_first(session, request, ordered, len(tried) + 1, "live", now) if ordered else None
+        offer = ring_first(session, request, ordered, len(tried) + 1, now) if ordered else None
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})
         return None
     if offer is None:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
         return None
-    offer.volunteer.last_offered_at = now
-    payload = {"attempt": offer.attempt.id, "volunteer_id": offer.volunteer.id}
+    payload = {"attempt": offer.attempt.id, "volunteer_id": offer.volunteer_id}
     add_event(session, request, "attempt.offered", now, payload)
     return offer
 
@@ -66,8 +76,12 @@ def _tried(session: Session, request: Request) -> list[int]:
     loaded = request.__dict__.get("attempts")
     if loaded is not None:
         return [a.volunteer_id for a in loaded]
-    # A Core statement: no Attempt objects built, and no flush of the pending changes before it.
-    return list(session.execute(select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == request.id)).scalars())
+    # A Core statement on the connection: no Attempt objects built, and no flush of the pending changes before
+    # it (Session.execute would autoflush them; none can change an attempt's volunteer, all made by Core).
+    return list(session.connection().execute(_TRIED, {"request_id": request.id}).scalars())
+
+
+_TRIED = select(_ATTEMPTS.c.volunteer_id).where(_ATTEMPTS.c.request_id == bindparam("request_id"))
 
 
 # Built once, the volunteer bound each time: the row lock of a claim (SKIP LOCKED passes over a row that
@@ -116,12 +130,69 @@ def _insert_unless_ringing() -> Any:
 
 
 _INSERT_UNLESS_RINGING = _insert_unless_ringing()
+_OFFERED_AT = bindparam("offered_at", type_=_VOLUNTEERS.c.last_offered_at.type)
+_MARK_OFFERED = (
+    update(_VOLUNTEERS).where(_VOLUNTEERS.c.id == bindparam("volunteer_id")).values(last_offered_at=_OFFERED_AT)
+)
+
+
+def _insert_and_mark_offered() -> Any:
+    """PostgreSQL: the INSERT unless ringing and, when it inserted, the volunteer's last_offered_at, in one statement:
+    WITH offered AS (INSERT … RETURNING id) UPDATE volunteers SET last_offered_at … RETURNING offered.id.
+
+    Both parts see the snapshot the INSERT sees, still a statement after the lock; the UPDATE touches the row
+    the lock holds only when the attempt went in, and returns no row when it did not.
+    """
+    offered = _INSERT_UNLESS_RINGING.cte("offered")
+    return (
+        update(_VOLUNTEERS)
+        .where(_VOLUNTEERS.c.id == bindparam("volunteer_id"), exists(select(offered.c.id)))
+        .values(last_offered_at=_OFFERED_AT)
+        .returning(select(offered.c.id).scalar_subquery())
+    )
+
+
+_INSERT_AND_MARK_OFFERED = _insert_and_mark_offered()
+
+# A live ring's lock: the volunteer's number is all the TwiML needs, so no Volunteer object is built.
+_LOCK_FREE_PHONE = (
+    select(_VOLUNTEERS.c.phone)
+    .where(_VOLUNTEERS.c.id == bindparam("volunteer_id"), _VOLUNTEERS.c.on_call_request_id.is_(None))
+    .with_for_update(skip_locked=True)
+)
+
+
+def ring_first(session: Session, request: Request, ordered: list[int], seq: int, now: datetime) -> Ring | None:
+    """claim_first for a live ring, recording also that the volunteer was offered a call now (last_offered_at).
+
+    The same lock and the same insert-unless-ringing check as claim_first, in fewer round trips: the lock
+    reads the number only, and on PostgreSQL the attempt's INSERT and the last_offered_at UPDATE are one
+    statement (two elsewhere).
+    """
+    # Core statements on the session's connection: no ORM execution layer (~0.3 ms a statement), no flush.
+    connection = session.connection()
+    with session.no_autoflush:
+        for volunteer_id in ordered:
+            locked = connection.execute(_LOCK_FREE_PHONE, {"volunteer_id": volunteer_id}).first()
+            if locked is None:
+                continue
+            attempt = _record_attempt(session, request, volunteer_id, seq, "live", now, mark_offered=True)
+            if attempt is not None:
+                return Ring(attempt=attempt, volunteer_id=volunteer_id, phone=locked.phone)
+    return None
 
 
 def _record_attempt(
-    session: Session, request: Request, volunteer_id: int, seq: int, kind: str, now: datetime
+    session: Session,
+    request: Request,
+    volunteer_id: int,
+    seq: int,
+    kind: str,
+    now: datetime,
+    mark_offered: bool = False,
 ) -> Attempt | None:
     """Insert the attempt unless the volunteer is ringing for another request; a loaded Attempt, or None.
+    With `mark_offered`, the volunteer's last_offered_at becomes `now` when the attempt went in.
 
     The attempt's id goes into the TwiML and the timeline before the commit: a Core INSERT … RETURNING gives
     it without flushing the request and its events, which then go with the others in the commit's one flush.
@@ -137,9 +208,21 @@ def _record_attempt(
         "answered_at": None,
         "ended_at": None,
     }
-    attempt_id = session.execute(_INSERT_UNLESS_RINGING, {**values, "ringing_since": now - RINGING_WINDOW}).scalar()
+    params = {**values, "ringing_since": now - RINGING_WINDOW}
+    connection = session.connection()  # Core on the connection: the pending changes wait for the commit's flush
+    if mark_offered and connection.dialect.name == "postgresql":
+        attempt_id = connection.execute(_INSERT_AND_MARK_OFFERED, params).scalar()
+    else:
+        attempt_id = connection.execute(_INSERT_UNLESS_RINGING, params).scalar()
+        if attempt_id is not None and mark_offered:
+            connection.execute(_MARK_OFFERED, {"volunteer_id": volunteer_id, "offered_at": now})
     if attempt_id is None:
         return None
+    if mark_offered:
+        # A Volunteer object this session already holds shows the new value, as if loaded after the UPDATE.
+        held = session.identity_map.get(identity_key(Volunteer, volunteer_id))
+        if held is not None:
+            set_committed_value(held, "last_offered_at", now)
     # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
     attempt = Attempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)

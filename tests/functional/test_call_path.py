@@ -65,6 +65,33 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
     assert "P20-2026-000001" in (sms.body or "") and "répondez 1" in (sms.body or "")
 
 
+def test_a_ring_records_when_the_volunteer_was_offered_so_the_next_caller_rings_someone_else_first(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    first = factories.volunteer(session, territory, clock())
+    second = factories.volunteer(session, territory, clock())
+    rung_at = clock()
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75019")
+    assert patient.waiting_for is not None and patient.waiting_for.text == first.phone
+
+    session.expire_all()
+    offered = {v.id: v.last_offered_at for v in session.scalars(select(Volunteer))}
+    assert offered == {first.id: rung_at, second.id: None}
+    patient.hangup()
+
+    clock.advance(minutes=5)
+    other = call(app, from_="+33622334455")
+    other.start()
+    other.press("2")
+    other.press("75019")
+    # Never offered comes before the one offered five minutes ago.
+    assert other.waiting_for is not None and other.waiting_for.text == second.phone
+
+
 def test_volunteers_are_rung_one_at_a_time_until_one_presses_one(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:

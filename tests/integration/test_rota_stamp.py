@@ -127,3 +127,29 @@ def test_a_change_in_one_territory_leaves_the_others_stamp_alone(session: Sessio
     factories.volunteer(session, one, clock())
     assert _stamp(session, other.id) == stamp
     assert session.scalar(select(Volunteer.id).where(Volunteer.territory_id == other.id)) is not None
+
+
+def test_with_the_rota_unchanged_each_decision_sees_the_shifts_that_started_or_ended_since_the_last(
+    session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    now = clock()
+    leaving = factories.volunteer(session, territory, now, on_shift=False)
+    arriving = factories.volunteer(session, territory, now, on_shift=False)
+    factories.shift(session, leaving, now, now - timedelta(hours=1), now + timedelta(minutes=10))
+    factories.shift(session, arriving, now, now + timedelta(minutes=5, seconds=30), now + timedelta(hours=2))
+    stamp = _stamp(session, territory.id)
+
+    def ring_at(at: timedelta) -> list[int]:
+        return ring_candidates(session, territory, "orientation", "fr", now + at, ())
+
+    # The on-duty list is remembered between decisions: it must give way exactly at each start and end.
+    assert ring_at(timedelta(0)) == [leaving.id]
+    assert ring_at(timedelta(minutes=5, seconds=29)) == [leaving.id]
+    assert set(ring_at(timedelta(minutes=5, seconds=30))) == {leaving.id, arriving.id}
+    assert set(ring_at(timedelta(minutes=9, seconds=59))) == {leaving.id, arriving.id}
+    assert ring_at(timedelta(minutes=10)) == [arriving.id]
+    assert ring_at(timedelta(hours=2)) == []
+    # A clock read earlier than the last decision (another worker's) still gets the list of its own instant.
+    assert ring_at(timedelta(minutes=1)) == [leaving.id]
+    assert _stamp(session, territory.id) == stamp

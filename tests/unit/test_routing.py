@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volunteers.routing import Candidate, Load, language_first, load_per_volunteer, ring_order
+from volunteers.rota import Rota
+from volunteers.rota_cache import RotaSnapshot
+from volunteers.routing import Candidate, Load, language_first, load_per_volunteer, ring_order, speakers_first
 
 DOMICILE = "visite_domicile"
 TRAITANT = "medecin_traitant"
@@ -157,3 +159,12 @@ def test_language_first_puts_the_speakers_first_and_keeps_the_given_order_within
     assert language_first([4, 2, 1, 3], languages, "en") == [2, 3, 4, 1]
     assert language_first([4, 2, 1, 3], languages, "fr") == [4, 1, 3, 2]
     assert language_first([], languages, "fr") == []
+
+
+def test_a_snapshots_speakers_give_the_order_language_first_gives() -> None:
+    languages = {1: frozenset({"fr"}), 2: frozenset({"en"}), 3: frozenset({"fr", "en"}), 4: frozenset({"fr"})}
+    snapshot = RotaSnapshot(rota=Rota(), motives={}, languages=languages)
+    for language in ("en", "fr", "ar"):
+        expected = language_first([4, 2, 1, 3], languages, language)
+        assert speakers_first([4, 2, 1, 3], snapshot.speakers(language)) == expected
+    assert snapshot.speakers("en") == {2, 3} and snapshot.speakers("en") is snapshot.speakers("en")
