@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -21,6 +21,10 @@ _ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
+_REQUESTS = cast(Table, Request.__table__)
+# Built once (every inbound call runs them): is there a request for this CallSid, and the new request's row.
+_ID_BY_CALL = select(_REQUESTS.c.id).where(_REQUESTS.c.call_sid == bindparam("call_sid"))
+_INSERT_REQUEST = insert(_REQUESTS).returning(*_REQUESTS.c)
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 
 
@@ -99,23 +103,30 @@ def open_request(
     A new request is created already moved on to the status `then`, when given (one INSERT, no UPDATE);
     an existing one is returned as it is.
     """
-    existing = session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
-    if existing is not None:
-        return existing, False
+    existing_id = session.execute(_ID_BY_CALL, {"call_sid": call_sid}).scalar()
+    if existing_id is not None:
+        return cast(Request, session.get(Request, existing_id)), False
     caller = try_e164(caller_raw, territory.region)
     number = next_number(session, territory.id, now.year)
-    request = Request(
-        territory_id=territory.id,
-        reference=format_reference(territory.reference_prefix, now.year, number),
-        call_sid=call_sid,
-        caller=caller,
-        caller_is_mobile=bool(caller and is_mobile(caller)),
-        status="received" if then is None else lifecycle.move("received", then),
-        created_at=now,
-        updated_at=now,
-    )
+    values = {
+        "territory_id": territory.id,
+        "reference": format_reference(territory.reference_prefix, now.year, number),
+        "call_sid": call_sid,
+        "caller": caller,
+        "caller_is_mobile": bool(caller and is_mobile(caller)),
+        "status": "received" if then is None else lifecycle.move("received", then),
+        "created_at": now,
+        "updated_at": now,
+    }
+    # A Core INSERT … RETURNING the whole row (the columns' defaults applied by Core as by the ORM), made an
+    # object of the session as if just loaded: no unit of work for the one row every inbound call writes.
+    row = session.execute(_INSERT_REQUEST, values).one()
+    request = Request(**row._asdict())
+    make_transient_to_detached(request)
     session.add(request)
-    session.flush()
+    # What a just-created request is known to hold: its territory (in hand) and no attempts yet.
+    set_committed_value(request, "territory", territory)
+    set_committed_value(request, "attempts", [])
     add_event(session, request, "call.received", now, {"caller_known": caller is not None})
     if then is not None and then != "received":
         add_event(session, request, "status", now, {"from": "received", "to": then}, "line")
