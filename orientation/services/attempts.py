@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from orientation.core import lifecycle
 from orientation.core.models import Attempt, Request, Territory
@@ -17,6 +18,7 @@ from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
+_VOLUNTEERS = cast(Table, Volunteer.__table__)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,31 @@ def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:
         return session.get(Volunteer, volunteer_id)
 
 
+# Built once: who a volunteer is on a call with (None: free), changed only from the expected value when given.
+_ON_CALL = (
+    update(_VOLUNTEERS)
+    .where(_VOLUNTEERS.c.id == bindparam("b_volunteer"))
+    .values(on_call_request_id=bindparam("b_request"))
+)
+_ON_CALL_IF = _ON_CALL.where(_VOLUNTEERS.c.on_call_request_id == bindparam("b_expected"))
+
+
+def _set_on_call(session: Session, volunteer_id: int, request_id: int | None, expected: int | None) -> None:
+    """Mark a volunteer on a call with that request (None: free), only if on `expected` when it is given."""
+    loaded = session.identity_map.get(identity_key(Volunteer, volunteer_id))
+    if loaded is not None:
+        # This session holds the volunteer: its object stays the one truth, written by the flush.
+        if expected is None or loaded.on_call_request_id == expected:
+            loaded.on_call_request_id = request_id
+        return
+    # One UPDATE on the table instead of loading the whole volunteer row to change one column (a volunteer
+    # deleted meanwhile matches no row, as the object load found none).
+    if expected is None:
+        session.execute(_ON_CALL, {"b_volunteer": volunteer_id, "b_request": request_id})
+    else:
+        session.execute(_ON_CALL_IF, {"b_volunteer": volunteer_id, "b_request": request_id, "b_expected": expected})
+
+
 def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
     """The volunteer pressed 1: connect them if the patient is still waiting; False when too late."""
     request = attempt.request
@@ -168,9 +195,7 @@ def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
     request.volunteer_id = attempt.volunteer_id
     request.connected_at = now
     change_status(session, request, "connected", now)
-    volunteer = volunteer_by_id(session, attempt.volunteer_id)
-    if volunteer is not None:
-        volunteer.on_call_request_id = request.id
+    _set_on_call(session, attempt.volunteer_id, request.id, None)
     add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
     return True
 
@@ -193,9 +218,7 @@ def finish_attempt(
     result = lifecycle.attempt_result_from_dial(accepted, dial_status, bridged, declined)
     attempt.result = result
     attempt.ended_at = attempt.ended_at or now
-    volunteer = volunteer_by_id(session, attempt.volunteer_id)
-    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
-        volunteer.on_call_request_id = None
+    _set_on_call(session, attempt.volunteer_id, None, attempt.request_id)
     request = attempt.request
     if accepted and result == "failed" and request.status == "connected":
         # Pressed 1 but the bridge never happened: the patient is still there, back to the hunt.

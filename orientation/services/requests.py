@@ -9,7 +9,6 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from orientation.core import lifecycle, logs
 from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
@@ -28,12 +27,16 @@ _INSERT_REQUEST = insert(_REQUESTS).returning(*_REQUESTS.c)
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 
 
+# Built once: every inbound call starts with it (the called number bound each time).
+_TERRITORY_BY_NUMBER = select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == bindparam("number"))
+
+
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
     """The territory whose line was called (the `To` of the call)."""
     number = try_e164(called)
     if number is None:
         return None
-    territory = session.scalars(select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == number)).first()
+    territory = session.scalars(_TERRITORY_BY_NUMBER, {"number": number}).first()
     if territory is not None:
         logs.bind(territory_id=territory.id)
     return territory
@@ -181,18 +184,29 @@ def lock_request(session: Session, request_id: int) -> Request | None:
     return _one(session, select(Request).where(Request.id == request_id), True)
 
 
+@cache
+def _request_of_attempt() -> Select[Request]:
+    # The screening and <Dial> webhooks start with this lookup: built once, the attempt's id bound each time.
+    request_of = select(Attempt.request_id).where(Attempt.id == bindparam("attempt_id")).scalar_subquery()
+    return _loading(select(Request).where(Request.id == request_of), True, True)
+
+
+# populate_existing: an attempt loaded before the lock is read again with what a concurrent callback committed.
+_ATTEMPT_BY_ID = (
+    select(Attempt).where(Attempt.id == bindparam("attempt_id")).execution_options(populate_existing=True)
+)
+
+
 def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     """An attempt read after its request is row-locked until commit (so both show their current state)."""
-    request_of = select(Attempt.request_id).where(Attempt.id == attempt_id).scalar_subquery()
-    request = _one(session, select(Request).where(Request.id == request_of), True)
+    request = _bound(session.scalars(_request_of_attempt(), {"attempt_id": attempt_id}).first())
     if request is None:
         return None
-    attempt = session.identity_map.get(identity_key(Attempt, attempt_id))
-    if attempt is not None:
-        # Loaded before the lock: read again what a concurrent callback may have committed.
-        session.refresh(attempt)
-    else:
-        attempt = session.get(Attempt, attempt_id)
+    # A statement of its own, after the lock: under READ COMMITTED a new snapshot, which sees what the
+    # callback that held the lock committed (one statement joining the attempt would read it as it was).
+    attempt = session.scalars(_ATTEMPT_BY_ID, {"attempt_id": attempt_id}).first()
+    if attempt is None:
+        return None
     # The session holds loaded objects weakly: keep the locked request on the attempt it was read for.
     set_committed_value(attempt, "request", request)
     return attempt
