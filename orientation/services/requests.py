@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, contains_eager, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orientation.core import lifecycle, logs
@@ -185,30 +185,36 @@ def lock_request(session: Session, request_id: int) -> Request | None:
 
 
 @cache
-def _request_of_attempt() -> Select[Request]:
-    # The screening and <Dial> webhooks start with this lookup: built once, the attempt's id bound each time.
-    request_of = select(Attempt.request_id).where(Attempt.id == bindparam("attempt_id")).scalar_subquery()
-    return _loading(select(Request).where(Request.id == request_of), True, True)
+def _attempt_locked() -> Select[Attempt]:
+    """The attempt with its request and the request's territory, both rows locked until commit, in one statement.
 
-
-# populate_existing: an attempt loaded before the lock is read again with what a concurrent callback committed.
-_ATTEMPT_BY_ID = (
-    select(Attempt).where(Attempt.id == bindparam("attempt_id")).execution_options(populate_existing=True)
-)
+    Locked in the order requests, then attempts (PostgreSQL takes the rows of `FOR UPDATE OF` in the order
+    listed), the order of every other callback of the call (the request first, then what it writes). The
+    attempt's row is locked too, not only read: after waiting for a concurrent callback's commit, PostgreSQL
+    returns the latest version of the rows it locks, but the row of a table it only joins as it was when the
+    statement began, which would hide what that callback wrote on the attempt.
+    """
+    return (
+        select(Attempt)
+        .join(Attempt.request)
+        .options(
+            contains_eager(Attempt.request)
+            .joinedload(Request.territory, innerjoin=True)
+            .undefer(_FIRST_NUMBER)
+        )
+        .where(Attempt.id == bindparam("attempt_id"))
+        .with_for_update(of=[Request, Attempt])
+        .execution_options(populate_existing=True)
+    )
 
 
 def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
-    """An attempt read after its request is row-locked until commit (so both show their current state)."""
-    request = _bound(session.scalars(_request_of_attempt(), {"attempt_id": attempt_id}).first())
-    if request is None:
-        return None
-    # A statement of its own, after the lock: under READ COMMITTED a new snapshot, which sees what the
-    # callback that held the lock committed (one statement joining the attempt would read it as it was).
-    attempt = session.scalars(_ATTEMPT_BY_ID, {"attempt_id": attempt_id}).first()
+    """An attempt and its request, row-locked until commit (so both show their current state), in one statement."""
+    attempt = session.scalars(_attempt_locked(), {"attempt_id": attempt_id}).first()
     if attempt is None:
         return None
-    # The session holds loaded objects weakly: keep the locked request on the attempt it was read for.
-    set_committed_value(attempt, "request", request)
+    _bound(attempt.request)
+    # The session holds loaded objects weakly: the attempt keeps its locked request (loaded with it).
     return attempt
 
 
