@@ -100,11 +100,15 @@ def to_patient_path(urls: twiml.Urls) -> VoiceResponse:
 # ---------------------------------------------------------------- the hook and the menu's answer
 
 
-def offer_menu(ctx: Ctx, territory: Territory) -> str | None:
-    """The volunteer's menu when an active volunteer of this territory calls; None for anyone else."""
+def offer_menu(ctx: Ctx, territory: Territory, calling: bool | None = None) -> str | None:
+    """The volunteer's menu when an active volunteer of this territory calls; None for anyone else.
+
+    `calling`: whether they do, when already known (None: asked here)."""
     if AS_PATIENT in ctx.args:
         return None
-    if not is_volunteer_calling(ctx.session, territory, ctx.form.get("From")):
+    if calling is None:
+        calling = is_volunteer_calling(ctx.session, territory, ctx.form.get("From"))
+    if not calling:
         return None
     return str(menu_twiml(ctx.urls, [], _say(territory)("volunteer_menu"), 1))
 
