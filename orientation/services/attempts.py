@@ -14,6 +14,7 @@ from sqlalchemy.orm.util import identity_key
 from orientation.core import lifecycle
 from orientation.core.models import Attempt, Request, Territory
 from orientation.services.requests import add_event, change_status
+from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
@@ -177,10 +178,13 @@ def _set_on_call(session: Session, volunteer_id: int, request_id: int | None, ex
         return
     # One UPDATE on the table instead of loading the whole volunteer row to change one column (a volunteer
     # deleted meanwhile matches no row, as the object load found none).
-    if expected is None:
-        session.execute(_ON_CALL, {"b_volunteer": volunteer_id, "b_request": request_id})
-    else:
-        session.execute(_ON_CALL_IF, {"b_volunteer": volunteer_id, "b_request": request_id, "b_expected": expected})
+    params = {"b_volunteer": volunteer_id, "b_request": request_id}
+    # No autoflush: the request's and attempt's pending changes and events go in the commit's one flush.
+    with session.no_autoflush:
+        if expected is None:
+            session.execute(_ON_CALL, params)
+        else:
+            session.execute(_ON_CALL_IF, {**params, "b_expected": expected})
 
 
 def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
@@ -190,11 +194,11 @@ def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
         return True
     if attempt.result is not None or request.status != "routing":
         return False
-    attempt.result = "accepted"
-    attempt.answered_at = now
-    request.volunteer_id = attempt.volunteer_id
-    request.connected_at = now
     change_status(session, request, "connected", now)
+    # Written now, by UPDATEs without the unit of work (the screening answer's whole change of both rows).
+    write_columns(session, attempt, result="accepted", answered_at=now)
+    changed = {"status": request.status, "updated_at": request.updated_at}
+    write_columns(session, request, volunteer_id=attempt.volunteer_id, connected_at=now, **changed)
     _set_on_call(session, attempt.volunteer_id, request.id, None)
     add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
     return True

@@ -14,6 +14,7 @@ from orientation.core import lifecycle, logs
 from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
 from orientation.core.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
+from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
@@ -262,8 +263,8 @@ def choose_motive(session: Session, request: Request, motive: str, now: datetime
     """Record the motive the caller chose (or the default after silence)."""
     if motive not in lifecycle.MOTIVES:
         raise ValueError(f"unknown motive {motive}")
-    request.motive = motive
-    request.updated_at = now
+    # Written now, one UPDATE without the unit of work (the menu webhook's only change of the request).
+    write_columns(session, request, motive=motive, updated_at=now)
     add_event(session, request, "menu.motive", now, {"motive": motive, "defaulted": defaulted})
 
 
