@@ -23,7 +23,7 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
-from orientation.services import attempts, territories, waitline
+from orientation.services import attempts, inbound, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
 from volunteers.services import on_duty_volunteers
@@ -84,15 +84,18 @@ def _nobody_available(ctx: Ctx, req: Request, territory: Territory, intro: list[
 @webhook("voice.incoming")
 def voice(ctx: Ctx) -> str:
     """An inbound call: record the request first, then welcome, emergency notice, hours, menu."""
-    territory = svc.territory_for_number(ctx.session, ctx.form.get("To"))
     call_sid = ctx.form.get("CallSid")
-    if territory is None or not call_sid:
+    # One statement: the line, whether a volunteer calls it, whether this call already has its request.
+    found = inbound.inbound_call(ctx.session, ctx.form.get("To"), ctx.form.get("From"), call_sid) if call_sid else None
+    if found is None or not call_sid:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
-    if (volunteer_menu := volunteer_line.offer_menu(ctx, territory)) is not None:
+    territory = found.territory
+    if (volunteer_menu := volunteer_line.offer_menu(ctx, territory, found.volunteer_calling)) is not None:
         return volunteer_menu
     is_open_now, reopens = _line_open(territory, ctx.now)
     then = "in_menu" if is_open_now else None
-    req, _ = svc.open_request(ctx.session, territory, call_sid, ctx.form.get("From"), ctx.now, then)
+    caller = ctx.form.get("From")
+    req, _ = svc.open_request_known(ctx.session, territory, call_sid, caller, ctx.now, then, found.request_id)
     ctx.request = req
     say = _say(territory)
     welcome = say("welcome", territory=territory.name)

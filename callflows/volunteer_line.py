@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -53,6 +53,20 @@ def calling_volunteer(session: Session, territory: Territory, caller: str | None
     )
 
 
+# Built once: every inbound call asks whether the caller is one of the line's volunteers (nearly never).
+_VOLUNTEER_CALLING = select(Volunteer.id).where(
+    Volunteer.territory_id == bindparam("territory"), Volunteer.phone == bindparam("phone"), Volunteer.active.is_(True)
+)
+
+
+def is_volunteer_calling(session: Session, territory: Territory, caller: str | None) -> bool:
+    """True when the caller's number is the registered mobile of an active volunteer of this territory."""
+    number = try_e164(caller, territory.region)
+    if number is None:
+        return False
+    return session.execute(_VOLUNTEER_CALLING, {"territory": territory.id, "phone": number}).first() is not None
+
+
 def _say(territory: Territory) -> Callable[..., str]:
     return partial(prompts.text, overrides=(territory.settings or {}).get("prompts") or {})
 
@@ -86,11 +100,15 @@ def to_patient_path(urls: twiml.Urls) -> VoiceResponse:
 # ---------------------------------------------------------------- the hook and the menu's answer
 
 
-def offer_menu(ctx: Ctx, territory: Territory) -> str | None:
-    """The volunteer's menu when an active volunteer of this territory calls; None for anyone else."""
+def offer_menu(ctx: Ctx, territory: Territory, calling: bool | None = None) -> str | None:
+    """The volunteer's menu when an active volunteer of this territory calls; None for anyone else.
+
+    `calling`: whether they do, when already known (None: asked here)."""
     if AS_PATIENT in ctx.args:
         return None
-    if calling_volunteer(ctx.session, territory, ctx.form.get("From")) is None:
+    if calling is None:
+        calling = is_volunteer_calling(ctx.session, territory, ctx.form.get("From"))
+    if not calling:
         return None
     return str(menu_twiml(ctx.urls, [], _say(territory)("volunteer_menu"), 1))
 

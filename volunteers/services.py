@@ -236,10 +236,14 @@ def ring_candidates(
     # plain SELECT. The flush it would do first is kept (live routing turns autoflush off, call backs do not).
     if session.autoflush:
         session.flush()
-    rows = session.connection().execute(
-        _FREE_VOLUNTEERS_AND_STAMP,
-        {"territory_id": territory.id, "now": now, "ringing_since": now - RINGING_WINDOW},
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            _FREE_VOLUNTEERS_AND_STAMP,
+            {"territory_id": territory.id, "now": now, "ringing_since": now - RINGING_WINDOW},
+        )
+        .all()
+    )
     if not rows:
         return []  # nobody free: who is on shift does not matter
     snapshot = _snapshot_for_stamp(session, territory.id, now, rows[0].stamp)

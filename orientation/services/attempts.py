@@ -14,6 +14,7 @@ from sqlalchemy.orm.util import identity_key
 from orientation.core import lifecycle
 from orientation.core.models import Attempt, Request, Territory
 from orientation.services.requests import add_event, change_status
+from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
 from volunteers.services import RINGING_WINDOW, ring_candidates, ringing
 
@@ -239,6 +240,34 @@ def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:
         return session.get(Volunteer, volunteer_id)
 
 
+# Built once: who a volunteer is on a call with (None: free), changed only from the expected value when given.
+_ON_CALL = (
+    update(_VOLUNTEERS)
+    .where(_VOLUNTEERS.c.id == bindparam("b_volunteer"))
+    .values(on_call_request_id=bindparam("b_request"))
+)
+_ON_CALL_IF = _ON_CALL.where(_VOLUNTEERS.c.on_call_request_id == bindparam("b_expected"))
+
+
+def _set_on_call(session: Session, volunteer_id: int, request_id: int | None, expected: int | None) -> None:
+    """Mark a volunteer on a call with that request (None: free), only if on `expected` when it is given."""
+    loaded = session.identity_map.get(identity_key(Volunteer, volunteer_id))
+    if loaded is not None:
+        # This session holds the volunteer: its object stays the one truth, written by the flush.
+        if expected is None or loaded.on_call_request_id == expected:
+            loaded.on_call_request_id = request_id
+        return
+    # One UPDATE on the table instead of loading the whole volunteer row to change one column (a volunteer
+    # deleted meanwhile matches no row, as the object load found none).
+    params = {"b_volunteer": volunteer_id, "b_request": request_id}
+    # No autoflush: the request's and attempt's pending changes and events go in the commit's one flush.
+    with session.no_autoflush:
+        if expected is None:
+            session.execute(_ON_CALL, params)
+        else:
+            session.execute(_ON_CALL_IF, {**params, "b_expected": expected})
+
+
 def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
     """The volunteer pressed 1: connect them if the patient is still waiting; False when too late."""
     request = attempt.request
@@ -246,14 +275,12 @@ def accept(session: Session, attempt: Attempt, now: datetime) -> bool:
         return True
     if attempt.result is not None or request.status != "routing":
         return False
-    attempt.result = "accepted"
-    attempt.answered_at = now
-    request.volunteer_id = attempt.volunteer_id
-    request.connected_at = now
     change_status(session, request, "connected", now)
-    volunteer = volunteer_by_id(session, attempt.volunteer_id)
-    if volunteer is not None:
-        volunteer.on_call_request_id = request.id
+    # Written now, by UPDATEs without the unit of work (the screening answer's whole change of both rows).
+    write_columns(session, attempt, result="accepted", answered_at=now)
+    changed = {"status": request.status, "updated_at": request.updated_at}
+    write_columns(session, request, volunteer_id=attempt.volunteer_id, connected_at=now, **changed)
+    _set_on_call(session, attempt.volunteer_id, request.id, None)
     add_event(session, request, "attempt.accepted", now, {"attempt": attempt.id, "volunteer_id": attempt.volunteer_id})
     return True
 
@@ -276,9 +303,7 @@ def finish_attempt(
     result = lifecycle.attempt_result_from_dial(accepted, dial_status, bridged, declined)
     attempt.result = result
     attempt.ended_at = attempt.ended_at or now
-    volunteer = volunteer_by_id(session, attempt.volunteer_id)
-    if volunteer is not None and volunteer.on_call_request_id == attempt.request_id:
-        volunteer.on_call_request_id = None
+    _set_on_call(session, attempt.volunteer_id, None, attempt.request_id)
     request = attempt.request
     if accepted and result == "failed" and request.status == "connected":
         # Pressed 1 but the bridge never happened: the patient is still there, back to the hunt.

@@ -7,14 +7,14 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from orientation.core import lifecycle, logs
 from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
 from orientation.core.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
+from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
@@ -22,7 +22,15 @@ _EVENTS = cast(Table, Event.__table__)
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
 _INSERT_EVENTS = insert(_EVENTS)
+_REQUESTS = cast(Table, Request.__table__)
+# Built once (every inbound call runs them): is there a request for this CallSid, and the new request's row.
+_ID_BY_CALL = select(_REQUESTS.c.id).where(_REQUESTS.c.call_sid == bindparam("call_sid"))
+_INSERT_REQUEST = insert(_REQUESTS).returning(*_REQUESTS.c)
 _EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
+
+
+# Built once: every inbound call starts with it (the called number bound each time).
+_TERRITORY_BY_NUMBER = select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == bindparam("number"))
 
 
 def territory_for_number(session: Session, called: str | None) -> Territory | None:
@@ -30,7 +38,7 @@ def territory_for_number(session: Session, called: str | None) -> Territory | No
     number = try_e164(called)
     if number is None:
         return None
-    territory = session.scalars(select(Territory).join(TerritoryNumber).where(TerritoryNumber.phone == number)).first()
+    territory = session.scalars(_TERRITORY_BY_NUMBER, {"number": number}).first()
     if territory is not None:
         logs.bind(territory_id=territory.id)
     return territory
@@ -102,23 +110,43 @@ def open_request(
     A new request is created already moved on to the status `then`, when given (one INSERT, no UPDATE);
     an existing one is returned as it is.
     """
-    existing = session.scalars(select(Request).where(Request.call_sid == call_sid)).first()
-    if existing is not None:
-        return existing, False
+    existing_id = session.execute(_ID_BY_CALL, {"call_sid": call_sid}).scalar()
+    return open_request_known(session, territory, call_sid, caller_raw, now, then, existing_id)
+
+
+def open_request_known(
+    session: Session,
+    territory: Territory,
+    call_sid: str,
+    caller_raw: str | None,
+    now: datetime,
+    then: str | None,
+    existing_id: int | None,
+) -> tuple[Request, bool]:
+    """open_request when the caller already looked for the call's request: its id, or None when it has none."""
+    if existing_id is not None:
+        return cast(Request, session.get(Request, existing_id)), False
     caller = try_e164(caller_raw, territory.region)
     number = next_number(session, territory.id, now.year)
-    request = Request(
-        territory_id=territory.id,
-        reference=format_reference(territory.reference_prefix, now.year, number),
-        call_sid=call_sid,
-        caller=caller,
-        caller_is_mobile=bool(caller and is_mobile(caller)),
-        status="received" if then is None else lifecycle.move("received", then),
-        created_at=now,
-        updated_at=now,
-    )
+    values = {
+        "territory_id": territory.id,
+        "reference": format_reference(territory.reference_prefix, now.year, number),
+        "call_sid": call_sid,
+        "caller": caller,
+        "caller_is_mobile": bool(caller and is_mobile(caller)),
+        "status": "received" if then is None else lifecycle.move("received", then),
+        "created_at": now,
+        "updated_at": now,
+    }
+    # A Core INSERT … RETURNING the whole row (the columns' defaults applied by Core as by the ORM), made an
+    # object of the session as if just loaded: no unit of work for the one row every inbound call writes.
+    row = session.execute(_INSERT_REQUEST, values).one()
+    request = Request(**row._asdict())
+    make_transient_to_detached(request)
     session.add(request)
-    session.flush()
+    # What a just-created request is known to hold: its territory (in hand) and no attempts yet.
+    set_committed_value(request, "territory", territory)
+    set_committed_value(request, "attempts", [])
     add_event(session, request, "call.received", now, {"caller_known": caller is not None})
     if then is not None and then != "received":
         add_event(session, request, "status", now, {"from": "received", "to": then}, "line")
@@ -173,20 +201,33 @@ def lock_request(session: Session, request_id: int) -> Request | None:
     return _one(session, select(Request).where(Request.id == request_id), True)
 
 
+@cache
+def _attempt_locked() -> Select[Attempt]:
+    """The attempt with its request and the request's territory, both rows locked until commit, in one statement.
+
+    Locked in the order requests, then attempts (PostgreSQL takes the rows of `FOR UPDATE OF` in the order
+    listed), the order of every other callback of the call (the request first, then what it writes). The
+    attempt's row is locked too, not only read: after waiting for a concurrent callback's commit, PostgreSQL
+    returns the latest version of the rows it locks, but the row of a table it only joins as it was when the
+    statement began, which would hide what that callback wrote on the attempt.
+    """
+    return (
+        select(Attempt)
+        .join(Attempt.request)
+        .options(contains_eager(Attempt.request).joinedload(Request.territory, innerjoin=True).undefer(_FIRST_NUMBER))
+        .where(Attempt.id == bindparam("attempt_id"))
+        .with_for_update(of=[Request, Attempt])
+        .execution_options(populate_existing=True)
+    )
+
+
 def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
-    """An attempt read after its request is row-locked until commit (so both show their current state)."""
-    request_of = select(Attempt.request_id).where(Attempt.id == attempt_id).scalar_subquery()
-    request = _one(session, select(Request).where(Request.id == request_of), True)
-    if request is None:
+    """An attempt and its request, row-locked until commit (so both show their current state), in one statement."""
+    attempt = session.scalars(_attempt_locked(), {"attempt_id": attempt_id}).first()
+    if attempt is None:
         return None
-    attempt = session.identity_map.get(identity_key(Attempt, attempt_id))
-    if attempt is not None:
-        # Loaded before the lock: read again what a concurrent callback may have committed.
-        session.refresh(attempt)
-    else:
-        attempt = session.get(Attempt, attempt_id)
-    # The session holds loaded objects weakly: keep the locked request on the attempt it was read for.
-    set_committed_value(attempt, "request", request)
+    _bound(attempt.request)
+    # The session holds loaded objects weakly: the attempt keeps its locked request (loaded with it).
     return attempt
 
 
@@ -221,8 +262,8 @@ def choose_motive(session: Session, request: Request, motive: str, now: datetime
     """Record the motive the caller chose (or the default after silence)."""
     if motive not in lifecycle.MOTIVES:
         raise ValueError(f"unknown motive {motive}")
-    request.motive = motive
-    request.updated_at = now
+    # Written now, one UPDATE without the unit of work (the menu webhook's only change of the request).
+    write_columns(session, request, motive=motive, updated_at=now)
     add_event(session, request, "menu.motive", now, {"motive": motive, "defaulted": defaulted})
 
 

@@ -68,7 +68,7 @@ def test_every_line_of_one_webhook_carries_its_request_id_territory_and_call_sid
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     territory = factories.territory(session, clock())
-    monkeypatch.setattr(svc, "open_request", _broken)
+    monkeypatch.setattr(svc, "open_request_known", _broken)
     capsys.readouterr()
 
     status, headers = _voice(app)

@@ -131,3 +131,28 @@ def test_a_deactivated_volunteer_hears_the_patients_line_and_changes_nothing(
     line.start()
     assert "bénévole" not in said(line) and "urgence vitale" in said(line)
     assert not _fresh(session, gone).paused
+
+
+def test_a_volunteer_whose_number_comes_in_national_spelling_still_hears_their_menu(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    # The one look-up of the inbound call asks about international spellings only; a national one is read
+    # with the line's region, by a statement of its own.
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    line = call(app, from_="0" + volunteer.phone.removeprefix("+33"))
+    line.start()
+    assert "portable d'un bénévole" in said(line)
+    assert session.scalars(select(Request)).all() == []
+
+
+def test_an_inactive_volunteer_or_a_hidden_number_goes_the_patients_way(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock(), active=False)
+    for caller in (volunteer.phone, ""):
+        line = call(app, from_=caller)
+        line.start()
+        assert "portable d'un bénévole" not in said(line)
+    assert len(session.scalars(select(Request)).all()) == 2
