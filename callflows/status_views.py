@@ -54,7 +54,7 @@ def status(ctx: Ctx) -> str:
                 _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
             if attempt is not None:
                 # The volunteer is free again: the first caller waiting in line for them is offered.
-                offer_line(ctx, attempt.request.territory)
+                offer_line(ctx, attempt.request.territory_id)
         return twiml.empty()
     # The patient's call: nothing here reads the territory, so it is not loaded with the request.
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
@@ -71,7 +71,7 @@ def status(ctx: Ctx) -> str:
             svc.call_ended(ctx.session, req, call_status, ctx.now)
             call_back_if_opted_in(ctx, req)
             # A volunteer this call held is free again, or an offer of this caller was released.
-            offer_line(ctx, req.territory)
+            offer_line(ctx, req.territory_id)
     return twiml.empty()
 
 
