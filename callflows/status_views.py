@@ -48,7 +48,7 @@ def status(ctx: Ctx) -> str:
     if "attempt" in ctx.args:
         if call_status not in TERMINAL_CALL_STATUSES:
             # A volunteer's leg: its CallSid is kept, without loading nor locking the request for the early events.
-            ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
+            ctx.request_id = legs.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
             return twiml.empty()
         # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
         ended = legs.end_leg(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"), ctx.now)

@@ -95,6 +95,8 @@ _KEEP_LEG_SID = (
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.leg_call_sid.is_(None))
     .values(leg_call_sid=bindparam("sid"))
 )
+# The early statuses of a leg (initiated, ringing, in-progress): its request, and whether its CallSid is kept.
+_LEG = select(_ATTEMPTS.c.request_id, _ATTEMPTS.c.leg_call_sid).where(_ATTEMPTS.c.id == bindparam("attempt_id"))
 # The volunteer is free again if this call still held them; their number either way, for the outcome SMS.
 _FREE_VOLUNTEER = (
     update(_VOLUNTEERS)
@@ -103,6 +105,21 @@ _FREE_VOLUNTEER = (
     .returning(_VOLUNTEERS.c.phone)
 )
 _PHONE = select(_VOLUNTEERS.c.phone).where(_VOLUNTEERS.c.id == bindparam("volunteer_id"))
+
+
+def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
+    """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
+    # Neither loading nor locking the request: a leg posts four status callbacks, and only the first finds no
+    # CallSid kept yet, so the others read one row and write nothing. Nothing of the session is read or
+    # written, so the statements go straight to its connection.
+    conn = session.connection()
+    found = conn.execute(_LEG, {"attempt_id": attempt_id}).first()
+    if found is None:
+        return None
+    request_id, kept = found
+    if kept is None and leg_call_sid:
+        conn.execute(_KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
+    return int(request_id)
 
 
 def end_leg(session: Session, attempt_id: int, leg_call_sid: str | None, now: datetime) -> LegEnd | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -17,7 +17,6 @@ from orientation.core.phones import is_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
 
-_ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
@@ -185,27 +184,6 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     # The session holds loaded objects weakly: keep the locked request on the attempt it was read for.
     set_committed_value(attempt, "request", request)
     return attempt
-
-
-def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
-    """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
-    # Core statements on the table, no Attempt object (nor the ORM's statement handling): a leg posts four
-    # status callbacks, and only the first finds no CallSid kept yet, so the other three read one row and
-    # write nothing. Nothing of this session has an Attempt loaded or pending when a status callback runs.
-    found = session.execute(
-        select(_ATTEMPTS.c.request_id, _ATTEMPTS.c.leg_call_sid).where(_ATTEMPTS.c.id == attempt_id)
-    ).first()
-    if found is None:
-        return None
-    request_id, kept = found
-    if kept is None and leg_call_sid:
-        # Conditional and atomic: a concurrent callback of the same leg sets the same value or nothing.
-        session.execute(
-            update(_ATTEMPTS)
-            .where(_ATTEMPTS.c.id == attempt_id, _ATTEMPTS.c.leg_call_sid.is_(None))
-            .values(leg_call_sid=leg_call_sid)
-        )
-    return request_id
 
 
 def has_event(session: Session, request: Request, kind: str) -> bool:
