@@ -7,13 +7,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from callflows import twiml
 from callflows.outcome_ask import ask_outcome
-from callflows.views import _ask_outcome
 from callflows.waitline_views import call_back_if_opted_in, caller_gone, offer_line
 from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _say, _tz, bp, webhook
 from orientation.core import delivery, prompts
 from orientation.core.models import OutboxMessage
 from orientation.core.phones import try_e164
-from orientation.services import attempts, legs, messaging
+from orientation.services import legs, messaging
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply
@@ -66,10 +65,9 @@ def status(ctx: Ctx) -> str:
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
-            for attempt in list(req.attempts):
-                # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
-                if attempt.kind == "live" and attempts.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
-                    _ask_outcome(ctx, req, req.territory, attempt)
+            # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
+            for ask in legs.settle_call(ctx.session, req, ctx.now):
+                ask_outcome(ctx, ask)
             caller_gone(ctx, req)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
             call_back_if_opted_in(ctx, req)

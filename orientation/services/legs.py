@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import logs
@@ -105,6 +105,29 @@ _FREE_VOLUNTEER = (
     .returning(_VOLUNTEERS.c.phone)
 )
 _PHONE = select(_VOLUNTEERS.c.phone).where(_VOLUNTEERS.c.id == bindparam("volunteer_id"))
+# The patient's call is over: its live conversations accepted and not finished yet are finished now (once).
+_SETTLE_CALL = (
+    update(_ATTEMPTS)
+    .where(
+        _ATTEMPTS.c.request_id == bindparam("of_request"),
+        _ATTEMPTS.c.kind == "live",
+        _ATTEMPTS.c.result == "accepted",
+        _ATTEMPTS.c.ended_at.is_(None),
+    )
+    .values(ended_at=bindparam("now"))
+    .returning(_ATTEMPTS.c.id, _ATTEMPTS.c.volunteer_id)
+)
+# What the outcome SMS needs of a territory, for a request loaded without it.
+_SMS_SIDE = select(
+    _TERRITORIES.c.settings,
+    _TERRITORIES.c.sms_sender,
+    _TERRITORIES.c.sms_replies,
+    select(_NUMBERS.c.phone)
+    .where(_NUMBERS.c.territory_id == _TERRITORIES.c.id)
+    .order_by(_NUMBERS.c.id)
+    .limit(1)
+    .scalar_subquery(),
+).where(_TERRITORIES.c.id == bindparam("territory_id"))
 
 
 def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
@@ -136,17 +159,52 @@ def end_leg(session: Session, attempt_id: int, leg_call_sid: str | None, now: da
         conn.execute(_KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
     if settled is None:
         return LegEnd(request_id, territory_id, None)
-    volunteer_id = settled.volunteer_id
-    payload = {"attempt": attempt_id, "result": "accepted", "source": "leg_status"}
+    phone = _finish(conn, session, request_id, attempt_id, settled.volunteer_id, "leg_status", now)
+    if phone is None:
+        return LegEnd(request_id, territory_id, None)  # the volunteer was deleted: nobody to ask
+    values = (request_id, reference, motive, postcode, territory_id, settled.volunteer_id, phone)
+    return LegEnd(request_id, territory_id, _ask(*values, (settings, sms_sender, sms_replies, number)))
+
+
+def settle_call(session: Session, request: Request, now: datetime) -> list[OutcomeAsk]:
+    """The patient's call is over: its accepted live conversations not finished yet end now (once each); the
+    outcome SMS to send for each. The request is locked by the caller, and none of its attempts is loaded."""
+    conn = session.connection()
+    settled = conn.execute(_SETTLE_CALL, {"of_request": request.id, "now": now}).all()
+    asks: list[OutcomeAsk] = []
+    for attempt_id, volunteer_id in settled:
+        phone = _finish(conn, session, request.id, attempt_id, volunteer_id, "call_status", now)
+        if phone is not None:
+            side = tuple(conn.execute(_SMS_SIDE, {"territory_id": request.territory_id}).one())
+            values = (request.id, request.reference, request.motive, request.postcode, request.territory_id)
+            asks.append(_ask(*values, volunteer_id, phone, side))
+    return asks
+
+
+def _finish(
+    conn: Connection, session: Session, request_id: int, attempt_id: int, volunteer_id: int, source: str, now: datetime
+) -> str | None:
+    """A conversation just finished: its timeline event, its volunteer freed; their number (None if deleted)."""
+    payload = {"attempt": attempt_id, "result": "accepted", "source": source}
     session.add(Event(request_id=request_id, kind="attempt.finished", payload=payload, at=now))
     params = {"volunteer_id": volunteer_id, "request_id": request_id}
     phone = conn.execute(_FREE_VOLUNTEER, params).scalar()
-    if phone is None:
-        phone = conn.execute(_PHONE, params).scalar()
-    if phone is None:
-        return LegEnd(request_id, territory_id, None)  # the volunteer was deleted: nobody to ask
-    overrides: dict[str, Any] = (settings or {}).get("prompts") or {}
-    ask = OutcomeAsk(
+    return phone if phone is not None else conn.execute(_PHONE, params).scalar()
+
+
+def _ask(
+    request_id: int,
+    reference: str,
+    motive: str | None,
+    postcode: str | None,
+    territory_id: int,
+    volunteer_id: int,
+    phone: str,
+    side: tuple[Any, ...],
+) -> OutcomeAsk:
+    # side: the territory's settings, SMS sender, SMS replies setting and first number (_LOCK, _SMS_SIDE).
+    settings, sms_sender, sms_replies, number = side
+    return OutcomeAsk(
         request_id=request_id,
         reference=reference,
         motive=motive,
@@ -154,8 +212,7 @@ def end_leg(session: Session, attempt_id: int, leg_call_sid: str | None, now: da
         territory_id=territory_id,
         volunteer_id=volunteer_id,
         phone=phone,
-        prompt_overrides=overrides,
+        prompt_overrides=(settings or {}).get("prompts") or {},
         replies_by_sms=replies_on(sms_sender, sms_replies),
         sms_from=sms_sender or number,
     )
-    return LegEnd(request_id, territory_id, ask)
