@@ -31,7 +31,7 @@ def ask_outcome(ctx: Ctx, ask: OutcomeAsk) -> None:
     config = ctx.rt.config
     link = form_link(config.public_base_url, config.secret_key, ask.request_id, ask.volunteer_id, ctx.now)
     say = partial(prompts.text, overrides=ask.prompt_overrides)
-    message = messaging.queue_sms(
+    message = messaging.insert_sms(
         ctx.session,
         to=ask.phone,
         from_=ask.sms_from,
