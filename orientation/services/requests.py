@@ -289,8 +289,9 @@ def call_ended(session: Session, request: Request, call_status: str, now: dateti
         conn.execute(_CANCEL_OPEN, {"of_request": request.id, "now": now})
     # Whoever this call still held is free again: one UPDATE, and the volunteers loaded here kept in step.
     conn.execute(_FREE_HELD, {"request_id": request.id})
+    # (An expired object is left alone: it reads the row again when next used.)
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Volunteer) and obj.on_call_request_id == request.id:
+        if isinstance(obj, Volunteer) and obj.__dict__.get("on_call_request_id") == request.id:
             set_committed_value(obj, "on_call_request_id", None)
     if request.status in lifecycle.WAITING:
         change_status(session, request, "abandoned", now)
@@ -302,4 +303,5 @@ def call_ended(session: Session, request: Request, call_status: str, now: dateti
 def _holds_attempts(session: Session, request_id: int) -> bool:
     """True when an attempt of the request is loaded or pending in the session (its changes then go through it)."""
     held = [*session.identity_map.values(), *session.new]
-    return any(isinstance(obj, Attempt) and obj.request_id == request_id for obj in held)
+    # Read without loading anything: an expired attempt counts as one of the request's (the ORM path is safe).
+    return any(isinstance(obj, Attempt) and obj.__dict__.get("request_id", request_id) == request_id for obj in held)
