@@ -6,13 +6,13 @@ from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from callflows import twiml
-from callflows.views import _ask_outcome
+from callflows.outcome_ask import ask_outcome
 from callflows.waitline_views import call_back_if_opted_in, caller_gone, offer_line
-from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _attempt, _say, _tz, bp, webhook
+from callflows.webhooks import TERMINAL_CALL_STATUSES, Ctx, _say, _tz, bp, webhook
 from orientation.core import delivery, prompts
 from orientation.core.models import OutboxMessage
 from orientation.core.phones import try_e164
-from orientation.services import attempts, messaging
+from orientation.services import legs, messaging
 from orientation.services import requests as svc
 from orientation.services import volunteer_controls as controls
 from orientation.services.outcomes import apply_sms_reply
@@ -45,16 +45,18 @@ def status(ctx: Ctx) -> str:
     """Call status callback, of the patient's call or of a volunteer's leg (with ?attempt=)."""
     call_status = (ctx.form.get("CallStatus") or "").lower()
     if "attempt" in ctx.args:
-        # A volunteer's leg: its CallSid is kept, without loading nor locking the request for the early events.
-        ctx.request_id = svc.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
-        if ctx.request_id is not None and call_status in TERMINAL_CALL_STATUSES:
-            # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
-            attempt = _attempt(ctx)
-            if attempt is not None and attempts.settle_accepted(ctx.session, attempt, ctx.now, "leg_status"):
-                _ask_outcome(ctx, attempt.request, attempt.request.territory, attempt)
-            if attempt is not None:
-                # The volunteer is free again: the first caller waiting in line for them is offered.
-                offer_line(ctx, attempt.request.territory)
+        if call_status not in TERMINAL_CALL_STATUSES:
+            # A volunteer's leg: its CallSid is kept, without loading nor locking the request for the early events.
+            ctx.request_id = legs.note_leg_call_sid(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"))
+            return twiml.empty()
+        # The leg is over: if its conversation was accepted, it ended now, <Dial> action or not.
+        ended = legs.end_leg(ctx.session, ctx.arg_int("attempt", 0), ctx.form.get("CallSid"), ctx.now)
+        if ended is not None:
+            ctx.request_id = ended.request_id
+            if ended.ask is not None:
+                ask_outcome(ctx, ended.ask)
+            # The volunteer is free again: the first caller waiting in line for them is offered.
+            offer_line(ctx, ended.territory_id)
         return twiml.empty()
     # The patient's call: nothing here reads the territory, so it is not loaded with the request.
     req = svc.request_by_call(ctx.session, ctx.form.get("CallSid"), lock=True, with_territory=False)
@@ -63,15 +65,14 @@ def status(ctx: Ctx) -> str:
     if req is not None:
         ctx.request = req
         if call_status in TERMINAL_CALL_STATUSES and not svc.has_event(ctx.session, req, "call.ended"):
-            for attempt in list(req.attempts):
-                # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
-                if attempt.kind == "live" and attempts.settle_accepted(ctx.session, attempt, ctx.now, "call_status"):
-                    _ask_outcome(ctx, req, req.territory, attempt)
+            # Neither the <Dial> action nor the leg's status told us the conversation ended: this does.
+            for ask in legs.settle_call(ctx.session, req, ctx.now):
+                ask_outcome(ctx, ask)
             caller_gone(ctx, req)
             svc.call_ended(ctx.session, req, call_status, ctx.now)
             call_back_if_opted_in(ctx, req)
             # A volunteer this call held is free again, or an offer of this caller was released.
-            offer_line(ctx, req.territory)
+            offer_line(ctx, req.territory_id)
     return twiml.empty()
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows import crisis, flow, twiml, volunteer_line, waitline_twiml
+from callflows.outcome_ask import outcome_body
 from callflows.webhooks import (
     TERMINAL_CALL_STATUSES,
     Ctx,
@@ -275,16 +276,8 @@ def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt)
     say = _say(territory)
     config = ctx.rt.config
     link = form_link(config.public_base_url, config.secret_key, req.id, volunteer.id, ctx.now)
-    motive = prompts.motive_label(req.motive)
-    if territory.replies_by_sms:
-        asked = say("sms_outcome_request", reference=req.reference, motive=motive, postcode=req.postcode or "")
-        body = f"{asked} {say('sms_outcome_link', link=link)}"
-    else:
-        # The sender cannot be answered (alphanumeric ID, Messaging Service): no codes to reply, the link only.
-        body = say(
-            "sms_outcome_request_link", reference=req.reference, motive=motive, postcode=req.postcode or "", link=link
-        )
-    _sms(ctx, territory, volunteer.phone, " ".join(body.split()), "outcome_request")
+    body = outcome_body(say, territory.replies_by_sms, req.reference, req.motive, req.postcode, link)
+    _sms(ctx, territory, volunteer.phone, body, "outcome_request")
 
 
 @bp.post("/voice/screen")

@@ -32,8 +32,16 @@ def _waiting_request(ctx: Ctx) -> Request | None:
     return req
 
 
-def offer_line(ctx: Ctx, territory: Territory) -> None:
+def offer_line(ctx: Ctx, territory_id: int) -> None:
     """Offer the line's callers to whoever is free now; the calls leave once our answer is sent."""
+    if not waitline.someone_waits(ctx.session, territory_id):
+        return  # nearly every call ends with nobody waiting: neither the territory nor the line is read
+    territory = ctx.session.get(Territory, territory_id)
+    if territory is not None:
+        _offer(ctx, territory)
+
+
+def _offer(ctx: Ctx, territory: Territory) -> None:
     offers = waitline.dispatch(ctx.session, territory, ctx.now, ctx.rt.config.public_base_url, ctx.rt.live_messaging)
     if offers:
         ctx.session.flush()
@@ -64,8 +72,8 @@ def _end_call(rt: Runtime, sid: str, url: str | None) -> None:
 def call_back_if_opted_in(ctx: Ctx, req: Request) -> None:
     """A caller who hung up while waiting is called back, as a message would be, when the territory opts in
     (settings["callback_after_hang_up"]) and the number is a mobile; else the request stays abandoned."""
-    territory = req.territory
-    if req.wait_end != wl.HUNG_UP or req.status != "abandoned" or not waitline.calls_back_after_hang_up(territory):
+    # The territory is read last: nearly every call ends without having hung up in the line.
+    if req.wait_end != wl.HUNG_UP or req.status != "abandoned" or not waitline.calls_back_after_hang_up(req.territory):
         return
     if not (req.caller and req.caller_is_mobile):
         return
@@ -109,8 +117,9 @@ def queue_wait(ctx: Ctx) -> str:
     if wl.wait_limit_passed(req.wait_started_at, ctx.now, territory.queue_wait_limit_seconds):
         waitline.leave(ctx.session, req, wl.WAIT_LIMIT, ctx.now)
         return str(wtwiml.leave_line([say("waitline_limit")]))
-    # Every turn is also a chance to offer the line (the clock job does it too, every few seconds).
-    offer_line(ctx, territory)
+    # Every turn is also a chance to offer the line (the clock job does it too, every few seconds); this caller
+    # waits, so the line is not probed first.
+    _offer(ctx, territory)
     news = waitline.news(ctx.session, req, territory, ctx.now)
     words = [say("waitline_position", rank=prompts.spoken_rank(news.position))]
     if news.estimate_seconds is not None:
@@ -155,7 +164,7 @@ def queue_left(ctx: Ctx) -> str:
         if not svc.has_event(ctx.session, req, "call.ended"):
             svc.call_ended(ctx.session, req, caller_status or "completed", ctx.now)
             call_back_if_opted_in(ctx, req)
-        offer_line(ctx, territory)
+        offer_line(ctx, territory.id)
         return twiml.empty()
     if result == "bridged" or req.status != "routing":
         return str(twiml.speak_and_hang_up([say("goodbye")]))
@@ -244,7 +253,7 @@ def queue_offer_done(ctx: Ctx) -> str:
         _ask_outcome(ctx, req, territory, attempt)
     if territory.crisis_enabled and waitline.line(ctx.session, territory.id):
         return str(wtwiml.next_call_offer(ctx.urls, say("waitline_next_call"), attempt.volunteer_id))
-    offer_line(ctx, territory)
+    offer_line(ctx, territory.id)
     return str(twiml.speak_and_hang_up([say("goodbye")]))
 
 
@@ -295,5 +304,5 @@ def queue_offer_status(ctx: Ctx) -> str:
         waitline.decline(ctx.session, attempt, _UNANSWERED.get(call_status, "declined"), ctx.now)
     elif attempts.settle_accepted(ctx.session, attempt, ctx.now, "offer_status"):
         _ask_outcome(ctx, req, req.territory, attempt)
-    offer_line(ctx, req.territory)
+    offer_line(ctx, req.territory_id)
     return twiml.empty()

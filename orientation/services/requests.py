@@ -17,8 +17,25 @@ from orientation.services.references import format_reference, next_number
 from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
 
-_ATTEMPTS = cast(Table, Attempt.__table__)
 _EVENTS = cast(Table, Event.__table__)
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_VOLUNTEERS = cast(Table, Volunteer.__table__)
+# Built once, bound each time (has_event, call_ended).
+_HAS_EVENT = (
+    select(_EVENTS.c.id)
+    .where(_EVENTS.c.request_id == bindparam("request_id"), _EVENTS.c.kind == bindparam("kind"))
+    .limit(1)
+)
+_CANCEL_OPEN = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.request_id == bindparam("of_request"), _ATTEMPTS.c.result.is_(None))
+    .values(result="cancelled", ended_at=bindparam("now"))
+)
+_FREE_HELD = (
+    update(_VOLUNTEERS)
+    .where(_VOLUNTEERS.c.on_call_request_id == bindparam("request_id"))
+    .values(on_call_request_id=None)
+)
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
 _INSERT_EVENTS = insert(_EVENTS)
@@ -231,31 +248,12 @@ def lock_attempt(session: Session, attempt_id: int) -> Attempt | None:
     return attempt
 
 
-def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | None) -> int | None:
-    """Keep the CallSid of a volunteer's leg on its attempt once; the attempt's request id, None if unknown."""
-    # Core statements on the table, no Attempt object (nor the ORM's statement handling): a leg posts four
-    # status callbacks, and only the first finds no CallSid kept yet, so the other three read one row and
-    # write nothing. Nothing of this session has an Attempt loaded or pending when a status callback runs.
-    found = session.execute(
-        select(_ATTEMPTS.c.request_id, _ATTEMPTS.c.leg_call_sid).where(_ATTEMPTS.c.id == attempt_id)
-    ).first()
-    if found is None:
-        return None
-    request_id, kept = found
-    if kept is None and leg_call_sid:
-        # Conditional and atomic: a concurrent callback of the same leg sets the same value or nothing.
-        session.execute(
-            update(_ATTEMPTS)
-            .where(_ATTEMPTS.c.id == attempt_id, _ATTEMPTS.c.leg_call_sid.is_(None))
-            .values(leg_call_sid=leg_call_sid)
-        )
-    return request_id
-
-
 def has_event(session: Session, request: Request, kind: str) -> bool:
-    """True when the request's timeline holds an event of that kind."""
-    found = select(Event.id).where(Event.request_id == request.id, Event.kind == kind).limit(1)
-    return session.scalar(found) is not None
+    """True when the request's timeline holds an event of that kind (written, or added in this session)."""
+    if any(isinstance(obj, Event) and obj.request_id == request.id and obj.kind == kind for obj in session.new):
+        return True
+    # A statement built once, on the connection: the pending events were just looked at, so nothing is flushed.
+    return session.connection().execute(_HAS_EVENT, {"request_id": request.id, "kind": kind}).first() is not None
 
 
 def choose_motive(session: Session, request: Request, motive: str, now: datetime, defaulted: bool) -> None:
@@ -324,14 +322,30 @@ def store_recording(
 
 def call_ended(session: Session, request: Request, call_status: str, now: datetime) -> None:
     """The patient's call is over: a caller who hung up while waiting leaves an abandoned request."""
-    for attempt in request.attempts:
-        if attempt.result is None:
-            attempt.result = "cancelled"
-            attempt.ended_at = now
-    for volunteer in session.scalars(select(Volunteer).where(Volunteer.on_call_request_id == request.id)):
-        volunteer.on_call_request_id = None
+    conn = session.connection()
+    if "attempts" in request.__dict__ or _holds_attempts(session, request.id):
+        for attempt in request.attempts:
+            if attempt.result is None:
+                attempt.result = "cancelled"
+                attempt.ended_at = now
+    else:
+        # None of them in the session (the call's status callback): one UPDATE rather than loading them all.
+        conn.execute(_CANCEL_OPEN, {"of_request": request.id, "now": now})
+    # Whoever this call still held is free again: one UPDATE, and the volunteers loaded here kept in step.
+    conn.execute(_FREE_HELD, {"request_id": request.id})
+    # (An expired object is left alone: it reads the row again when next used.)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Volunteer) and obj.__dict__.get("on_call_request_id") == request.id:
+            set_committed_value(obj, "on_call_request_id", None)
     if request.status in lifecycle.WAITING:
         change_status(session, request, "abandoned", now)
         request.outcome = "abandoned"
         add_event(session, request, "outcome", now, {"from": None, "to": "abandoned"}, "line")
     add_event(session, request, "call.ended", now, {"status": call_status})
+
+
+def _holds_attempts(session: Session, request_id: int) -> bool:
+    """True when an attempt of the request is loaded or pending in the session (its changes then go through it)."""
+    held = [*session.identity_map.values(), *session.new]
+    # Read without loading anything: an expired attempt counts as one of the request's (the ORM path is safe).
+    return any(isinstance(obj, Attempt) and obj.__dict__.get("request_id", request_id) == request_id for obj in held)

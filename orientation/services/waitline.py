@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from orientation.core import waitline as wl
@@ -27,6 +27,7 @@ from volunteers.services import RINGING_WINDOW, is_paused, on_duty_ids, ringing,
 
 # The volunteers' id column, as the routing's "ringing" SQL takes it.
 _VOLUNTEER_ID = cast(Table, Volunteer.__table__).c.id
+_REQUESTS = cast(Table, Request.__table__)
 KIND = "queue"
 OFFER_PURPOSE = "queue_offer"
 OFFER_PATH = "/twilio/queue/offer"
@@ -114,6 +115,30 @@ def line(session: Session, territory_id: int) -> list[wl.Waiting]:
     return wl.in_order(
         wl.Waiting(i, at, motive or "orientation", lang or "fr") for i, at, motive, lang in rows if at is not None
     )
+
+
+# Built once, the territory bound each time: is anybody in its line? Only requests being routed can wait, and
+# the status index keeps this read to the calls in progress.
+_SOMEONE_WAITS = (
+    select(_REQUESTS.c.id)
+    .where(
+        _REQUESTS.c.territory_id == bindparam("territory_id"),
+        _REQUESTS.c.status == "routing",
+        _REQUESTS.c.wait_started_at.is_not(None),
+        _REQUESTS.c.wait_ended_at.is_(None),
+    )
+    .limit(1)
+)
+
+
+def someone_waits(session: Session, territory_id: int) -> bool:
+    """True when a caller waits in the territory's line: one read, without flushing the session first.
+
+    Unflushed changes can only take callers out of the line where this is asked (a caller joins it in the voice
+    flow, which never offers the line): at worst a caller who just left still shows, and `dispatch`, which
+    flushes, finds nobody. Calls end far more often than anybody waits, so this is the common answer's price.
+    """
+    return session.connection().execute(_SOMEONE_WAITS, {"territory_id": territory_id}).first() is not None
 
 
 def _on_duty(session: Session, territory: Territory, now: datetime) -> list[wl.FreeVolunteer]:

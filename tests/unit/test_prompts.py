@@ -27,8 +27,10 @@ from orientation.services.references import format_reference
 from orientation.services.territories import default_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
-# The webhook modules that say prompts (the patient's call was one views.py before issue 15's split).
-VIEWS = [ROOT / "callflows" / name for name in ("views.py", "webhooks.py", "status_views.py", "waitline_views.py")]
+# The webhook modules that say prompts (the patient's call was one views.py before issue 15's split; the outcome
+# request's wording is in outcome_ask.py since issue 17).
+_MODULES = ("views.py", "webhooks.py", "status_views.py", "waitline_views.py", "outcome_ask.py")
+VIEWS = [ROOT / "callflows" / name for name in _MODULES]
 # Services that choose a prompt for a webhook return it as ("key", {values}).
 OUTCOMES = ROOT / "orientation" / "services" / "outcomes.py"
 
