@@ -140,6 +140,11 @@ def benches(pg_url: str) -> list[Bench]:
             verdicts=_webhook_verdicts,
         ),
         Bench(
+            "instructions",
+            "## Webhooks, instructions per webhook",
+            lambda full, j: _module("bench.webhook_instructions", "--calls", "10" if full else "5", "--json", str(j)),
+        ),
+        Bench(
             "stats",
             "## Stats of a territory over a year",
             lambda full, j: _module("bench.bench_stats_db", *(["--full"] if full else []), "--json", str(j)),

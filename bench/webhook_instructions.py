@@ -237,8 +237,10 @@ def markdown(results: dict[str, Any]) -> list[str]:
     flow = results["flow"]
     out = [
         "",
-        "Instructions per webhook (`python -m bench.webhook_instructions`, valgrind's callgrind, in process through "
-        "Flask's test client, the app's side only; repeatable on a busy machine, unlike the rates above):",
+        "`python -m bench.webhook_instructions`: the webhook section's flow counted in CPU instructions by valgrind's "
+        "callgrind (in process through Flask's test client, the app's side only, PostgreSQL's work not in it). "
+        "callgrind gives the same count for the same code whatever else the machine runs: the figure to compare two "
+        "versions with on a shared machine, where the rates of the webhook section move by ±15-30 % between runs.",
         "",
         "| webhook | posts | M instructions | ÷ floor |",
         "|---|---:|---:|---:|",
