@@ -1,0 +1,110 @@
+"""Migration 0018: the partial index on the attempts without a result, and the call path's statements using it."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+from bench import bench_webhooks, grow_history
+from bench.plan_ringing import explain, ringing_statements
+from orientation.core import migrate
+from orientation.core.db import make_engine
+from tests.integration.test_migration_0013 import blank_url  # noqa: F401  (the fixture: an empty database)
+
+INDEX = "ix_attempts_volunteer_unanswered"
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _indexes(url: str, table: str = "attempts") -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {index["name"] for index in inspect(engine).get_indexes(table) if index["name"]}
+    finally:
+        engine.dispose()
+
+
+def _definition(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+            else:
+                sql = "SELECT pg_get_indexdef(CAST(:name AS regclass))"
+            return str(connection.execute(text(sql), {"name": INDEX}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_the_index_is_made_on_upgrade_and_dropped_on_downgrade(blank_url: str) -> None:  # noqa: F811
+    migrate.upgrade(blank_url)
+    assert INDEX in _indexes(blank_url)
+
+    command.downgrade(migrate.alembic_config(blank_url), "0018@-1")
+
+    assert INDEX not in _indexes(blank_url)
+    assert "ix_attempts_volunteer_id" in _indexes(blank_url)
+    assert "ix_requests_board_waiting" in _indexes(blank_url, "requests")  # another branch (0017) stayed up
+    migrate.upgrade(blank_url)
+    assert INDEX in _indexes(blank_url)
+
+
+def test_the_index_holds_only_the_attempts_without_a_result_by_volunteer_and_offer_time(
+    blank_url: str,  # noqa: F811
+) -> None:
+    migrate.upgrade(blank_url)
+
+    definition = _definition(blank_url)
+
+    assert "result IS NULL" in definition
+    assert definition.index("volunteer_id") < definition.index("offered_at")
+
+
+def _migrated_and_grown(url: str) -> None:
+    """Migrated, 20 volunteers on shift and, on PostgreSQL, 3,000 past requests with their 4,000 attempts, ANALYZEd."""
+    migrate.upgrade(url)
+    bench_webhooks.seed(url, 20, NOW, random.Random(3))
+    if url.startswith("postgresql"):
+        counts = grow_history.grow(url, 1, NOW, requests=3000)
+        assert counts["attempts"] == 4000
+
+
+def _plan(url: str, name: str, analyze: bool) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            statement, params = ringing_statements(connection, NOW)[name]
+            if engine.dialect.name == "sqlite":
+                compiled = statement.compile(dialect=connection.dialect)
+                rows = connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + compiled.string, tuple(_positional(compiled, params))
+                )
+                return "\n".join(str(row[-1]) for row in rows)
+            return "\n".join(explain(connection, statement, params, analyze=analyze))
+    finally:
+        engine.dispose()
+
+
+def _positional(compiled: Any, params: dict[str, Any]) -> list[Any]:
+    bound = compiled.construct_params(params)
+    return [bound[name] for name in compiled.positiontup]
+
+
+@pytest.mark.parametrize(
+    "statement", ["free volunteers (each routing decision)", "claim: INSERT attempt unless ringing"]
+)
+def test_is_this_phone_ringing_reads_the_partial_index_not_the_attempts_table(
+    blank_url: str,  # noqa: F811
+    statement: str,
+) -> None:
+    _migrated_and_grown(blank_url)
+
+    plan = _plan(blank_url, statement, analyze=True)
+
+    assert INDEX in plan, plan
+    assert "Seq Scan on attempts" not in plan and "SCAN attempts" not in plan, plan
