@@ -203,6 +203,15 @@ Index(
     postgresql_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
     sqlite_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
 )
+# The callers who waited, per territory, by when their wait ended (migration 0018): the wait estimate spoken at
+# each turn of the line reads the last hours' answered waits.
+Index(
+    "ix_requests_wait_ended",
+    Request.territory_id,
+    Request.wait_ended_at,
+    postgresql_where=Request.wait_ended_at.is_not(None),
+    sqlite_where=Request.wait_ended_at.is_not(None),
+)
 
 
 class Attempt(Base):

@@ -1,4 +1,4 @@
-"""Migration 0018: the partial index on the attempts without a result, and the call path's statements using it."""
+"""Migration 0018: the call path's indexes, up and down on both databases, and the statements of the code using them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from bench import bench_webhooks, grow_history
-from bench.plan_ringing import explain, ringing_statements
+from bench.plan_call_path import Sent, explain, ringing_statements
 from orientation.core import migrate
 from orientation.core.db import make_engine
 from tests.integration.test_migration_0013 import blank_url  # noqa: F401  (the fixture: an empty database)
 
 INDEX = "ix_attempts_volunteer_unanswered"
+WAITS = "ix_requests_wait_ended"
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
@@ -28,7 +29,7 @@ def _indexes(url: str, table: str = "attempts") -> set[str]:
         engine.dispose()
 
 
-def _definition(url: str) -> str:
+def _definition(url: str, name: str = INDEX) -> str:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -36,22 +37,22 @@ def _definition(url: str) -> str:
                 sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
             else:
                 sql = "SELECT pg_get_indexdef(CAST(:name AS regclass))"
-            return str(connection.execute(text(sql), {"name": INDEX}).scalar_one())
+            return str(connection.execute(text(sql), {"name": name}).scalar_one())
     finally:
         engine.dispose()
 
 
 def test_the_index_is_made_on_upgrade_and_dropped_on_downgrade(blank_url: str) -> None:  # noqa: F811
     migrate.upgrade(blank_url)
-    assert INDEX in _indexes(blank_url)
+    assert INDEX in _indexes(blank_url) and WAITS in _indexes(blank_url, "requests")
 
     command.downgrade(migrate.alembic_config(blank_url), "0018@-1")
 
-    assert INDEX not in _indexes(blank_url)
+    assert INDEX not in _indexes(blank_url) and WAITS not in _indexes(blank_url, "requests")
     assert "ix_attempts_volunteer_id" in _indexes(blank_url)
     assert "ix_requests_board_waiting" in _indexes(blank_url, "requests")  # another branch (0017) stayed up
     migrate.upgrade(blank_url)
-    assert INDEX in _indexes(blank_url)
+    assert INDEX in _indexes(blank_url) and WAITS in _indexes(blank_url, "requests")
 
 
 def test_the_index_holds_only_the_attempts_without_a_result_by_volunteer_and_offer_time(
@@ -63,6 +64,17 @@ def test_the_index_holds_only_the_attempts_without_a_result_by_volunteer_and_off
 
     assert "result IS NULL" in definition
     assert definition.index("volunteer_id") < definition.index("offered_at")
+
+
+def test_the_wait_index_holds_the_requests_that_waited_by_territory_and_end_of_wait(
+    blank_url: str,  # noqa: F811
+) -> None:
+    migrate.upgrade(blank_url)
+
+    definition = _definition(blank_url, WAITS)
+
+    assert "wait_ended_at IS NOT NULL" in definition
+    assert definition.index("territory_id") < definition.index("wait_ended_at")
 
 
 def _migrated_and_grown(url: str) -> None:
@@ -80,10 +92,12 @@ def _plan(url: str, name: str, analyze: bool) -> str:
         with engine.connect() as connection:
             statement, params = ringing_statements(connection, NOW)[name]
             if engine.dialect.name == "sqlite":
-                compiled = statement.compile(dialect=connection.dialect)
-                rows = connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN " + compiled.string, tuple(_positional(compiled, params))
-                )
+                if isinstance(statement, Sent):
+                    sql, bound = statement.sql, tuple(statement.params)
+                else:
+                    compiled = statement.compile(dialect=connection.dialect)
+                    sql, bound = compiled.string, tuple(_positional(compiled, params))
+                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, bound)
                 return "\n".join(str(row[-1]) for row in rows)
             return "\n".join(explain(connection, statement, params, analyze=analyze))
     finally:
@@ -96,15 +110,22 @@ def _positional(compiled: Any, params: dict[str, Any]) -> list[Any]:
 
 
 @pytest.mark.parametrize(
-    "statement", ["free volunteers (each routing decision)", "claim: INSERT attempt unless ringing"]
+    ("statement", "index", "table"),
+    [
+        ("free volunteers (each routing decision)", INDEX, "attempts"),
+        ("claim: INSERT attempt unless ringing", INDEX, "attempts"),
+        ("waiting line: recent answered waits (each turn)", WAITS, "requests"),
+    ],
 )
-def test_is_this_phone_ringing_reads_the_partial_index_not_the_attempts_table(
+def test_the_call_paths_statements_read_their_index_not_the_growing_table(
     blank_url: str,  # noqa: F811
     statement: str,
+    index: str,
+    table: str,
 ) -> None:
     _migrated_and_grown(blank_url)
 
     plan = _plan(blank_url, statement, analyze=True)
 
-    assert INDEX in plan, plan
-    assert "Seq Scan on attempts" not in plan and "SCAN attempts" not in plan, plan
+    assert index in plan, plan
+    assert f"Seq Scan on {table}" not in plan and f"SCAN {table}" not in plan, plan
