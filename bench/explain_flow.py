@@ -59,25 +59,48 @@ def record_flow(url: str, calls: int) -> list[tuple[str, str, Any]]:
     for call in batch:
         post("voice.incoming", "/twilio/voice", bw.caller_params(call, "ringing"))
         post("voice.menu", "/twilio/voice/menu?attempt=1", {**bw.caller_params(call, "in-progress"), "Digits": "2"})
-        post("voice.postcode", "/twilio/voice/postcode?attempt=1",
-             {**bw.caller_params(call, "in-progress"), "Digits": bw.POSTCODE})
+        post(
+            "voice.postcode",
+            "/twilio/voice/postcode?attempt=1",
+            {**bw.caller_params(call, "in-progress"), "Digits": bw.POSTCODE},
+        )
     attempts, _ = bw.routed_attempts(url, batch)
     when = datetime.now(UTC)
     for call in batch:
         call.attempt, phone = attempts[call.sid]
         for seq, status in enumerate(("initiated", "ringing", "in-progress")):
-            post("call.status.leg", f"/twilio/status?attempt={call.attempt}",
-                 bw.progress(bw.leg_params(call, status, phone), seq, when))
+            post(
+                "call.status.leg",
+                f"/twilio/status?attempt={call.attempt}",
+                bw.progress(bw.leg_params(call, status, phone), seq, when),
+            )
         post("voice.screen", f"/twilio/voice/screen?attempt={call.attempt}", bw.leg_params(call, "in-progress", phone))
-        post("voice.screen_answer", f"/twilio/voice/screen/answer?attempt={call.attempt}",
-             {**bw.leg_params(call, "in-progress", phone), "Digits": "1"})
-        post("call.status.legend", f"/twilio/status?attempt={call.attempt}",
-             {**bw.progress(bw.leg_params(call, "completed", phone), 3, when), "CallDuration": "95"})
-        post("voice.dial", f"/twilio/voice/dial?attempt={call.attempt}",
-             {**bw.caller_params(call, "in-progress"), "DialCallStatus": "completed", "DialCallSid": call.leg_sid,
-              "DialCallDuration": "95", "DialBridged": "true"})
-        post("call.status.end", "/twilio/status",
-             {**bw.progress(bw.caller_params(call, "completed"), 1, when), "CallDuration": "130"})
+        post(
+            "voice.screen_answer",
+            f"/twilio/voice/screen/answer?attempt={call.attempt}",
+            {**bw.leg_params(call, "in-progress", phone), "Digits": "1"},
+        )
+        post(
+            "call.status.legend",
+            f"/twilio/status?attempt={call.attempt}",
+            {**bw.progress(bw.leg_params(call, "completed", phone), 3, when), "CallDuration": "95"},
+        )
+        post(
+            "voice.dial",
+            f"/twilio/voice/dial?attempt={call.attempt}",
+            {
+                **bw.caller_params(call, "in-progress"),
+                "DialCallStatus": "completed",
+                "DialCallSid": call.leg_sid,
+                "DialCallDuration": "95",
+                "DialBridged": "true",
+            },
+        )
+        post(
+            "call.status.end",
+            "/twilio/status",
+            {**bw.progress(bw.caller_params(call, "completed"), 1, when), "CallDuration": "130"},
+        )
     runtime = app.extensions["orientation"]
     for job in JOBS:
         where[0] = "job." + job

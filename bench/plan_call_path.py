@@ -85,9 +85,18 @@ def ringing_statements(connection: Connection, now: datetime) -> dict[str, tuple
         ),
         "claim: INSERT attempt unless ringing": (
             attempts._INSERT_UNLESS_RINGING,
-            {"request_id": request_id, "volunteer_id": volunteer_id, "seq": 99, "kind": "live", "result": None,
-             "leg_call_sid": None, "offered_at": now, "answered_at": None, "ended_at": None,
-             "ringing_since": since},
+            {
+                "request_id": request_id,
+                "volunteer_id": volunteer_id,
+                "seq": 99,
+                "kind": "live",
+                "result": None,
+                "leg_call_sid": None,
+                "offered_at": now,
+                "answered_at": None,
+                "ended_at": None,
+                "ringing_since": since,
+            },
         ),
         "waiting line: recent answered waits (each turn)": (
             sent_by(connection, lambda session: waitline.recent_waits(session, territory_id, now)),
