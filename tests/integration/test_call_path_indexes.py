@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from alembic import command
+from psycopg import sql as psycopg_sql
 from sqlalchemy import inspect, text
 
 from bench import bench_webhooks, grow_history
@@ -129,3 +131,55 @@ def test_the_call_paths_statements_read_their_index_not_the_growing_table(
 
     assert index in plan, plan
     assert f"Seq Scan on {table}" not in plan and f"SCAN {table}" not in plan, plan
+
+
+def _generic_plan(url: str, name: str) -> str:
+    """PostgreSQL's generic plan of the statement (as a prepared statement run often gets it), parameters unknown."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            statement, params = ringing_statements(connection, NOW)[name]
+            if isinstance(statement, Sent):
+                sql, bound = statement.sql, statement.params
+            else:
+                compiled = statement.compile(dialect=connection.dialect)
+                sql, bound = compiled.string, compiled.construct_params(params)
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+            numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+            connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+            connection.exec_driver_sql(f"PREPARE generic AS {numbered}")
+            types = connection.exec_driver_sql(
+                "SELECT CAST(parameter_types AS text[]) FROM pg_prepared_statements WHERE name = 'generic'"
+            ).scalar_one()
+            # EXECUTE takes no bind parameters: the values go in as literals, cast to the prepared types.
+            raw = connection.connection.dbapi_connection
+            literals = [psycopg_sql.Literal(bound[n]).as_string(raw) for n in names]
+            arguments = ", ".join(f"CAST({value} AS {t})" for value, t in zip(literals, types, strict=True))
+            rows = connection.exec_driver_sql(f"EXPLAIN EXECUTE generic({arguments})")
+            plan = "\n".join(row[0] for row in rows)
+            connection.rollback()
+            return plan
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [
+        ("free volunteers (each routing decision)", INDEX),
+        ("claim: INSERT attempt unless ringing", INDEX),
+        ("waiting line: recent answered waits (each turn)", WAITS),
+    ],
+)
+def test_a_generic_plan_of_the_prepared_statement_still_reads_the_index(
+    blank_url: str,  # noqa: F811
+    statement: str,
+    index: str,
+) -> None:
+    if not blank_url.startswith("postgresql"):
+        pytest.skip("prepared statements' generic plans are PostgreSQL's")
+    _migrated_and_grown(blank_url)
+
+    plan = _generic_plan(blank_url, statement)
+
+    assert "$" in plan and index in plan, plan  # planned with the parameters unknown, and through the index
