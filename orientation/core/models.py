@@ -203,6 +203,15 @@ Index(
     postgresql_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
     sqlite_where=Request.wait_started_at.is_not(None) & Request.wait_ended_at.is_(None),
 )
+# The callers who waited, per territory, by when their wait ended (migration 0018): the wait estimate spoken at
+# each turn of the line reads the last hours' answered waits.
+Index(
+    "ix_requests_wait_ended",
+    Request.territory_id,
+    Request.wait_ended_at,
+    postgresql_where=Request.wait_ended_at.is_not(None),
+    sqlite_where=Request.wait_ended_at.is_not(None),
+)
 
 
 class Attempt(Base):
@@ -223,6 +232,17 @@ class Attempt(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     request: Mapped[Request] = relationship(back_populates="attempts")
+
+
+# The attempts still without a result, per volunteer (migration 0018): "is this phone ringing" at every routing
+# decision reads these few rows instead of the volunteers' whole history.
+Index(
+    "ix_attempts_volunteer_unanswered",
+    Attempt.volunteer_id,
+    Attempt.offered_at,
+    postgresql_where=Attempt.result.is_(None),
+    sqlite_where=Attempt.result.is_(None),
+)
 
 
 class Event(Base):
