@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=5, help="calls of the flow counted (11 webhooks each)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON there")
+    parser.add_argument("--only", default="flow,noop,floor", help="what to count, comma-separated (flow,noop,floor)")
+    parser.add_argument("--db-name", default=DB_NAME, help="the database made on the bench server (dropped first)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -277,14 +279,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     from bench import bench_webhooks as bw
 
-    bw.DB_NAME = DB_NAME
+    bw.DB_NAME = args.db_name
     database_url = bw.start_postgres()
     bw.fresh_database(database_url)
     bw.seed(database_url, 300, datetime.now(UTC), random.Random(8))
-    results = {what: count(what, args.calls, database_url) for what in ("flow", "noop", "floor")}
+    results = {what: count(what, args.calls, database_url) for what in args.only.split(",")}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    print("\n".join(markdown(results)))
+    if {"flow", "noop", "floor"} <= results.keys():
+        print("\n".join(markdown(results)))
+    else:
+        for what, kinds in results.items():
+            for kind, figures in sorted(kinds.items()):
+                print(f"{what}: {kind}: {figures['instructions'] / 1e6:.2f} M instructions ({figures['posts']} posts)")
 
 
 if __name__ == "__main__":
