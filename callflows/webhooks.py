@@ -20,7 +20,7 @@ from callflows import twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation.core import journal, prompts
 from orientation.core.calendar import french_public_holidays
-from orientation.core.db import is_disconnect
+from orientation.core.db import is_disconnect, is_retryable
 from orientation.core.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.core.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.core.runtime import Runtime, db, runtime
@@ -184,9 +184,11 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 session.commit()
             except Exception as exc:
                 session.rollback()
-                if _retry and is_disconnect(exc):
+                if _retry and (is_disconnect(exc) or is_retryable(exc)):
                     # The pooled connection died with the database server (a restart): SQLAlchemy has refreshed
                     # the pool and nothing was committed, so the callback runs once more on a new connection.
+                    # Or PostgreSQL broke a deadlock by aborting this callback (two callbacks of one call locking
+                    # its request and attempt rows in opposite orders): once more, it waits for the other.
                     return view(_retry=False)
                 stored = _stored_answer(session, key)
                 if stored is not None:

@@ -115,6 +115,17 @@ def is_disconnect(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+# PostgreSQL's SQLSTATEs for a transaction it chose to abort so that another could go on: a deadlock between row
+# locks, a serialization failure. Nothing of it was committed; run again, it waits for the other and succeeds.
+_RETRYABLE_STATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True when the database aborted the unit of work only to break a deadlock (or a serialization conflict):
+    rolled back, it may be run once more as it is."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _RETRYABLE_STATES
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose sessions keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
