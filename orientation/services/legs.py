@@ -17,14 +17,15 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import logs
-from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
+from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.core.sms_sender import replies_on
 from volunteers.models import Volunteer
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _REQUESTS = cast(Table, Request.__table__)
 _TERRITORIES = cast(Table, Territory.__table__)
-_NUMBERS = cast(Table, TerritoryNumber.__table__)
+# The line's number (its first), as orientation.core.models defines it for Territory.first_number.
+_FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].expression
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
 
 
@@ -65,11 +66,7 @@ _LOCK = (
         _TERRITORIES.c.settings,
         _TERRITORIES.c.sms_sender,
         _TERRITORIES.c.sms_replies,
-        select(_NUMBERS.c.phone)
-        .where(_NUMBERS.c.territory_id == _TERRITORIES.c.id)
-        .order_by(_NUMBERS.c.id)
-        .limit(1)
-        .scalar_subquery(),
+        _FIRST_NUMBER,
     )
     .join_from(_REQUESTS, _TERRITORIES, _TERRITORIES.c.id == _REQUESTS.c.territory_id)
     .where(
@@ -122,11 +119,7 @@ _SMS_SIDE = select(
     _TERRITORIES.c.settings,
     _TERRITORIES.c.sms_sender,
     _TERRITORIES.c.sms_replies,
-    select(_NUMBERS.c.phone)
-    .where(_NUMBERS.c.territory_id == _TERRITORIES.c.id)
-    .order_by(_NUMBERS.c.id)
-    .limit(1)
-    .scalar_subquery(),
+    _FIRST_NUMBER,
 ).where(_TERRITORIES.c.id == bindparam("territory_id"))
 
 
