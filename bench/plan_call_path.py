@@ -29,8 +29,9 @@ class Sent:
         self.sql, self.params = sql, params
 
 
-def sent_by(connection: Connection, call: Any) -> Sent:
-    """The last statement `call(session)` sends on this connection (the session is bound to it, then closed)."""
+def sent_by(connection: Connection, call: Any, which: int = -1) -> Sent:
+    """The last statement `call(session)` sends on this connection (the session is bound to it, then closed), or
+    another one counted from the end (`which`: -2 for the one before the last)."""
     seen: list[Sent] = []
 
     def note(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
@@ -42,7 +43,7 @@ def sent_by(connection: Connection, call: Any) -> Sent:
             call(session)
     finally:
         event.remove(connection, "before_cursor_execute", note)
-    return seen[-1]
+    return seen[which]
 
 
 def explain(connection: Connection, statement: Any, params: dict[str, Any], analyze: bool = True) -> list[str]:
@@ -102,7 +103,21 @@ def ringing_statements(connection: Connection, now: datetime) -> dict[str, tuple
             sent_by(connection, lambda session: waitline.recent_waits(session, territory_id, now)),
             {},
         ),
+        # The live board's last two statements (orientation.services.board.volunteers_now, every 10 s).
+        "live board: volunteers offered a call (every 10 s)": (
+            sent_by(connection, board_of(territory_id, now), -2),
+            {},
+        ),
+        "live board: volunteers in a conversation (every 10 s)": (sent_by(connection, board_of(territory_id, now)), {}),
     }
+
+
+def board_of(territory_id: int, now: datetime) -> Any:
+    """What the live board asks of the volunteers on duty now (a call for sent_by)."""
+    from orientation.core.models import Territory
+    from orientation.services import board
+
+    return lambda session: board.volunteers_now(session, session.get(Territory, territory_id), now)
 
 
 def main(argv: list[str]) -> None:

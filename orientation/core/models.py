@@ -18,6 +18,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -242,6 +243,14 @@ Index(
     Attempt.offered_at,
     postgresql_where=Attempt.result.is_(None),
     sqlite_where=Attempt.result.is_(None),
+)
+# The conversations going on, per volunteer (migration 0019): the live board's "on a call" reads these few rows.
+_IN_CONVERSATION = text("result = 'accepted' AND ended_at IS NULL")
+Index(
+    "ix_attempts_volunteer_in_conversation",
+    Attempt.volunteer_id,
+    postgresql_where=_IN_CONVERSATION,
+    sqlite_where=_IN_CONVERSATION,
 )
 
 

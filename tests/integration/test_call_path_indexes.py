@@ -19,6 +19,7 @@ from orientation.core.db import make_engine
 from tests.integration.test_migration_0013 import blank_url  # noqa: F401  (the fixture: an empty database)
 
 INDEX = "ix_attempts_volunteer_unanswered"
+CONVERSATIONS = "ix_attempts_volunteer_in_conversation"
 WAITS = "ix_requests_wait_ended"
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -117,6 +118,8 @@ def _positional(compiled: Any, params: dict[str, Any]) -> list[Any]:
         ("free volunteers (each routing decision)", INDEX, "attempts"),
         ("claim: INSERT attempt unless ringing", INDEX, "attempts"),
         ("waiting line: recent answered waits (each turn)", WAITS, "requests"),
+        ("live board: volunteers offered a call (every 10 s)", INDEX, "attempts"),
+        ("live board: volunteers in a conversation (every 10 s)", CONVERSATIONS, "attempts"),
     ],
 )
 def test_the_call_paths_statements_read_their_index_not_the_growing_table(
@@ -169,6 +172,8 @@ def _generic_plan(url: str, name: str) -> str:
         ("free volunteers (each routing decision)", INDEX),
         ("claim: INSERT attempt unless ringing", INDEX),
         ("waiting line: recent answered waits (each turn)", WAITS),
+        ("live board: volunteers offered a call (every 10 s)", INDEX),
+        ("live board: volunteers in a conversation (every 10 s)", CONVERSATIONS),
     ],
 )
 def test_a_generic_plan_of_the_prepared_statement_still_reads_the_index(
@@ -183,3 +188,16 @@ def test_a_generic_plan_of_the_prepared_statement_still_reads_the_index(
     plan = _generic_plan(blank_url, statement)
 
     assert "$" in plan and index in plan, plan  # planned with the parameters unknown, and through the index
+
+
+def test_migration_0019_makes_the_conversations_index_and_its_downgrade_drops_it(blank_url: str) -> None:  # noqa: F811
+    migrate.upgrade(blank_url)
+    assert CONVERSATIONS in _indexes(blank_url)
+    definition = _definition(blank_url, CONVERSATIONS)
+    assert "accepted" in definition and "ended_at IS NULL" in definition, definition
+
+    command.downgrade(migrate.alembic_config(blank_url), "0019@-1")
+
+    assert CONVERSATIONS not in _indexes(blank_url) and INDEX in _indexes(blank_url)  # 0018, another branch, stayed
+    migrate.upgrade(blank_url)
+    assert CONVERSATIONS in _indexes(blank_url)
