@@ -27,6 +27,7 @@ from orientation.core.phones import spoken_digits
 from orientation.services import attempts, inbound, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
+from orientation.services.rows import write_changes
 from volunteers.services import on_duty_volunteers
 
 
@@ -149,6 +150,14 @@ def menu(ctx: Ctx) -> str:
 @webhook("voice.postcode")
 def postcode(ctx: Ctx) -> str:
     """The postcode's answer: check the territory, maybe transfer to a neighbour, then route."""
+    body = _postcode(ctx)
+    if ctx.request is not None:
+        # The request's new postcode and status: one Core UPDATE instead of the unit of work at the commit.
+        write_changes(ctx.session, ctx.request)
+    return body
+
+
+def _postcode(ctx: Ctx) -> str:
     found = _current_request(ctx)
     if found is None:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))

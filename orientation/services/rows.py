@@ -35,3 +35,27 @@ def write_columns(session: Session, row: Any, **values: Any) -> None:
         session.execute(_update(table, names), {"b_id": row.id, **{f"b_{name}": values[name] for name in names}})
     for name in names:
         set_committed_value(row, name, values[name])
+
+
+def write_changes(session: Session, row: Any) -> None:
+    """Write the columns changed on a loaded row by one Core UPDATE on the session's connection, now.
+
+    For a handler whose only change to flush is one row's columns: the commit's flush then has nothing to do
+    (no unit of work). A row with no change, not yet in the database, or with a changed relationship is left
+    to the flush.
+    """
+    state = inspect(row)
+    changed = state.committed_state
+    if not changed or not state.persistent:
+        return
+    table = cast(Table, type(row).__table__)
+    names = tuple(sorted(changed))
+    if any(name not in table.c for name in names):
+        return
+    values = state.dict
+    session.connection().execute(
+        _update(table, names), {"b_id": row.id, **{f"b_{name}": values[name] for name in names}}
+    )
+    # Every change is written: the row is as loaded again. Not one set_committed_value per column, which leaves
+    # the row marked modified in the session, and the commit would then run the unit of work to find nothing.
+    state._commit_all(values, session.identity_map)
