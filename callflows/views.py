@@ -24,7 +24,7 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
-from orientation.services import attempts, inbound, territories, waitline
+from orientation.services import attempts, inbound, screening, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
 from orientation.services.rows import write_changes
@@ -312,20 +312,23 @@ def screen(ctx: Ctx) -> str:
     return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
 
 
+_SCREENING_PROMPTS = {"connecting": "screening_connecting", "gone": "screening_gone", "declined": "screening_declined"}
+
+
 @bp.post("/voice/screen/answer")
 @webhook("voice.screen_answer")
 def screen_answer(ctx: Ctx) -> str:
     """The volunteer's key: 1 bridges (recorded now, by us), anything else hangs up their leg."""
-    attempt = _attempt(ctx)
-    if attempt is None:
+    # Core statements over the few columns it needs: no ORM load of the attempt, request and territory.
+    screened = screening.lock(ctx.session, ctx.arg_int("attempt", 0))
+    if screened is None:
         return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
-    say = _say(attempt.request.territory)
-    if flow.screening_accepts(ctx.form.get("Digits")):
-        if attempts.accept(ctx.session, attempt, ctx.now):
-            return str(twiml.bridge(say("screening_connecting")))
-        return str(twiml.speak_and_hang_up([say("screening_gone")]))
-    attempts.decline(ctx.session, attempt, ctx.now)
-    return str(twiml.speak_and_hang_up([say("screening_declined")]))
+    ctx.request_id = screened.request_id
+    said = screening.answer(ctx.session, screened, flow.screening_accepts(ctx.form.get("Digits")), ctx.now)
+    text = prompts.text(_SCREENING_PROMPTS[said], overrides=screened.prompts)
+    if said == "connecting":
+        return str(twiml.bridge(text))
+    return str(twiml.speak_and_hang_up([text]))
 
 
 @bp.post("/voice/recorded")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Attempt, OutboxMessage, Request
+from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
@@ -573,3 +573,27 @@ def test_no_caller_number_reaches_the_application_logs(
     patient.record(duration=5)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "611223344" not in logged and "6 11 22 33 44" not in logged
+
+
+def test_the_volunteer_pressing_1_writes_the_connection_then_the_acceptance_then_the_callback_in_the_timeline(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    patient.leg_press("1")
+    assert patient.state == "bridged"
+    request = _request(session)
+    attempt = session.scalars(select(Attempt)).one()
+    assert (attempt.result, attempt.answered_at) == ("accepted", clock())
+    assert (request.connected_at, request.updated_at) == (clock(), clock())
+    assert session.get(Volunteer, volunteer.id).on_call_request_id == request.id  # type: ignore[union-attr]
+    events = session.scalars(select(Event).where(Event.request_id == request.id).order_by(Event.id)).all()
+    last = [(e.kind, e.payload, e.actor) for e in events[-3:]]
+    assert last[0] == ("status", {"from": "routing", "to": "connected"}, "line")
+    assert last[1] == ("attempt.accepted", {"attempt": attempt.id, "volunteer_id": volunteer.id}, None)
+    assert last[2][0] == "voice.screen_answer" and events[-1].at == clock()

@@ -16,9 +16,11 @@ from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import callbacks
 from orientation.services.tokens import create_token
+from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.functional.twilio_client import call, send_sms
+from volunteers.models import Volunteer
 
 
 @pytest.fixture
@@ -220,3 +222,58 @@ def test_a_volunteer_passing_a_call_back_racing_its_status_offers_it_to_one_othe
     offered = session.scalars(select(Attempt.volunteer_id).where(Attempt.request_id == request.id)).all()
     # The first volunteer passed once (by key or by hanging up), and the request went to one other volunteer.
     assert len(offered) == 2 and len(set(offered)) == 2
+
+
+def _screened(app: Flask, session: Session) -> tuple[VoiceCall, int, dict[str, str]]:
+    """A patient's call ringing a volunteer whose leg hears the screening; the answer's path and params."""
+    patient = call(app)
+    patient.start()
+    patient.press("2")
+    patient.press("75020")
+    patient.leg_answer()
+    attempt_id = session.scalar(select(Attempt.id))
+    assert attempt_id is not None
+    leg = {"CallSid": "CA" + "e" * 32, "From": factories.LINE_NUMBER, "To": "+33600000001", "Digits": "1"}
+    return patient, attempt_id, leg
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("round_", range(3))
+def test_the_same_screening_answer_twice_at_once_connects_the_volunteer_once(
+    app: Flask, session: Session, clock: FrozenClock, round_: int
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    _, attempt_id, leg = _screened(app, session)
+    path = f"/twilio/voice/screen/answer?attempt={attempt_id}"
+    first, second = _at_once(lambda: _post(app, path, leg), lambda: _post(app, path, leg))
+    assert first == second and first[0] == 200  # type: ignore[index]
+    assert "mis en relation" in first[1].decode()  # type: ignore[index]
+    session.expire_all()
+    request = session.scalars(select(Request)).one()
+    assert (request.status, request.volunteer_id) == ("connected", volunteer.id)
+    kinds = list(session.scalars(select(Event.kind).where(Event.kind.in_(["attempt.accepted", "status"]))))
+    assert kinds.count("attempt.accepted") == 1
+    assert session.scalar(select(Volunteer.on_call_request_id).where(Volunteer.id == volunteer.id)) == request.id
+
+
+@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.parametrize("round_", range(3))
+def test_a_volunteer_pressing_1_as_the_patient_hangs_up_is_never_left_on_a_call(
+    app: Flask, session: Session, clock: FrozenClock, round_: int
+) -> None:
+    territory = factories.territory(session, clock())
+    volunteer = factories.volunteer(session, territory, clock())
+    patient, attempt_id, leg = _screened(app, session)
+    hangup = {"CallSid": patient.call_sid, "From": "+33611223344", "To": factories.LINE_NUMBER}
+    hangup |= {"CallStatus": "completed", "CallDuration": "40"}
+    answered, ended = _at_once(
+        lambda: _post(app, f"/twilio/voice/screen/answer?attempt={attempt_id}", leg),
+        lambda: _post(app, "/twilio/status", hangup),
+    )
+    assert answered[0] == ended[0] == 200  # type: ignore[index]
+    session.expire_all()
+    assert session.scalar(select(Volunteer.on_call_request_id).where(Volunteer.id == volunteer.id)) is None
+    assert session.scalar(select(Attempt.result).where(Attempt.id == attempt_id)) is not None
+    # Connected (and over) when the key came first, abandoned when the hang-up did: never still in the hunt.
+    assert session.scalars(select(Request.status)).one() in ("connected", "abandoned")

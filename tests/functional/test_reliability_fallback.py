@@ -16,7 +16,7 @@ from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.config import Config
 from orientation.core.models import Request
-from orientation.services import attempts
+from orientation.services import attempts, screening
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
@@ -79,7 +79,7 @@ STEPS: dict[str, tuple[object, str, Callable[..., object]]] = {
     "the menu": (svc, "choose_motive", lambda p: p.start()),
     "the postcode": (svc, "set_postcode", lambda p: (p.start(), p.press("2"))),
     "the routing": (attempts, "offer_next", lambda p: (p.start(), p.press("2"))),
-    "the screening": (attempts, "accept", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
+    "the screening": (screening, "answer", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
 }
 
 
