@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -34,12 +36,21 @@ def try_e164(raw: str | None, region: str = "FR") -> str | None:
     """E.164 when the text is a valid number, else None (for callers whose number is hidden or odd)."""
     if not raw:
         return None
+    return _e164_or_none(raw, region)
+
+
+# Parsing is the costly part of a webhook's number handling (phonenumbers' metadata, regular expressions), and
+# one call parses the same few numbers several times (the line's number on every call, the caller's in each
+# step): a small bounded cache of pure results, in process memory only.
+@lru_cache(maxsize=512)
+def _e164_or_none(raw: str, region: str) -> str | None:
     try:
         return to_e164(raw, region)
     except InvalidPhone:
         return None
 
 
+@lru_cache(maxsize=512)
 def is_mobile(e164: str) -> bool:
     """True when the number can receive SMS (a mobile; French 06/07)."""
     try:
