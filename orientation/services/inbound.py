@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from orientation.core import lifecycle, logs
 from orientation.core.models import Event, Request, Territory, TerritoryNumber
@@ -47,10 +47,24 @@ _VOLUNTEER_CALLING = exists().where(
     Volunteer.active.is_(True),
 )
 _REQUEST_OF_CALL = select(Request.id).where(Request.call_sid == bindparam("call_sid")).scalar_subquery()
+# Of the wide territory row, only what the first webhook reads (the welcome and its prompts, the hours, the crisis
+# announcement, the reference, the caller's region): a column read beyond these loads on first access, as ever.
+_FIRST_WEBHOOK_COLUMNS = load_only(
+    Territory.name,
+    Territory.reference_prefix,
+    Territory.region,
+    Territory.timezone,
+    Territory.holiday_subdivision,
+    Territory.opening_hours,
+    Territory.settings,
+    Territory.crisis_enabled,
+    Territory.crisis_announcement,
+)
 _LOOKUP = (
     select(Territory, _VOLUNTEER_CALLING.label("volunteer_calling"), _REQUEST_OF_CALL.label("request_id"))
     .join(TerritoryNumber)
     .where(TerritoryNumber.phone == bindparam("number"))
+    .options(_FIRST_WEBHOOK_COLUMNS)
 )
 
 
