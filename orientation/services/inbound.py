@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, load_only
 
 from orientation.core import lifecycle, logs
 from orientation.core.models import Event, Request, Territory, TerritoryNumber
-from orientation.core.phones import is_mobile, try_e164
+from orientation.core.phones import e164_and_mobile, try_e164
 from orientation.services import requests as svc
 from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
@@ -35,7 +35,8 @@ def region_free_number(raw: str | None) -> tuple[bool, str | None]:
     if not text:
         return True, None
     if text.startswith(("+", "00")):
-        return True, try_e164(text)
+        # The same cached parse open_call_request reads the caller's number from (region FR as try_e164).
+        return True, e164_and_mobile(text)[0]
     return False, None
 
 
@@ -112,14 +113,14 @@ def open_call_request(
         if then is not None and request.status == "received":
             svc.change_status(session, request, then, now)
         return CallRequest(request.id, request.reference)
-    caller = try_e164(caller_raw, territory.region)
+    caller, mobile = e164_and_mobile(caller_raw, territory.region)
     reference = format_reference(territory.reference_prefix, now.year, next_number(session, territory.id, now.year))
     values = {
         "territory_id": territory.id,
         "reference": reference,
         "call_sid": call_sid,
         "caller": caller,
-        "caller_is_mobile": bool(caller and is_mobile(caller)),
+        "caller_is_mobile": mobile,
         "status": "received" if then is None else lifecycle.move("received", then),
         "created_at": now,
         "updated_at": now,
