@@ -55,12 +55,15 @@ def _e164_or_none(raw: str, region: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=512)
 def e164_and_mobile(raw: str | None, region: str = "FR") -> tuple[str | None, bool]:
     """try_e164 and is_mobile of its result, from one parse (a new caller's number)."""
     text = (raw or "").strip()
-    if not text:
-        return None, False
+    # One cache key however the caller spells the call (stripped text, region given or not).
+    return _e164_and_mobile(text, region) if text else (None, False)
+
+
+@lru_cache(maxsize=512)
+def _e164_and_mobile(text: str, region: str) -> tuple[str | None, bool]:
     try:
         number, e164 = _parsed(text, region)
     except InvalidPhone:
