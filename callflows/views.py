@@ -97,13 +97,13 @@ def voice(ctx: Ctx) -> str:
     is_open_now, reopens = _line_open(territory, ctx.now)
     then = "in_menu" if is_open_now else None
     caller = ctx.form.get("From")
-    req, _ = svc.open_request_known(ctx.session, territory, call_sid, caller, ctx.now, then, found.request_id)
-    ctx.request = req
+    req = inbound.open_call_request(ctx.session, territory, call_sid, caller, ctx.now, then, found.request_id)
+    ctx.request_id = req.id
     say = _say(territory)
     welcome = say("welcome", territory=territory.name)
     announced = crisis.announcement_for(territory)  # crisis mode: the coordinator's words, after the welcome
     if not is_open_now:
-        svc.add_event(ctx.session, req, "line.closed", ctx.now)
+        inbound.note(ctx.session, req.id, "line.closed", ctx.now)
         if reopens is None:
             closed = say("closed_never")
         else:
@@ -111,8 +111,6 @@ def voice(ctx: Ctx) -> str:
             when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
             closed = say("closed", reopens=when)
         return str(twiml.leave_message(ctx.urls, [welcome, *announced, closed, say("closed_message")], req.reference))
-    if req.status == "received":
-        svc.change_status(ctx.session, req, "in_menu", ctx.now)
     return str(twiml.menu(ctx.urls, [welcome, *announced], say("menu"), tries=1))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -15,6 +17,11 @@ def to_e164(raw: str, region: str = "FR") -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone("numéro de téléphone manquant")
+    return _parsed(text, region)[1]
+
+
+def _parsed(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str]:
+    """The parsed number and its E.164 form, or InvalidPhone (`text` stripped, not empty)."""
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -27,27 +34,55 @@ def to_e164(raw: str, region: str = "FR") -> str:
     # Some regions' metadata accepts a trailing extension-like run; E.164 itself stops at 15 digits.
     if len(e164) > 16:
         raise InvalidPhone("numéro de téléphone trop long")
-    return e164
+    return number, e164
 
 
 def try_e164(raw: str | None, region: str = "FR") -> str | None:
     """E.164 when the text is a valid number, else None (for callers whose number is hidden or odd)."""
     if not raw:
         return None
+    return _e164_or_none(raw, region)
+
+
+# Parsing is the costly part of a webhook's number handling (phonenumbers' metadata, regular expressions), and
+# one call parses the same few numbers several times (the line's number on every call, the caller's in each
+# step): a small bounded cache of pure results, in process memory only.
+@lru_cache(maxsize=512)
+def _e164_or_none(raw: str, region: str) -> str | None:
     try:
         return to_e164(raw, region)
     except InvalidPhone:
         return None
 
 
+def e164_and_mobile(raw: str | None, region: str = "FR") -> tuple[str | None, bool]:
+    """try_e164 and is_mobile of its result, from one parse (a new caller's number)."""
+    text = (raw or "").strip()
+    # One cache key however the caller spells the call (stripped text, region given or not).
+    return _e164_and_mobile(text, region) if text else (None, False)
+
+
+@lru_cache(maxsize=512)
+def _e164_and_mobile(text: str, region: str) -> tuple[str | None, bool]:
+    try:
+        number, e164 = _parsed(text, region)
+    except InvalidPhone:
+        return None, False
+    return e164, _mobile(number)
+
+
+@lru_cache(maxsize=512)
 def is_mobile(e164: str) -> bool:
     """True when the number can receive SMS (a mobile; French 06/07)."""
     try:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return False
-    kind = phonenumbers.number_type(number)
-    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return _mobile(number)
+
+
+def _mobile(number: phonenumbers.PhoneNumber) -> bool:
+    return phonenumbers.number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def mask(number: str | None) -> str:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, exists, insert, select
+from sqlalchemy.orm import Session, load_only
 
-from orientation.core import logs
-from orientation.core.models import Request, Territory, TerritoryNumber
-from orientation.core.phones import try_e164
+from orientation.core import lifecycle, logs
+from orientation.core.models import Event, Request, Territory, TerritoryNumber
+from orientation.core.phones import e164_and_mobile, try_e164
+from orientation.services import requests as svc
+from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
 
 
@@ -31,7 +35,8 @@ def region_free_number(raw: str | None) -> tuple[bool, str | None]:
     if not text:
         return True, None
     if text.startswith(("+", "00")):
-        return True, try_e164(text)
+        # The same cached parse open_call_request reads the caller's number from (region FR as try_e164).
+        return True, e164_and_mobile(text)[0]
     return False, None
 
 
@@ -43,10 +48,24 @@ _VOLUNTEER_CALLING = exists().where(
     Volunteer.active.is_(True),
 )
 _REQUEST_OF_CALL = select(Request.id).where(Request.call_sid == bindparam("call_sid")).scalar_subquery()
+# Of the wide territory row, only what the first webhook reads (the welcome and its prompts, the hours, the crisis
+# announcement, the reference, the caller's region): a column read beyond these loads on first access, as ever.
+_FIRST_WEBHOOK_COLUMNS = load_only(
+    Territory.name,
+    Territory.reference_prefix,
+    Territory.region,
+    Territory.timezone,
+    Territory.holiday_subdivision,
+    Territory.opening_hours,
+    Territory.settings,
+    Territory.crisis_enabled,
+    Territory.crisis_announcement,
+)
 _LOOKUP = (
     select(Territory, _VOLUNTEER_CALLING.label("volunteer_calling"), _REQUEST_OF_CALL.label("request_id"))
     .join(TerritoryNumber)
     .where(TerritoryNumber.phone == bindparam("number"))
+    .options(_FIRST_WEBHOOK_COLUMNS)
 )
 
 
@@ -62,3 +81,66 @@ def inbound_call(session: Session, called: str | None, caller_raw: str | None, c
     territory, volunteer_calling, request_id = row
     logs.bind(territory_id=territory.id)
     return InboundCall(territory, bool(volunteer_calling) if known else None, request_id)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """The request of an inbound call, as the first webhook answers with it."""
+
+    id: int
+    reference: str
+
+
+_REQUESTS = cast(Table, Request.__table__)
+# Built once: the new request's row (the columns' defaults applied by Core), only its id read back.
+_INSERT_REQUEST = insert(_REQUESTS).returning(_REQUESTS.c.id)
+
+
+def open_call_request(
+    session: Session,
+    territory: Territory,
+    call_sid: str,
+    caller_raw: str | None,
+    now: datetime,
+    then: str | None,
+    existing_id: int | None,
+) -> CallRequest:
+    """The call's request, created (moved on to `then` when given) unless the call has one, `existing_id`, which
+    moves on to `then` when still just received; its timeline events left in the session for the webhook."""
+    if existing_id is not None:
+        # A second post of the call's first webhook (rare): the ORM object, as every other step.
+        request = cast(Request, session.get(Request, existing_id))
+        if then is not None and request.status == "received":
+            svc.change_status(session, request, then, now)
+        return CallRequest(request.id, request.reference)
+    caller, mobile = e164_and_mobile(caller_raw, territory.region)
+    reference = format_reference(territory.reference_prefix, now.year, next_number(session, territory.id, now.year))
+    values = {
+        "territory_id": territory.id,
+        "reference": reference,
+        "call_sid": call_sid,
+        "caller": caller,
+        "caller_is_mobile": mobile,
+        "status": "received" if then is None else lifecycle.move("received", then),
+        "created_at": now,
+        "updated_at": now,
+    }
+    # A Core INSERT and no Request object: the first webhook needs only the id and the reference, and every
+    # inbound call writes this row.
+    request_id = int(session.execute(_INSERT_REQUEST, values).scalar_one())
+    note(session, request_id, "call.received", now, {"caller_known": caller is not None})
+    if then is not None and then != "received":
+        note(session, request_id, "status", now, {"from": "received", "to": then}, "line")
+    return CallRequest(request_id, reference)
+
+
+def note(
+    session: Session,
+    request_id: int,
+    kind: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """Append an entry to the timeline of a request known by its id (written with the webhook's own row)."""
+    session.add(Event(request_id=request_id, kind=kind, payload=payload or {}, actor=actor, at=now))

@@ -23,7 +23,7 @@ from orientation import create_app
 from orientation.core import logs
 from orientation.core.clock import FrozenClock
 from orientation.core.config import Config
-from orientation.services import requests as svc
+from orientation.services import inbound
 from orientation.simulator.transport import sign
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -68,7 +68,7 @@ def test_every_line_of_one_webhook_carries_its_request_id_territory_and_call_sid
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     territory = factories.territory(session, clock())
-    monkeypatch.setattr(svc, "open_request_known", _broken)
+    monkeypatch.setattr(inbound, "open_call_request", _broken)
     capsys.readouterr()
 
     status, headers = _voice(app)

@@ -7,7 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orientation.core.phones import InvalidPhone, display, is_mobile, mask, spoken_digits, tel_uri, to_e164, try_e164
+from orientation.core.phones import (
+    InvalidPhone,
+    display,
+    e164_and_mobile,
+    is_mobile,
+    mask,
+    spoken_digits,
+    tel_uri,
+    to_e164,
+    try_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -174,3 +184,23 @@ def test_every_french_mobile_is_shown_in_five_pairs_that_give_back_the_number(su
     assert [len(pair) for pair in pairs] == [2, 2, 2, 2, 2]
     # Read back as typed in France, the pairs are the same number (valid or not in the numbering plan).
     assert phonenumbers.format_number(phonenumbers.parse(shown, "FR"), phonenumbers.PhoneNumberFormat.E164) == e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("06 12 34 56 78", "FR"),
+        ("+33612345678", "FR"),
+        ("0033 1 23 45 67 89", "FR"),
+        ("0692 12 34 56", "RE"),
+        ("+44 7700 900123", "FR"),
+        ("+1 212 555 0100", "FR"),
+        ("12", "FR"),
+        ("", "FR"),
+        (None, "FR"),
+        ("abc", "FR"),
+    ],
+)
+def test_one_parse_of_a_caller_gives_what_try_e164_and_is_mobile_give(raw: str | None, region: str) -> None:
+    e164 = try_e164(raw, region)
+    assert e164_and_mobile(raw, region) == (e164, bool(e164 and is_mobile(e164)))
