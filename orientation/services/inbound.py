@@ -9,11 +9,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, load_only
 
-from orientation.core import lifecycle, logs
+from orientation.core import logs
 from orientation.core.models import Event, Request, Territory, TerritoryNumber
 from orientation.core.phones import e164_and_mobile, try_e164
 from orientation.services import requests as svc
-from orientation.services.references import format_reference, next_number
 from volunteers.models import Volunteer
 
 
@@ -113,25 +112,12 @@ def open_call_request(
         if then is not None and request.status == "received":
             svc.change_status(session, request, then, now)
         return CallRequest(request.id, request.reference)
-    caller, mobile = e164_and_mobile(caller_raw, territory.region)
-    reference = format_reference(territory.reference_prefix, now.year, next_number(session, territory.id, now.year))
-    values = {
-        "territory_id": territory.id,
-        "reference": reference,
-        "call_sid": call_sid,
-        "caller": caller,
-        "caller_is_mobile": mobile,
-        "status": "received" if then is None else lifecycle.move("received", then),
-        "created_at": now,
-        "updated_at": now,
-    }
+    values = svc.new_request_row(session, territory, call_sid, caller_raw, now, then)
     # A Core INSERT and no Request object: the first webhook needs only the id and the reference, and every
     # inbound call writes this row.
     request_id = int(session.execute(_INSERT_REQUEST, values).scalar_one())
-    note(session, request_id, "call.received", now, {"caller_known": caller is not None})
-    if then is not None and then != "received":
-        note(session, request_id, "status", now, {"from": "received", "to": then}, "line")
-    return CallRequest(request_id, reference)
+    svc.add_received_events(session, request_id, values, now, then)
+    return CallRequest(request_id, values["reference"])
 
 
 def note(

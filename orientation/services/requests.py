@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from orientation.core import lifecycle, logs
 from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
-from orientation.core.phones import is_mobile, try_e164
+from orientation.core.phones import e164_and_mobile, try_e164
 from orientation.services.references import format_reference, next_number
 from orientation.services.rows import write_columns
 from volunteers.models import Volunteer
@@ -143,18 +143,7 @@ def open_request_known(
     """open_request when the caller already looked for the call's request: its id, or None when it has none."""
     if existing_id is not None:
         return cast(Request, session.get(Request, existing_id)), False
-    caller = try_e164(caller_raw, territory.region)
-    number = next_number(session, territory.id, now.year)
-    values = {
-        "territory_id": territory.id,
-        "reference": format_reference(territory.reference_prefix, now.year, number),
-        "call_sid": call_sid,
-        "caller": caller,
-        "caller_is_mobile": bool(caller and is_mobile(caller)),
-        "status": "received" if then is None else lifecycle.move("received", then),
-        "created_at": now,
-        "updated_at": now,
-    }
+    values = new_request_row(session, territory, call_sid, caller_raw, now, then)
     # A Core INSERT … RETURNING the whole row (the columns' defaults applied by Core as by the ORM), made an
     # object of the session as if just loaded: no unit of work for the one row every inbound call writes.
     row = session.execute(_INSERT_REQUEST, values).one()
@@ -164,10 +153,40 @@ def open_request_known(
     # What a just-created request is known to hold: its territory (in hand) and no attempts yet.
     set_committed_value(request, "territory", territory)
     set_committed_value(request, "attempts", [])
-    add_event(session, request, "call.received", now, {"caller_known": caller is not None})
-    if then is not None and then != "received":
-        add_event(session, request, "status", now, {"from": "received", "to": then}, "line")
+    add_received_events(session, request.id, values, now, then)
     return request, True
+
+
+def new_request_row(
+    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+) -> dict[str, Any]:
+    """The row of an inbound call's new request: the next reference of the year, the caller, the status (already
+    moved on to `then` when given)."""
+    caller, mobile = e164_and_mobile(caller_raw, territory.region)
+    number = next_number(session, territory.id, now.year)
+    return {
+        "territory_id": territory.id,
+        "reference": format_reference(territory.reference_prefix, now.year, number),
+        "call_sid": call_sid,
+        "caller": caller,
+        "caller_is_mobile": mobile,
+        "status": "received" if then is None else lifecycle.move("received", then),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def add_received_events(
+    session: Session, request_id: int, row: dict[str, Any], now: datetime, then: str | None
+) -> None:
+    """The timeline of a request just created from `row` (new_request_row): received, and moved on to `then`."""
+    session.add(
+        Event(request_id=request_id, kind="call.received", payload={"caller_known": row["caller"] is not None}, at=now)
+    )
+    if then is not None and then != "received":
+        session.add(
+            Event(request_id=request_id, kind="status", payload={"from": "received", "to": then}, actor="line", at=now)
+        )
 
 
 def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Event, Request, Territory
-from orientation.services import inbound
+from orientation.services import requests as requests_service
 from orientation.services.journal_replay import replay
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
@@ -138,7 +138,7 @@ def test_a_failure_to_record_a_new_call_that_is_not_a_duplicate_goes_to_the_jour
     assert _inbound_call(app, factories.LINE_NUMBER, "CA" + "6" * 32)[0] == 200
     # A real IntegrityError on another unique column than the callback's key: the next call is handed the
     # reference the first call holds (as a prefix edited by hand in SQL would do).
-    monkeypatch.setattr(inbound, "format_reference", lambda *_: f"{territory.reference_prefix}-2026-000001")
+    monkeypatch.setattr(requests_service, "format_reference", lambda *_: f"{territory.reference_prefix}-2026-000001")
 
     status, body = _inbound_call(app, factories.LINE_NUMBER, "CA" + "7" * 32)
 
