@@ -81,7 +81,10 @@ def ringing_statements(connection: Connection, now: datetime) -> dict[str, tuple
     since = now - RINGING_WINDOW
     return {
         "free volunteers (each routing decision)": (
-            services._FREE_VOLUNTEERS_AND_STAMP,
+            # The statement ring_candidates sends on this backend (one array row on PostgreSQL).
+            services._FREE_IDS_AND_STAMP
+            if connection.dialect.name == "postgresql"
+            else services._FREE_VOLUNTEERS_AND_STAMP,
             {"territory_id": territory_id, "now": now, "ringing_since": since},
         ),
         "claim: INSERT attempt unless ringing": (
