@@ -38,7 +38,8 @@ _FREE_HELD = (
 )
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
-_INSERT_EVENTS = insert(_EVENTS)
+# inline(): no RETURNING of the new ids, which nothing reads (SQLAlchemy adds it to a one-row INSERT otherwise).
+_INSERT_EVENTS = insert(_EVENTS).inline()
 _REQUESTS = cast(Table, Request.__table__)
 # Built once (every inbound call runs them): is there a request for this CallSid, and the new request's row.
 _ID_BY_CALL = select(_REQUESTS.c.id).where(_REQUESTS.c.call_sid == bindparam("call_sid"))

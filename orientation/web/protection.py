@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from orientation.core.config import Config
+from orientation.web.edge import WEBHOOK_PREFIX
 
 # Twilio's posts are a few kilobytes; anything far larger is not a webhook, a form or an API body of ours.
 MAX_CONTENT_LENGTH = 256 * 1024
@@ -44,15 +46,23 @@ def install(app: Flask, config: Config) -> Limiter:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = https
 
+    security_headers = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if https:
+        security_headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Those a view did not set itself: one pass over its headers, not one `setdefault` scan per header.
+        present = {name.lower() for name, _ in response.headers}
+        response.headers.extend([pair for pair in security_headers if pair[0].lower() not in present])
         return response
+
+    app.session_interface = _NoCookieSessionForWebhooks()
 
     # One limiter per app: tests build many apps, and counters must not leak between them. With "memory://"
     # each worker process counts alone (the effective limit multiplies by the workers); RATELIMIT_STORAGE_URI
@@ -70,6 +80,17 @@ def install(app: Flask, config: Config) -> Limiter:
     app.extensions["limiter"] = limiter
     _scope_to_limited_paths(app, limiter)
     return limiter
+
+
+class _NoCookieSessionForWebhooks(SecureCookieSessionInterface):
+    """The signed-cookie session of the console, and none for Twilio's posts (they carry no cookie and are
+    authenticated by their signature): no serializer built and no session saved on every call webhook."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        """A null session (read-only, empty) for a webhook, the cookie's session otherwise."""
+        if request.path.startswith(WEBHOOK_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def is_limited(blueprint: str | None, endpoint: str | None) -> bool:
