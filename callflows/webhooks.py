@@ -159,6 +159,8 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
             # Optimistic: nearly every callback is new, so it is handled without first looking for a stored
             # answer. A duplicate runs into the unique idempotency key (its event row), everything it did is rolled
             # back, and it gets the answer stored the first time (see _stored_answer).
+            # The handler's timeline entries: plain rows, written with the callback's own row (a rerun starts afresh).
+            svc.collect_timeline(session)
             try:
                 ctx = Ctx(
                     session=session,
@@ -182,8 +184,10 @@ def webhook(kind: str) -> Callable[[Callable[[Ctx], str]], Callable[[], Response
                 # The callback's row and the timeline events the handler added: one INSERT, after its changes.
                 svc.flush_with_events(session, row)
                 session.commit()
+                svc.stop_collecting_timeline(session)
             except Exception as exc:
                 session.rollback()
+                svc.stop_collecting_timeline(session)
                 if _retry and (is_disconnect(exc) or is_retryable(exc)):
                     # The pooled connection died with the database server (a restart): SQLAlchemy has refreshed
                     # the pool and nothing was committed, so the callback runs once more on a new connection.

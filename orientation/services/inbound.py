@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, load_only
 
 from orientation.core import logs
-from orientation.core.models import Event, Request, Territory, TerritoryNumber
+from orientation.core.models import Request, Territory, TerritoryNumber
 from orientation.core.phones import e164_and_mobile, try_e164
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
@@ -129,4 +129,4 @@ def note(
     actor: str | None = None,
 ) -> None:
     """Append an entry to the timeline of a request known by its id (written with the webhook's own row)."""
-    session.add(Event(request_id=request_id, kind=kind, payload=payload or {}, actor=actor, at=now))
+    svc.timeline_entry(session, request_id, kind, now, payload, actor)

@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import logs
-from orientation.core.models import Attempt, Event, Request, Territory
+from orientation.core.models import Attempt, Request, Territory
 from orientation.core.sms_sender import replies_on
+from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
@@ -179,7 +180,7 @@ def _finish(
 ) -> str | None:
     """A conversation just finished: its timeline event, its volunteer freed; their number (None if deleted)."""
     payload = {"attempt": attempt_id, "result": "accepted", "source": source}
-    session.add(Event(request_id=request_id, kind="attempt.finished", payload=payload, at=now))
+    timeline_entry(session, request_id, "attempt.finished", now, payload)
     params = {"volunteer_id": volunteer_id, "request_id": request_id}
     phone = conn.execute(_FREE_VOLUNTEER, params).scalar()
     return phone if phone is not None else conn.execute(_PHONE, params).scalar()

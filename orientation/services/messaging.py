@@ -11,8 +11,9 @@ from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from orientation.core import delivery
-from orientation.core.models import Event, OutboxMessage
+from orientation.core.models import OutboxMessage
 from orientation.core.runtime import Sender
+from orientation.services.requests import timeline_entry
 
 log = logging.getLogger(__name__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -218,4 +219,4 @@ def record_fate(session: Session, message: OutboxMessage, now: datetime) -> None
         "purpose": message.purpose,
         "error_code": message.error_code,
     }
-    session.add(Event(request_id=message.request_id, kind=f"outbox.{message.status}", payload=payload, at=now))
+    timeline_entry(session, message.request_id, f"outbox.{message.status}", now, payload)

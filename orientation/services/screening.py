@@ -15,7 +15,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs
-from orientation.core.models import Attempt, Event, Request, Territory
+from orientation.core.models import Attempt, Request, Territory
+from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
@@ -132,4 +133,4 @@ def _event(
     session: Session, request_id: int, kind: str, now: datetime, payload: dict[str, Any], actor: str | None = None
 ) -> None:
     # The timeline entry add_event makes, from the request's id (no request object here).
-    session.add(Event(request_id=request_id, kind=kind, payload=payload, actor=actor, at=now))
+    timeline_entry(session, request_id, kind, now, payload, actor)

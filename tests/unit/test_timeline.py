@@ -18,7 +18,8 @@ def _name(func: ast.expr) -> str:
 
 
 def emitted_kinds() -> tuple[set[str], set[str]]:
-    """Literal kinds, and patterns of f-string kinds, passed to add_event, @webhook and Event(kind=...)."""
+    """Literal kinds, and patterns of f-string kinds, passed to add_event, timeline_entry, note, @webhook and
+    Event(kind=...)."""
     literal: set[str] = set()
     patterns: set[str] = set()
     for package in PACKAGES:
@@ -28,7 +29,8 @@ def emitted_kinds() -> tuple[set[str], set[str]]:
                     continue
                 name = _name(node.func)
                 kind: ast.expr | None = None
-                if name == "add_event" and len(node.args) >= 3:
+                # add_event(session, request, kind…), timeline_entry and inbound.note(session, request_id, kind…).
+                if name in ("add_event", "timeline_entry", "note") and len(node.args) >= 3:
                     kind = node.args[2]
                 elif name == "webhook" and node.args:
                     kind = node.args[0]
