@@ -44,17 +44,17 @@ _LOCKED = (
 )
 _ACCEPT_ATTEMPT = (
     update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"))
     .values(result="accepted", answered_at=bindparam("b_now", type_=_ATTEMPTS.c.answered_at.type))
 )
 _DECLINE_ATTEMPT = (
     update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"))
     .values(result="declined", ended_at=bindparam("b_now", type_=_ATTEMPTS.c.ended_at.type))
 )
 _CONNECT_REQUEST = (
     update(_REQUESTS)
-    .where(_REQUESTS.c.id == bindparam("b_id"))
+    .where(_REQUESTS.c.id == bindparam("b_request"))
     .values(
         status=bindparam("b_status"),
         updated_at=bindparam("b_now", type_=_REQUESTS.c.updated_at.type),
@@ -62,9 +62,17 @@ _CONNECT_REQUEST = (
         volunteer_id=bindparam("b_volunteer"),
     )
 )
+# A volunteer deleted meanwhile matches no row.
 _ON_CALL = (
-    update(_VOLUNTEERS).where(_VOLUNTEERS.c.id == bindparam("b_volunteer")).values(on_call_request_id=bindparam("b_id"))
+    update(_VOLUNTEERS)
+    .where(_VOLUNTEERS.c.id == bindparam("b_volunteer"))
+    .values(on_call_request_id=bindparam("b_request"))
 )
+# PostgreSQL: the three UPDATEs of an acceptance in one statement (one round trip, one plan), as data-modifying
+# CTEs (`WITH a AS (UPDATE attempts …), r AS (UPDATE requests …) UPDATE volunteers …`): each runs to completion
+# whether or not the main statement reads it. The attempt and request rows are already locked by `lock`, so
+# nothing can come between the three; SQLite runs them one by one.
+_ACCEPT_ALL = _ON_CALL.add_cte(_ACCEPT_ATTEMPT.cte("accepted")).add_cte(_CONNECT_REQUEST.cte("connected"))
 
 Answer = Literal["connecting", "gone", "declined"]
 
@@ -113,15 +121,23 @@ def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -
     connection = session.connection()
     request_id = screened.request_id
     if not accepts:
-        connection.execute(_DECLINE_ATTEMPT, {"b_id": screened.attempt_id, "b_now": now})
+        connection.execute(_DECLINE_ATTEMPT, {"b_attempt": screened.attempt_id, "b_now": now})
         _event(session, request_id, "attempt.declined", now, {"attempt": screened.attempt_id})
         return said
     status = lifecycle.move(screened.status, "connected")
-    connection.execute(_ACCEPT_ATTEMPT, {"b_id": screened.attempt_id, "b_now": now})
-    params = {"b_id": request_id, "b_now": now, "b_status": status, "b_volunteer": screened.volunteer_id}
-    connection.execute(_CONNECT_REQUEST, params)
-    # A volunteer deleted meanwhile matches no row.
-    connection.execute(_ON_CALL, {"b_volunteer": screened.volunteer_id, "b_id": request_id})
+    params = {
+        "b_attempt": screened.attempt_id,
+        "b_request": request_id,
+        "b_volunteer": screened.volunteer_id,
+        "b_status": status,
+        "b_now": now,
+    }
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ACCEPT_ALL, params)
+    else:
+        connection.execute(_ACCEPT_ATTEMPT, params)
+        connection.execute(_CONNECT_REQUEST, params)
+        connection.execute(_ON_CALL, params)
     _event(session, request_id, "status", now, {"from": screened.status, "to": status}, "line")
     payload = {"attempt": screened.attempt_id, "volunteer_id": screened.volunteer_id}
     _event(session, request_id, "attempt.accepted", now, payload)
