@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs
@@ -22,6 +22,7 @@ _ATTEMPTS = cast(Table, Attempt.__table__)
 _REQUESTS = cast(Table, Request.__table__)
 _TERRITORIES = cast(Table, Territory.__table__)
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 # Locked in the order requests, then attempts, as every other callback of the call (see lock_attempt): the
 # attempt's row is locked too, so that after waiting for a concurrent commit its latest version is read.
@@ -68,11 +69,32 @@ _ON_CALL = (
     .where(_VOLUNTEERS.c.id == bindparam("b_volunteer"))
     .values(on_call_request_id=bindparam("b_request"))
 )
-# PostgreSQL: the three UPDATEs of an acceptance in one statement (one round trip, one plan), as data-modifying
-# CTEs (`WITH a AS (UPDATE attempts …), r AS (UPDATE requests …) UPDATE volunteers …`): each runs to completion
-# whether or not the main statement reads it. The attempt and request rows are already locked by `lock`, so
-# nothing can come between the three; SQLite runs them one by one.
-_ACCEPT_ALL = _ON_CALL.add_cte(_ACCEPT_ATTEMPT.cte("accepted")).add_cte(_CONNECT_REQUEST.cte("connected"))
+
+
+def _accept_all() -> Any:
+    """PostgreSQL: the acceptance's three UPDATEs and its two timeline events in one statement of data-modifying
+    CTEs (`WITH accepted AS (UPDATE attempts …), connected AS (UPDATE requests …), timeline AS (INSERT INTO
+    events …) UPDATE volunteers …`), each run to completion whether or not the main statement reads it.
+
+    The attempt and request rows are already locked by `lock`, so nothing comes between the writes; the events
+    go in before the webhook's own event row, in the order the ORM path adds them.
+    """
+    request_id = bindparam("b_request", type_=_EVENTS.c.request_id.type)
+    at = bindparam("b_now", type_=_EVENTS.c.at.type)
+    moved, accepted = (bindparam(name, type_=_EVENTS.c.payload.type) for name in ("b_moved", "b_accepted"))
+    # INSERT … SELECT … UNION ALL SELECT … (its rows in the order written): a multi-row VALUES has no cache key in
+    # SQLAlchemy, so it would be compiled again at every execution.
+    rows = union_all(
+        select(request_id, literal("status"), moved, literal("line", _EVENTS.c.actor.type), at),
+        select(request_id, literal("attempt.accepted"), accepted, null(), at),
+    )
+    timeline = insert(_EVENTS).from_select(["request_id", "kind", "payload", "actor", "at"], rows).cte("timeline")
+    return (
+        _ON_CALL.add_cte(_ACCEPT_ATTEMPT.cte("accepted")).add_cte(_CONNECT_REQUEST.cte("connected")).add_cte(timeline)
+    )
+
+
+_ACCEPT_ALL = _accept_all()
 
 Answer = Literal["connecting", "gone", "declined"]
 
@@ -132,15 +154,16 @@ def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -
         "b_status": status,
         "b_now": now,
     }
+    moved = {"from": screened.status, "to": status}
+    accepted = {"attempt": screened.attempt_id, "volunteer_id": screened.volunteer_id}
     if connection.dialect.name == "postgresql":
-        connection.execute(_ACCEPT_ALL, params)
-    else:
-        connection.execute(_ACCEPT_ATTEMPT, params)
-        connection.execute(_CONNECT_REQUEST, params)
-        connection.execute(_ON_CALL, params)
-    _event(session, request_id, "status", now, {"from": screened.status, "to": status}, "line")
-    payload = {"attempt": screened.attempt_id, "volunteer_id": screened.volunteer_id}
-    _event(session, request_id, "attempt.accepted", now, payload)
+        connection.execute(_ACCEPT_ALL, {**params, "b_moved": moved, "b_accepted": accepted})
+        return said
+    connection.execute(_ACCEPT_ATTEMPT, params)
+    connection.execute(_CONNECT_REQUEST, params)
+    connection.execute(_ON_CALL, params)
+    _event(session, request_id, "status", now, moved, "line")
+    _event(session, request_id, "attempt.accepted", now, accepted)
     return said
 
 
