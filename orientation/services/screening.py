@@ -1,8 +1,9 @@
-"""The volunteer's answer to the screening (voice.screen_answer), in Core statements built once.
+"""The screening of a volunteer's leg (voice.screen) and their answer (voice.screen_answer), in Core statements
+built once.
 
-The webhook needs a handful of columns of the attempt, its request and the territory's prompts, and writes a
-few columns back: one locked read of those columns and plain UPDATEs cost far less than loading the three
-wide rows as ORM objects (the same rows locked, in the same order, as `requests.lock_attempt`).
+Both webhooks need a handful of columns of the attempt, its request and the territory, and write a few columns
+back: one locked read of those columns and plain UPDATEs cost far less than loading the three wide rows as ORM
+objects (the same rows locked, in the same order, as `requests.lock_attempt`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ _LOCKED = (
         _ATTEMPTS.c.result,
         _ATTEMPTS.c.volunteer_id,
         _ATTEMPTS.c.request_id,
+        _ATTEMPTS.c.leg_call_sid,
         _REQUESTS.c.status,
         _REQUESTS.c.territory_id,
+        _REQUESTS.c.motive,
+        _REQUESTS.c.postcode,
+        _TERRITORIES.c.name,
         _TERRITORIES.c.settings,
     )
     .select_from(
@@ -42,6 +47,12 @@ _LOCKED = (
     )
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
     .with_for_update(of=[_REQUESTS, _ATTEMPTS])
+)
+# The leg's CallSid, kept by whichever callback of the leg comes first (its status callback or the screening).
+_KEEP_LEG_SID = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"), _ATTEMPTS.c.leg_call_sid.is_(None))
+    .values(leg_call_sid=bindparam("b_sid"))
 )
 _ACCEPT_ATTEMPT = (
     update(_ATTEMPTS)
@@ -101,14 +112,18 @@ Answer = Literal["connecting", "gone", "declined"]
 
 @dataclass(frozen=True)
 class Screened:
-    """The locked attempt's state, as the screening answer needs it."""
+    """The locked attempt's state, as the screening and its answer need it."""
 
     attempt_id: int
     result: str | None
     volunteer_id: int
     request_id: int
+    leg_call_sid: str | None
     status: str
     territory_id: int
+    motive: str | None
+    postcode: str | None
+    territory_name: str
     prompts: dict[str, str]
 
 
@@ -124,15 +139,23 @@ def answer_for(accepts: bool, result: str | None, status: str) -> tuple[Answer, 
 
 
 def lock(session: Session, attempt_id: int) -> Screened | None:
-    """The attempt and its request, row-locked until commit, with the territory's prompts; None when unknown."""
+    """The attempt and its request, row-locked until commit, with the territory's name and prompts; None when
+    unknown."""
     row = session.connection().execute(_LOCKED, {"attempt_id": attempt_id}).first()
     if row is None:
         return None
-    result, volunteer_id, request_id, status, territory_id, settings = row
+    result, volunteer_id, request_id, leg_call_sid, status, territory_id, motive, postcode, name, settings = row
     # The webhook's log lines from here on name the territory (as requests.lock_attempt does).
     logs.bind(territory_id=territory_id)
     overrides: Any = (settings or {}).get("prompts") or {}
-    return Screened(attempt_id, result, volunteer_id, request_id, status, territory_id, overrides)
+    attempt = (attempt_id, result, volunteer_id, request_id, leg_call_sid)
+    return Screened(*attempt, status, territory_id, motive, postcode, name, overrides)
+
+
+def keep_leg_call_sid(session: Session, screened: Screened, leg_call_sid: str) -> None:
+    """Record the CallSid of the volunteer's leg on the locked attempt, unless it already has one."""
+    if screened.leg_call_sid is None:
+        session.connection().execute(_KEEP_LEG_SID, {"b_attempt": screened.attempt_id, "b_sid": leg_call_sid})
 
 
 def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -> Answer:

@@ -1,17 +1,20 @@
-"""The volunteer's 1 on the screening, written by screening.answer: the attempt, its request and the volunteer."""
+"""The screening of a volunteer's leg and their 1, in Core statements: what they hear and what is written."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from flask import Flask
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
 
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt, Event, Request
 from orientation.services import requests as svc
 from orientation.services import screening
 from tests import factories
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from volunteers.models import Volunteer
 
 
@@ -91,3 +94,43 @@ def test_another_key_declines_the_attempt_and_leaves_the_request_and_the_volunte
     assert (attempt.result, attempt.ended_at, attempt.answered_at) == ("declined", clock(), None)
     assert session.get_one(Request, request_id).status == "routing"
     assert session.get_one(Volunteer, volunteer_id).on_call_request_id is None
+
+
+def _screen(app: Flask, attempt_id: int, leg_sid: str) -> str:
+    """The screening webhook of the volunteer's leg, signed as Twilio signs it; the TwiML."""
+    path = f"/twilio/voice/screen?attempt={attempt_id}"
+    params = {"CallSid": leg_sid, "From": factories.LINE_NUMBER, "To": "+33600000001", "CallStatus": "in-progress"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    response = app.test_client().post(path, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_screening_says_who_calls_keeps_the_legs_call_sid_and_joins_the_requests_timeline(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    attempt_id, request_id, _ = _ringing(session, clock)
+    session.execute(update(Request).where(Request.id == request_id).values(motive="visite_domicile", postcode="75020"))
+    session.commit()
+    body = _screen(app, attempt_id, "CA" + "e" * 32)
+    assert "visite à domicile" in body and "75 0 20" in body and "CPTS Paris 20" in body
+    assert body.count("<Gather") == 2 and f"attempt={attempt_id}" in body
+    # A second post of the same leg (another CallSid, as the leg's status callback may have kept) changes nothing.
+    _screen(app, attempt_id, "CA" + "f" * 32)
+    session.expire_all()
+    assert session.get_one(Attempt, attempt_id).leg_call_sid == "CA" + "e" * 32
+    screens = session.scalars(select(Event.request_id).where(Event.kind == "voice.screen")).all()
+    assert screens == [request_id, request_id]
+
+
+def test_a_screening_of_an_attempt_already_answered_tells_the_volunteer_the_patient_is_gone(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    attempt_id, _, _ = _ringing(session, clock)
+    session.execute(update(Attempt).where(Attempt.id == attempt_id).values(result="declined"))
+    session.commit()
+    body = _screen(app, attempt_id, "CA" + "e" * 32)
+    assert "<Gather" not in body and "<Hangup" in body
+    session.expire_all()
+    assert session.get_one(Attempt, attempt_id).leg_call_sid is None
+    assert "<Gather" not in _screen(app, attempt_id + 1000, "CA" + "e" * 32)
