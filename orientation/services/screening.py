@@ -48,6 +48,8 @@ _LOCKED = (
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
     .with_for_update(of=[_REQUESTS, _ATTEMPTS])
 )
+# The writes' parameters are named b_…: one named after a column of the table an UPDATE writes (request_id,
+# volunteer_id) would be taken by SQLAlchemy as one more value to SET, in the CTE statement below as well.
 # The leg's CallSid, kept by whichever callback of the leg comes first (its status callback or the screening).
 _KEEP_LEG_SID = (
     update(_ATTEMPTS)
