@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -291,23 +292,23 @@ def _ask_outcome(ctx: Ctx, req: Request, territory: Territory, attempt: Attempt)
 @webhook("voice.screen")
 def screen(ctx: Ctx) -> str:
     """The volunteer picked up: say who calls and why; only a 1 takes the call."""
-    attempt = _attempt(ctx)
-    if attempt is None:
+    # Core statements over the few columns it needs, as screen_answer: no ORM load of the three wide rows.
+    screened = screening.lock(ctx.session, ctx.arg_int("attempt", 0))
+    if screened is None:
         return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
-    req = attempt.request
-    territory = req.territory
-    say = _say(territory)
-    if req.status != "routing" or attempt.result is not None:
+    ctx.request_id = screened.request_id
+    say = partial(prompts.text, overrides=screened.prompts)
+    if screened.status != "routing" or screened.result is not None:
         return str(twiml.speak_and_hang_up([say("screening_gone")]))
-    if attempt.leg_call_sid is None:
-        attempt.leg_call_sid = ctx.form.get("CallSid")
+    screening.keep_leg_call_sid(ctx.session, screened, ctx.form["CallSid"])
     where = (
-        say("screening_postcode", postcode=prompts.spoken_postcode(req.postcode))
-        if req.postcode
+        say("screening_postcode", postcode=prompts.spoken_postcode(screened.postcode))
+        if screened.postcode
         else say("screening_no_postcode")
     )
-    words = say("screening", territory=territory.name, request=prompts.motive_request(req.motive), postcode=where)
-    return str(twiml.screening(ctx.urls, words, say("screening_again"), attempt.id))
+    request = prompts.motive_request(screened.motive)
+    words = say("screening", territory=screened.territory_name, request=request, postcode=where)
+    return str(twiml.screening(ctx.urls, words, say("screening_again"), screened.attempt_id))
 
 
 _SCREENING_PROMPTS = {"connecting": "screening_connecting", "gone": "screening_gone", "declined": "screening_declined"}

@@ -2,9 +2,10 @@
 
 Nothing here builds ORM objects: the request row is locked and read in one narrow statement (with what the
 outcome SMS needs from its territory), the accepted conversation is finished by one conditional UPDATE, and
-the volunteer freed by another. The same rules as attempts.settle_accepted hold: the request's row lock is
-taken first, as every handler of one call does, and the conversation is finished once, whichever callback
-told us first (the conditional UPDATE matches for one of them only).
+the volunteer freed by another (on PostgreSQL, both with the timeline's event in one statement). The same
+rules as attempts.settle_accepted hold: the request's row lock is taken first, as every handler of one call
+does, and the conversation is finished once, whichever callback told us first (the conditional UPDATE
+matches for one of them only).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import logs
@@ -28,6 +29,7 @@ _TERRITORIES = cast(Table, Territory.__table__)
 # The line's number (its first), as orientation.core.models defines it for Territory.first_number.
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].expression
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,40 @@ _SETTLE = (
     .values(ended_at=bindparam("now"))
     .returning(_ATTEMPTS.c.volunteer_id, _ATTEMPTS.c.leg_call_sid)
 )
+
+
+def _settle_and_free() -> Any:
+    """PostgreSQL: _SETTLE, then for the attempt it settled _FREE_VOLUNTEER and the "attempt.finished" event,
+    in one statement of data-modifying CTEs; returns the settled attempt's volunteer and leg CallSid and the
+    volunteer's number (None when deleted), or no row when the conversation was already finished.
+
+    The same rows are written as one by one: the volunteer's UPDATE waits for a concurrent writer and checks
+    again that this call still holds them, as on its own. Its own parameters are named b_…: one named after a
+    column of a table one of its UPDATEs writes (request_id) would be taken by SQLAlchemy as a value to SET.
+    """
+    settled = _SETTLE.cte("settled")
+    freed = (
+        update(_VOLUNTEERS)
+        .where(_VOLUNTEERS.c.id == settled.c.volunteer_id)
+        .where(_VOLUNTEERS.c.on_call_request_id == bindparam("b_request"))
+        .values(on_call_request_id=null())
+        .cte("freed")
+    )
+    event = select(
+        bindparam("b_request", type_=_EVENTS.c.request_id.type),
+        literal("attempt.finished"),
+        bindparam("b_payload", type_=_EVENTS.c.payload.type),
+        bindparam("now", type_=_EVENTS.c.at.type),
+    ).select_from(settled)
+    finished = insert(_EVENTS).from_select(["request_id", "kind", "payload", "at"], event).cte("finished")
+    # The number as the statement's snapshot holds it (the UPDATE does not change it), None for a deleted volunteer.
+    joined = settled.outerjoin(_VOLUNTEERS, _VOLUNTEERS.c.id == settled.c.volunteer_id)
+    found = select(settled.c.volunteer_id, settled.c.leg_call_sid, _VOLUNTEERS.c.phone).select_from(joined)
+    return found.add_cte(freed).add_cte(finished)
+
+
+_SETTLE_AND_FREE = _settle_and_free()
+
 # The leg's CallSid, kept once (a concurrent callback of the same leg sets the same value or nothing).
 _KEEP_LEG_SID = (
     update(_ATTEMPTS)
@@ -141,19 +177,30 @@ def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | Non
 
 def end_leg(session: Session, attempt_id: int, leg_call_sid: str | None, now: datetime) -> LegEnd | None:
     """The leg of an attempt is over: if its conversation was accepted, it ended now (once); None when the
-    attempt is unknown. The timeline's "attempt.finished" joins the session (written with the callback's row)."""
+    attempt is unknown. The timeline's "attempt.finished" joins the session (written with the callback's row), or
+    on PostgreSQL goes in with the attempt's UPDATE."""
     conn = session.connection()
     found = conn.execute(_LOCK, {"attempt_id": attempt_id}).first()
     if found is None:
         return None
     request_id, reference, motive, postcode, territory_id, settings, sms_sender, sms_replies, number = found
     logs.bind(territory_id=territory_id)
-    settled = conn.execute(_SETTLE, {"attempt_id": attempt_id, "now": now}).first()
+    phone: str | None = None
+    if conn.dialect.name == "postgresql":
+        # One round trip: the attempt settled, its volunteer freed and its event written (or nothing at all).
+        payload = {"attempt": attempt_id, "result": "accepted", "source": "leg_status"}
+        params = {"attempt_id": attempt_id, "now": now, "b_request": request_id, "b_payload": payload}
+        settled = conn.execute(_SETTLE_AND_FREE, params).first()
+        if settled is not None:
+            phone = settled.phone
+    else:
+        settled = conn.execute(_SETTLE, {"attempt_id": attempt_id, "now": now}).first()
+        if settled is not None:
+            phone = _finish(conn, session, request_id, attempt_id, settled.volunteer_id, "leg_status", now)
     if leg_call_sid and (settled is None or settled.leg_call_sid is None):
         conn.execute(_KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
     if settled is None:
         return LegEnd(request_id, territory_id, None)
-    phone = _finish(conn, session, request_id, attempt_id, settled.volunteer_id, "leg_status", now)
     if phone is None:
         return LegEnd(request_id, territory_id, None)  # the volunteer was deleted: nobody to ask
     values = (request_id, reference, motive, postcode, territory_id, settled.volunteer_id, phone)

@@ -1,8 +1,9 @@
-"""The volunteer's answer to the screening (voice.screen_answer), in Core statements built once.
+"""The screening of a volunteer's leg (voice.screen) and their answer (voice.screen_answer), in Core statements
+built once.
 
-The webhook needs a handful of columns of the attempt, its request and the territory's prompts, and writes a
-few columns back: one locked read of those columns and plain UPDATEs cost far less than loading the three
-wide rows as ORM objects (the same rows locked, in the same order, as `requests.lock_attempt`).
+Both webhooks need a handful of columns of the attempt, its request and the territory, and write a few columns
+back: one locked read of those columns and plain UPDATEs cost far less than loading the three wide rows as ORM
+objects (the same rows locked, in the same order, as `requests.lock_attempt`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs
@@ -23,6 +24,7 @@ _ATTEMPTS = cast(Table, Attempt.__table__)
 _REQUESTS = cast(Table, Request.__table__)
 _TERRITORIES = cast(Table, Territory.__table__)
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 # Locked in the order requests, then attempts, as every other callback of the call (see lock_attempt): the
 # attempt's row is locked too, so that after waiting for a concurrent commit its latest version is read.
@@ -31,8 +33,12 @@ _LOCKED = (
         _ATTEMPTS.c.result,
         _ATTEMPTS.c.volunteer_id,
         _ATTEMPTS.c.request_id,
+        _ATTEMPTS.c.leg_call_sid,
         _REQUESTS.c.status,
         _REQUESTS.c.territory_id,
+        _REQUESTS.c.motive,
+        _REQUESTS.c.postcode,
+        _TERRITORIES.c.name,
         _TERRITORIES.c.settings,
     )
     .select_from(
@@ -43,19 +49,27 @@ _LOCKED = (
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
     .with_for_update(of=[_REQUESTS, _ATTEMPTS])
 )
+# The writes' parameters are named b_…: one named after a column of the table an UPDATE writes (request_id,
+# volunteer_id) would be taken by SQLAlchemy as one more value to SET, in the CTE statement below as well.
+# The leg's CallSid, kept by whichever callback of the leg comes first (its status callback or the screening).
+_KEEP_LEG_SID = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"), _ATTEMPTS.c.leg_call_sid.is_(None))
+    .values(leg_call_sid=bindparam("b_sid"))
+)
 _ACCEPT_ATTEMPT = (
     update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"))
     .values(result="accepted", answered_at=bindparam("b_now", type_=_ATTEMPTS.c.answered_at.type))
 )
 _DECLINE_ATTEMPT = (
     update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .where(_ATTEMPTS.c.id == bindparam("b_attempt"))
     .values(result="declined", ended_at=bindparam("b_now", type_=_ATTEMPTS.c.ended_at.type))
 )
 _CONNECT_REQUEST = (
     update(_REQUESTS)
-    .where(_REQUESTS.c.id == bindparam("b_id"))
+    .where(_REQUESTS.c.id == bindparam("b_request"))
     .values(
         status=bindparam("b_status"),
         updated_at=bindparam("b_now", type_=_REQUESTS.c.updated_at.type),
@@ -63,23 +77,56 @@ _CONNECT_REQUEST = (
         volunteer_id=bindparam("b_volunteer"),
     )
 )
+# A volunteer deleted meanwhile matches no row.
 _ON_CALL = (
-    update(_VOLUNTEERS).where(_VOLUNTEERS.c.id == bindparam("b_volunteer")).values(on_call_request_id=bindparam("b_id"))
+    update(_VOLUNTEERS)
+    .where(_VOLUNTEERS.c.id == bindparam("b_volunteer"))
+    .values(on_call_request_id=bindparam("b_request"))
 )
+
+
+def _accept_all() -> Any:
+    """PostgreSQL: the acceptance's three UPDATEs and its two timeline events in one statement of data-modifying
+    CTEs (`WITH accepted AS (UPDATE attempts …), connected AS (UPDATE requests …), timeline AS (INSERT INTO
+    events …) UPDATE volunteers …`), each run to completion whether or not the main statement reads it.
+
+    The attempt and request rows are already locked by `lock`, so nothing comes between the writes; the events
+    go in before the webhook's own event row, in the order the ORM path adds them.
+    """
+    request_id = bindparam("b_request", type_=_EVENTS.c.request_id.type)
+    at = bindparam("b_now", type_=_EVENTS.c.at.type)
+    moved, accepted = (bindparam(name, type_=_EVENTS.c.payload.type) for name in ("b_moved", "b_accepted"))
+    # INSERT … SELECT … UNION ALL SELECT … (its rows in the order written): a multi-row VALUES has no cache key in
+    # SQLAlchemy, so it would be compiled again at every execution.
+    rows = union_all(
+        select(request_id, literal("status"), moved, literal("line", _EVENTS.c.actor.type), at),
+        select(request_id, literal("attempt.accepted"), accepted, null(), at),
+    )
+    timeline = insert(_EVENTS).from_select(["request_id", "kind", "payload", "actor", "at"], rows).cte("timeline")
+    return (
+        _ON_CALL.add_cte(_ACCEPT_ATTEMPT.cte("accepted")).add_cte(_CONNECT_REQUEST.cte("connected")).add_cte(timeline)
+    )
+
+
+_ACCEPT_ALL = _accept_all()
 
 Answer = Literal["connecting", "gone", "declined"]
 
 
 @dataclass(frozen=True)
 class Screened:
-    """The locked attempt's state, as the screening answer needs it."""
+    """The locked attempt's state, as the screening and its answer need it."""
 
     attempt_id: int
     result: str | None
     volunteer_id: int
     request_id: int
+    leg_call_sid: str | None
     status: str
     territory_id: int
+    motive: str | None
+    postcode: str | None
+    territory_name: str
     prompts: dict[str, str]
 
 
@@ -95,15 +142,23 @@ def answer_for(accepts: bool, result: str | None, status: str) -> tuple[Answer, 
 
 
 def lock(session: Session, attempt_id: int) -> Screened | None:
-    """The attempt and its request, row-locked until commit, with the territory's prompts; None when unknown."""
+    """The attempt and its request, row-locked until commit, with the territory's name and prompts; None when
+    unknown."""
     row = session.connection().execute(_LOCKED, {"attempt_id": attempt_id}).first()
     if row is None:
         return None
-    result, volunteer_id, request_id, status, territory_id, settings = row
+    result, volunteer_id, request_id, leg_call_sid, status, territory_id, motive, postcode, name, settings = row
     # The webhook's log lines from here on name the territory (as requests.lock_attempt does).
     logs.bind(territory_id=territory_id)
     overrides: Any = (settings or {}).get("prompts") or {}
-    return Screened(attempt_id, result, volunteer_id, request_id, status, territory_id, overrides)
+    attempt = (attempt_id, result, volunteer_id, request_id, leg_call_sid)
+    return Screened(*attempt, status, territory_id, motive, postcode, name, overrides)
+
+
+def keep_leg_call_sid(session: Session, screened: Screened, leg_call_sid: str) -> None:
+    """Record the CallSid of the volunteer's leg on the locked attempt, unless it already has one."""
+    if screened.leg_call_sid is None:
+        session.connection().execute(_KEEP_LEG_SID, {"b_attempt": screened.attempt_id, "b_sid": leg_call_sid})
 
 
 def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -> Answer:
@@ -114,18 +169,27 @@ def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -
     connection = session.connection()
     request_id = screened.request_id
     if not accepts:
-        connection.execute(_DECLINE_ATTEMPT, {"b_id": screened.attempt_id, "b_now": now})
+        connection.execute(_DECLINE_ATTEMPT, {"b_attempt": screened.attempt_id, "b_now": now})
         _event(session, request_id, "attempt.declined", now, {"attempt": screened.attempt_id})
         return said
     status = lifecycle.move(screened.status, "connected")
-    connection.execute(_ACCEPT_ATTEMPT, {"b_id": screened.attempt_id, "b_now": now})
-    params = {"b_id": request_id, "b_now": now, "b_status": status, "b_volunteer": screened.volunteer_id}
+    params = {
+        "b_attempt": screened.attempt_id,
+        "b_request": request_id,
+        "b_volunteer": screened.volunteer_id,
+        "b_status": status,
+        "b_now": now,
+    }
+    moved = {"from": screened.status, "to": status}
+    accepted = {"attempt": screened.attempt_id, "volunteer_id": screened.volunteer_id}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ACCEPT_ALL, {**params, "b_moved": moved, "b_accepted": accepted})
+        return said
+    connection.execute(_ACCEPT_ATTEMPT, params)
     connection.execute(_CONNECT_REQUEST, params)
-    # A volunteer deleted meanwhile matches no row.
-    connection.execute(_ON_CALL, {"b_volunteer": screened.volunteer_id, "b_id": request_id})
-    _event(session, request_id, "status", now, {"from": screened.status, "to": status}, "line")
-    payload = {"attempt": screened.attempt_id, "volunteer_id": screened.volunteer_id}
-    _event(session, request_id, "attempt.accepted", now, payload)
+    connection.execute(_ON_CALL, params)
+    _event(session, request_id, "status", now, moved, "line")
+    _event(session, request_id, "attempt.accepted", now, accepted)
     return said
 
 
