@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, literal, null, sele
 from sqlalchemy.orm import Session
 
 from orientation.core import logs
-from orientation.core.models import Attempt, Request, Territory
+from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.core.sms_sender import replies_on
 from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer

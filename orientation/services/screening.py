@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, insert, literal, null, select, union_al
 from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs
-from orientation.core.models import Attempt, Request, Territory
+from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
 
