@@ -28,7 +28,7 @@ from orientation.core.phones import spoken_digits
 from orientation.services import attempts, inbound, screening, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
-from orientation.services.rows import write_changes
+from orientation.services.rows import defer_changes
 from volunteers.services import on_duty_volunteers
 
 
@@ -151,8 +151,9 @@ def postcode(ctx: Ctx) -> str:
     """The postcode's answer: check the territory, maybe transfer to a neighbour, then route."""
     body = _postcode(ctx)
     if ctx.request is not None:
-        # The request's new postcode and status: one Core UPDATE instead of the unit of work at the commit.
-        write_changes(ctx.session, ctx.request)
+        # The request's new postcode and status: one Core UPDATE instead of the unit of work at the commit, in
+        # the statement of the webhook's event rows on PostgreSQL.
+        defer_changes(ctx.session, ctx.request)
     return body
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from orientation.core import lifecycle, logs
 from orientation.core.models import Attempt, Event, Request, Territory, TerritoryNumber
 from orientation.core.phones import e164_and_mobile, try_e164
+from orientation.services import event_rows
 from orientation.services.references import format_reference, next_number
-from orientation.services.rows import write_columns
+from orientation.services.rows import TIMELINE_KEY, take_deferred, write_columns
 from volunteers.models import Volunteer
 
 _EVENTS = cast(Table, Event.__table__)
@@ -38,13 +39,11 @@ _FREE_HELD = (
 )
 # The line's number, a deferred subquery of the territory's statement (see orientation.core.models).
 _FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].class_attribute
-# inline(): no RETURNING of the new ids, which nothing reads (SQLAlchemy adds it to a one-row INSERT otherwise).
-_INSERT_EVENTS = insert(_EVENTS).inline()
 _REQUESTS = cast(Table, Request.__table__)
 # Built once (every inbound call runs them): is there a request for this CallSid, and the new request's row.
 _ID_BY_CALL = select(_REQUESTS.c.id).where(_REQUESTS.c.call_sid == bindparam("call_sid"))
 _INSERT_REQUEST = insert(_REQUESTS).returning(*_REQUESTS.c)
-_EVENT_COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
+_EVENT_COLUMNS = event_rows.COLUMNS
 
 
 # Built once: every inbound call starts with it (the called number bound each time).
@@ -63,7 +62,7 @@ def territory_for_number(session: Session, called: str | None) -> Territory | No
 
 
 # Where a webhook's session collects its timeline entries as plain rows (see collect_timeline).
-_TIMELINE = "orientation.timeline"
+_TIMELINE = TIMELINE_KEY
 
 
 def collect_timeline(session: Session) -> None:
@@ -74,11 +73,14 @@ def collect_timeline(session: Session) -> None:
     afresh by each run of a webhook's handler (a retried one included), so a rolled-back run leaves nothing.
     """
     session.info[_TIMELINE] = []
+    take_deferred(session)
 
 
 def stop_collecting_timeline(session: Session) -> None:
-    """Timeline entries are Event objects of the session again (what is not yet written is dropped)."""
+    """Timeline entries are Event objects of the session again (what is not yet written is dropped, a deferred
+    row update too)."""
     session.info.pop(_TIMELINE, None)
+    take_deferred(session)
 
 
 def timeline_entry(
@@ -125,12 +127,18 @@ def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
 
     The timeline entries (`timeline_entry`, `add_event`) collected as plain rows, and any Event object added to
     the session, are written with the given rows in one statement, Event objects first, each in the order it
-    was added: no Event objects in the flush, no ids read back.
+    was added: no Event objects in the flush, no ids read back. A row update the handler deferred
+    (`rows.defer_changes`) goes in that statement too on PostgreSQL (event_rows).
     """
+    deferred = take_deferred(session)
     pending = [obj for obj in session.new if isinstance(obj, Event)]
     for event in pending:
         session.expunge(event)
     if session.new or session.dirty or session.deleted:
+        if deferred is not None:
+            # Written before what the unit of work flushes, as it would have been when it was deferred.
+            event_rows.write(session.connection(), [], deferred)
+            deferred = None
         session.flush()
     values = [{name: getattr(event, name) for name in _EVENT_COLUMNS} for event in pending]
     collected: list[dict[str, Any]] | None = session.info.get(_TIMELINE)
@@ -140,10 +148,8 @@ def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
     values += [{name: row.get(name) for name in _EVENT_COLUMNS} for row in rows]
     for value in values:
         value["payload"] = value["payload"] if value["payload"] is not None else {}
-    if values:
-        # One row (most callbacks): a plain execute, cheaper than executemany's; several: one executemany.
-        # On the session's connection: a Core statement needs none of the ORM's statement handling.
-        session.connection().execute(_INSERT_EVENTS, values[0] if len(values) == 1 else values)
+    # On the session's connection: a Core statement needs none of the ORM's statement handling.
+    event_rows.write(session.connection(), values, deferred)
 
 
 def change_status(session: Session, request: Request, target: str, now: datetime, actor: str = "line") -> None:
