@@ -111,7 +111,7 @@ def voice(ctx: Ctx) -> str:
             when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
             closed = say("closed", reopens=when)
         return str(twiml.leave_message(ctx.urls, [welcome, *announced, closed, say("closed_message")], req.reference))
-    return str(twiml.menu(ctx.urls, [welcome, *announced], say("menu"), tries=1))
+    return twiml.menu_document(ctx.urls, (welcome, *announced), say("menu"), 1)
 
 
 @bp.post("/voice/menu")
