@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, load_only
 from orientation.core import logs
 from orientation.core.models import Event, Request, Territory, TerritoryNumber
 from orientation.core.phones import e164_and_mobile, try_e164
+from orientation.services import inbound_row
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
 
@@ -112,6 +113,11 @@ def open_call_request(
         if then is not None and request.status == "received":
             svc.change_status(session, request, then, now)
         return CallRequest(request.id, request.reference)
+    if session.connection().dialect.name == "postgresql":
+        # One statement for the counter, the row and its opening events (SQLite has no data-modifying CTE).
+        numbered = inbound_row.insert_numbered(session, territory, call_sid, caller_raw, now, then)
+        if numbered is not None:
+            return CallRequest(*numbered)
     values = svc.new_request_row(session, territory, call_sid, caller_raw, now, then)
     # A Core INSERT and no Request object: the first webhook needs only the id and the reference, and every
     # inbound call writes this row.

@@ -162,11 +162,19 @@ def new_request_row(
 ) -> dict[str, Any]:
     """The row of an inbound call's new request: the next reference of the year, the caller, the status (already
     moved on to `then` when given)."""
-    caller, mobile = e164_and_mobile(caller_raw, territory.region)
+    row = unnumbered_request_row(territory, call_sid, caller_raw, now, then)
     number = next_number(session, territory.id, now.year)
+    row["reference"] = format_reference(territory.reference_prefix, now.year, number)
+    return row
+
+
+def unnumbered_request_row(
+    territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+) -> dict[str, Any]:
+    """new_request_row without its reference (for a statement that numbers the request itself)."""
+    caller, mobile = e164_and_mobile(caller_raw, territory.region)
     return {
         "territory_id": territory.id,
-        "reference": format_reference(territory.reference_prefix, now.year, number),
         "call_sid": call_sid,
         "caller": caller,
         "caller_is_mobile": mobile,
@@ -176,17 +184,23 @@ def new_request_row(
     }
 
 
+def received_events(row: dict[str, Any], now: datetime, then: str | None) -> list[dict[str, Any]]:
+    """The opening timeline of a request created from `row` (new_request_row), as event rows without their
+    request: received, and moved on to `then`."""
+    events: list[dict[str, Any]] = [
+        {"kind": "call.received", "payload": {"caller_known": row["caller"] is not None}, "actor": None, "at": now}
+    ]
+    if then is not None and then != "received":
+        events.append({"kind": "status", "payload": {"from": "received", "to": then}, "actor": "line", "at": now})
+    return events
+
+
 def add_received_events(
     session: Session, request_id: int, row: dict[str, Any], now: datetime, then: str | None
 ) -> None:
     """The timeline of a request just created from `row` (new_request_row): received, and moved on to `then`."""
-    session.add(
-        Event(request_id=request_id, kind="call.received", payload={"caller_known": row["caller"] is not None}, at=now)
-    )
-    if then is not None and then != "received":
-        session.add(
-            Event(request_id=request_id, kind="status", payload={"from": "received", "to": then}, actor="line", at=now)
-        )
+    for event in received_events(row, now, then):
+        session.add(Event(request_id=request_id, **event))
 
 
 def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:
