@@ -12,7 +12,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from orientation.core.models import Event, ReferenceCounter, Request, Territory
+from orientation.core.models import Event, ReferenceCounter, Request
 from orientation.services import requests as svc
 
 _COUNTERS = cast(Table, ReferenceCounter.__table__)
@@ -75,7 +75,12 @@ def _statement(events: int) -> Select[Any]:
 
 
 def insert_numbered(
-    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+    session: Session,
+    territory: svc.LineOfRequest,
+    call_sid: str,
+    caller_raw: str | None,
+    now: datetime,
+    then: str | None,
 ) -> tuple[int, str] | None:
     """The new request's (id, reference), numbered, inserted with its opening events in one statement; None when
     the territory has no counter for the year yet (nothing written)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, make_transient_to_detached
@@ -157,8 +157,21 @@ def open_request_known(
     return request, True
 
 
+class LineOfRequest(Protocol):
+    """What numbering and writing a new request reads of its line (a Territory, or inbound.Line)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def reference_prefix(self) -> str: ...
+
+
 def new_request_row(
-    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+    session: Session, territory: LineOfRequest, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
 ) -> dict[str, Any]:
     """The row of an inbound call's new request: the next reference of the year, the caller, the status (already
     moved on to `then` when given)."""
@@ -169,7 +182,7 @@ def new_request_row(
 
 
 def unnumbered_request_row(
-    territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+    territory: LineOfRequest, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
 ) -> dict[str, Any]:
     """new_request_row without its reference (for a statement that numbers the request itself)."""
     caller, mobile = e164_and_mobile(caller_raw, territory.region)
