@@ -90,7 +90,6 @@ def insert_numbered(
     params.update(b_territory=territory.id, b_year=now.year, head=f"{territory.reference_prefix}-{now.year}-")
     for index, event in enumerate(events):
         params.update({f"e{index}_{name}": event[name] for name in _EVENT_COLUMNS})
-    # On the session's connection: a Core statement needs none of the ORM's statement handling.
-    found = session.connection().execute(_statement(len(events)), params).first()
+    found = session.execute(_statement(len(events)), params).first()
     return None if found is None else (int(found[0]), str(found[1]))
 
