@@ -101,8 +101,7 @@ def voice(ctx: Ctx) -> str:
     ctx.request_id = req.id
     say = line.say()
     welcome = say("welcome", territory=line.name)
-    # Crisis mode: the coordinator's words, after the welcome.
-    announced = crisis.announcement(line.crisis_enabled, line.crisis_announcement)
+    announced = crisis.announcement_for(line)  # crisis mode: the coordinator's words, after the welcome
     if not is_open_now:
         inbound.note(ctx.session, req.id, "line.closed", ctx.now)
         if reopens is None:
