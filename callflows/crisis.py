@@ -6,10 +6,13 @@ from typing import Protocol
 
 
 class CrisisSettings(Protocol):
-    """The two settings the announcement depends on (a Territory has them)."""
+    """The two settings the announcement depends on (a Territory has them, and the inbound call's Line)."""
 
-    crisis_enabled: bool
-    crisis_announcement: str | None
+    @property
+    def crisis_enabled(self) -> bool: ...
+
+    @property
+    def crisis_announcement(self) -> str | None: ...
 
 
 def announcement(enabled: bool, text: str | None) -> list[str]:

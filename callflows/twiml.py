@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -54,6 +55,14 @@ def menu(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse
     say(gather, prompt)
     response.redirect(action, method="POST")
     return response
+
+
+@lru_cache(maxsize=256)
+def menu_document(urls: Urls, intro: tuple[str, ...], prompt: str, tries: int) -> str:
+    """The menu's TwiML as text, built once per distinct input: every inbound call of a line hears the same."""
+    # Keyed on everything the document is made of (the words already reflect the territory's settings), so a
+    # changed welcome, prompt or crisis announcement is a new key: never a stale document.
+    return str(menu(urls, list(intro), prompt, tries))
 
 
 def ask_postcode(urls: Urls, intro: list[str], prompt: str, tries: int) -> VoiceResponse:

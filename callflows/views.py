@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows import crisis, flow, twiml, volunteer_line, waitline_twiml
+from callflows.line_hours import line_open
 from callflows.outcome_ask import outcome_body
 from callflows.webhooks import (
     TERMINAL_CALL_STATUSES,
     Ctx,
     _attempt,
     _current_request,
-    _line_open,
     _say,
     _sms,
-    _tz,
     bp,
     webhook,
 )
@@ -92,27 +92,27 @@ def voice(ctx: Ctx) -> str:
     found = inbound.inbound_call(ctx.session, ctx.form.get("To"), ctx.form.get("From"), call_sid) if call_sid else None
     if found is None or not call_sid:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
-    territory = found.territory
-    if (volunteer_menu := volunteer_line.offer_menu(ctx, territory, found.volunteer_calling)) is not None:
+    line = found.line
+    if (volunteer_menu := volunteer_line.offer_menu(ctx, line, found.volunteer_calling)) is not None:
         return volunteer_menu
-    is_open_now, reopens = _line_open(territory, ctx.now)
+    is_open_now, reopens = line_open(line.opening_hours, line.holiday_subdivision, line.timezone, ctx.now)
     then = "in_menu" if is_open_now else None
     caller = ctx.form.get("From")
-    req = inbound.open_call_request(ctx.session, territory, call_sid, caller, ctx.now, then, found.request_id)
+    req = inbound.open_call_request(ctx.session, line, call_sid, caller, ctx.now, then, found.request_id)
     ctx.request_id = req.id
-    say = _say(territory)
-    welcome = say("welcome", territory=territory.name)
-    announced = crisis.announcement_for(territory)  # crisis mode: the coordinator's words, after the welcome
+    say = line.say()
+    welcome = say("welcome", territory=line.name)
+    announced = crisis.announcement_for(line)  # crisis mode: the coordinator's words, after the welcome
     if not is_open_now:
         inbound.note(ctx.session, req.id, "line.closed", ctx.now)
         if reopens is None:
             closed = say("closed_never")
         else:
-            local = reopens.astimezone(_tz(territory))
-            when = prompts.spoken_when(local, ctx.now.astimezone(_tz(territory)).date())
+            tz = ZoneInfo(line.timezone)
+            when = prompts.spoken_when(reopens.astimezone(tz), ctx.now.astimezone(tz).date())
             closed = say("closed", reopens=when)
         return str(twiml.leave_message(ctx.urls, [welcome, *announced, closed, say("closed_message")], req.reference))
-    return str(twiml.menu(ctx.urls, [welcome, *announced], say("menu"), tries=1))
+    return twiml.menu_document(ctx.urls, (welcome, *announced), say("menu"), 1)
 
 
 @bp.post("/voice/menu")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
@@ -59,7 +60,20 @@ _VOLUNTEER_CALLING = select(Volunteer.id).where(
 )
 
 
-def is_volunteer_calling(session: Session, territory: Territory, caller: str | None) -> bool:
+class LineSettings(Protocol):
+    """What the hook of the volunteer's menu reads of the line (a Territory, or the inbound call's Line)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def settings(self) -> dict[str, Any] | None: ...
+
+
+def is_volunteer_calling(session: Session, territory: LineSettings, caller: str | None) -> bool:
     """True when the caller's number is the registered mobile of an active volunteer of this territory."""
     number = try_e164(caller, territory.region)
     if number is None:
@@ -67,7 +81,7 @@ def is_volunteer_calling(session: Session, territory: Territory, caller: str | N
     return session.execute(_VOLUNTEER_CALLING, {"territory": territory.id, "phone": number}).first() is not None
 
 
-def _say(territory: Territory) -> Callable[..., str]:
+def _say(territory: LineSettings) -> Callable[..., str]:
     return partial(prompts.text, overrides=(territory.settings or {}).get("prompts") or {})
 
 
@@ -100,7 +114,7 @@ def to_patient_path(urls: twiml.Urls) -> VoiceResponse:
 # ---------------------------------------------------------------- the hook and the menu's answer
 
 
-def offer_menu(ctx: Ctx, territory: Territory, calling: bool | None = None) -> str | None:
+def offer_menu(ctx: Ctx, territory: LineSettings, calling: bool | None = None) -> str | None:
     """The volunteer's menu when an active volunteer of this territory calls; None for anyone else.
 
     `calling`: whether they do, when already known (None: asked here)."""

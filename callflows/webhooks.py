@@ -19,10 +19,8 @@ from werkzeug.datastructures import MultiDict
 from callflows import twiml
 from callflows.security import is_valid_signature, signed_content, signed_url
 from orientation.core import journal, prompts
-from orientation.core.calendar import french_public_holidays
 from orientation.core.db import is_disconnect, is_retryable
 from orientation.core.models import Attempt, Event, OutboxMessage, Request, Territory
-from orientation.core.opening_hours import OpeningHoursError, is_open, next_opening, parse_opening_hours
 from orientation.core.runtime import Runtime, db, runtime
 from orientation.services import messaging, territories
 from orientation.services import requests as svc
@@ -264,18 +262,6 @@ def _say(territory: Territory) -> Callable[..., str]:
 
 def _tz(territory: Territory) -> ZoneInfo:
     return ZoneInfo(territory.timezone)
-
-
-def _line_open(territory: Territory, now: datetime) -> tuple[bool, datetime | None]:
-    try:
-        hours = parse_opening_hours(territory.opening_hours)
-    except OpeningHoursError:
-        # Hours are validated when saved; a bad value must not close the line by accident.
-        return True, None
-    holidays = french_public_holidays(territory.holiday_subdivision)
-    if is_open(hours, now, holidays, _tz(territory)):
-        return True, None
-    return False, next_opening(hours, now, holidays, _tz(territory))
 
 
 def _sms(ctx: Ctx, territory: Territory, to: str, body: str, purpose: str) -> None:

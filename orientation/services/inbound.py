@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
-from orientation.core import logs
+from orientation.core import logs, prompts
 from orientation.core.models import Request, Territory, TerritoryNumber
 from orientation.core.phones import e164_and_mobile, try_e164
+from orientation.services import inbound_row
 from orientation.services import requests as svc
 from volunteers.models import Volunteer
+
+
+@dataclass(frozen=True)
+class Line:
+    """The line called, as the first webhook of a call reads it: plain values, no ORM object to load."""
+
+    id: int
+    name: str
+    reference_prefix: str
+    region: str
+    timezone: str
+    holiday_subdivision: str | None
+    opening_hours: str
+    settings: dict[str, Any] | None
+    crisis_enabled: bool
+    crisis_announcement: str | None
+
+    def say(self) -> Callable[..., str]:
+        """prompts.text with the line's own wording (its settings' prompts) over the catalogue's."""
+        return partial(prompts.text, overrides=(self.settings or {}).get("prompts") or {})
 
 
 @dataclass(frozen=True)
 class InboundCall:
     """What the inbound call webhook needs to know before it answers."""
 
-    territory: Territory
+    line: Line
     # Whether the caller is an active volunteer of the line; None when not asked (see region_free_number).
     volunteer_calling: bool | None
     # The request this CallSid already has (a second post of the same call), None for a new call.
@@ -47,25 +70,19 @@ _VOLUNTEER_CALLING = exists().where(
     Volunteer.active.is_(True),
 )
 _REQUEST_OF_CALL = select(Request.id).where(Request.call_sid == bindparam("call_sid")).scalar_subquery()
+_TERRITORIES = cast(Table, Territory.__table__)
 # Of the wide territory row, only what the first webhook reads (the welcome and its prompts, the hours, the crisis
-# announcement, the reference, the caller's region): a column read beyond these loads on first access, as ever.
-_FIRST_WEBHOOK_COLUMNS = load_only(
-    Territory.name,
-    Territory.reference_prefix,
-    Territory.region,
-    Territory.timezone,
-    Territory.holiday_subdivision,
-    Territory.opening_hours,
-    Territory.settings,
-    Territory.crisis_enabled,
-    Territory.crisis_announcement,
-)
+# announcement, the reference, the caller's region), in Core: a plain row, none of the ORM's loading.
 _LOOKUP = (
-    select(Territory, _VOLUNTEER_CALLING.label("volunteer_calling"), _REQUEST_OF_CALL.label("request_id"))
+    select(
+        *(_TERRITORIES.c[field.name] for field in fields(Line)),
+        _VOLUNTEER_CALLING.label("volunteer_calling"),
+        _REQUEST_OF_CALL.label("request_id"),
+    )
     .join(TerritoryNumber)
     .where(TerritoryNumber.phone == bindparam("number"))
-    .options(_FIRST_WEBHOOK_COLUMNS)
 )
+_LINE_FIELDS = len(fields(Line))
 
 
 def inbound_call(session: Session, called: str | None, caller_raw: str | None, call_sid: str) -> InboundCall | None:
@@ -74,12 +91,13 @@ def inbound_call(session: Session, called: str | None, caller_raw: str | None, c
     if number is None:
         return None
     known, caller = region_free_number(caller_raw)
-    row = session.execute(_LOOKUP, {"number": number, "caller": caller, "call_sid": call_sid}).first()
+    row = session.connection().execute(_LOOKUP, {"number": number, "caller": caller, "call_sid": call_sid}).first()
     if row is None:
         return None
-    territory, volunteer_calling, request_id = row
-    logs.bind(territory_id=territory.id)
-    return InboundCall(territory, bool(volunteer_calling) if known else None, request_id)
+    line = Line(*row[:_LINE_FIELDS])
+    volunteer_calling, request_id = row[_LINE_FIELDS:]
+    logs.bind(territory_id=line.id)
+    return InboundCall(line, bool(volunteer_calling) if known else None, request_id)
 
 
 @dataclass(frozen=True)
@@ -97,7 +115,7 @@ _INSERT_REQUEST = insert(_REQUESTS).returning(_REQUESTS.c.id)
 
 def open_call_request(
     session: Session,
-    territory: Territory,
+    territory: Line,
     call_sid: str,
     caller_raw: str | None,
     now: datetime,
@@ -112,6 +130,11 @@ def open_call_request(
         if then is not None and request.status == "received":
             svc.change_status(session, request, then, now)
         return CallRequest(request.id, request.reference)
+    if session.connection().dialect.name == "postgresql":
+        # One statement for the counter, the row and its opening events (SQLite has no data-modifying CTE).
+        numbered = inbound_row.insert_numbered(session, territory, call_sid, caller_raw, now, then)
+        if numbered is not None:
+            return CallRequest(*numbered)
     values = svc.new_request_row(session, territory, call_sid, caller_raw, now, then)
     # A Core INSERT and no Request object: the first webhook needs only the id and the reference, and every
     # inbound call writes this row.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, make_transient_to_detached
@@ -207,16 +207,37 @@ def open_request_known(
     return request, True
 
 
+class LineOfRequest(Protocol):
+    """What numbering and writing a new request reads of its line (a Territory, or inbound.Line)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def reference_prefix(self) -> str: ...
+
+
 def new_request_row(
-    session: Session, territory: Territory, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+    session: Session, territory: LineOfRequest, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
 ) -> dict[str, Any]:
     """The row of an inbound call's new request: the next reference of the year, the caller, the status (already
     moved on to `then` when given)."""
-    caller, mobile = e164_and_mobile(caller_raw, territory.region)
+    row = unnumbered_request_row(territory, call_sid, caller_raw, now, then)
     number = next_number(session, territory.id, now.year)
+    row["reference"] = format_reference(territory.reference_prefix, now.year, number)
+    return row
+
+
+def unnumbered_request_row(
+    territory: LineOfRequest, call_sid: str, caller_raw: str | None, now: datetime, then: str | None
+) -> dict[str, Any]:
+    """new_request_row without its reference (for a statement that numbers the request itself)."""
+    caller, mobile = e164_and_mobile(caller_raw, territory.region)
     return {
         "territory_id": territory.id,
-        "reference": format_reference(territory.reference_prefix, now.year, number),
         "call_sid": call_sid,
         "caller": caller,
         "caller_is_mobile": mobile,
@@ -226,13 +247,23 @@ def new_request_row(
     }
 
 
+def received_events(row: dict[str, Any], now: datetime, then: str | None) -> list[dict[str, Any]]:
+    """The opening timeline of a request created from `row` (new_request_row), as event rows without their
+    request: received, and moved on to `then`."""
+    events: list[dict[str, Any]] = [
+        {"kind": "call.received", "payload": {"caller_known": row["caller"] is not None}, "actor": None, "at": now}
+    ]
+    if then is not None and then != "received":
+        events.append({"kind": "status", "payload": {"from": "received", "to": then}, "actor": "line", "at": now})
+    return events
+
+
 def add_received_events(
     session: Session, request_id: int, row: dict[str, Any], now: datetime, then: str | None
 ) -> None:
     """The timeline of a request just created from `row` (new_request_row): received, and moved on to `then`."""
-    timeline_entry(session, request_id, "call.received", now, {"caller_known": row["caller"] is not None})
-    if then is not None and then != "received":
-        timeline_entry(session, request_id, "status", now, {"from": "received", "to": then}, "line")
+    for event in received_events(row, now, then):
+        timeline_entry(session, request_id, event["kind"], now, event["payload"], event["actor"])
 
 
 def _one(session: Session, query: Select[Request], lock: bool, with_territory: bool = True) -> Request | None:

@@ -95,3 +95,21 @@ def test_a_closed_line_in_crisis_mode_also_announces_before_saying_when_it_opens
     words = said(patient)
     assert words.index("urgence vitale") < words.index(ANNOUNCEMENT) < words.index("fermée")
     assert patient.state == "record"
+
+
+def test_a_changed_announcement_or_welcome_is_heard_from_the_next_call_on(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    territory = factories.territory(session, clock())
+    _crisis(session, territory, True, ANNOUNCEMENT)
+    first = _voice_twiml(app, "CA" + "1" * 32)
+    _crisis(session, territory, True, "Nouvelle consigne : restez en ligne.")
+    second = _voice_twiml(app, "CA" + "2" * 32)
+    territory.settings = {**(territory.settings or {}), "prompts": {"welcome": "Bienvenue à la {territory}."}}
+    _crisis(session, territory, False, None)
+    third = _voice_twiml(app, "CA" + "3" * 32)
+
+    assert [e.text for e in first if e.tag == "Say"][1] == ANNOUNCEMENT
+    assert [e.text for e in second if e.tag == "Say"][1] == "Nouvelle consigne : restez en ligne."
+    assert [e.text for e in third if e.tag == "Say"] == [f"Bienvenue à la {territory.name}."]
+    assert [e.tag for e in third][:2] == ["Say", "Gather"]

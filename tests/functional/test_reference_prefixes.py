@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from orientation.core import journal
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Event, Request, Territory
-from orientation.services import requests as requests_service
+from orientation.core.models import Event, ReferenceCounter, Request, Territory
 from orientation.services.journal_replay import replay
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
@@ -131,18 +129,23 @@ def test_a_prefix_given_up_still_numbers_old_requests_and_is_refused_to_another_
     assert session.scalars(select(Request.reference).order_by(Request.id)).all() == ["B-2026-000001", "BR-2026-000001"]
 
 
+def _set_counter(session: Session, territory_id: int, value: int) -> None:
+    session.execute(update(ReferenceCounter).where(ReferenceCounter.territory_id == territory_id).values(value=value))
+    session.commit()
+
+
 def test_a_failure_to_record_a_new_call_that_is_not_a_duplicate_goes_to_the_journal(
-    app: Flask, session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    app: Flask, session: Session, clock: FrozenClock
 ) -> None:
     territory = factories.territory(session, clock())
     assert _inbound_call(app, factories.LINE_NUMBER, "CA" + "6" * 32)[0] == 200
     # A real IntegrityError on another unique column than the callback's key: the next call is handed the
-    # reference the first call holds (as a prefix edited by hand in SQL would do).
-    monkeypatch.setattr(requests_service, "format_reference", lambda *_: f"{territory.reference_prefix}-2026-000001")
+    # reference the first call holds (as a counter edited by hand in SQL would do), whichever statement numbers it.
+    _set_counter(session, territory.id, 0)
 
     status, body = _inbound_call(app, factories.LINE_NUMBER, "CA" + "7" * 32)
 
-    monkeypatch.undo()
+    _set_counter(session, territory.id, 1)
     assert status == 200
     assert "problème technique" in body and "/twilio/fallback/recorded" in body and "<Record" in body
     entries = list(journal.read(app.extensions["orientation"].config.journal_dir))

@@ -17,14 +17,27 @@ def _name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
+def _is_event_row(node: ast.Dict) -> bool:
+    """A dict literal with the keys of an event row ("kind", "payload", "at")."""
+    keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+    return {"kind", "payload", "at"} <= keys
+
+
 def emitted_kinds() -> tuple[set[str], set[str]]:
     """Literal kinds, and patterns of f-string kinds, passed to add_event, timeline_entry, note, @webhook and
-    Event(kind=...)."""
+    Event(kind=...), or in an event row's dict."""
     literal: set[str] = set()
     patterns: set[str] = set()
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Dict) and _is_event_row(node):
+                    # An event row written by a Core statement (requests.received_events): its "kind" entry.
+                    entry = dict(zip(node.keys, node.values, strict=True))
+                    kind_value = next(v for k, v in entry.items() if isinstance(k, ast.Constant) and k.value == "kind")
+                    if isinstance(kind_value, ast.Constant) and isinstance(kind_value.value, str):
+                        literal.add(kind_value.value)
+                    continue
                 if not isinstance(node, ast.Call):
                     continue
                 name = _name(node.func)

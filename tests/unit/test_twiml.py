@@ -90,6 +90,23 @@ def test_the_menu_says_the_intro_then_gathers_one_key_or_speech_then_comes_back(
     assert [s.text for s in gather.findall("Say")] == ["Tapez 1."]
 
 
+def test_the_menu_document_is_the_menu_built_from_the_same_words() -> None:
+    intro = ("Bonjour.", "Urgence : 15.")
+
+    assert twiml.menu_document(URLS, intro, "Tapez 1.", 1) == str(twiml.menu(URLS, list(intro), "Tapez 1.", tries=1))
+    assert twiml.menu_document(URLS, intro, "Tapez 1.", 2) == str(twiml.menu(URLS, list(intro), "Tapez 1.", tries=2))
+
+
+def test_the_menu_document_changes_with_any_of_its_words_or_its_base() -> None:
+    first = twiml.menu_document(URLS, ("Bonjour.",), "Tapez 1.", 1)
+
+    assert "Crise." in twiml.menu_document(URLS, ("Bonjour.", "Crise."), "Tapez 1.", 1)
+    assert "Tapez 2." in twiml.menu_document(URLS, ("Bonjour.",), "Tapez 2.", 1)
+    elsewhere = twiml.Urls("https://other.example.org")
+    assert "https://other.example.org/" in twiml.menu_document(elsewhere, ("Bonjour.",), "Tapez 1.", 1)
+    assert twiml.menu_document(URLS, ("Bonjour.",), "Tapez 1.", 1) == first
+
+
 @pytest.mark.parametrize("tries", [1, 2])
 def test_the_menu_answer_and_its_silence_both_carry_the_try_number(tries: int) -> None:
     root = parse(twiml.menu(URLS, [], "Tapez 1.", tries=tries))
