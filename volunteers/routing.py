@@ -60,6 +60,9 @@ def language_first(ordered: Iterable[int], languages: Mapping[int, frozenset[str
 
 def speakers_first(ordered: list[int], speakers: Collection[int]) -> list[int]:
     """language_first with the speakers of the language given as a set of ids (a routing decision's form)."""
+    if isinstance(speakers, frozenset | set) and speakers.issuperset(ordered):
+        # Everyone speaks it (French, nearly always): the order as it is, checked in one C loop, not two in Python.
+        return list(ordered)
     return [i for i in ordered if i in speakers] + [i for i in ordered if i not in speakers]
 
 

@@ -274,7 +274,10 @@ def ring_candidates(
         return []  # nobody free: who is on shift does not matter
     snapshot = _snapshot_for_stamp(session, territory.id, now, stamp)
     on_duty = _on_duty_ids(snapshot, territory, motive, now).members
-    free = [vid for vid in not_ringing if vid in on_duty and vid not in exclude]
+    if not exclude and on_duty.issuperset(not_ringing):
+        free = not_ringing  # everyone free is on duty (a first ring, the whole roster on shift): one C loop
+    else:
+        free = [vid for vid in not_ringing if vid in on_duty and vid not in exclude]
     return speakers_first(free, snapshot.speakers(language))
 
 

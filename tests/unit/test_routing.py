@@ -168,3 +168,10 @@ def test_a_snapshots_speakers_give_the_order_language_first_gives() -> None:
         expected = language_first([4, 2, 1, 3], languages, language)
         assert speakers_first([4, 2, 1, 3], snapshot.speakers(language)) == expected
     assert snapshot.speakers("en") == {2, 3} and snapshot.speakers("en") is snapshot.speakers("en")
+
+
+def test_when_everyone_speaks_the_language_the_order_is_kept_as_given_and_is_a_new_list() -> None:
+    ordered = [4, 2, 1, 3]
+    result = speakers_first(ordered, frozenset({1, 2, 3, 4, 5}))
+    assert result == [4, 2, 1, 3] and result is not ordered
+    assert speakers_first(ordered, {1, 2, 3, 4}) == [4, 2, 1, 3]
