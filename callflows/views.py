@@ -25,7 +25,7 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
-from orientation.services import attempts, inbound, menu_step, screening, territories, waitline
+from orientation.services import attempts, dial_step, inbound, menu_step, screening, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
 from orientation.services.rows import write_changes
@@ -242,6 +242,14 @@ def transfer(ctx: Ctx) -> str:
 @webhook("voice.dial")
 def dial(ctx: Ctx) -> str:
     """A ring is over: judge it from the app's record and DialBridged, then ring the next one or finish."""
+    if dial_step.may_be_settled(ctx.form.get("DialCallStatus")):
+        # An answered ring its leg's end may have settled already: a Core read of a few columns answers it then.
+        state = dial_step.read(ctx.session, ctx.arg_int("attempt", 0))
+        if state is None:
+            return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
+        if dial_step.already_settled(state.result, state.ended):
+            ctx.request_id = state.request_id
+            return str(twiml.speak_and_hang_up([prompts.text("goodbye", overrides=state.prompts)]))
     attempt = _attempt(ctx)
     if attempt is None:
         return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
