@@ -25,7 +25,7 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
-from orientation.services import attempts, inbound, screening, territories, waitline
+from orientation.services import attempts, dial_step, inbound, menu_step, screening, territories, waitline
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
 from orientation.services.rows import defer_changes
@@ -119,24 +119,22 @@ def voice(ctx: Ctx) -> str:
 @webhook("voice.menu")
 def menu(ctx: Ctx) -> str:
     """The motive menu's answer: a key, French words, or silence (twice: go on as orientation)."""
-    found = _current_request(ctx)
+    # Core statements over the few columns it needs: no ORM load of the request and the wide territory row.
+    found = menu_step.current(ctx.session, ctx.form["CallSid"], ctx.form.get("To"), ctx.form.get("From"), ctx.now)
     if found is None:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
-    req, territory = found
-    say = _say(territory)
+    ctx.request_id = found.id
+    say = partial(prompts.text, overrides=found.prompts)
     tries = ctx.arg_int("attempt", 1)
     answer = flow.parse_menu_input(ctx.form.get("Digits"), ctx.form.get("SpeechResult"))
     step = flow.after_menu(answer, tries)
+    writes = menu_step.writes_for(step.motive, step.not_understood, step.defaulted, found.motive)
+    menu_step.record(ctx.session, found, writes, ctx.now)
     if step.ask_again:
         if step.not_understood:
-            svc.note_menu_miss(ctx.session, req, ctx.now, "menu")
             return str(twiml.menu(ctx.urls, [say("menu_not_understood")], say("menu"), tries + 1))
         return str(twiml.menu(ctx.urls, [], say("menu"), tries))
     assert step.motive is not None
-    if req.motive is None:
-        if step.defaulted:
-            svc.note_menu_miss(ctx.session, req, ctx.now, "menu")
-        svc.choose_motive(ctx.session, req, step.motive, ctx.now, step.defaulted)
     intro = (
         [say("menu_default_orientation")]
         if step.defaulted
@@ -245,6 +243,14 @@ def transfer(ctx: Ctx) -> str:
 @webhook("voice.dial")
 def dial(ctx: Ctx) -> str:
     """A ring is over: judge it from the app's record and DialBridged, then ring the next one or finish."""
+    if dial_step.may_be_settled(ctx.form.get("DialCallStatus")):
+        # An answered ring its leg's end may have settled already: a Core read of a few columns answers it then.
+        state = dial_step.read(ctx.session, ctx.arg_int("attempt", 0))
+        if state is None:
+            return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
+        if dial_step.already_settled(state.result, state.ended):
+            ctx.request_id = state.request_id
+            return str(twiml.speak_and_hang_up([prompts.text("goodbye", overrides=state.prompts)]))
     attempt = _attempt(ctx)
     if attempt is None:
         return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt, Event, OutboxMessage, Request
-from orientation.services import requests as svc
+from orientation.services import menu_step
 from tests import factories
 from tests.functional.twilio_client import VoiceCall, call, transport
 
@@ -99,7 +99,7 @@ def test_a_retry_whose_replay_would_fail_gets_the_first_answer_and_is_not_journa
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the replay went another way")
 
-    monkeypatch.setattr(svc, "request_by_call", broken)
+    monkeypatch.setattr(menu_step, "current", broken)
     status, body = transport(app).post(menu.url, menu.params)
     monkeypatch.undo()
 

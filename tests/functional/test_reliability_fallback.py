@@ -16,7 +16,7 @@ from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.config import Config
 from orientation.core.models import Request
-from orientation.services import attempts, inbound, screening
+from orientation.services import attempts, inbound, menu_step, screening
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
@@ -76,7 +76,7 @@ def test_a_journaled_call_is_replayed_once_as_a_request_to_call_back(
 
 STEPS: dict[str, tuple[object, str, Callable[..., object]]] = {
     "the first answer": (inbound, "open_call_request", lambda p: None),
-    "the menu": (svc, "choose_motive", lambda p: p.start()),
+    "the menu": (menu_step, "record", lambda p: p.start()),
     "the postcode": (svc, "set_postcode", lambda p: (p.start(), p.press("2"))),
     "the routing": (attempts, "offer_next", lambda p: (p.start(), p.press("2"))),
     "the screening": (screening, "answer", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
