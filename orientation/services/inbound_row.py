@@ -92,4 +92,3 @@ def insert_numbered(
         params.update({f"e{index}_{name}": event[name] for name in _EVENT_COLUMNS})
     found = session.execute(_statement(len(events)), params).first()
     return None if found is None else (int(found[0]), str(found[1]))
-
