@@ -257,7 +257,7 @@ def _send(rt: Runtime, ids: list[int]) -> None:
 
 
 def _say(territory: Territory) -> Callable[..., str]:
-    return partial(prompts.text, overrides=(territory.settings or {}).get("prompts") or {})
+    return partial(prompts.text, overrides=prompts.overrides_in(territory.settings))
 
 
 def _tz(territory: Territory) -> ZoneInfo:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from string import Formatter
+from typing import Any
 
 from orientation.core.french_dates import MONTHS, WEEKDAYS
 
@@ -227,6 +228,11 @@ class PromptError(KeyError):
 def placeholders(key: str) -> set[str]:
     """The {names} a prompt expects."""
     return {name for _, name, _, _ in Formatter().parse(PROMPTS[key]) if name}
+
+
+def overrides_in(settings: Mapping[str, Any] | None) -> dict[str, str]:
+    """A territory's own wording of the prompts (its settings' "prompts"), over the catalogue's; empty when none."""
+    return dict((settings or {}).get("prompts") or {})
 
 
 def text(key: str, overrides: Mapping[str, object] | None = None, **values: object) -> str:

@@ -171,7 +171,7 @@ def close_unreachable(session: Session, request: Request, now: datetime, live: b
         return ()
     body = prompts.text(
         "sms_callback_unreachable",
-        (territory.settings or {}).get("prompts") or {},
+        prompts.overrides_in(territory.settings),
         territory=territory.name,
         reference=request.reference,
         motive=prompts.motive_label(request.motive),

@@ -9,12 +9,12 @@ route again) takes the ORM path, which locks the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from orientation.core import logs
+from orientation.core import logs, prompts
 from orientation.core.models import Attempt, Request, Territory
 
 _ATTEMPTS = cast(Table, Attempt.__table__)
@@ -73,5 +73,4 @@ def read(session: Session, attempt_id: int) -> DialState | None:
     result, ended, request_id, territory_id, settings = row
     # The webhook's log lines from here on name the territory (as requests.lock_attempt does).
     logs.bind(territory_id=territory_id)
-    overrides: Any = (settings or {}).get("prompts") or {}
-    return DialState(result, bool(ended), request_id, overrides)
+    return DialState(result, bool(ended), request_id, prompts.overrides_in(settings))

@@ -36,7 +36,7 @@ class Line:
 
     def say(self) -> Callable[..., str]:
         """prompts.text with the line's own wording (its settings' prompts) over the catalogue's."""
-        return partial(prompts.text, overrides=(self.settings or {}).get("prompts") or {})
+        return partial(prompts.text, overrides=prompts.overrides_in(self.settings))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
-from orientation.core import logs
+from orientation.core import logs, prompts
 from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.core.sms_sender import replies_on
 from orientation.services.requests import timeline_entry
@@ -253,7 +253,7 @@ def _ask(
         territory_id=territory_id,
         volunteer_id=volunteer_id,
         phone=phone,
-        prompt_overrides=(settings or {}).get("prompts") or {},
+        prompt_overrides=prompts.overrides_in(settings),
         replies_by_sms=replies_on(sms_sender, sms_replies),
         sms_from=sms_sender or number,
     )

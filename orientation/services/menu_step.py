@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from orientation.core import lifecycle, logs
+from orientation.core import lifecycle, logs, prompts
 from orientation.core.models import Request, Territory
 from orientation.services import requests
 
@@ -82,13 +82,13 @@ def current(
         request_id, motive, territory_id, settings = row
         # The webhook's log lines from here on name the territory (as requests.request_by_call does).
         logs.bind(territory_id=territory_id)
-        return MenuRequest(request_id, motive, territory_id, _prompts(settings))
+        return MenuRequest(request_id, motive, territory_id, prompts.overrides_in(settings))
     # The first webhook was lost (the fallback answered it): open the request now, as it would have.
     territory = requests.territory_for_number(session, called)
     if territory is None:
         return None
     opened, _ = requests.open_request(session, territory, call_sid, caller, now)
-    return MenuRequest(opened.id, opened.motive, territory.id, _prompts(territory.settings))
+    return MenuRequest(opened.id, opened.motive, territory.id, prompts.overrides_in(territory.settings))
 
 
 def record(session: Session, found: MenuRequest, writes: MenuWrites, now: datetime) -> None:
@@ -108,8 +108,3 @@ def record(session: Session, found: MenuRequest, writes: MenuWrites, now: dateti
     if writes.motive is not None:
         payload = {"motive": writes.motive, "defaulted": writes.defaulted}
         requests.timeline_entry(session, found.id, "menu.motive", now, payload)
-
-
-def _prompts(settings: dict[str, Any] | None) -> dict[str, str]:
-    # The territory's wording overrides (as callflows.webhooks._say reads them).
-    return (settings or {}).get("prompts") or {}

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, insert, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
-from orientation.core import lifecycle, logs
+from orientation.core import lifecycle, logs, prompts
 from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
@@ -150,7 +150,7 @@ def lock(session: Session, attempt_id: int) -> Screened | None:
     result, volunteer_id, request_id, leg_call_sid, status, territory_id, motive, postcode, name, settings = row
     # The webhook's log lines from here on name the territory (as requests.lock_attempt does).
     logs.bind(territory_id=territory_id)
-    overrides: Any = (settings or {}).get("prompts") or {}
+    overrides = prompts.overrides_in(settings)
     attempt = (attempt_id, result, volunteer_id, request_id, leg_call_sid)
     return Screened(*attempt, status, territory_id, motive, postcode, name, overrides)
 

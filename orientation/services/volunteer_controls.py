@@ -200,7 +200,7 @@ def _tell_coordinator(
     via: str,
     live: bool,
 ) -> OutboxMessage:
-    overrides = (territory.settings or {}).get("prompts") or {}
+    overrides = prompts.overrides_in(territory.settings)
     tz = ZoneInfo(territory.timezone)
     body = prompts.text(
         "sms_pause_uncovered",

@@ -33,7 +33,7 @@ GAPS_IN_SUMMARY = 6
 
 
 def _say(territory: Territory) -> Callable[..., str]:
-    overrides = (territory.settings or {}).get("prompts") or {}
+    overrides = prompts.overrides_in(territory.settings)
     return lambda key, **values: prompts.text(key, overrides, **values)
 
 
