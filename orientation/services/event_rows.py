@@ -9,33 +9,18 @@ has no cache key in SQLAlchemy and would be compiled again at every execution. S
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import Connection, Insert, Table, bindparam, insert, select, union_all
 
 from orientation.core.models import Event
+from orientation.services.rows import RowUpdate, update_statement
 
 _EVENTS = cast(Table, Event.__table__)
 COLUMNS = ("request_id", "kind", "idempotency_key", "payload", "response", "actor", "at")
 # inline(): no RETURNING of the new ids, which nothing reads (SQLAlchemy adds it to a one-row INSERT otherwise).
 _INSERT = insert(_EVENTS).inline()
-
-
-@dataclass(frozen=True)
-class RowUpdate:
-    """Columns of one row (by id) to write, left for the statement that writes the event rows."""
-
-    table: Table
-    row_id: Any
-    values: dict[str, Any]
-
-
-@cache
-def _update(table: Table, names: tuple[str, ...]) -> Any:
-    values = {name: bindparam(f"u_{name}", type_=table.c[name].type) for name in names}
-    return update(table).where(table.c.id == bindparam("u_id", type_=table.c.id.type)).values(values)
 
 
 @cache
@@ -47,29 +32,22 @@ def _folded(count: int, table: Table | None, names: tuple[str, ...]) -> Insert:
     rows = selects[0] if count == 1 else union_all(*selects)
     statement = insert(_EVENTS).from_select(list(COLUMNS), rows)
     if table is not None:
-        statement = statement.add_cte(_update(table, names).cte("written"))
+        statement = statement.add_cte(update_statement(table, names).cte("written"))
     return statement
 
 
 def write(connection: Connection, values: list[dict[str, Any]], pending: RowUpdate | None) -> None:
     """Write the event rows (each a dict of COLUMNS) and the pending row update, in as few statements as can be."""
-    if connection.dialect.name != "postgresql" or (pending is None and len(values) == 1):
+    if connection.dialect.name != "postgresql" or not values or (pending is None and len(values) == 1):
         if pending is not None:
-            connection.execute(_update(pending.table, tuple(sorted(pending.values))), _update_params(pending))
+            connection.execute(update_statement(pending.table, pending.names), pending.params())
         if values:
             # One row (most callbacks): a plain execute, cheaper than executemany's; several: one executemany.
             connection.execute(_INSERT, values[0] if len(values) == 1 else values)
         return
-    if not values:
-        if pending is not None:
-            connection.execute(_update(pending.table, tuple(sorted(pending.values))), _update_params(pending))
-        return
-    names = tuple(sorted(pending.values)) if pending is not None else ()
     params = {f"e{i}_{name}": row[name] for i, row in enumerate(values) for name in COLUMNS}
-    if pending is not None:
-        params.update(_update_params(pending))
-    connection.execute(_folded(len(values), pending.table if pending is not None else None, names), params)
-
-
-def _update_params(pending: RowUpdate) -> dict[str, Any]:
-    return {"u_id": pending.row_id, **{f"u_{name}": value for name, value in pending.values.items()}}
+    if pending is None:
+        connection.execute(_folded(len(values), None, ()), params)
+        return
+    params.update(pending.params())
+    connection.execute(_folded(len(values), pending.table, pending.names), params)

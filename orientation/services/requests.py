@@ -61,10 +61,6 @@ def territory_for_number(session: Session, called: str | None) -> Territory | No
     return territory
 
 
-# Where a webhook's session collects its timeline entries as plain rows (see collect_timeline).
-_TIMELINE = TIMELINE_KEY
-
-
 def collect_timeline(session: Session) -> None:
     """From now on, the session's timeline entries are plain rows that flush_with_events writes (a webhook).
 
@@ -72,14 +68,14 @@ def collect_timeline(session: Session) -> None:
     expunge flush_with_events did before writing it by Core): more than the INSERT of its row. Started
     afresh by each run of a webhook's handler (a retried one included), so a rolled-back run leaves nothing.
     """
-    session.info[_TIMELINE] = []
+    session.info[TIMELINE_KEY] = []
     take_deferred(session)
 
 
 def stop_collecting_timeline(session: Session) -> None:
     """Timeline entries are Event objects of the session again (what is not yet written is dropped, a deferred
     row update too)."""
-    session.info.pop(_TIMELINE, None)
+    session.info.pop(TIMELINE_KEY, None)
     take_deferred(session)
 
 
@@ -93,7 +89,7 @@ def timeline_entry(
 ) -> None:
     """Append an entry to the timeline of a request known by its id: a plain row in a webhook, an Event
     object of the session elsewhere (written by its flush)."""
-    collected: list[dict[str, Any]] | None = session.info.get(_TIMELINE)
+    collected: list[dict[str, Any]] | None = session.info.get(TIMELINE_KEY)
     if collected is None:
         session.add(Event(request_id=request_id, kind=kind, payload=payload or {}, actor=actor, at=now))
         return
@@ -141,10 +137,10 @@ def flush_with_events(session: Session, *rows: dict[str, Any]) -> None:
             deferred = None
         session.flush()
     values = [{name: getattr(event, name) for name in _EVENT_COLUMNS} for event in pending]
-    collected: list[dict[str, Any]] | None = session.info.get(_TIMELINE)
+    collected: list[dict[str, Any]] | None = session.info.get(TIMELINE_KEY)
     if collected:
         values += collected
-        session.info[_TIMELINE] = []
+        session.info[TIMELINE_KEY] = []
     values += [{name: row.get(name) for name in _EVENT_COLUMNS} for row in rows]
     for value in values:
         value["payload"] = value["payload"] if value["payload"] is not None else {}
@@ -348,7 +344,7 @@ def has_event(session: Session, request: Request, kind: str) -> bool:
     """True when the request's timeline holds an event of that kind (written, or added in this session)."""
     if any(isinstance(obj, Event) and obj.request_id == request.id and obj.kind == kind for obj in session.new):
         return True
-    collected: list[dict[str, Any]] = session.info.get(_TIMELINE) or []
+    collected: list[dict[str, Any]] = session.info.get(TIMELINE_KEY) or []
     if any(row["request_id"] == request.id and row["kind"] == kind for row in collected):
         return True
     # A statement built once, on the connection: the pending events were just looked at, so nothing is flushed.

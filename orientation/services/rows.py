@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-
-from orientation.services.event_rows import RowUpdate
 
 # Where a webhook's session keeps the row update deferred to its event rows' statement (defer_changes).
 _DEFERRED = "orientation.deferred_update"
@@ -19,10 +18,28 @@ TIMELINE_KEY = "orientation.timeline"
 
 
 @cache
-def _update(table: Table, names: tuple[str, ...]) -> Update:
-    # One statement per table and set of columns, its values bound at each execution.
+def update_statement(table: Table, names: tuple[str, ...]) -> Update:
+    """UPDATE of these columns of one row by id: one statement per table and set of columns, bound b_id, b_<name>."""
     values = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in names}
     return update(table).where(table.c.id == bindparam("b_id", type_=table.c.id.type)).values(values)
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """Columns of one row (by id) to write, as update_statement binds them."""
+
+    table: Table
+    row_id: Any
+    values: dict[str, Any]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The columns written, in the order update_statement is cached by."""
+        return tuple(sorted(self.values))
+
+    def params(self) -> dict[str, Any]:
+        """The values bound to update_statement(table, names)."""
+        return {"b_id": self.row_id, **{f"b_{name}": value for name, value in self.values.items()}}
 
 
 def write_columns(session: Session, row: Any, **values: Any) -> None:
@@ -36,13 +53,32 @@ def write_columns(session: Session, row: Any, **values: Any) -> None:
         for name, value in values.items():
             setattr(row, name, value)
         return
-    table = cast(Table, type(row).__table__)
-    names = tuple(sorted(values))
+    written = RowUpdate(cast(Table, type(row).__table__), row.id, values)
     # No autoflush: whatever else is pending goes in the commit's one flush, not before this statement.
     with session.no_autoflush:
-        session.execute(_update(table, names), {"b_id": row.id, **{f"b_{name}": values[name] for name in names}})
-    for name in names:
-        set_committed_value(row, name, values[name])
+        session.execute(update_statement(written.table, written.names), written.params())
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+
+
+def _changes(row: Any) -> RowUpdate | None:
+    """The columns changed on a loaded row, as one update; None when there are none, the row is not in the
+    database yet, or a changed attribute is not a column of its table (a relationship: the flush's)."""
+    state = inspect(row)
+    changed = state.committed_state
+    if not changed or not state.persistent:
+        return None
+    table = cast(Table, type(row).__table__)
+    if any(name not in table.c for name in changed):
+        return None
+    return RowUpdate(table, row.id, {name: state.dict[name] for name in changed})
+
+
+def _as_written(session: Session, row: Any) -> None:
+    # Every change is written: the row is as loaded again. Not one set_committed_value per column, which leaves
+    # the row marked modified in the session, and the commit would then run the unit of work to find nothing.
+    state = inspect(row)
+    state._commit_all(state.dict, session.identity_map)
 
 
 def write_changes(session: Session, row: Any) -> None:
@@ -52,38 +88,23 @@ def write_changes(session: Session, row: Any) -> None:
     (no unit of work). A row with no change, not yet in the database, or with a changed relationship is left
     to the flush.
     """
-    state = inspect(row)
-    changed = state.committed_state
-    if not changed or not state.persistent:
+    changes = _changes(row)
+    if changes is None:
         return
-    table = cast(Table, type(row).__table__)
-    names = tuple(sorted(changed))
-    if any(name not in table.c for name in names):
-        return
-    values = state.dict
-    session.connection().execute(
-        _update(table, names), {"b_id": row.id, **{f"b_{name}": values[name] for name in names}}
-    )
-    # Every change is written: the row is as loaded again. Not one set_committed_value per column, which leaves
-    # the row marked modified in the session, and the commit would then run the unit of work to find nothing.
-    state._commit_all(values, session.identity_map)
+    session.connection().execute(update_statement(changes.table, changes.names), changes.params())
+    _as_written(session, row)
 
 
 def defer_changes(session: Session, row: Any) -> None:
     """write_changes, in a webhook: the UPDATE goes in the statement of its event rows (one round trip fewer on
     PostgreSQL, see event_rows); the row holds its values as written. Elsewhere, or when another update is
-    already deferred, or for what write_changes leaves to the flush: as write_changes."""
-    state = inspect(row)
-    changed = state.committed_state
-    table = cast(Table, type(row).__table__)
-    names = tuple(sorted(changed))
-    foldable = state.persistent and all(name in table.c for name in names)
-    if not changed or not foldable or TIMELINE_KEY not in session.info or _DEFERRED in session.info:
+    already deferred: as write_changes."""
+    changes = _changes(row)
+    if changes is None or TIMELINE_KEY not in session.info or _DEFERRED in session.info:
         write_changes(session, row)
         return
-    values = state.dict
-    session.info[_DEFERRED] = RowUpdate(table, row.id, {name: values[name] for name in names})
-    state._commit_all(values, session.identity_map)
+    session.info[_DEFERRED] = changes
+    _as_written(session, row)
 
 
 def take_deferred(session: Session) -> RowUpdate | None:
