@@ -3,14 +3,12 @@ another territory costs what an unknown one does (nothing about it is loaded).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from icalendar import Calendar
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
@@ -21,6 +19,7 @@ from tests import factories
 from tests.functional.api_client import anonymous, api, other_territory
 from tests.functional.console_client import PASSWORD, account, coordinator, csrf_token
 from tests.functional.test_console_pages import make_request
+from tests.sql_statements import statements_sent
 from volunteers.models import Volunteer
 
 FRENCH = "caractères de contrôle"
@@ -141,21 +140,6 @@ def test_every_api_answer_says_no_store(app: Flask, session: Session, clock: Fro
         assert response.headers["Cache-Control"] == "no-store", response.status_code
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["orientation"].engine
-    seen: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_another_territorys_reference_is_answered_like_an_unknown_one_without_loading_its_timeline(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
@@ -165,9 +149,9 @@ def test_another_territorys_reference_is_answered_like_an_unknown_one_without_lo
     client = api(app, session, clock(), territory_id=mine.id)
     client.get("/requests/P20-2026-999999")  # warm up: the token lookup's first statements are cached alike
 
-    with _statements(app) as unknown:
+    with statements_sent(app.extensions["orientation"].engine) as unknown:
         first = client.get("/requests/P20-2026-999999")
-    with _statements(app) as elsewhere:
+    with statements_sent(app.extensions["orientation"].engine) as elsewhere:
         second = client.get(f"/requests/{hidden.reference}")
 
     assert first.status_code == second.status_code == 404

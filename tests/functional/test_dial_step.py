@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
@@ -13,17 +11,7 @@ from orientation.core.models import Attempt, Event, OutboxMessage, Request, Terr
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.functional.twilio_client import call, transport
-
-
-def _statements(app: Flask) -> list[str]:
-    """The SQL the app sends from now on."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(" ".join(args[2].split()))
-
-    event.listen(app.extensions["orientation"].engine, "before_cursor_execute", record)
-    return seen
+from tests.sql_statements import statements_sent
 
 
 def _ended_conversation(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall:
@@ -63,8 +51,8 @@ def test_a_dial_action_after_the_leg_s_end_says_goodbye_and_writes_nothing_but_i
     assert before[2] == [("accepted", clock())] and before[3] >= 1
     url, params = _dial_again(patient, DialCallDuration="121")
     clock.advance(seconds=3)
-    statements = _statements(app)
-    status, body = transport(app).post(url, params)
+    with statements_sent(app.extensions["orientation"].engine) as statements:
+        status, body = transport(app).post(url, params)
     assert status == 200 and "<Hangup" in body and "Au revoir" in body
     assert _state(session) == before
     # The few columns it needs, not the attempt, request and wide territory rows as ORM objects.
@@ -105,8 +93,8 @@ def test_a_busy_ring_is_judged_without_the_narrow_read_first_and_the_hunt_goes_o
     patient.start()
     patient.press("2")
     patient.press("75020")
-    statements = _statements(app)
-    patient.leg_busy()
+    with statements_sent(app.extensions["orientation"].engine) as statements:
+        patient.leg_busy()
     # No narrow read (dial_step.lock) before the ORM's: an unanswered ring costs what it did.
     assert not [s for s in statements if "ended_at IS NOT NULL AS ended" in s]
     session.expire_all()

@@ -3,9 +3,7 @@ this call, the outcome SMS's number; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
@@ -13,6 +11,7 @@ from orientation.core.models import Attempt, Event, Request
 from orientation.services import legs
 from orientation.services import requests as svc
 from tests import factories
+from tests.sql_statements import statements_sent
 from volunteers.models import Volunteer
 
 
@@ -31,23 +30,13 @@ def _accepted(session: Session, clock: FrozenClock) -> tuple[int, int, int]:
     return attempt.id, request.id, volunteer.id
 
 
-def _statements(session: Session) -> list[str]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(session.get_bind(), "before_cursor_execute", record)
-    return seen
-
-
 def test_the_end_of_an_accepted_leg_finishes_it_frees_the_volunteer_and_asks_them_the_outcome(
     session: Session, clock: FrozenClock, database_url: str
 ) -> None:
     attempt_id, request_id, volunteer_id = _accepted(session, clock)
     clock.advance(seconds=90)
-    statements = _statements(session)
-    ended = legs.end_leg(session, attempt_id, None, clock())
+    with statements_sent(session.get_bind()) as statements:  # type: ignore[arg-type]
+        ended = legs.end_leg(session, attempt_id, None, clock())
     # After the request's lock, one statement on PostgreSQL (data-modifying CTEs), two UPDATEs on SQLite.
     assert len(statements) == (2 if database_url.startswith("postgresql") else 3), statements
     session.commit()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
@@ -15,6 +15,7 @@ from orientation.core.models import Event, Request, Territory
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.functional.twilio_client import VoiceCall, call, said, transport
+from tests.sql_statements import statements_sent
 
 MENU_URL = f"{PUBLIC_BASE_URL}/twilio/voice/menu"
 
@@ -32,17 +33,6 @@ def _timeline(session: Session, request_id: int) -> list[tuple[str, dict[str, An
         .order_by(Event.id)
     )
     return [(kind, payload) for kind, payload in rows]
-
-
-def _statements(app: Flask) -> list[str]:
-    """The SQL the app sends from now on."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(" ".join(args[2].split()))
-
-    event.listen(app.extensions["orientation"].engine, "before_cursor_execute", record)
-    return seen
 
 
 def _menu_params(patient: VoiceCall) -> dict[str, str]:
@@ -75,8 +65,8 @@ def test_two_silences_count_two_misses_and_default_to_orientation_in_one_update(
     patient = call(app)
     patient.start()
     patient.silence()
-    statements = _statements(app)
-    patient.silence()
+    with statements_sent(app.extensions["orientation"].engine) as statements:
+        patient.silence()
     # The second miss and the default motive: one UPDATE of the request, not one for each.
     assert len([s for s in statements if s.startswith("UPDATE requests")]) == 1, statements
     request = _request(session)

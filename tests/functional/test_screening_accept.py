@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
@@ -15,6 +13,7 @@ from orientation.services import requests as svc
 from orientation.services import screening
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.sql_statements import statements_sent
 from volunteers.models import Volunteer
 
 
@@ -28,16 +27,6 @@ def _ringing(session: Session, clock: FrozenClock) -> tuple[int, int, int]:
     session.add(attempt)
     session.commit()
     return attempt.id, request.id, volunteer.id
-
-
-def _statements(session: Session) -> list[str]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(session.get_bind(), "before_cursor_execute", record)
-    return seen
 
 
 def test_a_1_connects_the_request_to_the_volunteer_and_puts_them_on_the_call(
@@ -71,8 +60,8 @@ def test_the_acceptance_writes_its_three_rows_and_two_events_in_one_statement_on
     attempt_id, _, _ = _ringing(session, clock)
     screened = screening.lock(session, attempt_id)
     assert screened is not None
-    statements = _statements(session)
-    screening.answer(session, screened, True, clock())
+    with statements_sent(session.get_bind()) as statements:  # type: ignore[arg-type]
+        screening.answer(session, screened, True, clock())
     # One round trip on PostgreSQL (data-modifying CTEs); SQLite has none, so one UPDATE a table and the events
     # left for the webhook's one INSERT.
     postgres = database_url.startswith("postgresql")

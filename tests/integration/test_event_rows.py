@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
@@ -13,21 +10,7 @@ from orientation.core.models import Event, Request
 from orientation.services import requests as svc
 from orientation.services.rows import defer_changes
 from tests import factories
-
-
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = session.get_bind()
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+from tests.sql_statements import statements_sent
 
 
 def _open(session: Session, clock: FrozenClock, digit: str) -> Request:
@@ -48,7 +31,7 @@ def test_a_deferred_update_and_three_event_rows_are_written_together_in_order(
     assert not session.dirty  # nothing left for the unit of work
     svc.add_event(session, request, "postcode", clock(), {"postcode": "75019"})
     svc.add_event(session, request, "status", clock(), {"from": "in_menu", "to": "routing"}, "line")
-    with _statements(session) as seen:
+    with statements_sent(session.get_bind()) as seen:  # type: ignore[arg-type]
         row = {
             "request_id": request.id,
             "kind": "voice.postcode",
@@ -85,7 +68,7 @@ def test_a_change_made_after_the_deferred_update_is_the_one_kept(session: Sessio
 def test_outside_a_webhook_a_deferred_update_is_written_at_once(session: Session, clock: FrozenClock) -> None:
     request = _open(session, clock, "8")
     request.postcode = "75019"
-    with _statements(session) as seen:
+    with statements_sent(session.get_bind()) as seen:  # type: ignore[arg-type]
         defer_changes(session, request)
     assert len(seen) == 1 and seen[0].lstrip().upper().startswith("UPDATE")
     session.commit()
