@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -82,7 +81,7 @@ def is_volunteer_calling(session: Session, territory: LineSettings, caller: str 
 
 
 def _say(territory: LineSettings) -> Callable[..., str]:
-    return partial(prompts.text, overrides=(territory.settings or {}).get("prompts") or {})
+    return prompts.speaker(territory.settings)
 
 
 # ---------------------------------------------------------------- TwiML of the menu (pure)

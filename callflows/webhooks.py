@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial, wraps
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
@@ -257,7 +257,7 @@ def _send(rt: Runtime, ids: list[int]) -> None:
 
 
 def _say(territory: Territory) -> Callable[..., str]:
-    return partial(prompts.text, overrides=prompts.overrides_in(territory.settings))
+    return prompts.speaker(territory.settings)
 
 
 def _tz(territory: Territory) -> ZoneInfo:

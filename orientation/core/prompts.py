@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from functools import partial
 from string import Formatter
 from typing import Any
 
@@ -233,6 +234,11 @@ def placeholders(key: str) -> set[str]:
 def overrides_in(settings: Mapping[str, Any] | None) -> dict[str, str]:
     """A territory's own wording of the prompts (its settings' "prompts"), over the catalogue's; empty when none."""
     return dict((settings or {}).get("prompts") or {})
+
+
+def speaker(settings: Mapping[str, Any] | None) -> Callable[..., str]:
+    """`text` in a territory's own wording (its settings' prompts over the catalogue's)."""
+    return partial(text, overrides=overrides_in(settings))
 
 
 def text(key: str, overrides: Mapping[str, object] | None = None, **values: object) -> str:

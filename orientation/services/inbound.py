@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select
@@ -36,7 +35,7 @@ class Line:
 
     def say(self) -> Callable[..., str]:
         """prompts.text with the line's own wording (its settings' prompts) over the catalogue's."""
-        return partial(prompts.text, overrides=prompts.overrides_in(self.settings))
+        return prompts.speaker(self.settings)
 
 
 @dataclass(frozen=True)
