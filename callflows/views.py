@@ -246,9 +246,7 @@ def dial(ctx: Ctx) -> str:
     if dial_step.may_be_settled(ctx.form.get("DialCallStatus")):
         # An answered ring its leg's end may have settled already: a Core read of a few columns answers it then.
         state = dial_step.read(ctx.session, ctx.arg_int("attempt", 0))
-        if state is None:
-            return str(twiml.speak_and_hang_up([prompts.text("goodbye")]))
-        if dial_step.already_settled(state.result, state.ended):
+        if state is not None and dial_step.already_settled(state.result, state.ended):
             ctx.request_id = state.request_id
             return str(twiml.speak_and_hang_up([prompts.text("goodbye", overrides=state.prompts)]))
     attempt = _attempt(ctx)
