@@ -174,19 +174,6 @@ def open_request(
     an existing one is returned as it is.
     """
     existing_id = session.execute(_ID_BY_CALL, {"call_sid": call_sid}).scalar()
-    return open_request_known(session, territory, call_sid, caller_raw, now, then, existing_id)
-
-
-def open_request_known(
-    session: Session,
-    territory: Territory,
-    call_sid: str,
-    caller_raw: str | None,
-    now: datetime,
-    then: str | None,
-    existing_id: int | None,
-) -> tuple[Request, bool]:
-    """open_request when the caller already looked for the call's request: its id, or None when it has none."""
     if existing_id is not None:
         return cast(Request, session.get(Request, existing_id)), False
     values = new_request_row(session, territory, call_sid, caller_raw, now, then)
