@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Exists, Select, Table, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from orientation.core.calendar import FrenchPublicHolidays, french_public_holidays
 from orientation.core.lifecycle import MOTIVES
@@ -279,13 +279,6 @@ def ring_candidates(
     else:
         free = [vid for vid in not_ringing if vid in on_duty and vid not in exclude]
     return speakers_first(free, snapshot.speakers(language))
-
-
-def volunteer_by_phone(session: Session, phone: str) -> list[Volunteer]:
-    """Volunteers with that mobile number (one per territory at most)."""
-    return list(
-        session.scalars(select(Volunteer).where(Volunteer.phone == phone).options(selectinload(Volunteer.patterns)))
-    )
 
 
 def create_volunteer(session: Session, territory: Territory, data: dict[str, object], now: datetime) -> Volunteer:

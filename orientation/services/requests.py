@@ -292,12 +292,6 @@ def request_by_reference(session: Session, reference: str, lock: bool = False) -
     return _one(session, select(Request).where(Request.reference == reference), lock)
 
 
-def lock_request(session: Session, request_id: int) -> Request | None:
-    """The request, row-locked until commit, with its current state."""
-    return _one(session, select(Request).where(Request.id == request_id), True)
-
-
-@cache
 def _attempt_locked() -> Select[Attempt]:
     """The attempt with its request and the request's territory, both rows locked until commit, in one statement.
 
