@@ -123,8 +123,9 @@ def _settle_and_free() -> Any:
 
 _SETTLE_AND_FREE = _settle_and_free()
 
-# The leg's CallSid, kept once (a concurrent callback of the same leg sets the same value or nothing).
-_KEEP_LEG_SID = (
+# The leg's CallSid, kept by whichever callback of the leg comes first (its status callbacks here, or the
+# screening): a concurrent one sets the same value or nothing.
+KEEP_LEG_SID = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.leg_call_sid.is_(None))
     .values(leg_call_sid=bindparam("sid"))
@@ -171,7 +172,7 @@ def note_leg_call_sid(session: Session, attempt_id: int, leg_call_sid: str | Non
         return None
     request_id, kept = found
     if kept is None and leg_call_sid:
-        conn.execute(_KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
+        conn.execute(KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
     return int(request_id)
 
 
@@ -198,7 +199,7 @@ def end_leg(session: Session, attempt_id: int, leg_call_sid: str | None, now: da
         if settled is not None:
             phone = _finish(conn, session, request_id, attempt_id, settled.volunteer_id, "leg_status", now)
     if leg_call_sid and (settled is None or settled.leg_call_sid is None):
-        conn.execute(_KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
+        conn.execute(KEEP_LEG_SID, {"attempt_id": attempt_id, "sid": leg_call_sid})
     if settled is None:
         return LegEnd(request_id, territory_id, None)
     if phone is None:

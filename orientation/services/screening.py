@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs, prompts
 from orientation.core.models import Attempt, Event, Request, Territory
+from orientation.services.legs import KEEP_LEG_SID
 from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
 
@@ -51,12 +52,6 @@ _LOCKED = (
 )
 # The writes' parameters are named b_…: one named after a column of the table an UPDATE writes (request_id,
 # volunteer_id) would be taken by SQLAlchemy as one more value to SET, in the CTE statement below as well.
-# The leg's CallSid, kept by whichever callback of the leg comes first (its status callback or the screening).
-_KEEP_LEG_SID = (
-    update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("b_attempt"), _ATTEMPTS.c.leg_call_sid.is_(None))
-    .values(leg_call_sid=bindparam("b_sid"))
-)
 _ACCEPT_ATTEMPT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("b_attempt"))
@@ -158,7 +153,7 @@ def lock(session: Session, attempt_id: int) -> Screened | None:
 def keep_leg_call_sid(session: Session, screened: Screened, leg_call_sid: str) -> None:
     """Record the CallSid of the volunteer's leg on the locked attempt, unless it already has one."""
     if screened.leg_call_sid is None:
-        session.connection().execute(_KEEP_LEG_SID, {"b_attempt": screened.attempt_id, "b_sid": leg_call_sid})
+        session.connection().execute(KEEP_LEG_SID, {"attempt_id": screened.attempt_id, "sid": leg_call_sid})
 
 
 def answer(session: Session, screened: Screened, accepts: bool, now: datetime) -> Answer:
