@@ -25,7 +25,16 @@ from callflows.webhooks import (
 from orientation.core import lifecycle, prompts
 from orientation.core.models import Attempt, Request, Territory
 from orientation.core.phones import spoken_digits
-from orientation.services import attempts, dial_step, inbound, menu_step, screening, territories, waitline
+from orientation.services import (
+    attempts,
+    dial_step,
+    inbound,
+    menu_step,
+    postcode_step,
+    screening,
+    territories,
+    waitline,
+)
 from orientation.services import requests as svc
 from orientation.services.outcomes import form_link
 from orientation.services.rows import defer_changes
@@ -46,7 +55,7 @@ def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> st
         twiml.ring_volunteer(
             ctx.urls,
             intro,
-            offer.attempt.id,
+            offer.attempt_id,
             offer.phone,
             caller_id=territories.main_number(ctx.session, territory),
             ring_seconds=territory.ring_seconds,
@@ -147,7 +156,11 @@ def menu(ctx: Ctx) -> str:
 @webhook("voice.postcode")
 def postcode(ctx: Ctx) -> str:
     """The postcode's answer: check the territory, maybe transfer to a neighbour, then route."""
-    body = _postcode(ctx)
+    tries = ctx.arg_int("attempt", 1)
+    step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
+    if not step.ask_again and (rung := _ring_at_once(ctx, step.postcode)) is not None:
+        return rung
+    body = _postcode(ctx, step, tries)
     if ctx.request is not None:
         # The request's new postcode and status: one Core UPDATE instead of the unit of work at the commit, in
         # the statement of the webhook's event rows on PostgreSQL.
@@ -155,14 +168,31 @@ def postcode(ctx: Ctx) -> str:
     return body
 
 
-def _postcode(ctx: Ctx) -> str:
+def _ring_at_once(ctx: Ctx, postcode: str | None) -> str | None:
+    """The common path (postcode_step): a first ring, without loading the request as objects; None when the
+    answer goes the general way (nothing written yet)."""
+    found = postcode_step.current(ctx.session, ctx.form["CallSid"])
+    if found is None or not postcode_step.on_common_path(found, postcode, ctx.now):
+        return None
+    rung = postcode_step.ring(ctx.session, found, ctx.now)
+    if rung is None:
+        return None
+    ctx.request_id = found.id
+    postcode_step.record(ctx.session, found, postcode, rung, ctx.now)
+    say = partial(prompts.text, overrides=found.prompts)
+    intro = [say("postcode_skipped"), say("searching")] if postcode is None else [say("searching")]
+    caller_id, seconds = found.main_number, found.ring_seconds
+    return str(
+        twiml.ring_volunteer(ctx.urls, intro, rung.attempt_id, rung.phone, caller_id=caller_id, ring_seconds=seconds)
+    )
+
+
+def _postcode(ctx: Ctx, step: flow.PostcodeStep, tries: int) -> str:
     found = _current_request(ctx)
     if found is None:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
     req, territory = found
     say = _say(territory)
-    tries = ctx.arg_int("attempt", 1)
-    step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
     if step.ask_again:
         svc.note_menu_miss(ctx.session, req, ctx.now, "postcode")
         again = [say("postcode_not_understood")]

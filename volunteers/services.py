@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import cast
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Exists, Select, Table, and_, bindparam, func, literal_column, or_, select
@@ -28,6 +28,19 @@ from volunteers.routing import Load, load_per_volunteer, speakers_first
 RINGING_WINDOW = timedelta(seconds=60)
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
+
+
+class RotaZone(Protocol):
+    """Where a rota is read: the territory's id, time zone and holiday calendar (a Territory, or those columns)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def holiday_subdivision(self) -> str | None: ...
 
 
 def _hhmm(text: str) -> time:
@@ -148,7 +161,7 @@ def _snapshot_for_stamp(session: Session, territory_id: int, around: datetime, s
     return snapshot
 
 
-def _on_duty_ids(snapshot: RotaSnapshot, territory: Territory, motive: str | None, now: datetime) -> OnDuty:
+def _on_duty_ids(snapshot: RotaSnapshot, territory: RotaZone, motive: str | None, now: datetime) -> OnDuty:
     """The active volunteers on shift at `now` who accept the motive (any if None), in the rota's order.
 
     Remembered in the snapshot until the rota's next boundary: a decision stops rebuilding the occurrences.
@@ -251,7 +264,7 @@ def _free_and_stamp(session: Session, territory_id: int, now: datetime) -> tuple
 
 def ring_candidates(
     session: Session,
-    territory: Territory,
+    territory: RotaZone,
     motive: str,
     language: str,
     now: datetime,

@@ -32,16 +32,21 @@ class Offer:
 
 @dataclass(frozen=True)
 class Ring:
-    """A live offer: the attempt just recorded, and the volunteer whose phone to ring (id and number)."""
+    """A live offer: the attempt just recorded (its id), and the volunteer whose phone to ring (id and number)."""
 
-    attempt: Attempt
+    attempt_id: int
     volunteer_id: int
     phone: str
 
 
 def wait_exceeded(request: Request, territory: Territory, now: datetime) -> bool:
     """True when the caller has waited as long as the territory allows before leaving a message."""
-    return (now - request.created_at).total_seconds() >= territory.max_wait_seconds
+    return waited_too_long(request.created_at, territory.max_wait_seconds, now)
+
+
+def waited_too_long(created_at: datetime, max_wait_seconds: int, now: datetime) -> bool:
+    """wait_exceeded over plain values: the request's creation and the territory's longest wait."""
+    return (now - created_at).total_seconds() >= max_wait_seconds
 
 
 def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Ring | None:
@@ -60,16 +65,23 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     # among the tried): the request's changes wait for the commit's flush.
     with session.no_autoflush:
         ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
-        offer = ring_first(session, request, ordered, len(tried) + 1, now) if ordered else None
+        offer = ring_first(session, request.id, ordered, len(tried) + 1, now) if ordered else None
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})
         return None
     if offer is None:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded), "all_busy": True})
         return None
-    payload = {"attempt": offer.attempt.id, "volunteer_id": offer.volunteer_id}
-    add_event(session, request, "attempt.offered", now, payload)
+    if "attempts" in request.__dict__:
+        # Recorded by a Core INSERT: a loaded collection of the request's attempts is read again when next used.
+        session.expire(request, ["attempts"])
+    add_event(session, request, "attempt.offered", now, offered_payload(offer))
     return offer
+
+
+def offered_payload(offer: Ring) -> dict[str, int]:
+    """The timeline entry of a live offer ("attempt.offered")."""
+    return {"attempt": offer.attempt_id, "volunteer_id": offer.volunteer_id}
 
 
 def _tried(session: Session, request: Request) -> list[int]:
@@ -163,23 +175,23 @@ _LOCK_FREE_PHONE = (
 )
 
 
-def ring_first(session: Session, request: Request, ordered: list[int], seq: int, now: datetime) -> Ring | None:
+def ring_first(session: Session, request_id: int, ordered: list[int], seq: int, now: datetime) -> Ring | None:
     """claim_first for a live ring, recording also that the volunteer was offered a call now (last_offered_at).
 
     The same lock and the same insert-unless-ringing check as claim_first, in fewer round trips: the lock
     reads the number only, and on PostgreSQL the attempt's INSERT and the last_offered_at UPDATE are one
-    statement (two elsewhere).
+    statement (two elsewhere). Only rows are written: no Attempt object is built (the TwiML needs its id).
     """
     # Core statements on the session's connection: no ORM execution layer (~0.3 ms a statement), no flush.
     connection = session.connection()
-    with session.no_autoflush:
-        for volunteer_id in ordered:
-            locked = connection.execute(_LOCK_FREE_PHONE, {"volunteer_id": volunteer_id}).first()
-            if locked is None:
-                continue
-            attempt = _record_attempt(session, request, volunteer_id, seq, "live", now, mark_offered=True)
-            if attempt is not None:
-                return Ring(attempt=attempt, volunteer_id=volunteer_id, phone=locked.phone)
+    for volunteer_id in ordered:
+        locked = connection.execute(_LOCK_FREE_PHONE, {"volunteer_id": volunteer_id}).first()
+        if locked is None:
+            continue
+        values = _attempt_values(request_id, volunteer_id, seq, "live", now)
+        attempt_id = _insert_attempt(session, values, now, mark_offered=True)
+        if attempt_id is not None:
+            return Ring(attempt_id=attempt_id, volunteer_id=volunteer_id, phone=locked.phone)
     return None
 
 
@@ -190,16 +202,30 @@ def _record_attempt(
     seq: int,
     kind: str,
     now: datetime,
-    mark_offered: bool = False,
 ) -> Attempt | None:
     """Insert the attempt unless the volunteer is ringing for another request; a loaded Attempt, or None.
-    With `mark_offered`, the volunteer's last_offered_at becomes `now` when the attempt went in.
 
     The attempt's id goes into the TwiML and the timeline before the commit: a Core INSERT … RETURNING gives
     it without flushing the request and its events, which then go with the others in the commit's one flush.
     """
-    values: dict[str, Any] = {
-        "request_id": request.id,
+    values = _attempt_values(request.id, volunteer_id, seq, kind, now)
+    attempt_id = _insert_attempt(session, values, now, mark_offered=False)
+    if attempt_id is None:
+        return None
+    # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
+    attempt = Attempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    set_committed_value(attempt, "request", request)
+    if "attempts" in request.__dict__:
+        set_committed_value(request, "attempts", [*request.attempts, attempt])
+    return attempt
+
+
+def _attempt_values(request_id: int, volunteer_id: int, seq: int, kind: str, now: datetime) -> dict[str, Any]:
+    """The columns of a new attempt, offered now."""
+    return {
+        "request_id": request_id,
         "volunteer_id": volunteer_id,
         "seq": seq,
         "kind": kind,
@@ -209,6 +235,11 @@ def _record_attempt(
         "answered_at": None,
         "ended_at": None,
     }
+
+
+def _insert_attempt(session: Session, values: dict[str, Any], now: datetime, mark_offered: bool) -> int | None:
+    """The INSERT unless ringing (and last_offered_at when `mark_offered`): the new attempt's id, or None."""
+    volunteer_id = values["volunteer_id"]
     params = {**values, "ringing_since": now - RINGING_WINDOW}
     connection = session.connection()  # Core on the connection: the pending changes wait for the commit's flush
     if mark_offered and connection.dialect.name == "postgresql":
@@ -217,21 +248,12 @@ def _record_attempt(
         attempt_id = connection.execute(_INSERT_UNLESS_RINGING, params).scalar()
         if attempt_id is not None and mark_offered:
             connection.execute(_MARK_OFFERED, {"volunteer_id": volunteer_id, "offered_at": now})
-    if attempt_id is None:
-        return None
-    if mark_offered:
+    if attempt_id is not None and mark_offered:
         # A Volunteer object this session already holds shows the new value, as if loaded after the UPDATE.
         held = session.identity_map.get(identity_key(Volunteer, volunteer_id))
         if held is not None:
             set_committed_value(held, "last_offered_at", now)
-    # The row as the database now holds it, made an object of the session as if just loaded (nothing to flush).
-    attempt = Attempt(id=attempt_id, **values)
-    make_transient_to_detached(attempt)
-    session.add(attempt)
-    set_committed_value(attempt, "request", request)
-    if "attempts" in request.__dict__:
-        set_committed_value(request, "attempts", [*request.attempts, attempt])
-    return attempt
+    return cast(int | None, attempt_id)
 
 
 def volunteer_by_id(session: Session, volunteer_id: int) -> Volunteer | None:

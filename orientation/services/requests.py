@@ -347,10 +347,15 @@ def note_menu_miss(session: Session, request: Request, now: datetime, step: str)
     add_event(session, request, f"{step}.not_understood", now)
 
 
+def in_territory(postcode: str | None, postcodes: list[str] | None) -> bool | None:
+    """Whether a postcode is one of the territory's (None when the caller gave none)."""
+    return None if postcode is None else postcode in (postcodes or ())
+
+
 def set_postcode(session: Session, request: Request, territory: Territory, postcode: str | None, now: datetime) -> None:
     """Record the postcode and whether it is in the territory (None when the caller gave none)."""
     request.postcode = postcode
-    request.in_territory = None if postcode is None else postcode in (territory.postcodes or [])
+    request.in_territory = in_territory(postcode, territory.postcodes)
     request.updated_at = now
     add_event(session, request, "postcode", now, {"postcode": postcode, "in_territory": request.in_territory})
 

@@ -100,11 +100,19 @@ def defer_changes(session: Session, row: Any) -> None:
     PostgreSQL, see event_rows); the row holds its values as written. Elsewhere, or when another update is
     already deferred: as write_changes."""
     changes = _changes(row)
-    if changes is None or TIMELINE_KEY not in session.info or _DEFERRED in session.info:
-        write_changes(session, row)
+    if changes is None:
+        return
+    defer_update(session, changes)
+    _as_written(session, row)
+
+
+def defer_update(session: Session, changes: RowUpdate) -> None:
+    """Write these columns of one row in the statement of the webhook's event rows (see defer_changes); now,
+    elsewhere or when another update is already deferred."""
+    if TIMELINE_KEY not in session.info or _DEFERRED in session.info:
+        session.connection().execute(update_statement(changes.table, changes.names), changes.params())
         return
     session.info[_DEFERRED] = changes
-    _as_written(session, row)
 
 
 def take_deferred(session: Session) -> RowUpdate | None:

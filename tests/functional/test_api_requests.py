@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from directory.models import DirectoryEntry
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Event, Request, Territory
+from orientation.core.models import Attempt, Event, Request, Territory
 from orientation.core.phones import mask
 from orientation.services import attempts
 from orientation.services import requests as svc
@@ -53,8 +53,10 @@ def _connected(
     offer = attempts.offer_next(session, request, territory, at)
     assert offer is not None
     answered = at + timedelta(seconds=answer_seconds)
-    assert attempts.accept(session, offer.attempt, answered)
-    attempts.finish_attempt(session, offer.attempt, "completed", True, answered + timedelta(minutes=4))
+    attempt = session.get(Attempt, offer.attempt_id)
+    assert attempt is not None
+    assert attempts.accept(session, attempt, answered)
+    attempts.finish_attempt(session, attempt, "completed", True, answered + timedelta(minutes=4))
     session.commit()
     volunteer = session.get(Volunteer, offer.volunteer_id)
     assert volunteer is not None
@@ -291,11 +293,15 @@ def test_a_request_is_shown_with_its_timeline_and_attempts(app: Flask, session: 
     request = _call(session, territory, now, motive="visite_domicile")
     declined = attempts.offer_next(session, request, territory, now)
     assert declined is not None
-    attempts.decline(session, declined.attempt, now + timedelta(seconds=8))
-    attempts.finish_attempt(session, declined.attempt, "completed", None, now + timedelta(seconds=9))
+    first_ring = session.get(Attempt, declined.attempt_id)
+    assert first_ring is not None
+    attempts.decline(session, first_ring, now + timedelta(seconds=8))
+    attempts.finish_attempt(session, first_ring, "completed", None, now + timedelta(seconds=9))
     taken = attempts.offer_next(session, request, territory, now + timedelta(seconds=10))
     assert taken is not None and taken.volunteer_id != declined.volunteer_id
-    attempts.accept(session, taken.attempt, now + timedelta(seconds=25))
+    second_ring = session.get(Attempt, taken.attempt_id)
+    assert second_ring is not None
+    attempts.accept(session, second_ring, now + timedelta(seconds=25))
     session.commit()
 
     response = api(app, session, clock(), name="coordinatrice").get(f"/requests/{request.reference}")

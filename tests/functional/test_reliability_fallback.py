@@ -15,8 +15,8 @@ from orientation import create_app
 from orientation.core import journal
 from orientation.core.clock import FrozenClock
 from orientation.core.config import Config
-from orientation.core.models import Request
-from orientation.services import attempts, inbound, menu_step, screening
+from orientation.core.models import Attempt, Request
+from orientation.services import attempts, inbound, menu_step, postcode_step, screening
 from orientation.services import requests as svc
 from orientation.services.journal_replay import replay
 from tests import factories
@@ -74,12 +74,25 @@ def test_a_journaled_call_is_replayed_once_as_a_request_to_call_back(
     assert request.caller == "+33611223344" and request.had_message and request.recording_seconds == 9
 
 
-STEPS: dict[str, tuple[object, str, Callable[..., object]]] = {
-    "the first answer": (inbound, "open_call_request", lambda p: None),
-    "the menu": (menu_step, "record", lambda p: p.start()),
-    "the postcode": (svc, "set_postcode", lambda p: (p.start(), p.press("2"))),
-    "the routing": (attempts, "offer_next", lambda p: (p.start(), p.press("2"))),
-    "the screening": (screening, "answer", lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer())),
+STEPS: dict[str, tuple[object, str, Callable[..., object], Callable[..., object]]] = {
+    "the first answer": (inbound, "open_call_request", lambda p: None, lambda p: p.start()),
+    "the menu": (menu_step, "record", lambda p: p.start(), lambda p: p.press("2")),
+    # A postcode of the territory goes the common path (postcode_step); one outside it, the general way.
+    "the postcode": (postcode_step, "record", lambda p: (p.start(), p.press("2")), lambda p: p.press("75020")),
+    "a postcode outside": (svc, "set_postcode", lambda p: (p.start(), p.press("2")), lambda p: p.press("13001")),
+    "the routing": (attempts, "ring_first", lambda p: (p.start(), p.press("2")), lambda p: p.press("75020")),
+    "the routing, general way": (
+        attempts,
+        "offer_next",
+        lambda p: (p.start(), p.press("2")),
+        lambda p: p.press("13001"),
+    ),
+    "the screening": (
+        screening,
+        "answer",
+        lambda p: (p.start(), p.press("2"), p.press("75020"), p.leg_answer()),
+        lambda p: p.leg_press("1"),
+    ),
 }
 
 
@@ -89,18 +102,11 @@ def test_a_database_failure_at_any_step_keeps_the_caller_on_a_useful_path(
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    module, function, before = STEPS[step]
+    module, function, before, then = STEPS[step]
     patient = call(app)
     before(patient)
     monkeypatch.setattr(module, function, _broken)
-    if step == "the first answer":
-        patient.start()
-    elif step == "the menu":
-        patient.press("2")
-    elif step in ("the postcode", "the routing"):
-        patient.press("75020")
-    else:
-        patient.leg_press("1")
+    then(patient)
     monkeypatch.undo()
     words = said(patient) + " " + said(patient, "volunteer")
     assert not [e for e in patient.events if e.kind in ("error", "callback_error")]
@@ -127,12 +133,14 @@ def test_a_failed_webhook_writes_nothing_half(
     patient = call(app)
     patient.start()
     patient.press("2")
-    monkeypatch.setattr(attempts, "offer_next", _broken)
+    # Failing once the volunteer's attempt is recorded, before the request's own changes.
+    monkeypatch.setattr(postcode_step, "record", _broken)
     patient.press("75020")
     session.expire_all()
     request = session.scalars(select(Request)).one()
-    # The postcode step failed as a whole: its postcode was not kept half-way.
+    # The postcode step failed as a whole: its postcode was not kept half-way, nor the attempt.
     assert request.postcode is None and request.status == "in_menu"
+    assert session.scalars(select(Attempt)).all() == []
 
 
 def test_a_past_days_journal_is_removed_once_replayed_and_todays_is_kept(
