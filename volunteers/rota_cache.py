@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +21,8 @@ from volunteers.rota import Rota
 # Entries are per territory and day (shifts and exceptions are loaded around a day): a national instance of
 # ~1,000 territories keeps today's and, around midnight, yesterday's.
 CAPACITY = 2048
+# Builds of different territories run side by side unless their keys share one of these locks.
+BUILD_LOCKS = 64
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,31 @@ class RotaSnapshot:
 class RotaCache:
     """A bounded, thread-safe map (territory, day) → (stamp, snapshot), least recently used out first."""
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
+    def __init__(self, capacity: int = CAPACITY, build_lock: Callable[[], threading.Lock] = threading.Lock) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[int, date], tuple[str, RotaSnapshot]] = OrderedDict()
         self._lock = threading.Lock()
+        self._build_locks = [build_lock() for _ in range(BUILD_LOCKS)]
+
+    def get_or_build(self, territory_id: int, day: date, stamp: str, build: Callable[[], RotaSnapshot]) -> RotaSnapshot:
+        """The snapshot built under that stamp, built now by `build` when missing: once per process, the other
+        threads that miss it meanwhile waiting for that build instead of each running their own.
+
+        A threaded worker's first routing decisions after a start or a rota change all miss together: its four
+        threads each built the rota (0.24 s of CPU each for 300 volunteers, under one GIL), and the calls routed
+        meanwhile waited for all four (p99 of voice.postcode at 8 connections: 545 ms).
+        """
+        found = self.get(territory_id, day, stamp)
+        if found is not None:
+            return found
+        # A build reads the database without locking any row: a thread holding row locks may wait here for it.
+        with self._build_locks[hash((territory_id, day)) % BUILD_LOCKS]:
+            found = self.get(territory_id, day, stamp)  # built by the thread waited for
+            if found is not None:
+                return found
+            snapshot = build()
+            self.put(territory_id, day, stamp, snapshot)
+            return snapshot
 
     def get(self, territory_id: int, day: date, stamp: str) -> RotaSnapshot | None:
         """The snapshot built under that stamp, or None (never built, evicted, or the rota changed since)."""

@@ -141,24 +141,25 @@ def rota_snapshot(session: Session, territory_id: int, around: datetime) -> Rota
 
 def _snapshot_for_stamp(session: Session, territory_id: int, around: datetime, stamp: str | None) -> RotaSnapshot:
     """The rota snapshot of a stamp read before (None: no stamp, never cached)."""
-    day = around.date()
-    if stamp is not None:
-        cached = CACHE.get(territory_id, day, stamp)
-        if cached is not None:
-            return cached
+    if stamp is None:
+        return _build_snapshot(session, territory_id, around)
+    return CACHE.get_or_build(
+        territory_id, around.date(), stamp, lambda: _build_snapshot(session, territory_id, around)
+    )
+
+
+def _build_snapshot(session: Session, territory_id: int, around: datetime) -> RotaSnapshot:
+    """The rota around that instant and the active volunteers' motives and languages, from the database."""
     rows = session.execute(
         select(Volunteer.id, Volunteer.motives, Volunteer.languages).where(
             Volunteer.territory_id == territory_id, Volunteer.active.is_(True)
         )
     ).all()
-    snapshot = RotaSnapshot(
+    return RotaSnapshot(
         rota=load_rota(session, territory_id, around),
         motives={row.id: frozenset(row.motives or ()) for row in rows},
         languages={row.id: frozenset(row.languages or ("fr",)) for row in rows},
     )
-    if stamp is not None:
-        CACHE.put(territory_id, day, stamp, snapshot)
-    return snapshot
 
 
 def _on_duty_ids(snapshot: RotaSnapshot, territory: RotaZone, motive: str | None, now: datetime) -> OnDuty:
