@@ -1,6 +1,6 @@
 """The Twilio webhook path under load: python -m bench.bench_webhooks [--full] [--json FILE].
 
-gunicorn (2 workers, sync as in the Procfile, then gthread) serves `orientation:create_app()` on 127.0.0.1
+gunicorn (2 workers, sync, then gthread as in the Procfile's settings) serves `orientation:create_app()` on 127.0.0.1
 against a fresh PostgreSQL database (scripts/test-postgres.sh on port 54340) whose territory has a few
 hundred volunteers on shift. wrk replays, through bench/replay.lua, webhooks signed here with twilio's
 RequestValidator exactly as Twilio would post them for simulated calls (distinct CallSids): voice, menu,
@@ -869,8 +869,9 @@ def markdown(results: dict[str, Any], sizes: Sizes) -> str:
         f"{sizes.volunteers} volunteers on shift, each with a year of weekly patterns); TWILIO_AUTH_TOKEN set, "
         "every request signed with twilio's RequestValidator. wrk "
         f"{results['versions']['wrk']} (`-t1`) replays the calls one webhook kind at a time through "
-        "`bench/replay.lua`, each request once (distinct CallSids); latencies are wrk's, from request to "
-        "answer, connection included (sync workers close every connection). Baselines, under the same gunicorn "
+        "`bench/replay.lua`, each request once (distinct CallSids) on a connection of its own, as the nginx of "
+        "`deploy/` proxies them (HTTP/1.0, no upstream keep-alive); latencies are wrk's, from request to "
+        "answer, connection included. Baselines, under the same gunicorn "
         "settings and replayed the same requests in the same run (repeated with fresh CallSids, signed again): "
         "the minimal endpoint, `bench/minimal_app.py` (one fixed TwiML), and the floor, `bench/floor_app.py`, "
         "the least every real webhook must do (X-Twilio-Signature checked with twilio's RequestValidator, one "

@@ -58,9 +58,13 @@ function init(args)
     -- Lines are dealt to threads in turn, so that each request is replayed by exactly one thread.
     if index % thread_count == thread_index then
       local target, signature, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+      -- One connection a request, as gunicorn gets them from the nginx of deploy/: nginx proxies with HTTP/1.0
+      -- unless told otherwise (proxy_http_version's default) and keeps no upstream connection without an
+      -- upstream `keepalive` (nginx's ngx_http_proxy_module and ngx_http_upstream_module documentation).
       prepared[#prepared + 1] = wrk.format("POST", target, {
         ["Content-Type"] = "application/x-www-form-urlencoded",
         ["X-Twilio-Signature"] = signature,
+        ["Connection"] = "close",
       }, body)
     end
     index = index + 1
