@@ -41,8 +41,8 @@ from orientation.services.rows import defer_changes
 from volunteers.services import on_duty_volunteers
 
 
-def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str]) -> str:
-    offer = attempts.offer_next(ctx.session, req, territory, ctx.now)
+def _route(ctx: Ctx, req: Request, territory: Territory, intro: list[str], nobody_free: bool = False) -> str:
+    offer = attempts.offer_next(ctx.session, req, territory, ctx.now, nobody_free)
     if offer is None:
         hunt_over = attempts.wait_exceeded(req, territory, ctx.now)
         if not hunt_over and waitline.should_wait(ctx.session, req, territory, ctx.now):
@@ -158,9 +158,17 @@ def postcode(ctx: Ctx) -> str:
     """The postcode's answer: check the territory, maybe transfer to a neighbour, then route."""
     tries = ctx.arg_int("attempt", 1)
     step = flow.after_postcode(flow.parse_postcode(ctx.form.get("Digits"), ctx.form.get("SpeechResult")), tries)
-    if not step.ask_again and (rung := _ring_at_once(ctx, step.postcode)) is not None:
-        return rung
-    body = _postcode(ctx, step, tries)
+    nobody_free = False
+    if not step.ask_again:
+        # The common path (postcode_step): a first ring, without loading the request as objects.
+        found = postcode_step.current(ctx.session, ctx.form["CallSid"])
+        if found is not None and postcode_step.on_common_path(found, step.postcode, ctx.now):
+            first = postcode_step.ring(ctx.session, found, ctx.now)
+            if first.rung is not None:
+                return _rung(ctx, found, step.postcode, first.rung)
+            nobody_free = first.nobody_free
+    # The general way (nothing written yet).
+    body = _postcode(ctx, step, tries, nobody_free)
     if ctx.request is not None:
         # The request's new postcode and status: one Core UPDATE instead of the unit of work at the commit, in
         # the statement of the webhook's event rows on PostgreSQL.
@@ -168,15 +176,8 @@ def postcode(ctx: Ctx) -> str:
     return body
 
 
-def _ring_at_once(ctx: Ctx, postcode: str | None) -> str | None:
-    """The common path (postcode_step): a first ring, without loading the request as objects; None when the
-    answer goes the general way (nothing written yet)."""
-    found = postcode_step.current(ctx.session, ctx.form["CallSid"])
-    if found is None or not postcode_step.on_common_path(found, postcode, ctx.now):
-        return None
-    rung = postcode_step.ring(ctx.session, found, ctx.now)
-    if rung is None:
-        return None
+def _rung(ctx: Ctx, found: postcode_step.PostcodeRequest, postcode: str | None, rung: attempts.Ring) -> str:
+    """The common path's answer: the postcode and the ring recorded, the volunteer's phone rung."""
     ctx.request_id = found.id
     postcode_step.record(ctx.session, found, postcode, rung, ctx.now)
     say = partial(prompts.text, overrides=found.prompts)
@@ -187,7 +188,7 @@ def _ring_at_once(ctx: Ctx, postcode: str | None) -> str | None:
     )
 
 
-def _postcode(ctx: Ctx, step: flow.PostcodeStep, tries: int) -> str:
+def _postcode(ctx: Ctx, step: flow.PostcodeStep, tries: int, nobody_free: bool) -> str:
     found = _current_request(ctx)
     if found is None:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
@@ -218,7 +219,7 @@ def _postcode(ctx: Ctx, step: flow.PostcodeStep, tries: int) -> str:
             return str(twiml.transfer(ctx.urls, [words], phone, caller_id=territory.main_number))
         intro.append(say("out_of_territory_continue", postcode=prompts.spoken_postcode(step.postcode)))
     intro.append(say("searching"))
-    return _route(ctx, req, territory, intro)
+    return _route(ctx, req, territory, intro, nobody_free)
 
 
 def _neighbour(session: Session, territory: Territory, postcode: str) -> tuple[str, str] | None:

@@ -49,8 +49,14 @@ def waited_too_long(created_at: datetime, max_wait_seconds: int, now: datetime) 
     return (now - created_at).total_seconds() >= max_wait_seconds
 
 
-def offer_next(session: Session, request: Request, territory: Territory, now: datetime) -> Ring | None:
-    """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it."""
+def offer_next(
+    session: Session, request: Request, territory: Territory, now: datetime, nobody_free: bool = False
+) -> Ring | None:
+    """Pick the next volunteer to ring and record the attempt; None when nobody (else) can take it.
+
+    `nobody_free`: this transaction already found nobody to ring for the request's first ring (postcode_step),
+    so the ring order is not read again.
+    """
     if request.status not in ("routing", "in_menu", "received"):
         return None
     # Attempts are only ever made for a request in routing (or waiting for a call back, which never comes
@@ -64,7 +70,11 @@ def offer_next(session: Session, request: Request, territory: Territory, now: da
     # Nothing pending in this session changes who is on duty or free (the volunteer a finished ring frees is
     # among the tried): the request's changes wait for the commit's flush.
     with session.no_autoflush:
-        ordered = ring_candidates(session, territory, request.motive or "orientation", request.language, now, excluded)
+        if nobody_free and not tried:
+            ordered = []
+        else:
+            motive = request.motive or "orientation"
+            ordered = ring_candidates(session, territory, motive, request.language, now, excluded)
         offer = ring_first(session, request.id, ordered, len(tried) + 1, now) if ordered else None
     if not ordered:
         add_event(session, request, "routing.no_candidate", now, {"tried": len(excluded)})

@@ -116,13 +116,23 @@ def on_common_path(found: PostcodeRequest, postcode: str | None, now: datetime) 
     )
 
 
-def ring(session: Session, found: PostcodeRequest, now: datetime) -> attempts.Ring | None:
-    """Ring the first free volunteer on duty for the request (its attempt recorded); None when nobody is free,
-    and then nothing is written."""
+@dataclass(frozen=True)
+class FirstRing:
+    """What ringing found: the volunteer rung (None: nobody could be, and nothing was written), and whether
+    nobody was free at all (the general way then need not read the ring order again)."""
+
+    rung: attempts.Ring | None
+    nobody_free: bool
+
+
+def ring(session: Session, found: PostcodeRequest, now: datetime) -> FirstRing:
+    """Ring the first free volunteer on duty for the request (its attempt recorded)."""
     # Nothing is pending in the session: no flush before the routing statements.
     with session.no_autoflush:
         ordered = ring_candidates(session, found.zone, found.motive or "orientation", found.language, now, ())
-    return attempts.ring_first(session, found.id, ordered, 1, now) if ordered else None
+    if not ordered:
+        return FirstRing(None, nobody_free=True)
+    return FirstRing(attempts.ring_first(session, found.id, ordered, 1, now), nobody_free=False)
 
 
 def record(session: Session, found: PostcodeRequest, postcode: str | None, rung: attempts.Ring, now: datetime) -> None:
