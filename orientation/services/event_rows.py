@@ -40,7 +40,7 @@ def write(connection: Connection, values: list[dict[str, Any]], pending: RowUpda
     """Write the event rows (each a dict of COLUMNS) and the pending row update, in as few statements as can be."""
     if connection.dialect.name != "postgresql" or not values or (pending is None and len(values) == 1):
         if pending is not None:
-            connection.execute(update_statement(pending.table, pending.names), pending.params())
+            pending.run(connection)
         if values:
             # One row (most callbacks): a plain execute, cheaper than executemany's; several: one executemany.
             connection.execute(_INSERT, values[0] if len(values) == 1 else values)

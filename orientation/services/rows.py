@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, inspect, update
+from sqlalchemy import Connection, Table, Update, bindparam, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,6 +41,14 @@ class RowUpdate:
         """The values bound to update_statement(table, names)."""
         return {"b_id": self.row_id, **{f"b_{name}": value for name, value in self.values.items()}}
 
+    def statement(self) -> Update:
+        """The UPDATE that writes it (update_statement, built once per table and columns), its values in params()."""
+        return update_statement(self.table, self.names)
+
+    def run(self, connection: Connection) -> None:
+        """Write it now on that connection."""
+        connection.execute(self.statement(), self.params())
+
 
 def write_columns(session: Session, row: Any, **values: Any) -> None:
     """Set these columns of a loaded row (an ORM object with an `id`), written now by one UPDATE.
@@ -56,7 +64,7 @@ def write_columns(session: Session, row: Any, **values: Any) -> None:
     written = RowUpdate(cast(Table, type(row).__table__), row.id, values)
     # No autoflush: whatever else is pending goes in the commit's one flush, not before this statement.
     with session.no_autoflush:
-        session.execute(update_statement(written.table, written.names), written.params())
+        session.execute(written.statement(), written.params())
     for name, value in values.items():
         set_committed_value(row, name, value)
 
@@ -91,7 +99,7 @@ def write_changes(session: Session, row: Any) -> None:
     changes = _changes(row)
     if changes is None:
         return
-    session.connection().execute(update_statement(changes.table, changes.names), changes.params())
+    changes.run(session.connection())
     _as_written(session, row)
 
 
@@ -110,7 +118,7 @@ def defer_update(session: Session, changes: RowUpdate) -> None:
     """Write these columns of one row in the statement of the webhook's event rows (see defer_changes); now,
     elsewhere or when another update is already deferred."""
     if TIMELINE_KEY not in session.info or _DEFERRED in session.info:
-        session.connection().execute(update_statement(changes.table, changes.names), changes.params())
+        changes.run(session.connection())
         return
     session.info[_DEFERRED] = changes
 
