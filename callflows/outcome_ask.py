@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from callflows.webhooks import Ctx
 from orientation.core import prompts
@@ -30,7 +29,7 @@ def ask_outcome(ctx: Ctx, ask: OutcomeAsk) -> None:
     """Queue the outcome request to the volunteer; it leaves once the webhook's answer is sent."""
     config = ctx.rt.config
     link = form_link(config.public_base_url, config.secret_key, ask.request_id, ask.volunteer_id, ctx.now)
-    say = partial(prompts.text, overrides=ask.prompt_overrides)
+    say = prompts.worded(ask.prompt_overrides)
     message = messaging.insert_sms(
         ctx.session,
         to=ask.phone,

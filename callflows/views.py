@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -133,7 +132,7 @@ def menu(ctx: Ctx) -> str:
     if found is None:
         return str(twiml.speak_and_hang_up([prompts.text("unknown_line")]))
     ctx.request_id = found.id
-    say = partial(prompts.text, overrides=found.prompts)
+    say = prompts.worded(found.prompts)
     tries = ctx.arg_int("attempt", 1)
     answer = flow.parse_menu_input(ctx.form.get("Digits"), ctx.form.get("SpeechResult"))
     step = flow.after_menu(answer, tries)
@@ -180,7 +179,7 @@ def _rung(ctx: Ctx, found: postcode_step.PostcodeRequest, postcode: str | None, 
     """The common path's answer: the postcode and the ring recorded, the volunteer's phone rung."""
     ctx.request_id = found.id
     postcode_step.record(ctx.session, found, postcode, rung, ctx.now)
-    say = partial(prompts.text, overrides=found.prompts)
+    say = prompts.worded(found.prompts)
     intro = [say("postcode_skipped"), say("searching")] if postcode is None else [say("searching")]
     caller_id, seconds = found.main_number, found.ring_seconds
     return str(
@@ -333,7 +332,7 @@ def screen(ctx: Ctx) -> str:
     if screened is None:
         return str(twiml.speak_and_hang_up([prompts.text("screening_gone")]))
     ctx.request_id = screened.request_id
-    say = partial(prompts.text, overrides=screened.prompts)
+    say = prompts.worded(screened.prompts)
     if screened.status != "routing" or screened.result is not None:
         return str(twiml.speak_and_hang_up([say("screening_gone")]))
     screening.keep_leg_call_sid(ctx.session, screened, ctx.form["CallSid"])

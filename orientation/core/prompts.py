@@ -238,7 +238,12 @@ def overrides_in(settings: Mapping[str, Any] | None) -> dict[str, str]:
 
 def speaker(settings: Mapping[str, Any] | None) -> Callable[..., str]:
     """`text` in a territory's own wording (its settings' prompts over the catalogue's)."""
-    return partial(text, overrides=overrides_in(settings))
+    return worded(overrides_in(settings))
+
+
+def worded(overrides: Mapping[str, object]) -> Callable[..., str]:
+    """`text` with these overrides of the catalogue's wording (overrides_in of a territory's settings)."""
+    return partial(text, overrides=overrides)
 
 
 def text(key: str, overrides: Mapping[str, object] | None = None, **values: object) -> str:

@@ -33,8 +33,7 @@ GAPS_IN_SUMMARY = 6
 
 
 def _say(territory: Territory) -> Callable[..., str]:
-    overrides = prompts.overrides_in(territory.settings)
-    return lambda key, **values: prompts.text(key, overrides, **values)
+    return prompts.speaker(territory.settings)
 
 
 def _record_once(
