@@ -11,17 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Attempt, Event, OutboxMessage, Request
+from orientation.core.models import Attempt, Event, OutboxMessage
 from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
+from tests.functional.call_records import the_request
 from tests.functional.twilio_client import call, said, transport
 from volunteers.models import Volunteer
-
-
-def _request(session: Session) -> Request:
-    session.expire_all()
-    return session.scalars(select(Request)).one()
 
 
 def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
@@ -34,7 +30,7 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
     patient.start()
     assert patient.state == "gather"
     assert "urgence vitale" in said(patient) and "15" in said(patient)
-    recorded = _request(session)
+    recorded = the_request(session)
     assert recorded.reference == "P20-2026-000001"
     assert recorded.caller == "+33611223344"
     assert recorded.status == "in_menu"
@@ -49,14 +45,14 @@ def test_a_patient_reaches_the_volunteer_on_shift_who_presses_one(
 
     patient.leg_press("1")
     assert patient.state == "bridged"
-    connected = _request(session)
+    connected = the_request(session)
     assert connected.status == "connected"
     assert connected.volunteer_id == volunteer.id
     assert connected.motive == "visite_domicile" and connected.postcode == "75020" and connected.in_territory
 
     patient.end_bridge(duration=300)
     assert patient.state == "ended"
-    final = _request(session)
+    final = the_request(session)
     assert final.status == "connected"
     attempts = session.scalars(select(Attempt)).all()
     assert [(a.volunteer_id, a.result) for a in attempts] == [(volunteer.id, "accepted")]
@@ -233,12 +229,12 @@ def test_nobody_available_takes_a_message_and_sends_the_reference_by_sms(
     patient.press("75020")
     assert patient.state == "record"
     assert "Aucun professionnel n'est disponible" in said(patient)
-    pending = _request(session)
+    pending = the_request(session)
     assert pending.status == "callback_pending" and pending.callback_requested_at == clock()
     patient.record(duration=25)
     assert patient.state == "ended"
     assert "P 20, 2026, 1" in said(patient)
-    final = _request(session)
+    final = the_request(session)
     assert final.had_message and final.recording_sid and final.recording_seconds == 25
     messages = {(m.purpose, m.to_number) for m in session.scalars(select(OutboxMessage))}
     assert ("patient_callback", "+33611223344") in messages
@@ -282,7 +278,7 @@ def test_a_caller_who_hangs_up_in_the_menu_leaves_an_abandoned_request(
     patient = call(app)
     patient.start()
     patient.hangup()
-    abandoned = _request(session)
+    abandoned = the_request(session)
     assert abandoned.status == "abandoned" and abandoned.outcome == "abandoned"
 
 
@@ -298,7 +294,7 @@ def test_a_caller_who_hangs_up_while_a_volunteer_rings_abandons_and_the_voluntee
     patient.press("75020")
     patient.leg_answer()
     patient.hangup()
-    abandoned = _request(session)
+    abandoned = the_request(session)
     assert abandoned.status == "abandoned"
     assert [a.result for a in abandoned.attempts] == ["cancelled"]
 
@@ -331,7 +327,7 @@ def test_a_caller_who_hangs_up_during_the_conversation_leaves_a_connected_reques
 
     dial_posts = [x for x in patient.exchanges if "/twilio/voice/dial" in x.url]
     assert len(dial_posts) == (1 if action_after_hangup else 0)
-    final = _request(session)
+    final = the_request(session)
     assert final.status == "connected" and final.volunteer_id == volunteer_id and final.outcome is None
     [attempt] = final.attempts
     assert attempt.result == "accepted" and attempt.ended_at == clock()
@@ -357,7 +353,7 @@ def test_the_outcome_request_is_sent_once_when_the_leg_status_and_the_call_statu
     assert transport(app).post(final_status.url, {**final_status.params, "SequenceNumber": "9"})[0] == 200
 
     assert len(_outcome_requests(session)) == 1
-    assert _request(session).status == "connected"
+    assert the_request(session).status == "connected"
 
 
 def test_the_dial_action_alone_still_ends_the_conversation_when_no_status_callback_arrives(
@@ -376,7 +372,7 @@ def test_the_dial_action_alone_still_ends_the_conversation_when_no_status_callba
     status, body = transport(app).post(f"{PUBLIC_BASE_URL}/twilio/voice/dial?attempt={attempt_id}", params)
     assert status == 200 and "<Hangup" in body
     assert len(_outcome_requests(session)) == 1
-    assert _request(session).attempts[0].ended_at is not None
+    assert the_request(session).attempts[0].ended_at is not None
 
 
 def test_silence_twice_at_the_menu_goes_on_as_orientation(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -388,7 +384,7 @@ def test_silence_twice_at_the_menu_goes_on_as_orientation(app: Flask, session: S
     patient.silence()
     assert patient.state == "gather"
     assert "demande d'orientation" in said(patient)
-    assert _request(session).motive == "orientation"
+    assert the_request(session).motive == "orientation"
 
 
 def test_a_spoken_motive_is_understood(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -396,7 +392,7 @@ def test_a_spoken_motive_is_understood(app: Flask, session: Session, clock: Froz
     patient = call(app)
     patient.start()
     patient.speak("Bonjour, je cherche un médecin traitant")
-    assert _request(session).motive == "medecin_traitant"
+    assert the_request(session).motive == "medecin_traitant"
 
 
 def test_star_repeats_the_menu_without_counting_a_miss(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -406,7 +402,7 @@ def test_star_repeats_the_menu_without_counting_a_miss(app: Flask, session: Sess
     patient.press("*")
     patient.silence()
     patient.press("3")
-    assert _request(session).motive == "soins_non_programmes"
+    assert the_request(session).motive == "soins_non_programmes"
 
 
 def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -418,7 +414,7 @@ def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, sessio
     patient.press("69001")
     assert "ne fait pas partie du territoire" in said(patient)
     assert patient.state == "dial_leg"
-    request = _request(session)
+    request = the_request(session)
     assert request.postcode == "69001" and request.in_territory is False
 
 
@@ -444,14 +440,14 @@ def test_a_postcode_covered_by_a_neighbour_is_transferred_there_and_is_out_of_te
     assert "CPTS Voisine" in said(patient) and "01 99 00 00 02" in said(patient) and "93 1 0 0" in said(patient)
     dial = patient.events[-2] if patient.events[-1].kind == "leg_ringing" else None
     assert dial is not None and dial.kind == "dial" and dial.attrs.get("ringTone") == "fr"
-    ringing = _request(session)
+    ringing = the_request(session)
     assert ringing.outcome is None and ringing.in_territory is False and ringing.status == "in_menu"
 
     patient.leg_answer()
-    connected = _request(session)
+    connected = the_request(session)
     assert connected.outcome == "out_of_territory" and connected.status == "closed"
     patient.end_bridge(duration=90)
-    assert _request(session).outcome == "out_of_territory"
+    assert the_request(session).outcome == "out_of_territory"
 
 
 @pytest.mark.parametrize("unreached", ["leg_busy", "leg_no_answer", "leg_fail"])
@@ -463,10 +459,10 @@ def test_a_transfer_nobody_answers_brings_the_caller_back_to_the_message_step(
 
     assert patient.state == "record"
     assert "La CPTS Voisine ne répond pas" in said(patient)
-    waiting = _request(session)
+    waiting = the_request(session)
     assert waiting.outcome is None and waiting.status == "callback_pending"
     patient.record(duration=15)
-    assert _request(session).had_message
+    assert the_request(session).had_message
 
 
 def test_the_postcode_is_asked_by_keys_and_may_be_said_in_french_words_on_the_second_try(
@@ -486,7 +482,7 @@ def test_the_postcode_is_asked_by_keys_and_may_be_said_in_french_words_on_the_se
     patient.speak("soixante-quinze zéro vingt")
 
     assert patient.state == "dial_leg"
-    assert _request(session).postcode == "75020"
+    assert the_request(session).postcode == "75020"
 
 
 def test_no_postcode_after_two_tries_continues_without_one(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -500,7 +496,7 @@ def test_no_postcode_after_two_tries_continues_without_one(app: Flask, session: 
     assert patient.state == "dial_leg"
     patient.leg_answer()
     assert "code postal inconnu" in said(patient, "volunteer")
-    assert _request(session).postcode is None
+    assert the_request(session).postcode is None
 
 
 def test_a_closed_line_says_when_it_opens_and_rings_nobody(app: Flask, session: Session, clock: FrozenClock) -> None:
@@ -514,7 +510,7 @@ def test_a_closed_line_says_when_it_opens_and_rings_nobody(app: Flask, session: 
     assert "116 117" in words and "15" in words
     assert patient.state == "record"
     patient.record(duration=12)
-    request = _request(session)
+    request = the_request(session)
     assert request.status == "callback_pending" and request.had_message
     assert session.scalars(select(Attempt)).all() == []
 
@@ -535,7 +531,7 @@ def test_a_closed_line_caller_who_hangs_up_without_a_message_abandons(
     patient = call(app)
     patient.start()
     patient.hangup_during_record(duration=0)
-    assert _request(session).status == "abandoned"
+    assert the_request(session).status == "abandoned"
 
 
 def test_an_unknown_called_number_is_told_the_emergency_numbers(
@@ -587,7 +583,7 @@ def test_the_volunteer_pressing_1_writes_the_connection_then_the_acceptance_then
     patient.leg_answer()
     patient.leg_press("1")
     assert patient.state == "bridged"
-    request = _request(session)
+    request = the_request(session)
     attempt = session.scalars(select(Attempt)).one()
     assert (attempt.result, attempt.answered_at) == ("accepted", clock())
     assert (request.connected_at, request.updated_at) == (clock(), clock())

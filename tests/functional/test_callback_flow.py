@@ -14,23 +14,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Attempt, Event, OutboxMessage, Request
+from orientation.core.models import Attempt, Event, OutboxMessage
 from orientation.services import callback_jobs
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.functional.api_client import api
+from tests.functional.call_records import the_request
 from tests.functional.twilio_client import call, message_left, runtime_of, said, send_sms, transport
 from volunteers.models import Volunteer
 
 PATIENT = "+33611223344"
 COORDINATOR = "+33699999999"
-
-
-def _request(session: Session) -> Request:
-    session.expire_all()
-    return session.scalars(select(Request)).one()
 
 
 def _calls(fake: FakeTwilioRest) -> list[RecordedRequest]:
@@ -70,7 +66,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
     second = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     message_left_at = clock()
     message_left(live_app)
-    waiting = _request(session)
+    waiting = the_request(session)
     assert waiting.status == "callback_pending" and waiting.had_message and waiting.recording_url
     before = _figures(live_app, session, clock)
     assert before == {
@@ -121,7 +117,7 @@ def test_a_message_left_when_nobody_answered_is_called_back_and_its_outcome_move
     leg.end_bridge(duration=240)
     assert "Vous allez recevoir un SMS" in said(leg)
 
-    reached = _request(session)
+    reached = the_request(session)
     assert reached.status == "connected" and reached.callback_done_at == clock()
     taker = session.scalars(select(Volunteer).where(Volunteer.phone == accepting)).one()
     assert reached.volunteer_id == taker.id
@@ -163,7 +159,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
         leg.press("1")
         leg.press("1")
         leg.leg_no_answer()
-        pending = _request(session)
+        pending = the_request(session)
         assert pending.callback_attempts == round_number
         if round_number < 3:
             assert pending.status == "callback_pending"
@@ -173,7 +169,7 @@ def test_a_patient_who_never_answers_is_unreachable_after_the_third_call_and_the
             clock.advance(minutes=19)
             assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
             clock.advance(minutes=-19)
-    closed = _request(session)
+    closed = the_request(session)
     assert closed.status == "closed" and closed.outcome == "unreachable" and closed.callback_done_at is None
     assert "dernier essai" in said(leg)
     [notice] = _sms_to(fake, COORDINATOR)[-1:]
@@ -200,7 +196,7 @@ def test_when_every_volunteer_passes_the_round_ends_without_counting_against_the
     second.silence()
     second.silence()  # twice without a key: a voicemail; the round is over
     assert len(_calls(fake)) == 2
-    pending = _request(session)
+    pending = the_request(session)
     assert pending.status == "callback_pending" and pending.callback_attempts == 0
     assert pending.next_callback_at == clock() + timedelta(minutes=45)
     clock.advance(minutes=45)
@@ -235,7 +231,7 @@ def test_a_voicemail_answering_the_offer_records_nothing_personal(
     assert "un patient attend un rappel" in heard
     assert "visite" not in heard and "75" not in heard and "message" not in heard
     assert [e for e in voicemail.events if e.kind == "play"] == []
-    assert [a.result for a in _request(session).attempts if a.kind == "callback"] == ["no_answer"]
+    assert [a.result for a in the_request(session).attempts if a.kind == "callback"] == ["no_answer"]
 
 
 @pytest.mark.parametrize("answered_by_in", ["url", "status"])
@@ -256,7 +252,7 @@ def test_a_voicemail_answering_the_patient_is_not_reached_and_the_volunteer_is_t
         leg.end_bridge(duration=20)
 
     assert "Un répondeur a décroché" in said(leg) and "Nous le rappellerons plus tard" in said(leg)
-    pending = _request(session)
+    pending = the_request(session)
     assert pending.status == "callback_pending" and pending.callback_attempts == 1
     assert pending.connected_at is None and pending.callback_done_at is None
     missed = session.scalars(select(Event).where(Event.kind == "callback.not_reached")).one()
@@ -277,7 +273,7 @@ def test_a_volunteer_who_hangs_up_during_the_call_back_conversation_leaves_a_rea
     leg.hangup(after_seconds=180)  # the volunteer (the parent call of a call-back) hangs up
 
     assert len([x for x in leg.exchanges if "/twilio/callback/dialed" in x.url]) == (1 if action_after_hangup else 0)
-    reached = _request(session)
+    reached = the_request(session)
     assert reached.status == "connected" and reached.volunteer_id == volunteer.id
     assert reached.callback_attempts == 0
     assert len([b for b in _sms_to(fake, volunteer.phone) if "répondez 1" in b]) == 1
@@ -293,7 +289,7 @@ def test_a_volunteer_who_hangs_up_while_the_patient_rings_is_not_counted_against
     leg = _offer_answered(live_app, fake, clock, dial_action_after_hangup=action_after_hangup)
     leg.hangup()
 
-    pending = _request(session)
+    pending = the_request(session)
     assert pending.status == "callback_pending" and pending.callback_attempts == 0
     assert [a.result for a in pending.attempts if a.kind == "callback"] == ["accepted", None]
     assert len(_calls(fake)) == 2  # handed at once to the other volunteer on duty
@@ -359,7 +355,7 @@ def test_requests_without_a_number_to_call_are_left_to_the_coordinator(
     patient.press("75020")
     patient.leg_no_answer()
     patient.record(duration=10)
-    assert _request(session).status == "callback_pending" and _request(session).caller is None
+    assert the_request(session).status == "callback_pending" and the_request(session).caller is None
     assert callback_jobs.work_callbacks(runtime_of(live_app), clock()) == 0
     assert _calls(fake) == []
 
@@ -370,7 +366,7 @@ def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention
     territory = factories.territory(session, clock(), settings={"recording_retention_days": 10})
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     message_left(live_app)
-    request = _request(session)
+    request = the_request(session)
     sid = request.recording_sid
     assert sid is not None
     fake.add_recording(sid)
@@ -383,7 +379,7 @@ def test_recorded_messages_are_deleted_at_twilio_and_locally_after_the_retention
     clock.advance(hours=1)
     assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 1
     assert fake.state.deleted_recordings == {sid}
-    purged = _request(session)
+    purged = the_request(session)
     assert purged.recording_sid is None and purged.recording_url is None and purged.had_message
     event = session.scalars(select(Event).where(Event.kind == "recording.deleted")).one()
     assert event.actor == "retention"
@@ -396,16 +392,16 @@ def test_a_recording_twilio_fails_to_delete_is_kept_for_the_next_run_and_one_alr
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     message_left(live_app)
-    request = _request(session)
+    request = the_request(session)
     request.status, request.outcome, request.closed_at = "closed", "no_solution", clock()
     session.commit()
     clock.advance(days=31)
     fake.fail_next(status=500)
     assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 0
-    assert _request(session).recording_sid is not None
+    assert the_request(session).recording_sid is not None
     # Never made known to the fake account: deleted meanwhile, Twilio says 404.
     assert callback_jobs.purge_recordings(runtime_of(live_app), clock()) == 1
-    assert _request(session).recording_sid is None
+    assert the_request(session).recording_sid is None
 
 
 def test_the_migration_adds_the_call_back_columns(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,25 +13,11 @@ from orientation.core.clock import FrozenClock
 from orientation.core.models import Event, Request, Territory
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
+from tests.functional.call_records import the_request, timeline
 from tests.functional.twilio_client import VoiceCall, call, said, transport
 from tests.sql_statements import statements_sent
 
 MENU_URL = f"{PUBLIC_BASE_URL}/twilio/voice/menu"
-
-
-def _request(session: Session) -> Request:
-    session.expire_all()
-    return session.scalars(select(Request)).one()
-
-
-def _timeline(session: Session, request_id: int) -> list[tuple[str, dict[str, Any]]]:
-    """The request's timeline, the callbacks' own rows left out."""
-    rows = session.execute(
-        select(Event.kind, Event.payload)
-        .where(Event.request_id == request_id, Event.idempotency_key.is_(None))
-        .order_by(Event.id)
-    )
-    return [(kind, payload) for kind, payload in rows]
 
 
 def _menu_params(patient: VoiceCall) -> dict[str, str]:
@@ -48,10 +33,10 @@ def test_a_silence_then_a_key_counts_one_miss_and_records_the_motive(
     patient.start()
     patient.silence()
     patient.press("2")
-    request = _request(session)
+    request = the_request(session)
     assert (request.motive, request.menu_misses, request.status) == ("visite_domicile", 1, "in_menu")
     assert request.updated_at == clock()
-    assert _timeline(session, request.id)[-2:] == [
+    assert timeline(session, request.id)[-2:] == [
         ("menu.not_understood", {}),
         ("menu.motive", {"motive": "visite_domicile", "defaulted": False}),
     ]
@@ -69,9 +54,9 @@ def test_two_silences_count_two_misses_and_default_to_orientation_in_one_update(
         patient.silence()
     # The second miss and the default motive: one UPDATE of the request, not one for each.
     assert len([s for s in statements if s.startswith("UPDATE requests")]) == 1, statements
-    request = _request(session)
+    request = the_request(session)
     assert (request.motive, request.menu_misses) == ("orientation", 2)
-    assert _timeline(session, request.id)[-3:] == [
+    assert timeline(session, request.id)[-3:] == [
         ("menu.not_understood", {}),
         ("menu.not_understood", {}),
         ("menu.motive", {"motive": "orientation", "defaulted": True}),
@@ -83,12 +68,12 @@ def test_a_star_repeats_the_menu_and_writes_nothing(app: Flask, session: Session
     factories.territory(session, clock())
     patient = call(app)
     patient.start()
-    before = _request(session)
-    events_before = _timeline(session, before.id)
+    before = the_request(session)
+    events_before = timeline(session, before.id)
     patient.press("*")
-    request = _request(session)
+    request = the_request(session)
     assert (request.motive, request.menu_misses, request.updated_at) == (None, 0, before.updated_at)
-    assert _timeline(session, request.id) == events_before
+    assert timeline(session, request.id) == events_before
     assert patient.state == "gather"
 
 
@@ -104,9 +89,9 @@ def test_a_key_pressed_again_once_the_motive_is_chosen_keeps_the_first_motive(
     again = {**_menu_params(patient), "Digits": "3"}
     status, body = transport(app).post(f"{MENU_URL}?attempt=1", again)
     assert status == 200 and "<Gather" in body
-    request = _request(session)
+    request = the_request(session)
     assert (request.motive, request.menu_misses, request.updated_at) == ("visite_domicile", 0, chosen_at)
-    assert [kind for kind, _ in _timeline(session, request.id)].count("menu.motive") == 1
+    assert [kind for kind, _ in timeline(session, request.id)].count("menu.motive") == 1
 
 
 def test_a_menu_answer_whose_first_webhook_was_lost_opens_the_request_and_records_the_motive(
@@ -124,11 +109,11 @@ def test_a_menu_answer_whose_first_webhook_was_lost_opens_the_request_and_record
     }
     status, body = transport(app).post(f"{MENU_URL}?attempt=1", params)
     assert status == 200 and "code postal" in body
-    request = _request(session)
+    request = the_request(session)
     assert (request.call_sid, request.caller) == (params["CallSid"], factories.CALLER)
     assert request.motive == "visite_domicile"
     assert request.status == "received" and request.reference.startswith("P20-")
-    assert [kind for kind, _ in _timeline(session, request.id)] == ["call.received", "menu.motive"]
+    assert [kind for kind, _ in timeline(session, request.id)] == ["call.received", "menu.motive"]
     callback = session.scalars(select(Event).where(Event.kind == "voice.menu")).one()
     assert callback.request_id == request.id
 
@@ -175,7 +160,7 @@ def test_two_keys_of_one_call_at_once_record_one_motive(
     factories.territory(session, clock())
     patient = call(app)
     patient.start()
-    request_id = _request(session).id
+    request_id = the_request(session).id
     session.rollback()
     # Another unit of work holds the request's row: both menu answers must wait for it to read the motive.
     holder = engine.connect()
@@ -208,6 +193,6 @@ def test_two_keys_of_one_call_at_once_record_one_motive(
         thread.join(timeout=60)
 
     assert [status for status, _ in answers.values()] == [200, 200]
-    request = _request(session)
+    request = the_request(session)
     assert request.motive in ("visite_domicile", "soins_non_programmes")
-    assert [kind for kind, _ in _timeline(session, request.id)].count("menu.motive") == 1
+    assert [kind for kind, _ in timeline(session, request.id)].count("menu.motive") == 1

@@ -21,6 +21,7 @@ from orientation.services.outcomes import FORM_LINK_LIFETIME
 from tests import factories
 from tests.conftest import PUBLIC_BASE_URL
 from tests.functional.api_client import api, other_territory
+from tests.functional.call_records import the_request
 from tests.functional.twilio_client import connected_call, send_sms
 from volunteers.models import Volunteer
 
@@ -80,11 +81,6 @@ def _post(client: FlaskClient, link: str, **form: Any) -> TestResponse:
     return client.post(link, data={"nonce": _nonce(page), **form})
 
 
-def _request(session: Session) -> Request:
-    session.expire_all()
-    return session.scalars(select(Request)).one()
-
-
 def _setup(app: Flask, session: Session, clock: FrozenClock) -> tuple[Territory, Volunteer, str]:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
@@ -115,7 +111,7 @@ def test_the_form_sets_the_outcome_and_the_structure_and_the_timeline_says_the_v
     clock.advance(minutes=3)
     response = _post(app.test_client(), link, outcome="matched", directory_entry_id=str(entry.id), note="RDV jeudi 9 h")
     assert response.status_code == 200 and "c'est enregistré" in response.get_data(as_text=True)
-    saved = _request(session)
+    saved = the_request(session)
     assert (saved.status, saved.outcome, saved.outcome_entry_id, saved.outcome_note) == (
         "closed",
         "matched",
@@ -142,7 +138,7 @@ def test_the_structure_can_be_added_after_the_sms_reply_without_a_second_outcome
     page = app.test_client().get(link)
     assert 'value="oriented" required\n      checked' in page.get_data(as_text=True)
     _post(app.test_client(), link, outcome="oriented", directory_entry_id=str(entry.id))
-    saved = _request(session)
+    saved = the_request(session)
     assert saved.outcome == "oriented" and saved.outcome_entry_id == entry.id
     outcome_events = session.scalars(select(Event).where(Event.kind == "outcome")).all()
     assert [(e.actor, e.payload["to"]) for e in outcome_events] == [(f"volunteer:{volunteer.id}", "oriented")]
@@ -161,7 +157,7 @@ def test_a_correction_through_the_form_keeps_both_outcomes_in_the_timeline(
     ]
     actor = f"volunteer:{volunteer.id}"
     assert changes == [(None, "no_solution", actor), ("no_solution", "matched", actor)]
-    assert _request(session).outcome == "matched"
+    assert the_request(session).outcome == "matched"
 
 
 def test_search_as_you_type_finds_entries_of_the_territory_whatever_the_accents(
@@ -190,7 +186,7 @@ def test_the_search_button_without_javascript_lists_answers_and_saves_nothing(
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Pharmacie des Pyrénées" in html and f'value="{entry.id}"' in html
     assert 'value="oriented" required\n      checked' in html
-    assert _request(session).outcome is None
+    assert the_request(session).outcome is None
     assert session.scalars(select(Event).where(Event.kind.like("outcome%"))).all() == []
 
 
@@ -205,7 +201,7 @@ def test_an_expired_link_is_refused_in_french_and_changes_nothing(
     late = client.post(link, data={"nonce": _nonce(page), "outcome": "matched"})
     assert late.status_code == 410 and "expiré" in late.get_data(as_text=True)
     assert client.get(_search_url(link, "santé")).status_code == 410
-    assert _request(session).outcome is None
+    assert the_request(session).outcome is None
 
 
 def test_an_altered_link_or_one_signed_with_another_secret_is_unknown(
@@ -219,9 +215,9 @@ def test_an_altered_link_or_one_signed_with_another_secret_is_unknown(
     assert client.post(altered, data={"outcome": "matched"}).status_code == 404
     from orientation.services.outcomes import form_token
 
-    foreign = form_token("another-secret", _request(session).id, volunteer.id, clock())
+    foreign = form_token("another-secret", the_request(session).id, volunteer.id, clock())
     assert foreign != token and client.get(f"/issue?t={foreign}").status_code == 404
-    assert _request(session).outcome is None
+    assert the_request(session).outcome is None
 
 
 def test_a_post_without_a_nonce_from_a_page_of_this_link_is_refused_and_changes_nothing(
@@ -254,7 +250,7 @@ def test_an_entry_of_another_territory_or_an_outcome_a_volunteer_may_not_give_is
     assert _post(client, link, outcome="unreachable").status_code == 422
     assert _post(client, link, outcome="matched", directory_entry_id="99999999999999").status_code == 422
     assert _post(client, link, outcome="matched", note="x" * 2001).status_code == 422
-    saved = _request(session)
+    saved = the_request(session)
     assert saved.outcome is None and saved.outcome_entry_id is None and saved.outcome_note is None
 
 
@@ -263,7 +259,7 @@ def test_a_link_stops_working_once_the_request_is_no_longer_the_volunteers(
 ) -> None:
     territory, _, link = _setup(app, session, clock)
     colleague = factories.volunteer(session, territory, clock())
-    request = _request(session)
+    request = the_request(session)
     request.volunteer_id = colleague.id
     session.commit()
     refused = app.test_client().get(link)
@@ -283,14 +279,14 @@ def test_an_outcome_the_coordinator_set_is_not_the_links_to_change(
     _, _, link = _setup(app, session, clock)
     client = app.test_client()
     page = client.get(link)
-    reference = _request(session).reference
+    reference = the_request(session).reference
     assert api(app, session, clock()).patch(f"/requests/{reference}", {"outcome": "no_solution"}).status_code == 200
     refused = client.get(link)
     assert refused.status_code == 409 and "fixée par la coordination" in refused.get_data(as_text=True)
     late = client.post(link, data={"nonce": _nonce(page), "outcome": "matched"})
     assert late.status_code == 409
     assert client.get(_search_url(link, "santé")).status_code == 409
-    saved = _request(session)
+    saved = the_request(session)
     assert saved.outcome == "no_solution" and saved.outcome_by.startswith("token:")
 
 
@@ -298,7 +294,7 @@ def test_the_coordinators_note_is_neither_shown_nor_changed_through_the_link(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
     _, _, link = _setup(app, session, clock)
-    reference = _request(session).reference
+    reference = the_request(session).reference
     secret = "Patiente suivie par l'assistante sociale"
     assert api(app, session, clock()).patch(f"/requests/{reference}", {"note": secret}).status_code == 200
     client = app.test_client()
@@ -308,14 +304,14 @@ def test_the_coordinators_note_is_neither_shown_nor_changed_through_the_link(
     assert "déjà écrit une note" in html
     saved_page = client.post(link, data={"nonce": _nonce(page), "outcome": "matched", "note": "écrasée"})
     assert saved_page.status_code == 200
-    saved = _request(session)
+    saved = the_request(session)
     assert saved.outcome == "matched" and saved.outcome_note == secret
 
 
 def test_a_volunteers_own_note_comes_back_on_their_page(app: Flask, session: Session, clock: FrozenClock) -> None:
     _, volunteer, link = _setup(app, session, clock)
     _post(app.test_client(), link, outcome="matched", note="RDV jeudi")
-    assert _request(session).outcome_note_by == f"volunteer:{volunteer.id}"
+    assert the_request(session).outcome_note_by == f"volunteer:{volunteer.id}"
     assert "RDV jeudi" in app.test_client().get(link).get_data(as_text=True)
 
 
@@ -332,7 +328,7 @@ def test_a_deactivated_volunteers_link_stops_and_changes_nothing(
     refused = client.get(link)
     assert refused.status_code == 403 and "plus actif" in refused.get_data(as_text=True)
     assert client.post(link, data={"nonce": _nonce(page), "outcome": "matched"}).status_code == 403
-    assert _request(session).outcome is None
+    assert the_request(session).outcome is None
 
 
 def test_pages_shown_and_changes_made_through_the_link_are_audited_as_the_volunteers(
@@ -345,7 +341,7 @@ def test_pages_shown_and_changes_made_through_the_link_are_audited_as_the_volunt
     session.expire_all()
     entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     actor = f"volunteer:{volunteer.id}"
-    reference = _request(session).reference
+    reference = the_request(session).reference
     assert [(e.actor, e.action, e.reference, e.details.get("via")) for e in entries] == [
         (actor, "read", reference, "outcome_form"),
         (actor, "outcome", reference, "outcome_form"),
@@ -367,7 +363,7 @@ def test_the_working_token_is_never_in_the_path_and_old_path_links_get_a_clear_p
     page = client.get(link)
     assert client.post(f"/issue/{token}", data={"nonce": _nonce(page), "outcome": "matched"}).status_code == 410
     assert client.get(f"/issue/{token}/annuaire?q=sante").status_code == 410
-    assert _request(session).outcome is None
+    assert the_request(session).outcome is None
     script = client.get("/issue/static/outcome_form.js")
     script.close()
     assert script.status_code == 200  # the form's own script is not taken for an old link

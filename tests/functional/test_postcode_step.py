@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orientation.core.clock import FrozenClock
-from orientation.core.models import Attempt, Event, Request
+from orientation.core.models import Attempt
 from tests import factories
+from tests.functional.call_records import the_request, timeline
 from tests.functional.twilio_client import call, said
 from tests.sql_statements import statements_sent
-
-
-def _request(session: Session) -> Request:
-    session.expire_all()
-    return session.scalars(select(Request)).one()
-
-
-def _timeline(session: Session, request_id: int) -> list[tuple[str, dict[str, Any]]]:
-    """The request's timeline, the callbacks' own rows left out."""
-    rows = session.execute(
-        select(Event.kind, Event.payload)
-        .where(Event.request_id == request_id, Event.idempotency_key.is_(None))
-        .order_by(Event.id)
-    )
-    return [(kind, payload) for kind, payload in rows]
 
 
 def _ring_order_reads(statements: list[str]) -> list[str]:
@@ -45,11 +29,11 @@ def test_a_postcode_of_the_territory_rings_the_first_volunteer_without_loading_t
     patient.press("2")
     with statements_sent(app.extensions["orientation"].engine) as statements:
         patient.press("75020")
-    request = _request(session)
+    request = the_request(session)
     assert (request.postcode, request.in_territory, request.status) == ("75020", True, "routing")
     attempt = session.scalars(select(Attempt)).one()
     assert (attempt.volunteer_id, attempt.seq, attempt.kind, attempt.result) == (volunteer.id, 1, "live", None)
-    assert _timeline(session, request.id)[-3:] == [
+    assert timeline(session, request.id)[-3:] == [
         ("postcode", {"postcode": "75020", "in_territory": True}),
         ("status", {"from": "in_menu", "to": "routing"}),
         ("attempt.offered", {"attempt": attempt.id, "volunteer_id": volunteer.id}),
@@ -69,11 +53,11 @@ def test_nobody_free_reads_the_ring_order_once_and_takes_a_message(
     patient.press("2")
     with statements_sent(app.extensions["orientation"].engine) as statements:
         patient.press("75020")
-    request = _request(session)
+    request = the_request(session)
     assert (request.postcode, request.status) == ("75020", "callback_pending")
-    kinds = [kind for kind, _ in _timeline(session, request.id)]
+    kinds = [kind for kind, _ in timeline(session, request.id)]
     assert kinds[kinds.index("postcode") :][:3] == ["postcode", "status", "routing.no_candidate"]
-    assert ("routing.no_candidate", {"tried": 0}) in _timeline(session, request.id)
+    assert ("routing.no_candidate", {"tried": 0}) in timeline(session, request.id)
     assert patient.state == "record" and "message" in said(patient)
     # The common path read who is free and found nobody: the general way does not read it again.
     assert len(_ring_order_reads(statements)) == 1, statements
