@@ -16,7 +16,7 @@ from orientation.simulator.engine import InvalidInput, VoiceCall
 from tests import factories
 from tests.conftest import PARIS, PUBLIC_BASE_URL
 from tests.functional.call_records import the_request
-from tests.functional.twilio_client import call, said, transport
+from tests.functional.twilio_client import call, call_to_postcode, said, transport
 from volunteers.models import Volunteer
 
 
@@ -68,10 +68,7 @@ def test_a_ring_records_when_the_volunteer_was_offered_so_the_next_caller_rings_
     first = factories.volunteer(session, territory, clock())
     second = factories.volunteer(session, territory, clock())
     rung_at = clock()
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75019")
+    patient = call_to_postcode(app, "2", "75019")
     assert patient.waiting_for is not None and patient.waiting_for.text == first.phone
 
     session.expire_all()
@@ -102,10 +99,7 @@ def test_volunteers_are_rung_one_at_a_time_until_one_presses_one(
     fourth.last_offered_at = clock() - timedelta(days=1)
     first.last_offered_at = clock() - timedelta(hours=1)
     session.commit()
-    patient = call(app)
-    patient.start()
-    patient.press("3")
-    patient.press("75019")
+    patient = call_to_postcode(app, "3", "75019")
 
     rung = []
     assert patient.state == "dial_leg"
@@ -141,10 +135,7 @@ def test_a_silent_volunteer_hears_the_request_twice_in_one_screening_document_an
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     patient.leg_silence()
     assert patient.state == "leg_gather"  # the second <Gather> of the same document, not a new fetch
@@ -165,10 +156,7 @@ def test_busy_and_failed_legs_are_recorded_and_the_hunt_goes_on(
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
+    patient = call_to_postcode(app, "1")
     patient.leg_busy()
     patient.leg_fail()
     patient.leg_answer()
@@ -189,10 +177,7 @@ def test_only_volunteers_on_shift_accepting_the_motive_and_not_paused_are_rung(
     factories.volunteer(session, other_line, clock())
     right = factories.volunteer(session, territory, clock(), motives=["visite_domicile"])
     session.commit()
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     assert patient.state == "dial_leg"
     assert patient.waiting_for is not None and patient.waiting_for.text == right.phone
     patient.leg_no_answer()
@@ -261,10 +246,7 @@ def test_the_wait_limit_sends_the_caller_to_the_message(app: Flask, session: Ses
     territory = factories.territory(session, clock(), max_wait_seconds=60)
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
+    patient = call_to_postcode(app, "1")
     clock.advance(seconds=61)
     patient.leg_no_answer()
     assert patient.state == "record"
@@ -408,10 +390,7 @@ def test_star_repeats_the_menu_without_counting_a_miss(app: Flask, session: Sess
 def test_a_postcode_outside_the_territory_is_kept_and_flagged(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("3")
-    patient.press("69001")
+    patient = call_to_postcode(app, "3", "69001")
     assert "ne fait pas partie du territoire" in said(patient)
     assert patient.state == "dial_leg"
     request = the_request(session)
@@ -424,10 +403,7 @@ def _transferring(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall
         clock(),
         neighbours=[{"name": "CPTS Voisine", "phone": "+33199000002", "postcodes": ["93100"]}],
     )
-    patient = call(app)
-    patient.start()
-    patient.press("3")
-    patient.press("93100")
+    patient = call_to_postcode(app, "3", "93100")
     assert patient.state == "dial_leg" and patient.waiting_for is not None
     assert patient.waiting_for.text == "+33199000002"
     return patient
@@ -546,10 +522,7 @@ def test_an_unknown_called_number_is_told_the_emergency_numbers(
 def test_every_prompt_is_spoken_in_french(app: Flask, session: Session, clock: FrozenClock) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     says = [e for e in patient.events if e.kind == "say"]
     assert says and all(e.attrs.get("language") == "fr-FR" and e.attrs.get("voice") for e in says)
@@ -576,10 +549,7 @@ def test_the_volunteer_pressing_1_writes_the_connection_then_the_acceptance_then
 ) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     patient.leg_press("1")
     assert patient.state == "bridged"

@@ -12,7 +12,7 @@ from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt, Event, OutboxMessage, Request
 from orientation.services import menu_step
 from tests import factories
-from tests.functional.twilio_client import VoiceCall, call, transport
+from tests.functional.twilio_client import VoiceCall, call, call_to_postcode, transport
 
 
 def _state(session: Session) -> tuple[object, ...]:
@@ -37,10 +37,7 @@ def test_every_callback_of_a_whole_call_posted_again_gets_the_same_answer_and_ch
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     patient.leg_press("2")
     patient.leg_answer()
@@ -142,9 +139,6 @@ def _ringing_one_volunteer(app: Flask, session: Session, clock: FrozenClock) -> 
     """A patient's call for a médecin traitant in 75020, ringing the territory's one volunteer, who answered."""
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
+    patient = call_to_postcode(app, "1")
     patient.leg_answer()
     return patient

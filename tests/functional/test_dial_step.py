@@ -10,17 +10,14 @@ from orientation.core.clock import FrozenClock
 from orientation.core.models import Attempt, Event, OutboxMessage, Request, Territory
 from orientation.simulator.engine import VoiceCall
 from tests import factories
-from tests.functional.twilio_client import call, transport
+from tests.functional.twilio_client import call_to_postcode, transport
 from tests.sql_statements import statements_sent
 
 
 def _ended_conversation(app: Flask, session: Session, clock: FrozenClock) -> VoiceCall:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     patient.leg_press("1")
     clock.advance(seconds=120)
@@ -89,10 +86,7 @@ def test_a_busy_ring_is_judged_without_the_narrow_read_first_and_the_hunt_goes_o
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     with statements_sent(app.extensions["orientation"].engine) as statements:
         patient.leg_busy()
     # No narrow read (dial_step.lock) before the ORM's: an unanswered ring costs what it did.

@@ -19,7 +19,7 @@ from orientation.services.tokens import create_token
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import call, call_to_postcode, send_sms
 from volunteers.models import Volunteer
 
 
@@ -73,10 +73,7 @@ def test_the_same_dial_action_twice_at_once_rings_the_next_volunteer_once(
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     attempt_id = session.scalar(select(Attempt.id))
     params = {
         "CallSid": patient.call_sid,
@@ -101,10 +98,7 @@ def test_a_hang_up_racing_a_dial_action_never_leaves_a_ringing_phone_for_nobody(
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     attempt_id = session.scalar(select(Attempt.id))
     base = {"CallSid": patient.call_sid, "From": "+33611223344", "To": factories.LINE_NUMBER}
     dial = {**base, "CallStatus": "in-progress", "DialCallStatus": "no-answer", "DialBridged": "false"}
@@ -125,10 +119,7 @@ def test_a_volunteer_reply_racing_a_coordinator_edit_loses_no_update(
 ) -> None:
     territory = factories.territory(session, clock())
     volunteer = factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("1")
-    patient.press("75020")
+    patient = call_to_postcode(app, "1")
     patient.leg_answer()
     patient.leg_press("1")
     patient.end_bridge(duration=60)
@@ -226,10 +217,7 @@ def test_a_volunteer_passing_a_call_back_racing_its_status_offers_it_to_one_othe
 
 def _screened(app: Flask, session: Session) -> tuple[VoiceCall, int, dict[str, str]]:
     """A patient's call ringing a volunteer whose leg hears the screening; the answer's path and params."""
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     patient.leg_answer()
     attempt_id = session.scalar(select(Attempt.id))
     assert attempt_id is not None

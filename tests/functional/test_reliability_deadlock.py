@@ -16,7 +16,7 @@ from orientation.core.models import Attempt
 from orientation.core.prompts import PROMPTS
 from tests import factories
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.functional.twilio_client import call
+from tests.functional.twilio_client import call_to_postcode
 
 
 @pytest.fixture
@@ -53,10 +53,7 @@ def test_a_screening_webhook_aborted_by_a_deadlock_is_run_again_and_the_voluntee
 ) -> None:
     territory = factories.territory(session, clock())
     factories.volunteer(session, territory, clock())
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     attempt_id, request_id = session.execute(select(Attempt.id, Attempt.request_id)).one()
     journal = Path(app.extensions["orientation"].config.journal_dir)
     before = _deadlocks(engine)

@@ -13,7 +13,7 @@ from orientation.core.models import Attempt, Request
 from orientation.simulator.engine import VoiceCall
 from tests import factories
 from tests.conftest import PARIS
-from tests.functional.twilio_client import call, send_sms
+from tests.functional.twilio_client import call_to_postcode, send_sms
 from volunteers.models import Shift, ShiftException, ShiftPattern, Volunteer
 
 
@@ -22,10 +22,7 @@ def _weekly(session: Session, volunteer: Volunteer, weekday: int, start: str, en
 
 
 def _home_visit_call(app: Flask) -> VoiceCall:
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     return patient
 
 

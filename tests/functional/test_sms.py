@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from orientation.core.clock import FrozenClock
 from orientation.core.models import Event, Request
 from tests import factories
-from tests.functional.twilio_client import call, connected_call, send_sms
+from tests.functional.twilio_client import call_to_postcode, connected_call, send_sms
 from volunteers.models import Volunteer
 
 
@@ -70,10 +70,7 @@ def test_pause_takes_a_volunteer_out_of_routing_until_dispo(app: Flask, session:
     session.expire_all()
     paused = session.get(Volunteer, volunteer.id)
     assert paused is not None and paused.paused and paused.paused_until == clock() + timedelta(hours=6)
-    patient = call(app)
-    patient.start()
-    patient.press("2")
-    patient.press("75020")
+    patient = call_to_postcode(app)
     assert patient.state == "record"
     send_sms(app, volunteer.phone, "DISPO")
     session.expire_all()

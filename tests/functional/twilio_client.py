@@ -36,6 +36,16 @@ def call(app: Flask, from_: str = "+33611223344", to: str = LINE_NUMBER, **kwarg
     )
 
 
+def call_to_postcode(app: Flask, key: str = "2", postcode: str = "75020", **kwargs: Any) -> VoiceCall:
+    """A new call that answered the menu (`key`) and the postcode: routed, its first volunteer ringing (when one
+    is free)."""
+    patient = call(app, **kwargs)
+    patient.start()
+    patient.press(key)
+    patient.press(postcode)
+    return patient
+
+
 def connected_call(app: Flask, from_: str = "+33611223344", key: str = "1", seconds: int = 90) -> VoiceCall:
     """A patient's call (menu `key`, postcode 75020) that a volunteer accepts with 1, then ends after `seconds`:
     its end sends the volunteer the outcome request."""
