@@ -97,18 +97,19 @@ class TerritoryNumber(Base):
 # Territory.first_number: the line's number as a subquery of the statement that loads the territory. Deferred:
 # only the webhooks' request lookup asks for it (services.requests), so that their caller ID needs no
 # statement of its own (territories.main_number). Set here, once TerritoryNumber exists.
+# FIRST_NUMBER is the same subquery for Core statements over the territories table (services.legs, postcode_step).
+FIRST_NUMBER = (
+    select(TerritoryNumber.phone)
+    .where(TerritoryNumber.territory_id == Territory.id)
+    .order_by(TerritoryNumber.id)
+    .limit(1)
+    .correlate_except(TerritoryNumber)
+    .scalar_subquery()
+)
 setattr(  # noqa: B010 - declarative maps an attribute set on the class; declared for mypy in Territory
     Territory,
     "first_number",
-    column_property(
-        select(TerritoryNumber.phone)
-        .where(TerritoryNumber.territory_id == Territory.id)
-        .order_by(TerritoryNumber.id)
-        .limit(1)
-        .correlate_except(TerritoryNumber)
-        .scalar_subquery(),
-        deferred=True,
-    ),
+    column_property(FIRST_NUMBER, deferred=True),
 )
 
 

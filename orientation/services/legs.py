@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, literal, null, sele
 from sqlalchemy.orm import Session
 
 from orientation.core import logs, prompts
-from orientation.core.models import Attempt, Event, Request, Territory
+from orientation.core.models import FIRST_NUMBER, Attempt, Event, Request, Territory
 from orientation.core.sms_sender import replies_on
 from orientation.services.requests import timeline_entry
 from volunteers.models import Volunteer
@@ -26,8 +26,6 @@ from volunteers.models import Volunteer
 _ATTEMPTS = cast(Table, Attempt.__table__)
 _REQUESTS = cast(Table, Request.__table__)
 _TERRITORIES = cast(Table, Territory.__table__)
-# The line's number (its first), as orientation.core.models defines it for Territory.first_number.
-_FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].expression
 _VOLUNTEERS = cast(Table, Volunteer.__table__)
 _EVENTS = cast(Table, Event.__table__)
 
@@ -69,7 +67,7 @@ _LOCK = (
         _TERRITORIES.c.settings,
         _TERRITORIES.c.sms_sender,
         _TERRITORIES.c.sms_replies,
-        _FIRST_NUMBER,
+        FIRST_NUMBER,
     )
     .join_from(_REQUESTS, _TERRITORIES, _TERRITORIES.c.id == _REQUESTS.c.territory_id)
     .where(
@@ -157,7 +155,7 @@ _SMS_SIDE = select(
     _TERRITORIES.c.settings,
     _TERRITORIES.c.sms_sender,
     _TERRITORIES.c.sms_replies,
-    _FIRST_NUMBER,
+    FIRST_NUMBER,
 ).where(_TERRITORIES.c.id == bindparam("territory_id"))
 
 

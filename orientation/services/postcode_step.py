@@ -22,7 +22,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from orientation.core import lifecycle, logs, prompts
-from orientation.core.models import Request, Territory
+from orientation.core.models import FIRST_NUMBER, Request, Territory
 from orientation.services import attempts, requests
 from orientation.services.rows import RowUpdate, defer_update
 from volunteers.services import ring_candidates
@@ -30,7 +30,7 @@ from volunteers.services import ring_candidates
 _REQUESTS = cast(Table, Request.__table__)
 _TERRITORIES = cast(Table, Territory.__table__)
 # The line's number (the <Dial>'s caller ID): the territory's deferred subquery, in the same statement.
-_FIRST_NUMBER = Territory.__mapper__.attrs["first_number"].expression.label("main_number")
+_FIRST_NUMBER = FIRST_NUMBER.label("main_number")
 
 # Callbacks of one call may arrive at once: each waits for the other's commit, then reads the row as committed.
 _LOCKED = (
